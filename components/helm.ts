@@ -1,0 +1,164 @@
+/**
+ * Helm installs of Vault and of the Vault Secrets Operator (VSO).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { TYPE_PREFIX, failOnProblems } from "./common";
+import { DEFAULTS } from "./plan";
+import { ValidationProblem, checkKubernetesName, checkUrl } from "./validate";
+import { VAULT_CHART_REPO, VAULT_CHART_VERSION, VSO_CHART_REPO, VSO_CHART_VERSION } from "./versions";
+
+/** How the Vault server runs. */
+export type VaultMode = "dev" | "standalone" | "ha";
+
+export interface VaultHelmInstallArgs {
+    /** `dev` (in-memory, unsealed, root token known: homelab/learning), `standalone` (file storage) or `ha` (raft). Default `"dev"`. */
+    mode?: VaultMode;
+    /** Namespace to install into (created if missing). Default `"vault"`. */
+    namespace?: string;
+    /** Helm release name; also the Service name. Default `"vault"`. */
+    releaseName?: string;
+    /** Chart version. Default: the pinned `VAULT_CHART_VERSION`. */
+    chartVersion?: pulumi.Input<string>;
+    /** Chart repository, e.g. an air-gapped mirror. Default `https://helm.releases.hashicorp.com`. */
+    repository?: pulumi.Input<string>;
+    /** Dev mode only: the root token. A Pulumi secret. Default `"root"` (the chart's default; fine for a lab, never for production). */
+    devRootToken?: pulumi.Input<string>;
+    /** HA mode only: number of raft replicas. Default 3. */
+    haReplicas?: number;
+    /** Extra chart values, merged over the ones the mode sets. Default none. */
+    values?: pulumi.Inputs;
+}
+
+/** Checks VaultHelmInstall's arguments (pure). */
+export function validateVaultHelmInstallArgs(args: VaultHelmInstallArgs, prefix = ""): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
+    if (args.mode !== undefined && !["dev", "standalone", "ha"].includes(args.mode)) {
+        problems.push({ field: `${prefix}mode`, message: `${JSON.stringify(args.mode)} is not a Vault mode: use "dev", "standalone" or "ha"` });
+    }
+    problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace ?? DEFAULTS.vaultNamespace, "label"));
+    problems.push(...checkKubernetesName(`${prefix}releaseName`, args.releaseName ?? "vault", "label"));
+    if (typeof args.repository === "string") {
+        problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:", "oci:"]));
+    }
+    if (args.haReplicas !== undefined && (!Number.isInteger(args.haReplicas) || args.haReplicas < 1)) {
+        problems.push({ field: `${prefix}haReplicas`, message: `${args.haReplicas} must be a whole number ≥ 1 (3 or 5 for raft quorum)` });
+    }
+    return problems;
+}
+
+/** The chart values for a mode (pure; the dev root token is added by the component as a secret). */
+export function vaultChartValues(mode: VaultMode, haReplicas = 3): Record<string, unknown> {
+    switch (mode) {
+        case "dev":
+            return { server: { dev: { enabled: true } }, injector: { enabled: false } };
+        case "standalone":
+            return { server: { standalone: { enabled: true }, dataStorage: { enabled: true } }, injector: { enabled: false } };
+        case "ha":
+            return { server: { ha: { enabled: true, replicas: haReplicas, raft: { enabled: true, setNodeId: true } } }, injector: { enabled: false } };
+    }
+}
+
+/** Deep-merges plain objects (`b` wins); arrays and scalars are replaced. */
+export function mergeValues(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...a };
+    for (const [k, v] of Object.entries(b)) {
+        const av = out[k];
+        if (av && v && typeof av === "object" && typeof v === "object" && !Array.isArray(av) && !Array.isArray(v)) {
+            out[k] = mergeValues(av as Record<string, unknown>, v as Record<string, unknown>);
+        } else {
+            out[k] = v;
+        }
+    }
+    return out;
+}
+
+/**
+ * Installs HashiCorp Vault with its Helm chart. In `dev` mode Vault is unsealed and its root token
+ * is `rootToken` (a secret); `standalone` and `ha` servers must be initialised and unsealed by you
+ * (`vault operator init`) before Vault resources can be applied.
+ */
+export class VaultHelmInstall extends pulumi.ComponentResource {
+    /** The Helm release. */
+    public readonly release: k8s.helm.v3.Release;
+    /** In-cluster address of Vault, e.g. `http://vault.vault.svc.cluster.local:8200`. */
+    public readonly address: pulumi.Output<string>;
+    /** Dev mode: the root token (secret). Otherwise undefined. */
+    public readonly rootToken?: pulumi.Output<string>;
+    public readonly namespace: string;
+
+    constructor(name: string, args: VaultHelmInstallArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}VaultHelmInstall`, name, {}, opts);
+        failOnProblems("VaultHelmInstall", validateVaultHelmInstallArgs(args), this);
+        const mode = args.mode ?? "dev";
+        const ns = args.namespace ?? DEFAULTS.vaultNamespace;
+        const releaseName = args.releaseName ?? "vault";
+        this.namespace = ns;
+        let values: pulumi.Input<Record<string, unknown>> = vaultChartValues(mode, args.haReplicas);
+        if (mode === "dev") {
+            this.rootToken = pulumi.secret(pulumi.output(args.devRootToken ?? "root"));
+            values = pulumi.all([this.rootToken, pulumi.output(args.values ?? {})]).apply(([token, extra]) =>
+                mergeValues(mergeValues(vaultChartValues("dev"), { server: { dev: { devRootToken: token } } }), extra as Record<string, unknown>));
+            values = pulumi.secret(values);
+        } else if (args.values) {
+            values = pulumi.output(args.values).apply((extra) => mergeValues(vaultChartValues(mode, args.haReplicas), extra as Record<string, unknown>));
+        }
+        this.release = new k8s.helm.v3.Release(`${name}-vault`, {
+            name: releaseName,
+            chart: "vault",
+            version: args.chartVersion ?? VAULT_CHART_VERSION,
+            repositoryOpts: { repo: args.repository ?? VAULT_CHART_REPO },
+            namespace: ns,
+            createNamespace: true,
+            values,
+        }, { parent: this });
+        this.address = pulumi.output(`http://${releaseName}.${ns}.svc.cluster.local:8200`);
+        this.registerOutputs({ address: this.address, rootToken: this.rootToken, namespace: ns });
+    }
+}
+
+export interface VaultSecretsOperatorInstallArgs {
+    /** Namespace of the operator (created if missing). Default `"vault-secrets-operator-system"`. */
+    namespace?: string;
+    /** Helm release name. Default `"vault-secrets-operator"`. */
+    releaseName?: string;
+    /** Chart version (= VSO version). Default: the pinned `VSO_CHART_VERSION`. */
+    chartVersion?: pulumi.Input<string>;
+    /** Chart repository, e.g. an air-gapped mirror. Default `https://helm.releases.hashicorp.com`. */
+    repository?: pulumi.Input<string>;
+    /** Chart values, passed through unchanged. Default none. */
+    values?: pulumi.Inputs;
+}
+
+/** Checks VaultSecretsOperatorInstall's arguments (pure). */
+export function validateOperatorInstallArgs(args: VaultSecretsOperatorInstallArgs, prefix = ""): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
+    problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace ?? DEFAULTS.operatorNamespace, "label"));
+    problems.push(...checkKubernetesName(`${prefix}releaseName`, args.releaseName ?? "vault-secrets-operator", "label"));
+    if (typeof args.repository === "string") {
+        problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:", "oci:"]));
+    }
+    return problems;
+}
+
+/** Installs the Vault Secrets Operator (controller and CRDs) with its Helm chart. */
+export class VaultSecretsOperatorInstall extends pulumi.ComponentResource {
+    public readonly release: k8s.helm.v3.Release;
+    public readonly namespace: string;
+
+    constructor(name: string, args: VaultSecretsOperatorInstallArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}VaultSecretsOperatorInstall`, name, {}, opts);
+        failOnProblems("VaultSecretsOperatorInstall", validateOperatorInstallArgs(args), this);
+        this.namespace = args.namespace ?? DEFAULTS.operatorNamespace;
+        this.release = new k8s.helm.v3.Release(`${name}-vso`, {
+            name: args.releaseName ?? "vault-secrets-operator",
+            chart: "vault-secrets-operator",
+            version: args.chartVersion ?? VSO_CHART_VERSION,
+            repositoryOpts: { repo: args.repository ?? VSO_CHART_REPO },
+            namespace: this.namespace,
+            createNamespace: true,
+            values: args.values ?? {},
+        }, { parent: this });
+        this.registerOutputs({ namespace: this.namespace });
+    }
+}

@@ -1,0 +1,317 @@
+/**
+ * VaultSecretsPlatform: the whole setup of "Kubernetes secrets the GitOps way" from one typed config.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import { TYPE_PREFIX, failOnProblems, plainValue } from "./common";
+import {
+    VaultHelmInstall,
+    VaultHelmInstallArgs,
+    VaultSecretsOperatorInstall,
+    VaultSecretsOperatorInstallArgs,
+    validateOperatorInstallArgs,
+    validateVaultHelmInstallArgs,
+} from "./helm";
+import { AppShape, DEFAULTS, PlatformPlan, RestartTarget, planPlatform, validateApps } from "./plan";
+import { ValidationProblem, checkUrl } from "./validate";
+import { KubernetesAuthMethod, KvV2Engine, NamespaceVaultAccess, TokenReviewerArgs, validateKubernetesAuthArgs } from "./vault";
+import { VaultStaticSecretApp, VsoNamespaceBinding } from "./vso";
+
+/** One app whose secret VSO copies from Vault into its namespace. */
+export interface AppArgs {
+    /** App name: the VaultStaticSecret's name and, by default, the destination Secret's name. */
+    name: string;
+    /** Namespace of the app. */
+    namespace: string;
+    /** Path of the secret relative to the KV mount, e.g. `rustfs/cloudnativepg`. */
+    path: string;
+    /** Keys the secret must contain (checked by the doctor). Default: the keys of `data`. */
+    keys?: string[];
+    /** Name of the Kubernetes Secret. Default: `name`. */
+    destination?: string;
+    /** How often VSO re-reads the secret. Default `"60s"`. */
+    refreshAfter?: string;
+    /** Workloads VSO restarts after a change. Default none. */
+    restartTargets?: RestartTarget[];
+    /** Managed value, key → value; use secrets (`pulumi config set --secret`). Default: unmanaged. */
+    data?: Record<string, pulumi.Input<string>>;
+}
+
+export interface VaultOptions {
+    /** Install Vault into the cluster with Helm. Default `true`. `false` = an external Vault at `address`. */
+    install?: boolean;
+    /**
+     * Vault address as VSO reaches it (the VaultConnection's address). Required when `install` is
+     * false; default with `install`: the in-cluster Service address.
+     */
+    address?: pulumi.Input<string>;
+    /**
+     * Vault address Pulumi uses to configure Vault (e.g. a port-forward, `http://127.0.0.1:8200`).
+     * Default: `address`, else the `vault:address` config / `VAULT_ADDR`.
+     */
+    providerAddress?: pulumi.Input<string>;
+    /** Token Pulumi uses (a secret). Default: the dev root token with `install`, else `vault:token` / `VAULT_TOKEN`. */
+    token?: pulumi.Input<string>;
+    /** Helm options for the install (mode, namespace, chart version, repository, values). */
+    helm?: VaultHelmInstallArgs;
+}
+
+export interface OperatorOptions {
+    /** Install VSO with Helm. Default `true`. */
+    install?: boolean;
+    /** Helm options for the install (namespace, chart version, repository, values passthrough). */
+    helm?: VaultSecretsOperatorInstallArgs;
+    /**
+     * VSO CRD YAML files to apply when VSO is not installed by this stack (e.g. from VSO's
+     * `chart/crds`). Default none.
+     */
+    crdFiles?: string[];
+}
+
+export interface KubernetesAuthOptions {
+    /** Auth mount path. Default `"kubernetes"`. */
+    path?: string;
+    /** API server address as Vault reaches it. Default `https://kubernetes.default.svc.cluster.local:443` (in-cluster Vault); required for external Vault. */
+    kubernetesHost?: pulumi.Input<string>;
+    /** Cluster CA (PEM). Default: empty in-cluster; the reviewer token's CA for external Vault. */
+    kubernetesCaCert?: pulumi.Input<string>;
+    /** Token reviewer JWT (secret). Default: empty in-cluster; created for external Vault. */
+    tokenReviewerJwt?: pulumi.Input<string>;
+    /** Reviewer ServiceAccount options. Default: created when `vault.install` is false and no `tokenReviewerJwt` is given. */
+    tokenReviewer?: TokenReviewerArgs | boolean;
+    /** Vault token TTL of the per-namespace roles, seconds. Default 3600. */
+    tokenTtl?: number;
+    /** Audience VSO's tokens carry and the roles require. Default `"vault"`. */
+    audience?: string;
+    /** Role name per namespace; `{namespace}` is replaced. Default `"vso-{namespace}"`. */
+    roleNameTemplate?: string;
+    /** Policy name per namespace; `{namespace}` is replaced. Default `"vso-{namespace}-read"`. */
+    policyNameTemplate?: string;
+}
+
+export interface VaultSecretsPlatformArgs {
+    /** Vault: installed with Helm (default, dev mode) or external. */
+    vault?: VaultOptions;
+    /** The Vault Secrets Operator: installed with Helm by default. */
+    operator?: OperatorOptions;
+    /** KV v2 engine. Default `{ path: "kv", protect: true }`. */
+    kv?: { path?: string; protect?: boolean; description?: pulumi.Input<string> };
+    /** Kubernetes auth method, its config, and the per-namespace roles. */
+    kubernetesAuth?: KubernetesAuthOptions;
+    /** ServiceAccount VSO logs in with, created in each app namespace. Default `"vso-auth"`. */
+    serviceAccountName?: string;
+    /** Create the app namespaces. Default `false` (they usually exist with their workloads). */
+    createNamespaces?: boolean;
+    /** The apps. */
+    apps: AppArgs[];
+    /** Explicit providers. Default: created from `vault.*`/`kubeconfig` when given, else the stack's default providers. */
+    providers?: { vault?: vault.Provider; kubernetes?: k8s.Provider };
+    /** Kubeconfig (contents or path) for a Kubernetes provider. Default: the ambient kubeconfig. */
+    kubeconfig?: pulumi.Input<string>;
+}
+
+/** Turns apps into the shape the pure planner takes (secret values never go there). */
+export function appShapes(apps: AppArgs[]): AppShape[] {
+    return (Array.isArray(apps) ? apps : []).map((a) => (a && typeof a === "object" ? {
+        name: a.name,
+        namespace: a.namespace,
+        path: a.path,
+        keys: a.keys,
+        destination: a.destination,
+        refreshAfter: a.refreshAfter,
+        restartTargets: a.restartTargets,
+        dataKeys: a.data ? Object.keys(a.data) : undefined,
+    } : (a as unknown as AppShape)));
+}
+
+/** Validates the whole platform config (pure). Returns every problem found. */
+export function validatePlatformArgs(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
+    if (!args || typeof args !== "object") {
+        return [{ field: "args", message: "must be an object with at least apps" }];
+    }
+    const install = args.vault?.install ?? true;
+    if (install) {
+        problems.push(...validateVaultHelmInstallArgs(args.vault?.helm ?? {}, "vault.helm."));
+    } else {
+        const addr = plainValue(args.vault?.address);
+        if (args.vault?.address === undefined) {
+            problems.push({ field: "vault.address", message: "is required when vault.install is false: give the address VSO reaches Vault at, e.g. \"https://vault.lan:8200\"" });
+        } else if (addr !== undefined) {
+            problems.push(...checkUrl("vault.address", addr));
+        }
+        if (args.kubernetesAuth?.kubernetesHost === undefined) {
+            problems.push({ field: "kubernetesAuth.kubernetesHost", message: "is required when vault.install is false: Vault outside the cluster cannot resolve kubernetes.default.svc; give the API server address Vault can reach, e.g. \"https://192.0.2.10:6443\"" });
+        }
+    }
+    const pa = plainValue(args.vault?.providerAddress);
+    if (pa !== undefined) {
+        problems.push(...checkUrl("vault.providerAddress", pa));
+    }
+    if (args.operator?.install ?? true) {
+        problems.push(...validateOperatorInstallArgs(args.operator?.helm ?? {}, "operator.helm."));
+    }
+    const ka = args.kubernetesAuth ?? {};
+    problems.push(...validateKubernetesAuthArgs({ ...ka, path: undefined }, "kubernetesAuth.")
+        .filter((p) => p.field !== "kubernetesAuth.path"));
+    problems.push(...validateApps(appShapes(args.apps), {
+        kvPath: args.kv?.path,
+        authPath: ka.path,
+        serviceAccountName: args.serviceAccountName,
+        roleNameTemplate: ka.roleNameTemplate,
+        policyNameTemplate: ka.policyNameTemplate,
+        tokenTtl: ka.tokenTtl,
+        audience: ka.audience,
+    }));
+    const vaultNs = install ? (args.vault?.helm?.namespace ?? DEFAULTS.vaultNamespace) : undefined;
+    const vsoNs = args.operator?.helm?.namespace ?? DEFAULTS.operatorNamespace;
+    (Array.isArray(args.apps) ? args.apps : []).forEach((a, i) => {
+        if (a && (a.namespace === vaultNs || a.namespace === vsoNs)) {
+            problems.push({ field: `apps[${i}].namespace`, message: `${JSON.stringify(a.namespace)} is ${a.namespace === vsoNs ? "VSO's" : "Vault's"} own namespace; VaultConnection, VaultAuth and VaultStaticSecret belong in the workload's namespace` });
+        }
+    });
+    return problems;
+}
+
+/** Plans the platform from validated args (pure). */
+export function planPlatformArgs(args: VaultSecretsPlatformArgs): PlatformPlan {
+    const ka = args.kubernetesAuth ?? {};
+    return planPlatform(appShapes(args.apps), {
+        kvPath: args.kv?.path,
+        authPath: ka.path,
+        serviceAccountName: args.serviceAccountName,
+        roleNameTemplate: ka.roleNameTemplate,
+        policyNameTemplate: ka.policyNameTemplate,
+        tokenTtl: ka.tokenTtl,
+        audience: ka.audience,
+    });
+}
+
+/**
+ * The whole setup: Vault and VSO (Helm, optional), the KV v2 engine, the Kubernetes auth method with
+ * its config, one policy + role + VaultConnection + VaultAuth + ServiceAccount per namespace, and one
+ * VaultStaticSecret (and optional managed value) per app. Bad config fails here, before any API call,
+ * with one message listing every problem.
+ */
+export class VaultSecretsPlatform extends pulumi.ComponentResource {
+    public readonly plan: PlatformPlan;
+    public readonly vaultInstall?: VaultHelmInstall;
+    public readonly operatorInstall?: VaultSecretsOperatorInstall;
+    public readonly kv: KvV2Engine;
+    public readonly kubernetesAuth: KubernetesAuthMethod;
+    public readonly namespaceAccess: Record<string, NamespaceVaultAccess> = {};
+    public readonly namespaceBindings: Record<string, VsoNamespaceBinding> = {};
+    public readonly apps: Record<string, VaultStaticSecretApp> = {};
+    /** Vault address as VSO reaches it. */
+    public readonly vaultAddress: pulumi.Output<string>;
+    /** KV v2 version of each managed app value at the last `up`, by app name (for the drift check). */
+    public readonly managedVersions: pulumi.Output<Record<string, string | undefined>>;
+
+    constructor(name: string, args: VaultSecretsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}VaultSecretsPlatform`, name, {}, opts);
+        failOnProblems("VaultSecretsPlatform", validatePlatformArgs(args), this);
+        const plan = planPlatformArgs(args);
+        this.plan = plan;
+
+        const k8sProvider = args.providers?.kubernetes
+            ?? (args.kubeconfig !== undefined ? new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig }, { parent: this }) : undefined);
+        const k8sOpts = { parent: this, ...(k8sProvider ? { providers: { kubernetes: k8sProvider } } : {}) };
+
+        const install = args.vault?.install ?? true;
+        if (install) {
+            this.vaultInstall = new VaultHelmInstall(`${name}`, args.vault?.helm ?? {}, k8sOpts);
+        }
+        this.vaultAddress = install ? this.vaultInstall!.address : pulumi.output(args.vault!.address!);
+
+        let vaultProvider = args.providers?.vault;
+        const v = args.vault ?? {};
+        if (!vaultProvider && (v.providerAddress !== undefined || v.token !== undefined || !install)) {
+            const address = v.providerAddress ?? (install ? undefined : v.address);
+            const token = v.token ?? this.vaultInstall?.rootToken;
+            vaultProvider = new vault.Provider(`${name}-vault`, {
+                ...(address !== undefined ? { address } : { address: process.env.VAULT_ADDR ?? new pulumi.Config("vault").require("address") }),
+                ...(token !== undefined ? { token: pulumi.secret(token) } : {}),
+                skipChildToken: true,
+            }, { parent: this });
+        }
+        const vaultDeps: pulumi.Resource[] = this.vaultInstall ? [this.vaultInstall] : [];
+        const vaultOpts = { parent: this, dependsOn: vaultDeps, ...(vaultProvider ? { providers: { vault: vaultProvider } } : {}) };
+        const bothOpts = { parent: this, dependsOn: vaultDeps, providers: { ...(vaultProvider ? { vault: vaultProvider } : {}), ...(k8sProvider ? { kubernetes: k8sProvider } : {}) } };
+
+        const operatorDeps: pulumi.Resource[] = [];
+        if (args.operator?.install ?? true) {
+            this.operatorInstall = new VaultSecretsOperatorInstall(`${name}`, args.operator?.helm ?? {}, k8sOpts);
+            operatorDeps.push(this.operatorInstall);
+        } else if (args.operator?.crdFiles && args.operator.crdFiles.length > 0) {
+            operatorDeps.push(new k8s.yaml.v2.ConfigGroup(`${name}-vso-crds`, { files: args.operator.crdFiles }, k8sOpts));
+        }
+
+        this.kv = new KvV2Engine(`${name}`, { path: plan.kvPath, protect: args.kv?.protect, description: args.kv?.description }, vaultOpts);
+        const ka = args.kubernetesAuth ?? {};
+        const tokenReviewer = ka.tokenReviewer ?? (!install && ka.tokenReviewerJwt === undefined);
+        this.kubernetesAuth = new KubernetesAuthMethod(`${name}`, {
+            path: plan.authPath,
+            kubernetesHost: ka.kubernetesHost,
+            kubernetesCaCert: ka.kubernetesCaCert,
+            tokenReviewerJwt: ka.tokenReviewerJwt,
+            tokenReviewer: tokenReviewer || undefined,
+        }, bothOpts);
+
+        for (const nsPlan of plan.namespaces) {
+            const ns = nsPlan.namespace;
+            const access = new NamespaceVaultAccess(`${name}-${ns}`, {
+                namespace: ns,
+                paths: nsPlan.apps.map((a) => a.path),
+                kvPath: plan.kvPath,
+                authPath: this.kubernetesAuth.path,
+                serviceAccountName: nsPlan.serviceAccountName,
+                policyName: nsPlan.policyName,
+                roleName: nsPlan.roleName,
+                tokenTtl: plan.tokenTtl,
+                audience: plan.audience,
+            }, { ...vaultOpts, dependsOn: [...vaultDeps, this.kv, this.kubernetesAuth] });
+            this.namespaceAccess[ns] = access;
+            const binding = new VsoNamespaceBinding(`${name}-${ns}`, {
+                namespace: ns,
+                vaultAddress: this.vaultAddress,
+                roleName: access.role.roleName,
+                authPath: this.kubernetesAuth.path,
+                serviceAccountName: nsPlan.serviceAccountName,
+                connectionName: nsPlan.connectionName,
+                authName: nsPlan.authName,
+                audiences: plan.audience ? [plan.audience] : undefined,
+                createNamespace: args.createNamespaces ?? false,
+            }, { ...k8sOpts, dependsOn: [...operatorDeps, access] });
+            this.namespaceBindings[ns] = binding;
+            for (const app of nsPlan.apps) {
+                const appArgs = args.apps.find((a) => a.name === app.name)!;
+                this.apps[app.name] = new VaultStaticSecretApp(app.name, {
+                    namespace: ns,
+                    path: app.path,
+                    kvPath: plan.kvPath,
+                    vaultAuthRef: nsPlan.authName,
+                    destination: app.destination,
+                    keys: app.keys,
+                    refreshAfter: app.refreshAfter,
+                    restartTargets: app.restartTargets,
+                    data: appArgs.data,
+                }, { ...bothOpts, dependsOn: [...vaultDeps, this.kv, binding] });
+            }
+        }
+        const versions: Record<string, pulumi.Output<string | undefined>> = {};
+        for (const [appName, app] of Object.entries(this.apps)) {
+            if (app.managedVersion) {
+                versions[appName] = app.managedVersion;
+            }
+        }
+        this.managedVersions = pulumi.output(versions) as pulumi.Output<Record<string, string | undefined>>;
+        this.registerOutputs({
+            vaultAddress: this.vaultAddress,
+            kvPath: plan.kvPath,
+            authPath: plan.authPath,
+            namespaces: plan.namespaces.map((n) => n.namespace),
+            managedVersions: this.managedVersions,
+        });
+    }
+}

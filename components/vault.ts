@@ -1,0 +1,266 @@
+/**
+ * Vault-side building blocks: the KV v2 engine, the Kubernetes auth method with its config, and the
+ * per-namespace access (policy + role).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import { TYPE_PREFIX, failOnProblems, plainValue } from "./common";
+import { DEFAULTS, renderReadPolicy } from "./plan";
+import {
+    ValidationProblem,
+    checkKubernetesName,
+    checkMountPath,
+    checkRoleBinding,
+    checkSecretPath,
+    checkUrl,
+    checkVaultName,
+} from "./validate";
+
+// ---------------------------------------------------------------------------------------------------
+// KV v2
+
+export interface KvV2EngineArgs {
+    /** Mount path. Default `"kv"`. */
+    path?: string;
+    /** Mount description. Default `"KV v2 secrets engine managed by pulumi-vault-vso"`. */
+    description?: pulumi.Input<string>;
+    /**
+     * Protect the mount from `pulumi destroy` and from replacement: deleting a KV mount deletes every
+     * secret in it. Default `true`. Set `false` for throwaway test stacks.
+     */
+    protect?: boolean;
+}
+
+/** Enables a KV version 2 secrets engine (`vault secrets enable -path=kv kv-v2`). */
+export class KvV2Engine extends pulumi.ComponentResource {
+    public readonly mount: vault.Mount;
+    /** The mount path, e.g. `kv`. */
+    public readonly path: pulumi.Output<string>;
+
+    constructor(name: string, args: KvV2EngineArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}KvV2Engine`, name, {}, opts);
+        const path = args.path ?? DEFAULTS.kvPath;
+        failOnProblems("KvV2Engine", checkMountPath("path", path), this);
+        this.mount = new vault.Mount(`${name}-kv`, {
+            path,
+            type: "kv",
+            options: { version: "2" },
+            description: args.description ?? "KV v2 secrets engine managed by pulumi-vault-vso",
+        }, { parent: this, protect: args.protect ?? true });
+        this.path = this.mount.path;
+        this.registerOutputs({ path: this.path });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Kubernetes auth method
+
+/** Vault outside the cluster needs a token reviewer; these options create one. */
+export interface TokenReviewerArgs {
+    /** Namespace of the reviewer ServiceAccount (must exist, or set `createNamespace`). Default `"vault-auth"`. */
+    namespace?: string;
+    /** Create the namespace. Default `true`. */
+    createNamespace?: boolean;
+    /** Name of the reviewer ServiceAccount. Default `"vault-token-reviewer"`. */
+    serviceAccountName?: string;
+}
+
+export interface KubernetesAuthMethodArgs {
+    /** Mount path of the auth method. Default `"kubernetes"`. */
+    path?: string;
+    /**
+     * Kubernetes API address as Vault reaches it. Default
+     * `"https://kubernetes.default.svc.cluster.local:443"` (right for Vault running in the cluster).
+     */
+    kubernetesHost?: pulumi.Input<string>;
+    /**
+     * PEM CA of the Kubernetes API. Default: empty for in-cluster Vault (it reads its pod's CA); with
+     * `tokenReviewer`, the CA from the reviewer's token Secret.
+     */
+    kubernetesCaCert?: pulumi.Input<string>;
+    /** JWT Vault uses to call TokenReview (a secret). Default: empty in-cluster; with `tokenReviewer`, the reviewer's token. */
+    tokenReviewerJwt?: pulumi.Input<string>;
+    /**
+     * Vault runs outside the cluster (e.g. on a NAS): create a reviewer ServiceAccount bound to
+     * `system:auth-delegator` and a long-lived token for it, and configure Vault with that token and
+     * the cluster CA. Default: not created (in-cluster Vault).
+     */
+    tokenReviewer?: TokenReviewerArgs | boolean;
+    /** Expected `iss` of ServiceAccount tokens; empty skips the check (Vault's default). Default unset. */
+    issuer?: pulumi.Input<string>;
+    /** Description of the auth mount. */
+    description?: pulumi.Input<string>;
+}
+
+/** Checks KubernetesAuthMethod's arguments (pure). */
+export function validateKubernetesAuthArgs(args: KubernetesAuthMethodArgs, prefix = ""): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
+    problems.push(...checkMountPath(`${prefix}path`, args.path ?? DEFAULTS.authPath));
+    const host = plainValue(args.kubernetesHost);
+    if (host !== undefined) {
+        problems.push(...checkUrl(`${prefix}kubernetesHost`, host, ["https:", "http:"]));
+    }
+    const ca = plainValue(args.kubernetesCaCert);
+    if (typeof ca === "string" && ca.length > 0 && !ca.includes("-----BEGIN CERTIFICATE-----")) {
+        problems.push({ field: `${prefix}kubernetesCaCert`, message: "is not a PEM certificate: give the cluster CA, starting with -----BEGIN CERTIFICATE-----" });
+    }
+    if (args.tokenReviewer && args.tokenReviewerJwt !== undefined) {
+        problems.push({ field: `${prefix}tokenReviewerJwt`, message: "is set together with tokenReviewer; give one: tokenReviewer creates the JWT for you" });
+    }
+    if (typeof args.tokenReviewer === "object") {
+        problems.push(...checkKubernetesName(`${prefix}tokenReviewer.namespace`, args.tokenReviewer.namespace ?? "vault-auth", "label"));
+        problems.push(...checkKubernetesName(`${prefix}tokenReviewer.serviceAccountName`, args.tokenReviewer.serviceAccountName ?? "vault-token-reviewer", "subdomain"));
+    }
+    return problems;
+}
+
+/**
+ * Enables Vault's Kubernetes auth method and configures it (`vault auth enable kubernetes` +
+ * `vault write auth/kubernetes/config ...`), optionally with a token reviewer for external Vault.
+ */
+export class KubernetesAuthMethod extends pulumi.ComponentResource {
+    public readonly backend: vault.AuthBackend;
+    public readonly config: vault.kubernetes.AuthBackendConfig;
+    /** The mount path, e.g. `kubernetes`. */
+    public readonly path: pulumi.Output<string>;
+    /** The reviewer's ServiceAccount, when `tokenReviewer` is set. */
+    public readonly reviewerServiceAccount?: k8s.core.v1.ServiceAccount;
+
+    constructor(name: string, args: KubernetesAuthMethodArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}KubernetesAuthMethod`, name, {}, opts);
+        failOnProblems("KubernetesAuthMethod", validateKubernetesAuthArgs(args), this);
+        const path = args.path ?? DEFAULTS.authPath;
+        this.backend = new vault.AuthBackend(`${name}-kubernetes`, {
+            type: "kubernetes",
+            path,
+            description: args.description ?? "Kubernetes auth for the Vault Secrets Operator, managed by pulumi-vault-vso",
+        }, { parent: this });
+
+        let caCert: pulumi.Input<string> | undefined = args.kubernetesCaCert;
+        let reviewerJwt: pulumi.Input<string> | undefined = args.tokenReviewerJwt;
+        if (args.tokenReviewer) {
+            const r = typeof args.tokenReviewer === "object" ? args.tokenReviewer : {};
+            const ns = r.namespace ?? "vault-auth";
+            const saName = r.serviceAccountName ?? "vault-token-reviewer";
+            const nsRes = (r.createNamespace ?? true)
+                ? new k8s.core.v1.Namespace(`${name}-reviewer-ns`, { metadata: { name: ns } }, { parent: this })
+                : undefined;
+            const sa = new k8s.core.v1.ServiceAccount(`${name}-reviewer`, {
+                metadata: { name: saName, namespace: ns },
+                automountServiceAccountToken: false,
+            }, { parent: this, dependsOn: nsRes ? [nsRes] : [] });
+            this.reviewerServiceAccount = sa;
+            new k8s.rbac.v1.ClusterRoleBinding(`${name}-reviewer-auth-delegator`, {
+                metadata: { name: `${ns}-${saName}-auth-delegator` },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
+                subjects: [{ kind: "ServiceAccount", name: saName, namespace: ns }],
+            }, { parent: this, dependsOn: [sa] });
+            const tokenSecret = new k8s.core.v1.Secret(`${name}-reviewer-token`, {
+                metadata: { name: `${saName}-token`, namespace: ns, annotations: { "kubernetes.io/service-account.name": saName } },
+                type: "kubernetes.io/service-account-token",
+            }, { parent: this, dependsOn: [sa], additionalSecretOutputs: ["data"] });
+            const decoded = tokenSecret.data.apply((d) => ({
+                token: Buffer.from(d?.["token"] ?? "", "base64").toString("utf8"),
+                ca: Buffer.from(d?.["ca.crt"] ?? "", "base64").toString("utf8"),
+            }));
+            reviewerJwt = pulumi.secret(decoded.apply((d) => d.token));
+            caCert = args.kubernetesCaCert ?? decoded.apply((d) => d.ca);
+        }
+        this.config = new vault.kubernetes.AuthBackendConfig(`${name}-config`, {
+            backend: this.backend.path,
+            kubernetesHost: args.kubernetesHost ?? "https://kubernetes.default.svc.cluster.local:443",
+            kubernetesCaCert: caCert,
+            tokenReviewerJwt: reviewerJwt === undefined ? undefined : pulumi.secret(reviewerJwt),
+            issuer: args.issuer,
+            disableIssValidation: true,
+        }, { parent: this, additionalSecretOutputs: ["tokenReviewerJwt"] });
+        this.path = this.backend.path;
+        this.registerOutputs({ path: this.path });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Per-namespace access: policy + role
+
+export interface NamespaceVaultAccessArgs {
+    /** The Kubernetes namespace whose VSO logins this role accepts. */
+    namespace: string;
+    /** Secret paths (relative to `kvPath`) the namespace may read. */
+    paths: string[];
+    /** KV v2 mount path. Default `"kv"`. */
+    kvPath?: string;
+    /** Kubernetes auth mount path. Default `"kubernetes"`. */
+    authPath?: pulumi.Input<string>;
+    /** ServiceAccount VSO logs in with. Default `"vso-auth"`. */
+    serviceAccountName?: string;
+    /** Policy name. Default `"vso-<namespace>-read"`. */
+    policyName?: string;
+    /** Role name. Default `"vso-<namespace>"`. */
+    roleName?: string;
+    /** Token TTL in seconds. Default 3600. */
+    tokenTtl?: number;
+    /** Required audience of the ServiceAccount token. Default `"vault"`; `""` accepts any. */
+    audience?: string;
+    /** Allow `*` in `namespace` or `serviceAccountName` (binds every namespace or account). Default `false`. */
+    allowWildcardBindings?: boolean;
+}
+
+/** Checks NamespaceVaultAccess's arguments (pure). */
+export function validateNamespaceAccessArgs(args: NamespaceVaultAccessArgs, prefix = ""): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
+    const wildcard = args.allowWildcardBindings ?? false;
+    problems.push(...checkRoleBinding(`${prefix}namespace`, args.namespace, wildcard));
+    problems.push(...checkRoleBinding(`${prefix}serviceAccountName`, args.serviceAccountName ?? DEFAULTS.serviceAccountName, wildcard));
+    if (args.serviceAccountName === "default") {
+        problems.push({ field: `${prefix}serviceAccountName`, message: "\"default\" is shared by every pod in the namespace; VSO should log in with a dedicated ServiceAccount such as \"vso-auth\"" });
+    }
+    const kvPath = args.kvPath ?? DEFAULTS.kvPath;
+    problems.push(...checkMountPath(`${prefix}kvPath`, kvPath));
+    if (!Array.isArray(args.paths) || args.paths.length === 0) {
+        problems.push({ field: `${prefix}paths`, message: "must list at least one secret path the namespace may read" });
+    } else {
+        args.paths.forEach((p, i) => problems.push(...checkSecretPath(`${prefix}paths[${i}]`, p, kvPath)));
+    }
+    const nsName = typeof args.namespace === "string" ? args.namespace.replace(/\*/g, "all") : "ns";
+    problems.push(...checkVaultName(`${prefix}policyName`, args.policyName ?? `vso-${nsName}-read`));
+    problems.push(...checkVaultName(`${prefix}roleName`, args.roleName ?? `vso-${nsName}`));
+    if (args.tokenTtl !== undefined && (!Number.isInteger(args.tokenTtl) || args.tokenTtl <= 0)) {
+        problems.push({ field: `${prefix}tokenTtl`, message: `${args.tokenTtl} must be a positive whole number of seconds, e.g. 3600` });
+    }
+    return problems;
+}
+
+/**
+ * The Vault side of one namespace: a policy granting `read` on exactly its secret paths, and a
+ * Kubernetes auth role bound to exactly its VSO ServiceAccount and namespace, with that policy only.
+ */
+export class NamespaceVaultAccess extends pulumi.ComponentResource {
+    public readonly policy: vault.Policy;
+    public readonly role: vault.kubernetes.AuthBackendRole;
+    public readonly policyName: string;
+    public readonly roleName: string;
+
+    constructor(name: string, args: NamespaceVaultAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}NamespaceVaultAccess`, name, {}, opts);
+        failOnProblems("NamespaceVaultAccess", validateNamespaceAccessArgs(args), this);
+        const kvPath = args.kvPath ?? DEFAULTS.kvPath;
+        this.policyName = args.policyName ?? `vso-${args.namespace}-read`;
+        this.roleName = args.roleName ?? `vso-${args.namespace}`;
+        this.policy = new vault.Policy(`${name}-policy`, {
+            name: this.policyName,
+            policy: renderReadPolicy(kvPath, args.paths),
+        }, { parent: this });
+        const audience = args.audience ?? DEFAULTS.audience;
+        this.role = new vault.kubernetes.AuthBackendRole(`${name}-role`, {
+            backend: args.authPath ?? DEFAULTS.authPath,
+            roleName: this.roleName,
+            boundServiceAccountNames: [args.serviceAccountName ?? DEFAULTS.serviceAccountName],
+            boundServiceAccountNamespaces: [args.namespace],
+            tokenPolicies: [this.policy.name],
+            tokenTtl: args.tokenTtl ?? DEFAULTS.tokenTtl,
+            ...(audience ? { audience } : {}),
+        }, { parent: this });
+        this.registerOutputs({ policyName: this.policyName, roleName: this.roleName });
+    }
+}

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# Builds the Pulumi CLI, the Node.js language host and the vault/kubernetes
+# resource provider plugins from Go modules (Go module proxy only), caches them
+# by version and installs the provider plugins into $PULUMI_HOME.
+#
+# Usage:  scripts/tools/build-pulumi.sh [all|cli|nodejs|kubernetes|vault|install|env]
+#         source "${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-vault-vso/tools}/env.pulumi.sh"
+#
+# Env:    PVV_TOOLS_DIR   cache root   (default $HOME/.cache/pulumi-vault-vso/tools)
+#         PULUMI_HOME     plugin home  (default $HOME/.pulumi)
+#         PVV_PULUMI_ALLOW_MISSING=vault,kubernetes
+#                         providers whose build failure is a warning, not an error
+#
+# Idempotent: a tool whose binary is already in the cache is not rebuilt, a
+# plugin already installed with the same bytes is not reinstalled.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC1091
+source "$HERE/versions.env"
+
+TOOLS_DIR=${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-vault-vso/tools}
+export PULUMI_HOME=${PULUMI_HOME:-$HOME/.pulumi}
+export PULUMI_SKIP_UPDATE_CHECK=true
+export CGO_ENABLED=0
+export GOFLAGS="-trimpath -buildvcs=false -mod=mod"
+export GOWORK=off
+mkdir -p "$TOOLS_DIR" "$PULUMI_HOME"
+
+log() { echo "[build-pulumi] $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+PULUMI_VERSION=${PULUMI_VERSION:?versions.env must set PULUMI_VERSION}
+# The Node.js language host module (sdk/nodejs/cmd/pulumi-language-nodejs/v3) is
+# not served by the proxy; the last release that carried it inside sdk/v3 is used.
+PULUMI_NODEJS_HOST_SDK_VERSION=${PULUMI_NODEJS_HOST_SDK_VERSION:-3.68.0}
+PULUMI_K8S_PROVIDER_MODULE_VERSION=${PULUMI_K8S_PROVIDER_MODULE_VERSION:-v$PULUMI_K8S_PROVIDER_VERSION}
+PULUMI_VAULT_PROVIDER_MODULE_VERSION=${PULUMI_VAULT_PROVIDER_MODULE_VERSION:-v$PULUMI_VAULT_PROVIDER_VERSION}
+
+CLI_DIR="$TOOLS_DIR/pulumi-$PULUMI_VERSION"
+NODEJS_DIR="$TOOLS_DIR/pulumi-language-nodejs-$PULUMI_NODEJS_HOST_SDK_VERSION"
+K8S_DIR="$TOOLS_DIR/pulumi-resource-kubernetes-$PULUMI_K8S_PROVIDER_VERSION-${PULUMI_K8S_PROVIDER_MODULE_VERSION//\//_}"
+VAULT_DIR="$TOOLS_DIR/pulumi-resource-vault-$PULUMI_VAULT_PROVIDER_VERSION-${PULUMI_VAULT_PROVIDER_MODULE_VERSION//\//_}"
+
+# run_logged LOGFILE CMD...: run CMD with output to LOGFILE; on failure show the tail.
+run_logged() {
+  local logf=$1; shift
+  echo "+ $*" >>"$logf"
+  if ! "$@" >>"$logf" 2>&1; then
+    log "command failed: $*"
+    log "---- last 40 lines of $logf ----"
+    tail -n 40 "$logf" >&2
+    return 1
+  fi
+}
+
+# module_json MODULE@VERSION FIELD: download a module, print a field of `go mod download -json`.
+module_field() {
+  local json
+  json=$(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "$1" 2>&1) || true
+  if grep -q '"Error"' <<<"$json" || ! grep -q "\"$2\"" <<<"$json"; then
+    log "go mod download $1 failed:"
+    grep -E '"Error"|go:' <<<"$json" | head -5 >&2 || echo "$json" | head -5 >&2
+    return 1
+  fi
+  sed -n "s/^[[:space:]]*\"$2\": \"\(.*\)\",\{0,1\}$/\1/p" <<<"$json" | head -1
+}
+
+# write_wrapper_gomod SRC WRAPPER_NAME MODULE VERSION UPSTREAM_GOMOD
+# A throwaway module that requires MODULE@VERSION and copies its non-local
+# replace directives (local ones like `=> ../sdk` cannot work outside its repo).
+write_wrapper_gomod() {
+  local src=$1 name=$2 mod=$3 ver=$4 upstream=$5 gover
+  gover=$(awk '$1=="go"{print $2; exit}' "$upstream")
+  {
+    echo "module pvv.local/tools/$name"
+    echo
+    echo "go ${gover:-1.22}"
+    echo
+    echo "require $mod $ver"
+    echo
+    awk '
+      /^replace[[:space:]]*\($/ {blk=1; next}
+      blk && /^\)/ {blk=0; next}
+      blk { line=$0; sub(/^[[:space:]]+/, "", line); if (line !~ /=>[[:space:]]*(\.|\/)/ && line ~ /=>/) print "replace " line; next }
+      /^replace[[:space:]]/ { if ($0 !~ /=>[[:space:]]*(\.|\/)/) print; next }
+    ' "$upstream"
+  } >"$src/go.mod"
+}
+
+have_bin() { [[ -x "$1" ]] && [[ -s "$1" ]]; }
+
+# ---------------------------------------------------------------- pulumi CLI
+build_cli() {
+  local bin="$CLI_DIR/bin/pulumi"
+  if have_bin "$bin"; then log "pulumi $PULUMI_VERSION: cached ($bin)"; return 0; fi
+  log "building pulumi CLI v$PULUMI_VERSION (this takes ~10-15 min on first run)"
+  local t0=$SECONDS mod=github.com/pulumi/pulumi/pkg/v3 ver=v$PULUMI_VERSION
+  local src="$CLI_DIR/src" logf="$CLI_DIR/build.log"
+  rm -rf "$src"; mkdir -p "$src" "$CLI_DIR/bin"; : >"$logf"
+  local gomod; gomod=$(module_field "$mod@$ver" GoMod) || return 1
+  write_wrapper_gomod "$src" pulumi "$mod" "$ver" "$gomod"
+  (cd "$src" && run_logged "$logf" go get "$mod/cmd/pulumi@$ver" "github.com/pulumi/pulumi/sdk/v3@$ver") || return 1
+  (cd "$src" && run_logged "$logf" go build -o "$bin.tmp" \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$ver" \
+      "$mod/cmd/pulumi") || return 1
+  mv "$bin.tmp" "$bin"
+  log "pulumi $PULUMI_VERSION built in $((SECONDS - t0))s"
+}
+
+# ------------------------------------------------------ Node.js language host
+build_nodejs() {
+  local bin="$NODEJS_DIR/bin/pulumi-language-nodejs"
+  if have_bin "$bin"; then log "pulumi-language-nodejs $PULUMI_NODEJS_HOST_SDK_VERSION: cached ($bin)"; return 0; fi
+  log "building pulumi-language-nodejs from sdk/v3 v$PULUMI_NODEJS_HOST_SDK_VERSION (this takes ~3-5 min on first run)"
+  local t0=$SECONDS mod=github.com/pulumi/pulumi/sdk/v3 ver=v$PULUMI_NODEJS_HOST_SDK_VERSION
+  local src="$NODEJS_DIR/src" logf="$NODEJS_DIR/build.log" pkg=github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+  rm -rf "$src"; mkdir -p "$src" "$NODEJS_DIR/bin"; : >"$logf"
+  local gomod; gomod=$(module_field "$mod@$ver" GoMod) || return 1
+  write_wrapper_gomod "$src" pulumi-language-nodejs "$mod" "$ver" "$gomod"
+  (cd "$src" && run_logged "$logf" go get "$pkg@$ver") || return 1
+  (cd "$src" && run_logged "$logf" go build -o "$bin.tmp" \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$ver" "$pkg") || return 1
+  mv "$bin.tmp" "$bin"
+  log "pulumi-language-nodejs built in $((SECONDS - t0))s"
+}
+
+# ------------------------------------------------------ kubernetes provider
+# Its main embeds schema-embed.json, made by `go generate` from the schema.json
+# that the module does ship; so main.go + generate.go are copied into a wrapper.
+build_kubernetes() {
+  local bin="$K8S_DIR/bin/pulumi-resource-kubernetes"
+  if have_bin "$bin"; then log "pulumi-resource-kubernetes $PULUMI_K8S_PROVIDER_VERSION: cached ($bin)"; return 0; fi
+  log "building pulumi-resource-kubernetes $PULUMI_K8S_PROVIDER_VERSION from provider/v4@$PULUMI_K8S_PROVIDER_MODULE_VERSION (this takes ~10-15 min on first run)"
+  local t0=$SECONDS mod=github.com/pulumi/pulumi-kubernetes/provider/v4 ver=$PULUMI_K8S_PROVIDER_MODULE_VERSION
+  local src="$K8S_DIR/src" logf="$K8S_DIR/build.log"
+  rm -rf "$src"; mkdir -p "$src" "$K8S_DIR/bin"; : >"$logf"
+  local gomod dir
+  gomod=$(module_field "$mod@$ver" GoMod) || return 1
+  dir=$(module_field "$mod@$ver" Dir) || return 1
+  write_wrapper_gomod "$src" pulumi-resource-kubernetes "$mod" "$ver" "$gomod"
+  # provider/v4 replaces sdk/v4 with ../sdk; take the sdk/v4 that versions.env pins instead.
+  if [[ -n "${PULUMI_K8S_SDK_MODULE_VERSION:-}" ]]; then
+    echo "require github.com/pulumi/pulumi-kubernetes/sdk/v4 $PULUMI_K8S_SDK_MODULE_VERSION" >>"$src/go.mod"
+  fi
+  local c="$dir/cmd/pulumi-resource-kubernetes"
+  install -m 0644 "$c/main.go" "$c/generate.go" "$c/schema.json" "$c/terraform-mapping.json" "$src/"
+  (cd "$src" && run_logged "$logf" go get "$mod/pkg/provider@$ver") || return 1
+  (cd "$src" && VERSION="$PULUMI_K8S_PROVIDER_VERSION" run_logged "$logf" go run ./generate.go) || return 1
+  rm -f "$src/schema.json" "$src/terraform-mapping.json"
+  (cd "$src" && run_logged "$logf" go build -o "$bin.tmp" \
+      -ldflags "-s -w -X $mod/pkg/version.Version=$PULUMI_K8S_PROVIDER_VERSION" .) || return 1
+  mv "$bin.tmp" "$bin"
+  log "pulumi-resource-kubernetes built in $((SECONDS - t0))s"
+}
+
+# ------------------------------------------------------------ vault provider
+build_vault() {
+  local bin="$VAULT_DIR/bin/pulumi-resource-vault"
+  if have_bin "$bin"; then log "pulumi-resource-vault $PULUMI_VAULT_PROVIDER_VERSION: cached ($bin)"; return 0; fi
+  if [[ -x "$HERE/pulumi/vault/build.sh" ]]; then
+    log "building pulumi-resource-vault $PULUMI_VAULT_PROVIDER_VERSION (this takes ~10-15 min on first run)"
+    local t0=$SECONDS
+    mkdir -p "$VAULT_DIR/bin"
+    "$HERE/pulumi/vault/build.sh" "$VAULT_DIR" || return 1
+    log "pulumi-resource-vault built in $((SECONDS - t0))s"
+    return 0
+  fi
+  local mod=github.com/pulumi/pulumi-vault/provider/v7 ver=$PULUMI_VAULT_PROVIDER_MODULE_VERSION
+  log "pulumi-resource-vault: checking $mod@$ver on the Go module proxy"
+  module_field "$mod@$ver" GoMod >/dev/null || {
+    log "pulumi-resource-vault: $mod@$ver is not served by the Go module proxy; cannot build"
+    return 1
+  }
+  die "pulumi-resource-vault: $mod@$ver is served but no build recipe exists yet"
+}
+
+# ---------------------------------------------------------- plugin install
+install_plugin() { # NAME VERSION BIN
+  local name=$1 ver=$2 bin=$3
+  local dest="$PULUMI_HOME/plugins/resource-$name-v$ver/pulumi-resource-$name"
+  if [[ -f "$dest" ]] && cmp -s "$dest" "$bin"; then
+    log "plugin resource $name $ver: already installed in $PULUMI_HOME"; return 0
+  fi
+  log "installing plugin resource $name $ver into $PULUMI_HOME"
+  "$CLI_DIR/bin/pulumi" plugin install resource "$name" "$ver" --file "$bin" --reinstall >&2
+}
+
+write_env() {
+  local f="$TOOLS_DIR/env.pulumi.sh"
+  cat >"$f.tmp" <<EOF
+# Generated by scripts/tools/build-pulumi.sh; source it to use the built Pulumi tools.
+export PATH="$CLI_DIR/bin:$NODEJS_DIR/bin:\$PATH"
+export PULUMI_HOME="\${PULUMI_HOME:-$PULUMI_HOME}"
+export PULUMI_SKIP_UPDATE_CHECK=true
+EOF
+  mv "$f.tmp" "$f"
+  echo "PATH_ADD=$CLI_DIR/bin"
+  echo "PATH_ADD=$NODEJS_DIR/bin"
+  log "wrote $f"
+}
+
+allowed_missing() { [[ ",${PVV_PULUMI_ALLOW_MISSING:-}," == *",$1,"* ]]; }
+
+provider() { # NAME VERSION DIR BUILDFN
+  local name=$1 ver=$2 dir=$3 fn=$4
+  if "$fn"; then
+    install_plugin "$name" "$ver" "$dir/bin/pulumi-resource-$name"
+  elif allowed_missing "$name"; then
+    log "WARNING: pulumi-resource-$name not built (allowed by PVV_PULUMI_ALLOW_MISSING)"
+  else
+    return 1
+  fi
+}
+
+main() {
+  local what=${1:-all} t0=$SECONDS
+  case "$what" in
+    cli) build_cli ;;
+    nodejs) build_nodejs ;;
+    kubernetes) build_cli; provider kubernetes "$PULUMI_K8S_PROVIDER_VERSION" "$K8S_DIR" build_kubernetes ;;
+    vault) build_cli; provider vault "$PULUMI_VAULT_PROVIDER_VERSION" "$VAULT_DIR" build_vault ;;
+    env) write_env; return 0 ;;
+    all)
+      build_cli
+      build_nodejs
+      write_env
+      local rc=0
+      provider kubernetes "$PULUMI_K8S_PROVIDER_VERSION" "$K8S_DIR" build_kubernetes || rc=1
+      provider vault "$PULUMI_VAULT_PROVIDER_VERSION" "$VAULT_DIR" build_vault || rc=1
+      log "done in $((SECONDS - t0))s"
+      return $rc ;;
+    *) die "unknown target $what (all|cli|nodejs|kubernetes|vault|env)" ;;
+  esac
+  log "done in $((SECONDS - t0))s"
+}
+
+main "$@"
