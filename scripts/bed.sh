@@ -244,7 +244,7 @@ cmd_start() {
     --kubeconfig="$BED/kubeconfig" --authentication-skip-lookup=true \
     --bind-address=$HOST --secure-port=0 --leader-elect=false \
     --use-service-account-credentials=false \
-    --controllers=namespace,serviceaccount,serviceaccount-token,garbagecollector,root-ca-certificate-publisher,clusterrole-aggregation \
+    --controllers=namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller \
     --service-account-private-key-file="$BED/pki/sa.key" --root-ca-file="$BED/pki/ca.crt" \
     --cluster-name=pvv-bed --profiling=false --v=1
   wait_for kube-controller-manager "default ServiceAccount in namespace default" kube_get /api/v1/namespaces/default/serviceaccounts/default

@@ -3,7 +3,7 @@
 # resource provider plugins from Go modules (Go module proxy only), caches them
 # by version and installs the provider plugins into $PULUMI_HOME.
 #
-# Usage:  scripts/tools/build-pulumi.sh [all|cli|nodejs|kubernetes|vault|install|env]
+# Usage:  scripts/tools/build-pulumi.sh [all|cli|nodejs|kubernetes|vault|build-kubernetes|build-vault|env]
 #         source "${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-vault-vso/tools}/env.pulumi.sh"
 #
 # Env:    PVV_TOOLS_DIR   cache root   (default $HOME/.cache/pulumi-vault-vso/tools)
@@ -16,8 +16,10 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+set -a
 # shellcheck disable=SC1091
 source "$HERE/versions.env"
+set +a
 
 TOOLS_DIR=${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-vault-vso/tools}
 export PULUMI_HOME=${PULUMI_HOME:-$HOME/.pulumi}
@@ -40,7 +42,7 @@ PULUMI_VAULT_PROVIDER_MODULE_VERSION=${PULUMI_VAULT_PROVIDER_MODULE_VERSION:-v$P
 CLI_DIR="$TOOLS_DIR/pulumi-$PULUMI_VERSION"
 NODEJS_DIR="$TOOLS_DIR/pulumi-language-nodejs-$PULUMI_NODEJS_HOST_SDK_VERSION"
 K8S_DIR="$TOOLS_DIR/pulumi-resource-kubernetes-$PULUMI_K8S_PROVIDER_VERSION-${PULUMI_K8S_PROVIDER_MODULE_VERSION//\//_}"
-VAULT_DIR="$TOOLS_DIR/pulumi-resource-vault-$PULUMI_VAULT_PROVIDER_VERSION-${PULUMI_VAULT_PROVIDER_MODULE_VERSION//\//_}"
+VAULT_DIR="$TOOLS_DIR/pulumi-resource-vault-$PULUMI_VAULT_PROVIDER_VERSION-tf${PULUMI_VAULT_TF_MODULE_VERSION:-none}-bridge${PULUMI_TF_BRIDGE_MODULE_VERSION:-none}"
 
 # run_logged LOGFILE CMD...: run CMD with output to LOGFILE; on failure show the tail.
 run_logged() {
@@ -220,6 +222,8 @@ main() {
     nodejs) build_nodejs ;;
     kubernetes) build_cli; provider kubernetes "$PULUMI_K8S_PROVIDER_VERSION" "$K8S_DIR" build_kubernetes ;;
     vault) build_cli; provider vault "$PULUMI_VAULT_PROVIDER_VERSION" "$VAULT_DIR" build_vault ;;
+    build-kubernetes) build_kubernetes ;;   # build only, no plugin install
+    build-vault) build_vault ;;             # build only, no plugin install
     env) write_env; return 0 ;;
     all)
       build_cli
@@ -230,7 +234,7 @@ main() {
       provider vault "$PULUMI_VAULT_PROVIDER_VERSION" "$VAULT_DIR" build_vault || rc=1
       log "done in $((SECONDS - t0))s"
       return $rc ;;
-    *) die "unknown target $what (all|cli|nodejs|kubernetes|vault|env)" ;;
+    *) die "unknown target $what (all|cli|nodejs|kubernetes|vault|build-kubernetes|build-vault|env)" ;;
   esac
   log "done in $((SECONDS - t0))s"
 }

@@ -1,0 +1,111 @@
+import * as assert from "assert";
+import { AppShape, planPlatform, renderReadPolicy, staticSecretSpec, validateApps } from "../../components";
+
+const article: AppShape = {
+    name: "rustfs-cloudnativepg",
+    namespace: "cnpg",
+    path: "rustfs/cloudnativepg",
+    keys: ["access_key", "access_secret_key"],
+    refreshAfter: "60s",
+    restartTargets: [{ kind: "Deployment", name: "my-app" }],
+};
+
+describe("planning (pure)", () => {
+    it("grants read on exactly <kv>/data/<path>, no globs", () => {
+        assert.strictEqual(renderReadPolicy("kv", ["rustfs/cloudnativepg"]),
+            "path \"kv/data/rustfs/cloudnativepg\" {\n  capabilities = [\"read\"]\n}\n");
+        const text = renderReadPolicy("kv", ["b/x", "a/y", "b/x"]);
+        assert.strictEqual((text.match(/path "/g) ?? []).length, 2, "duplicates are merged");
+        assert.ok(text.indexOf("kv/data/a/y") < text.indexOf("kv/data/b/x"), "sorted, so the text is stable");
+        assert.ok(!text.includes("*"));
+    });
+
+    it("plans the article's scenario", () => {
+        const plan = planPlatform([article]);
+        assert.strictEqual(plan.kvPath, "kv");
+        assert.strictEqual(plan.authPath, "kubernetes");
+        assert.strictEqual(plan.namespaces.length, 1);
+        const ns = plan.namespaces[0];
+        assert.strictEqual(ns.namespace, "cnpg");
+        assert.strictEqual(ns.policyName, "vso-cnpg-read");
+        assert.strictEqual(ns.roleName, "vso-cnpg");
+        assert.strictEqual(ns.serviceAccountName, "vso-auth");
+        assert.strictEqual(ns.apps[0].destination, "rustfs-cloudnativepg");
+        assert.deepStrictEqual(staticSecretSpec(ns.apps[0], plan.kvPath, ns.authName), {
+            vaultAuthRef: "vault-auth",
+            mount: "kv",
+            type: "kv-v2",
+            path: "rustfs/cloudnativepg",
+            refreshAfter: "60s",
+            hmacSecretData: true,
+            destination: { name: "rustfs-cloudnativepg", create: true },
+            rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+        });
+    });
+
+    it("groups apps by namespace: one policy and role per namespace, each reading only its own paths", () => {
+        const apps: AppShape[] = [
+            { name: "a1", namespace: "ns-a", path: "a/one" },
+            { name: "b1", namespace: "ns-b", path: "b/one" },
+            { name: "a2", namespace: "ns-a", path: "a/two" },
+        ];
+        const plan = planPlatform(apps);
+        assert.deepStrictEqual(plan.namespaces.map((n) => n.namespace), ["ns-a", "ns-b"]);
+        const [a, b] = plan.namespaces;
+        assert.deepStrictEqual(a.apps.map((x) => x.name), ["a1", "a2"]);
+        assert.ok(a.policyText.includes("kv/data/a/one") && a.policyText.includes("kv/data/a/two"));
+        assert.ok(!a.policyText.includes("b/one"), "namespace a cannot read b's path");
+        assert.ok(!b.policyText.includes("kv/data/a/"), "namespace b cannot read a's paths");
+    });
+
+    it("defaults refreshAfter to 60s and destination to the app name; overrides win", () => {
+        const plan = planPlatform([{ name: "x", namespace: "n", path: "p", destination: "other", refreshAfter: "5m" }, { name: "y", namespace: "n", path: "q" }]);
+        assert.strictEqual(plan.namespaces[0].apps[0].destination, "other");
+        assert.strictEqual(plan.namespaces[0].apps[0].refreshAfter, "5m");
+        assert.strictEqual(plan.namespaces[0].apps[1].refreshAfter, "60s");
+        assert.strictEqual(plan.namespaces[0].apps[1].destination, "y");
+    });
+
+    it("honours name templates and a custom KV mount", () => {
+        const plan = planPlatform([{ name: "x", namespace: "n", path: "p" }], { kvPath: "secret", roleNameTemplate: "r-{namespace}", policyNameTemplate: "p-{namespace}" });
+        assert.strictEqual(plan.namespaces[0].roleName, "r-n");
+        assert.strictEqual(plan.namespaces[0].policyName, "p-n");
+        assert.match(plan.namespaces[0].policyText, /path "secret\/data\/p"/);
+    });
+
+    describe("validateApps", () => {
+        it("accepts the article's app", () => {
+            assert.deepStrictEqual(validateApps([article]), []);
+        });
+        it("rejects two apps with the same name", () => {
+            const ps = validateApps([article, { ...article, namespace: "other" }]);
+            assert.deepStrictEqual(ps.map((p) => p.field), ["apps[1].name"]);
+        });
+        it("rejects two apps writing the same Secret in one namespace", () => {
+            const ps = validateApps([article, { ...article, name: "second", destination: "rustfs-cloudnativepg" }]);
+            assert.deepStrictEqual(ps.map((p) => p.field), ["apps[1].destination"]);
+            assert.match(ps[0].message, /apps\[0\] already writes Secret "rustfs-cloudnativepg"/);
+        });
+        it("allows the same destination name in different namespaces", () => {
+            assert.deepStrictEqual(validateApps([article, { ...article, name: "second", namespace: "other", destination: "rustfs-cloudnativepg" }]), []);
+        });
+        it("rejects policy or role templates that produce Vault's built-in names", () => {
+            const ps = validateApps([article], { policyNameTemplate: "default" });
+            assert.ok(ps.some((p) => p.field === "policyNameTemplate"), "template without {namespace}");
+            assert.ok(ps.some((p) => /built-in/.test(p.message)));
+        });
+        it("rejects the default ServiceAccount", () => {
+            assert.ok(validateApps([article], { serviceAccountName: "default" }).some((p) => p.field === "serviceAccountName"));
+        });
+        it("lists every problem of every app at once", () => {
+            const ps = validateApps([
+                { name: "Bad_Name", namespace: "\"*\"", path: "kv/x", refreshAfter: "1d", restartTargets: [{ kind: "Job", name: "j" }] },
+                { name: "ok", namespace: "ns", path: "data/y", keys: ["a"], dataKeys: ["b"] },
+            ]);
+            assert.deepStrictEqual(ps.map((p) => p.field).sort(), [
+                "apps[0].name", "apps[0].namespace", "apps[0].path", "apps[0].refreshAfter", "apps[0].restartTargets[0].kind",
+                "apps[1].keys", "apps[1].path",
+            ].sort());
+        });
+    });
+});

@@ -1,0 +1,362 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    KubernetesAuthMethod,
+    KvV2Engine,
+    NamespaceVaultAccess,
+    VaultHelmInstall,
+    VaultSecretsOperatorInstall,
+    VaultSecretsPlatform,
+    VaultSecretsPlatformArgs,
+    VaultStaticSecretApp,
+    VsoNamespaceBinding,
+    validationProblemsOf,
+} from "../../components";
+import { MockRecorder, isSecret, valueOf } from "./harness";
+
+const T = {
+    release: "kubernetes:helm.sh/v3:Release",
+    mount: "vault:index/mount:Mount",
+    authBackend: "vault:index/authBackend:AuthBackend",
+    authConfig: "vault:kubernetes/authBackendConfig:AuthBackendConfig",
+    policy: "vault:index/policy:Policy",
+    role: "vault:kubernetes/authBackendRole:AuthBackendRole",
+    kvSecret: "vault:kv/secretV2:SecretV2",
+    sa: "kubernetes:core/v1:ServiceAccount",
+    ns: "kubernetes:core/v1:Namespace",
+    secret: "kubernetes:core/v1:Secret",
+    crb: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    conn: "kubernetes:secrets.hashicorp.com/v1beta1:VaultConnection",
+    auth: "kubernetes:secrets.hashicorp.com/v1beta1:VaultAuth",
+    vss: "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret",
+    vaultProvider: "pulumi:providers:vault",
+};
+
+/** The article's setup, as the issue's public API example writes it. */
+function articleArgs(): VaultSecretsPlatformArgs {
+    return {
+        vault: { install: true },
+        operator: { install: true },
+        kv: { path: "kv" },
+        kubernetesAuth: { path: "kubernetes", kubernetesHost: "https://kubernetes.default.svc.cluster.local:443" },
+        apps: [{
+            name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
+            keys: ["access_key", "access_secret_key"],
+            refreshAfter: "60s",
+            restartTargets: [{ kind: "Deployment", name: "my-app" }],
+        }],
+    };
+}
+
+const FAKE_CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+
+describe("VaultSecretsPlatform (mocked engine)", function () {
+    const rec = new MockRecorder();
+    beforeEach(() => rec.install((type) => {
+        if (type === T.secret) {
+            return { data: { token: Buffer.from("reviewer.jwt.value").toString("base64"), "ca.crt": Buffer.from(FAKE_CA).toString("base64") } };
+        }
+        if (type === T.kvSecret) {
+            return { metadata: { version: "1" } };
+        }
+        return {};
+    }));
+
+    it("creates the article's setup, resource by resource", async () => {
+        const p = new VaultSecretsPlatform("homelab", articleArgs());
+        await rec.settle();
+
+        const releases = rec.ofType(T.release);
+        assert.deepStrictEqual(releases.map((r) => r.inputs.chart).sort(), ["vault", "vault-secrets-operator"]);
+        const vaultRel = releases.find((r) => r.inputs.chart === "vault")!;
+        assert.strictEqual(vaultRel.inputs.namespace, "vault");
+        assert.strictEqual(vaultRel.inputs.values.server.dev.enabled, true);
+        assert.ok(vaultRel.inputs.version, "chart version is pinned");
+        assert.strictEqual(vaultRel.inputs.repositoryOpts.repo, "https://helm.releases.hashicorp.com");
+        assert.ok(vaultRel.secretInputs.includes("values"), "values carry the dev root token, so they are secret");
+        const vsoRel = releases.find((r) => r.inputs.chart === "vault-secrets-operator")!;
+        assert.strictEqual(vsoRel.inputs.namespace, "vault-secrets-operator-system");
+        assert.ok(vsoRel.inputs.version);
+
+        const mount = rec.one(T.mount);
+        assert.deepStrictEqual([mount.inputs.path, mount.inputs.type, mount.inputs.options], ["kv", "kv", { version: "2" }]);
+        assert.strictEqual((p.kv.mount as any).__protect, true, "the KV mount is protected by default");
+
+        const backend = rec.one(T.authBackend);
+        assert.deepStrictEqual([backend.inputs.type, backend.inputs.path], ["kubernetes", "kubernetes"]);
+        const cfg = rec.one(T.authConfig);
+        assert.strictEqual(cfg.inputs.kubernetesHost, "https://kubernetes.default.svc.cluster.local:443");
+        assert.strictEqual(cfg.inputs.tokenReviewerJwt, undefined, "in-cluster Vault uses its own pod token");
+        assert.strictEqual(cfg.inputs.kubernetesCaCert, undefined);
+        assert.strictEqual(rec.ofType(T.crb).length, 0, "no token reviewer for in-cluster Vault");
+
+        const policy = rec.one(T.policy);
+        assert.strictEqual(policy.inputs.name, "vso-cnpg-read");
+        assert.strictEqual(policy.inputs.policy, "path \"kv/data/rustfs/cloudnativepg\" {\n  capabilities = [\"read\"]\n}\n");
+
+        const role = rec.one(T.role);
+        assert.strictEqual(role.inputs.roleName, "vso-cnpg");
+        assert.strictEqual(role.inputs.backend, "kubernetes");
+        assert.deepStrictEqual(role.inputs.boundServiceAccountNames, ["vso-auth"]);
+        assert.deepStrictEqual(role.inputs.boundServiceAccountNamespaces, ["cnpg"]);
+        assert.deepStrictEqual(role.inputs.tokenPolicies, ["vso-cnpg-read"]);
+        assert.ok(!role.inputs.tokenPolicies.includes("default"));
+        assert.strictEqual(role.inputs.tokenTtl, 3600);
+
+        const sa = rec.one(T.sa);
+        assert.deepStrictEqual([sa.inputs.metadata.name, sa.inputs.metadata.namespace], ["vso-auth", "cnpg"]);
+
+        const conn = rec.one(T.conn);
+        assert.deepStrictEqual([conn.inputs.metadata.name, conn.inputs.metadata.namespace], ["vault-connection", "cnpg"]);
+        assert.strictEqual(conn.inputs.spec.address, "http://vault.vault.svc.cluster.local:8200");
+
+        const auth = rec.one(T.auth);
+        assert.deepStrictEqual([auth.inputs.metadata.name, auth.inputs.metadata.namespace], ["vault-auth", "cnpg"]);
+        assert.deepStrictEqual(auth.inputs.spec, {
+            method: "kubernetes",
+            mount: "kubernetes",
+            vaultConnectionRef: "vault-connection",
+            kubernetes: { role: "vso-cnpg", serviceAccount: "vso-auth", audiences: ["vault"] },
+        });
+        assert.strictEqual(role.inputs.audience, "vault", "the role requires the audience VaultAuth requests");
+
+        const vss = rec.one(T.vss);
+        assert.deepStrictEqual([vss.inputs.metadata.name, vss.inputs.metadata.namespace], ["rustfs-cloudnativepg", "cnpg"]);
+        assert.deepStrictEqual(vss.inputs.spec, {
+            vaultAuthRef: "vault-auth",
+            mount: "kv",
+            type: "kv-v2",
+            path: "rustfs/cloudnativepg",
+            refreshAfter: "60s",
+            hmacSecretData: true,
+            destination: { name: "rustfs-cloudnativepg", create: true },
+            rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+        });
+
+        assert.strictEqual(rec.ofType(T.kvSecret).length, 0, "no managed value unless data is given");
+        assert.strictEqual(rec.ofType(T.ns).length, 0, "namespaces are not created unless asked");
+        for (const r of [...rec.ofType(T.conn), ...rec.ofType(T.auth), ...rec.ofType(T.vss), ...rec.ofType(T.sa)]) {
+            assert.ok(!["vault", "vault-secrets-operator-system"].includes(r.inputs.metadata.namespace), `${r.name} is in a workload namespace`);
+        }
+        assert.strictEqual(await valueOf(p.vaultAddress), "http://vault.vault.svc.cluster.local:8200");
+        assert.strictEqual(await isSecret(p.vaultInstall!.rootToken!), true, "the dev root token is a secret output");
+    });
+
+    it("creates exactly one connection, auth, ServiceAccount, policy and role per namespace, however many apps", async () => {
+        const apps = [];
+        for (let i = 0; i < 12; i++) {
+            apps.push({ name: `app-${i}`, namespace: `ns-${i % 3}`, path: `team/app-${i}` });
+        }
+        new VaultSecretsPlatform("many", { ...articleArgs(), apps });
+        await rec.settle();
+        for (const t of [T.conn, T.auth, T.sa, T.policy, T.role]) {
+            const byNs = rec.ofType(t).map((r) => r.inputs.metadata?.namespace ?? r.inputs.boundServiceAccountNamespaces?.[0] ?? r.inputs.name);
+            assert.strictEqual(byNs.length, 3, `${t}: ${byNs}`);
+        }
+        assert.strictEqual(rec.ofType(T.vss).length, 12);
+        for (const policy of rec.ofType(T.policy)) {
+            const n = Number(/vso-ns-(\d)-read/.exec(policy.inputs.name)![1]);
+            const paths = [...policy.inputs.policy.matchAll(/path "kv\/data\/team\/app-(\d+)"/g)].map((m: RegExpMatchArray) => Number(m[1]));
+            assert.strictEqual(paths.length, 4);
+            assert.ok(paths.every((i: number) => i % 3 === n), `policy ${policy.inputs.name} grants only its namespace's paths: ${paths}`);
+        }
+        for (const vss of rec.ofType(T.vss)) {
+            const auth = rec.one(T.auth, (a) => a.inputs.metadata.namespace === vss.inputs.metadata.namespace);
+            assert.strictEqual(vss.inputs.spec.vaultAuthRef, auth.inputs.metadata.name, "each VaultStaticSecret uses its own namespace's VaultAuth");
+        }
+    });
+
+    it("writes managed values as Pulumi secrets and never in plain inputs", async () => {
+        const args = articleArgs();
+        args.apps[0].data = { access_key: pulumi.secret("AKIA-test"), access_secret_key: pulumi.secret("s3cr3t") };
+        const p = new VaultSecretsPlatform("managed", args);
+        await rec.settle();
+        const kv = rec.one(T.kvSecret);
+        assert.strictEqual(kv.inputs.mount, "kv");
+        assert.strictEqual(kv.inputs.name, "rustfs/cloudnativepg");
+        assert.ok(kv.secretInputs.includes("dataJson"), "dataJson is sent as a secret");
+        assert.deepStrictEqual(JSON.parse(kv.inputs.dataJson), { access_key: "AKIA-test", access_secret_key: "s3cr3t" });
+        for (const r of rec.resources.filter((x) => x.type !== T.kvSecret)) {
+            assert.ok(!JSON.stringify(r.inputs).includes("s3cr3t"), `${r.type} ${r.name} must not carry the value`);
+        }
+        assert.strictEqual(await isSecret(p.apps["rustfs-cloudnativepg"].kvSecret!.dataJson), true);
+        assert.deepStrictEqual(await valueOf(p.managedVersions), { "rustfs-cloudnativepg": "1" });
+    });
+
+    it("makes plain-string data secret too", async () => {
+        const args = articleArgs();
+        args.apps[0].data = { access_key: "plain", access_secret_key: "plain2" };
+        new VaultSecretsPlatform("plain", args);
+        await rec.settle();
+        assert.ok(rec.one(T.kvSecret).secretInputs.includes("dataJson"));
+    });
+
+    it("external Vault: a token reviewer bound to system:auth-delegator, its JWT as a secret and the cluster CA", async () => {
+        const p = new VaultSecretsPlatform("ext", {
+            ...articleArgs(),
+            vault: { install: false, address: "https://vault.lan:8200", token: pulumi.secret("t0ken") },
+            operator: { install: false },
+            kubernetesAuth: { kubernetesHost: "https://192.0.2.10:6443" },
+        });
+        await rec.settle();
+        assert.strictEqual(rec.ofType(T.release).length, 0);
+        const crb = rec.one(T.crb);
+        assert.strictEqual(crb.inputs.roleRef.name, "system:auth-delegator");
+        assert.deepStrictEqual(crb.inputs.subjects, [{ kind: "ServiceAccount", name: "vault-token-reviewer", namespace: "vault-auth" }]);
+        const tokenSecret = rec.one(T.secret);
+        assert.strictEqual(tokenSecret.inputs.type, "kubernetes.io/service-account-token");
+        assert.strictEqual(tokenSecret.inputs.metadata.annotations["kubernetes.io/service-account.name"], "vault-token-reviewer");
+        const cfg = rec.one(T.authConfig);
+        assert.strictEqual(cfg.inputs.kubernetesHost, "https://192.0.2.10:6443");
+        assert.strictEqual(cfg.inputs.tokenReviewerJwt, "reviewer.jwt.value");
+        assert.ok(cfg.secretInputs.includes("tokenReviewerJwt"), "the reviewer JWT is a secret");
+        assert.strictEqual(cfg.inputs.kubernetesCaCert, FAKE_CA);
+        const provider = rec.one(T.vaultProvider);
+        assert.strictEqual(provider.inputs.address, "https://vault.lan:8200");
+        assert.ok(provider.secretInputs.includes("token"));
+        assert.strictEqual(rec.one(T.conn).inputs.spec.address, "https://vault.lan:8200");
+        assert.strictEqual(await valueOf(p.vaultAddress), "https://vault.lan:8200");
+    });
+
+    it("applies VSO CRDs from files when the operator is not installed here", async () => {
+        const fs = await import("fs");
+        const os = await import("os");
+        const path = await import("path");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crds-"));
+        const file = path.join(dir, "crd.yaml");
+        fs.writeFileSync(file, "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: vaultauths.secrets.hashicorp.com\n");
+        new VaultSecretsPlatform("crds", { ...articleArgs(), operator: { install: false, crdFiles: [file] } });
+        await rec.settle();
+        assert.strictEqual(rec.ofType("kubernetes:yaml/v2:ConfigGroup").length, 1);
+        assert.deepStrictEqual(rec.one("kubernetes:yaml/v2:ConfigGroup").inputs.files, [file]);
+    });
+
+    it("creates namespaces when asked", async () => {
+        new VaultSecretsPlatform("nss", { ...articleArgs(), createNamespaces: true });
+        await rec.settle();
+        assert.deepStrictEqual(rec.ofType(T.ns).map((r) => r.inputs.metadata.name), ["cnpg"]);
+    });
+
+    describe("validation before apply", () => {
+        function problemsOf(args: VaultSecretsPlatformArgs): { field: string; message: string }[] {
+            try {
+                new VaultSecretsPlatform("bad", args);
+            } catch (e) {
+                const ps = validationProblemsOf(e);
+                assert.ok(ps, `expected a validation error, got ${e}`);
+                assert.match(String((e as Error).message), /VaultSecretsPlatform: \d+ problems? in the configuration/);
+                return ps!;
+            }
+            assert.fail("expected the platform to reject the config");
+        }
+
+        it("fails at construction with one message listing every problem, before any resource is created", async () => {
+            const args = articleArgs();
+            args.apps = [
+                { name: "Rustfs_CNPG", namespace: "cnpg ", path: "kv/rustfs/cloudnativepg", refreshAfter: "1 minute", restartTargets: [{ kind: "Pod", name: "x" }] },
+                { name: "dup", namespace: "cnpg", path: "data/x" },
+                { name: "dup", namespace: "cnpg", path: "y", keys: ["a"], data: { b: "v" } },
+            ];
+            const ps = problemsOf(args);
+            const fields = ps.map((p) => p.field);
+            for (const f of ["apps[0].name", "apps[0].namespace", "apps[0].path", "apps[0].refreshAfter", "apps[0].restartTargets[0].kind", "apps[1].path", "apps[2].name", "apps[2].keys"]) {
+                assert.ok(fields.includes(f), `expected a problem for ${f}; got ${fields.join(", ")}`);
+            }
+            await rec.settle();
+            const created = rec.resources.filter((r) => !r.type.startsWith("vault-vso:"));
+            assert.deepStrictEqual(created, [], "no provider resource was registered");
+        });
+
+        it("rejects the quoted wildcard namespace of the article", () => {
+            const args = articleArgs();
+            args.apps[0].namespace = "\"*\"";
+            assert.ok(problemsOf(args).some((p) => p.field === "apps[0].namespace" && /quote/.test(p.message)));
+        });
+
+        it("rejects apps in Vault's or VSO's own namespace", () => {
+            const args = articleArgs();
+            args.apps[0].namespace = "vault-secrets-operator-system";
+            assert.ok(problemsOf(args).some((p) => p.field === "apps[0].namespace" && /VSO's own namespace/.test(p.message)));
+        });
+
+        it("external Vault needs an address and a reachable Kubernetes host", () => {
+            const fields = problemsOf({ ...articleArgs(), vault: { install: false }, kubernetesAuth: {} }).map((p) => p.field);
+            assert.deepStrictEqual(fields.sort(), ["kubernetesAuth.kubernetesHost", "vault.address"]);
+        });
+
+        it("rejects policy and role names that collide with Vault's default or root", () => {
+            const ps = problemsOf({ ...articleArgs(), kubernetesAuth: { policyNameTemplate: "default" } });
+            assert.ok(ps.some((p) => /built-in names/.test(p.message)));
+            const ps2 = problemsOf({ ...articleArgs(), kubernetesAuth: { roleNameTemplate: "{namespace}" }, apps: [{ name: "a", namespace: "root", path: "p" }] });
+            assert.ok(ps2.some((p) => /built-in names/.test(p.message) && /role name/.test(p.field)));
+        });
+
+        it("rejects an unknown Vault mode and a bad chart repository", () => {
+            const fields = problemsOf({ ...articleArgs(), vault: { helm: { mode: "prod" as any, repository: "not a url" } } }).map((p) => p.field);
+            assert.deepStrictEqual(fields.sort(), ["vault.helm.mode", "vault.helm.repository"]);
+        });
+    });
+});
+
+describe("building blocks used alone (mocked engine)", () => {
+    const rec = new MockRecorder();
+    beforeEach(() => rec.install());
+
+    it("KvV2Engine: kv v2, protected, overridable", async () => {
+        const kv = new KvV2Engine("kv", { path: "secrets", protect: false });
+        await rec.settle();
+        assert.strictEqual(rec.one(T.mount).inputs.path, "secrets");
+        assert.strictEqual((kv.mount as any).__protect, false);
+    });
+
+    it("KubernetesAuthMethod: in-cluster config", async () => {
+        new KubernetesAuthMethod("k", {});
+        await rec.settle();
+        assert.strictEqual(rec.one(T.authConfig).inputs.kubernetesHost, "https://kubernetes.default.svc.cluster.local:443");
+        assert.throws(() => new KubernetesAuthMethod("bad", { kubernetesCaCert: "not a pem", kubernetesHost: "nope" }), /kubernetesCaCert[\s\S]*|kubernetesHost/);
+    });
+
+    it("NamespaceVaultAccess: exact bindings; wildcard only with opt-in", async () => {
+        new NamespaceVaultAccess("a", { namespace: "team", paths: ["team/db"] });
+        await rec.settle();
+        const role = rec.one(T.role);
+        assert.deepStrictEqual(role.inputs.boundServiceAccountNamespaces, ["team"]);
+        assert.throws(() => new NamespaceVaultAccess("w", { namespace: "*", paths: ["x"] }), /allowWildcardBindings/);
+        assert.throws(() => new NamespaceVaultAccess("d", { namespace: "team", paths: ["x"], serviceAccountName: "default" }), /dedicated ServiceAccount/);
+        new NamespaceVaultAccess("w2", { namespace: "*", paths: ["x"], allowWildcardBindings: true, roleName: "vso-all" });
+        await rec.settle();
+        assert.deepStrictEqual(rec.one(T.role, (r) => r.inputs.roleName === "vso-all").inputs.boundServiceAccountNamespaces, ["*"]);
+    });
+
+    it("VsoNamespaceBinding: ServiceAccount, VaultConnection and VaultAuth in the namespace", async () => {
+        new VsoNamespaceBinding("b", { namespace: "apps", vaultAddress: "https://vault.lan:8200", roleName: "vso-apps" });
+        await rec.settle();
+        assert.strictEqual(rec.one(T.conn).inputs.metadata.namespace, "apps");
+        assert.strictEqual(rec.one(T.auth).inputs.spec.kubernetes.role, "vso-apps");
+        assert.throws(() => new VsoNamespaceBinding("v", { namespace: "vault-secrets-operator-system", vaultAddress: "http://v:8200", roleName: "r" }), /workload's namespace/);
+    });
+
+    it("VaultStaticSecretApp: alone, and its VaultAuth must be in its namespace", async () => {
+        new VaultStaticSecretApp("grafana", { namespace: "monitoring", path: "homelab/grafana", refreshAfter: "5m" });
+        await rec.settle();
+        const vss = rec.one(T.vss);
+        assert.strictEqual(vss.inputs.spec.destination.name, "grafana");
+        assert.strictEqual(vss.inputs.spec.refreshAfter, "5m");
+        assert.strictEqual(vss.inputs.spec.rolloutRestartTargets, undefined);
+        assert.throws(() => new VaultStaticSecretApp("x", { namespace: "a", path: "p", vaultAuthRef: "other-ns/vault-auth" }), /same namespace/);
+    });
+
+    it("VaultHelmInstall and VaultSecretsOperatorInstall: modes, pinned charts, mirrors, passthrough values", async () => {
+        new VaultHelmInstall("ha", { mode: "ha", namespace: "vault-ha", repository: "https://mirror.lan/charts", haReplicas: 5 });
+        new VaultSecretsOperatorInstall("vso", { values: { controller: { replicas: 2 } }, chartVersion: "9.9.9" });
+        await rec.settle();
+        const ha = rec.one(T.release, (r) => r.inputs.chart === "vault");
+        assert.strictEqual(ha.inputs.values.server.ha.raft.enabled, true);
+        assert.strictEqual(ha.inputs.values.server.ha.replicas, 5);
+        assert.strictEqual(ha.inputs.repositoryOpts.repo, "https://mirror.lan/charts");
+        assert.strictEqual(ha.inputs.values.server.dev, undefined);
+        const vso = rec.one(T.release, (r) => r.inputs.chart === "vault-secrets-operator");
+        assert.deepStrictEqual(vso.inputs.values, { controller: { replicas: 2 } });
+        assert.strictEqual(vso.inputs.version, "9.9.9");
+    });
+});
