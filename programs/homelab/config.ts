@@ -1,0 +1,81 @@
+/**
+ * Typed stack config of the homelab program, turned into VaultSecretsPlatform args by a pure function
+ * (tested beside the component tests).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { AppArgs, RestartTarget, ValidationProblem, VaultSecretsPlatformArgs, VaultHelmInstallArgs, VaultSecretsOperatorInstallArgs, KubernetesAuthOptions } from "../../components";
+
+/** One app in stack config (`apps:`). */
+export interface HomelabApp {
+    name: string;
+    namespace: string;
+    path: string;
+    keys?: string[];
+    destination?: string;
+    refreshAfter?: string;
+    restartTargets?: RestartTarget[];
+    /** Write the value into Vault from the secret config `values.<name>.<key>`. Default false. */
+    managed?: boolean;
+}
+
+/** The program's config, as `pulumi config` holds it under the project's namespace. */
+export interface HomelabConfig {
+    vault?: { install?: boolean; address?: string; providerAddress?: string; helm?: VaultHelmInstallArgs };
+    operator?: { install?: boolean; helm?: VaultSecretsOperatorInstallArgs; crdDir?: string };
+    kv?: { path?: string; protect?: boolean };
+    kubernetesAuth?: Omit<KubernetesAuthOptions, "kubernetesCaCert" | "tokenReviewerJwt">;
+    serviceAccountName?: string;
+    createNamespaces?: boolean;
+    apps: HomelabApp[];
+}
+
+/**
+ * Builds the platform args. `values` is the secret config object `values` ({ app: { key: value } }),
+ * or undefined when no app is managed; `crdFiles` lists the YAML files of `operator.crdDir`.
+ */
+export function platformArgsFromConfig(
+    cfg: HomelabConfig,
+    values: pulumi.Output<Record<string, Record<string, string>>> | undefined,
+    crdFiles: string[] = [],
+): { args: VaultSecretsPlatformArgs; problems: ValidationProblem[] } {
+    const problems: ValidationProblem[] = [];
+    if (!cfg || !Array.isArray(cfg.apps)) {
+        problems.push({ field: "apps", message: "is required: list the apps in stack config (see Pulumi.homelab.yaml)" });
+    }
+    const apps: AppArgs[] = (cfg?.apps ?? []).map((a, i) => {
+        const app: AppArgs = {
+            name: a.name, namespace: a.namespace, path: a.path, keys: a.keys,
+            destination: a.destination, refreshAfter: a.refreshAfter, restartTargets: a.restartTargets,
+        };
+        if (a.managed) {
+            if (!a.keys || a.keys.length === 0) {
+                problems.push({ field: `apps[${i}].keys`, message: "is required when managed is true: list the keys whose values come from `pulumi config set --secret --path values.<app>.<key>`" });
+            } else if (!values) {
+                problems.push({ field: `values`, message: `apps[${i}] is managed but the secret config "values" is missing: run pulumi config set --secret --path 'values.${a.name}.${a.keys[0]}' <value>` });
+            } else {
+                const data: Record<string, pulumi.Input<string>> = {};
+                for (const k of a.keys) {
+                    data[k] = values.apply((v) => {
+                        const val = v?.[a.name]?.[k];
+                        if (typeof val !== "string") {
+                            throw new Error(`secret config values.${a.name}.${k} is missing: run pulumi config set --secret --path 'values.${a.name}.${k}' <value>`);
+                        }
+                        return val;
+                    });
+                }
+                app.data = data;
+            }
+        }
+        return app;
+    });
+    const args: VaultSecretsPlatformArgs = {
+        vault: cfg?.vault ? { ...cfg.vault } : undefined,
+        operator: { install: cfg?.operator?.install, helm: cfg?.operator?.helm, crdFiles },
+        kv: cfg?.kv,
+        kubernetesAuth: cfg?.kubernetesAuth,
+        serviceAccountName: cfg?.serviceAccountName,
+        createNamespaces: cfg?.createNamespaces,
+        apps,
+    };
+    return { args, problems };
+}
