@@ -1,0 +1,63 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { VaultSecretsPlatform } from "../../components";
+import { HomelabConfig, platformArgsFromConfig } from "../../programs/homelab/config";
+import { MockRecorder } from "./harness";
+
+/** Reads the shipped stack config the way `pulumi config` presents it to the program. */
+function shippedConfig(): HomelabConfig {
+    const doc = yaml.load(fs.readFileSync(path.join(__dirname, "../../Pulumi.homelab.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc.config)) {
+        if (k.startsWith("vault-vso-homelab:")) {
+            out[k.slice("vault-vso-homelab:".length)] = v;
+        }
+    }
+    return out as unknown as HomelabConfig;
+}
+
+describe("homelab program config", () => {
+    const rec = new MockRecorder();
+    beforeEach(() => rec.install());
+
+    it("the shipped stack config reproduces the article's CloudNativePG case", async () => {
+        const { args, problems } = platformArgsFromConfig(shippedConfig(), undefined);
+        assert.deepStrictEqual(problems, []);
+        new VaultSecretsPlatform("homelab", args);
+        await rec.settle();
+        const vss = rec.one("kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret");
+        assert.strictEqual(vss.inputs.metadata.namespace, "cnpg");
+        assert.strictEqual(vss.inputs.spec.path, "rustfs/cloudnativepg");
+        assert.strictEqual(vss.inputs.spec.destination.name, "rustfs-cloudnativepg");
+        assert.deepStrictEqual(vss.inputs.spec.rolloutRestartTargets, [{ kind: "Deployment", name: "my-app" }]);
+        assert.strictEqual(vss.inputs.metadata.annotations["vault-vso.pulumi.io/keys"], "access_key,access_secret_key");
+        const provider = rec.one("pulumi:providers:vault");
+        assert.strictEqual(provider.inputs.address, "http://127.0.0.1:8200");
+    });
+
+    it("managed apps take their values from secret config and stay secret", async () => {
+        const cfg = shippedConfig();
+        cfg.apps[0].managed = true;
+        const values = pulumi.secret<Record<string, Record<string, string>>>({ "rustfs-cloudnativepg": { access_key: "ak", access_secret_key: "sk" } });
+        const { args, problems } = platformArgsFromConfig(cfg, values);
+        assert.deepStrictEqual(problems, []);
+        new VaultSecretsPlatform("homelab", args);
+        await rec.settle();
+        const kv = rec.one("vault:kv/secretV2:SecretV2");
+        assert.ok(kv.secretInputs.includes("dataJson"));
+        assert.deepStrictEqual(JSON.parse(kv.inputs.dataJson), { access_key: "ak", access_secret_key: "sk" });
+    });
+
+    it("a managed app without keys or without the secret config is a config error naming the fix", () => {
+        const cfg = shippedConfig();
+        cfg.apps[0].managed = true;
+        const { problems } = platformArgsFromConfig(cfg, undefined);
+        assert.strictEqual(problems.length, 1);
+        assert.match(problems[0].message, /pulumi config set --secret --path 'values\.rustfs-cloudnativepg\.access_key'/);
+        delete cfg.apps[0].keys;
+        assert.match(platformArgsFromConfig(cfg, undefined).problems[0].field, /apps\[0\]\.keys/);
+    });
+});
