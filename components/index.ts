@@ -11,3 +11,5 @@ export * from "./vault";
 export * from "./vso";
 export * from "./platform";
 export * from "./drift";
+export * from "./clients";
+export * from "./doctor";

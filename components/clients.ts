@@ -1,0 +1,110 @@
+/**
+ * Minimal Kubernetes and Vault HTTP clients for the doctor, the drift check and the integration tests.
+ * Hand-written on purpose: they make a handful of REST calls, and the official Kubernetes client is
+ * ESM-only with a dozen dependencies (see README, "Choices").
+ */
+import * as fs from "fs";
+import * as https from "https";
+import * as http from "http";
+import * as yaml from "js-yaml";
+
+/** Credentials and address of one Kubernetes API server, from a kubeconfig's current context. */
+export interface KubeTarget {
+    server: string;
+    ca?: Buffer;
+    cert?: Buffer;
+    key?: Buffer;
+    token?: string;
+    insecure?: boolean;
+}
+
+function fileOrData(data: string | undefined, file: string | undefined): Buffer | undefined {
+    if (data) {
+        return Buffer.from(data, "base64");
+    }
+    return file ? fs.readFileSync(file) : undefined;
+}
+
+/** Loads the current context of a kubeconfig (path, default $KUBECONFIG or ~/.kube/config). */
+export function loadKubeconfig(file?: string): KubeTarget {
+    const p = file ?? process.env.KUBECONFIG?.split(":")[0] ?? `${process.env.HOME}/.kube/config`;
+    const doc = yaml.load(fs.readFileSync(p, "utf8")) as any;
+    const ctxName = doc["current-context"];
+    const ctx = (doc.contexts ?? []).find((c: any) => c.name === ctxName)?.context ?? doc.contexts?.[0]?.context;
+    if (!ctx) {
+        throw new Error(`kubeconfig ${p} has no context`);
+    }
+    const cluster = (doc.clusters ?? []).find((c: any) => c.name === ctx.cluster)?.cluster;
+    const user = (doc.users ?? []).find((u: any) => u.name === ctx.user)?.user ?? {};
+    if (!cluster?.server) {
+        throw new Error(`kubeconfig ${p}: cluster ${ctx.cluster} has no server`);
+    }
+    return {
+        server: cluster.server,
+        ca: fileOrData(cluster["certificate-authority-data"], cluster["certificate-authority"]),
+        cert: fileOrData(user["client-certificate-data"], user["client-certificate"]),
+        key: fileOrData(user["client-key-data"], user["client-key"]),
+        token: user.token ?? (user.tokenFile ? fs.readFileSync(user.tokenFile, "utf8").trim() : undefined),
+        insecure: cluster["insecure-skip-tls-verify"] === true,
+    };
+}
+
+export interface HttpResult<T = any> {
+    status: number;
+    body: T;
+    text: string;
+}
+
+function request(url: string, method: string, headers: Record<string, string>, body: string | undefined, tls: https.RequestOptions): Promise<HttpResult> {
+    return new Promise((resolve, reject) => {
+        const u = new URL(url);
+        const mod = u.protocol === "https:" ? https : http;
+        const req = mod.request(u, { method, headers: { ...headers, ...(body !== undefined ? { "Content-Length": Buffer.byteLength(body).toString() } : {}) }, ...tls, timeout: 30000 }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => {
+                const text = Buffer.concat(chunks).toString("utf8");
+                let parsed: any = undefined;
+                try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
+                resolve({ status: res.statusCode ?? 0, body: parsed, text });
+            });
+        });
+        req.on("timeout", () => req.destroy(new Error(`${method} ${u.origin}${u.pathname}: timed out`)));
+        req.on("error", reject);
+        if (body !== undefined) {
+            req.write(body);
+        }
+        req.end();
+    });
+}
+
+/** One Kubernetes API call. `body` objects are sent as JSON (or merge-patch for PATCH). */
+export function kubeRequest(kc: KubeTarget, method: string, path: string, body?: unknown, contentType?: string): Promise<HttpResult> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (kc.token) {
+        headers.Authorization = `Bearer ${kc.token}`;
+    }
+    if (body !== undefined) {
+        headers["Content-Type"] = contentType ?? (method === "PATCH" ? "application/merge-patch+json" : "application/json");
+    }
+    return request(`${kc.server.replace(/\/$/, "")}${path}`, method, headers, body === undefined ? undefined : JSON.stringify(body),
+        { ca: kc.ca, cert: kc.cert, key: kc.key, rejectUnauthorized: !kc.insecure });
+}
+
+/** One Vault API call (`path` without `/v1/`). */
+export function vaultRequest(addr: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<HttpResult> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (token) {
+        headers["X-Vault-Token"] = token;
+    }
+    if (body !== undefined) {
+        headers["Content-Type"] = "application/json";
+    }
+    return request(`${addr.replace(/\/$/, "")}/v1/${path.replace(/^\//, "")}`, method, headers, body === undefined ? undefined : JSON.stringify(body), {});
+}
+
+/** Vault's error strings from a response, joined. */
+export function vaultErrors(r: HttpResult): string {
+    const errs = (r.body?.errors ?? []) as string[];
+    return errs.length ? errs.join("; ") : `HTTP ${r.status}`;
+}
