@@ -218,7 +218,7 @@ build_vso() {
   write_tools_go "$w" "$mod"
   local tmp="$dest/bin.tmp"; rm -rf "$tmp"; mkdir -p "$tmp"
   (cd "$w" && CGO_ENABLED=0 run_logged "$logf" go build -p "$JOBS" -trimpath \
-      -ldflags "-s -w -X $mod/internal/version.GitVersion=v$v -X $mod/internal/version.Major=${v%%.*}" -o "$tmp/vault-secrets-operator" "$mod") \
+      -ldflags "-s -w -X $mod/internal/version.GitVersion=v$v -X $mod/internal/version.Major=${v%%.*} -X $mod/internal/version.Minor=$(cut -d. -f2 <<<"$v")" -o "$tmp/vault-secrets-operator" "$mod") \
     || die "vso build failed (log: $logf)"
   rm -rf "$dest/crds"; mkdir -p "$dest/crds"
   cp "$src"/chart/crds/*.yaml "$dest/crds/"; chmod 644 "$dest"/crds/*.yaml

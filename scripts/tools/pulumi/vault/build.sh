@@ -37,7 +37,7 @@ br_gomod=$(gomod_of "$BRIDGE_MOD@$PULUMI_TF_BRIDGE_MODULE_VERSION") || fail "go 
   nonlocal_replaces "$br_gomod"
   nonlocal_replaces "$tf_gomod" | grep -v -F -f <(nonlocal_replaces "$br_gomod" | awk '{print $2}') || true
 } >>"$src/go.mod"
-install -m 0644 "$HERE/main.go" "$HERE/modules.txt" "$src/"
+install -m 0644 "$HERE"/*.go "$HERE/tokens.txt" "$src/"
 (cd "$src" && step go mod tidy)
 (cd "$src" && step go build -o "$bin.tmp" -ldflags "-s -w -X main.Version=$PULUMI_VAULT_PROVIDER_VERSION" .)
 mv "$bin.tmp" "$bin"

@@ -1,14 +1,12 @@
 // pulumi-resource-vault built here from the Terraform Vault provider and the
 // Pulumi Terraform bridge, because the Go module proxy does not serve
-// github.com/pulumi/pulumi-vault/provider. Resource and function tokens follow
-// the naming of the @pulumi/vault npm package: vault_<module>_<rest> becomes
-// vault:<module>/<restCamel>:<RestPascal>, with the modules listed in
-// modules.txt (the sub-folders of @pulumi/vault); anything else goes to index.
+// github.com/pulumi/pulumi-vault/provider. Each Terraform resource/data source
+// gets the token that the @pulumi/vault npm package uses for it (tokens.txt,
+// made by tokens.sh); names it cannot match get vault:<module>/<name>:<Name>.
 package main
 
 import (
 	_ "embed"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-provider-vault/generated"
@@ -19,8 +17,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 )
 
-//go:embed modules.txt
-var modulesTxt string
+//go:embed tokens.txt
+var tokensTxt string
 
 // Version is set with -ldflags "-X main.Version=...".
 var Version = "0.0.0"
@@ -41,52 +39,75 @@ func camel(s string) string {
 	return b.String()
 }
 
-func pascal(s string) string {
-	c := camel(s)
-	if c == "" {
-		return c
+func upper(s string) string {
+	if s == "" {
+		return s
 	}
-	return strings.ToUpper(c[:1]) + c[1:]
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// splitModule returns (module, rest) when name (without the vault_ prefix)
-// starts with the module's letters, ignoring underscores, followed by '_'.
-func splitModule(name string, modules []string) (string, string) {
-	for _, m := range modules {
-		i, j := 0, 0
-		for i < len(name) && j < len(m) {
-			if name[i] == '_' {
-				i++
-				continue
-			}
-			if name[i] != m[j] {
-				break
-			}
-			i++
-			j++
+type tok struct{ full, mod, name string } // name lower-cased, without "get" for functions
+
+func parseTokens(fn bool) []tok {
+	var out []tok
+	for _, l := range strings.Split(tokensTxt, "\n") {
+		l = strings.TrimSpace(l)
+		parts := strings.Split(l, ":")
+		if len(parts) != 3 || parts[0] != "vault" {
+			continue
 		}
-		if j == len(m) && i < len(name) && name[i] == '_' && i+1 < len(name) {
-			return m, name[i+1:]
+		mod, _, _ := strings.Cut(parts[1], "/")
+		name := parts[2]
+		isFn := strings.HasPrefix(name, "get") && name[:1] == strings.ToLower(name[:1])
+		if isFn != fn {
+			continue
+		}
+		if fn {
+			name = strings.TrimPrefix(name, "get")
+		}
+		out = append(out, tok{l, strings.ToLower(mod), strings.ToLower(name)})
+	}
+	return out
+}
+
+// match finds the token for Terraform name tf (e.g. vault_kubernetes_auth_backend_role):
+// first <module><name> == name without vault_ and underscores, then index names, then
+// tokens whose module starts and whose name ends the Terraform name (overlapping).
+func match(tf string, toks []tok) string {
+	s := strings.ReplaceAll(strings.TrimPrefix(tf, "vault_"), "_", "")
+	for _, t := range toks {
+		if t.mod+t.name == s {
+			return t.full
 		}
 	}
-	return "index", name
+	for _, t := range toks {
+		if t.mod == "index" && t.name == s {
+			return t.full
+		}
+	}
+	found := ""
+	for _, t := range toks {
+		if t.mod != "index" && strings.HasPrefix(s, t.mod) && strings.HasSuffix(s, t.name) &&
+			len(t.mod)+len(t.name) >= len(s) {
+			if found != "" {
+				return "" // ambiguous
+			}
+			found = t.full
+		}
+	}
+	return found
 }
 
 func main() {
-	var modules []string
-	for _, l := range strings.Split(modulesTxt, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			modules = append(modules, l)
-		}
-	}
-	sort.Slice(modules, func(i, j int) bool { return len(modules[i]) > len(modules[j]) })
-
 	p := vaultschema.NewProvider(vault.Provider())
 	for name, r := range generated.DataSourceRegistry {
 		p.RegisterDataSource(name, r)
 	}
 	for name, r := range generated.ResourceRegistry {
 		p.RegisterResource(name, r)
+	}
+	if _, ok := p.SchemaProvider().ResourcesMap["vault_kv_secret_v2"]; !ok {
+		p.RegisterResource("vault_kv_secret_v2", kvSecretV2Resource())
 	}
 	tf := p.SchemaProvider()
 
@@ -97,18 +118,22 @@ func main() {
 		Resources:   map[string]*tfbridge.ResourceInfo{},
 		DataSources: map[string]*tfbridge.DataSourceInfo{},
 	}
+	resToks, fnToks := parseTokens(false), parseTokens(true)
 	for name := range tf.ResourcesMap {
-		mod, rest := splitModule(strings.TrimPrefix(name, "vault_"), modules)
-		info.Resources[name] = &tfbridge.ResourceInfo{
-			Tok: tokens.Type("vault:" + mod + "/" + camel(rest) + ":" + pascal(rest)),
+		t := match(name, resToks)
+		if t == "" {
+			n := camel(strings.TrimPrefix(name, "vault_"))
+			t = "vault:index/" + n + ":" + upper(n)
 		}
+		info.Resources[name] = &tfbridge.ResourceInfo{Tok: tokens.Type(t)}
 	}
 	for name := range tf.DataSourcesMap {
-		mod, rest := splitModule(strings.TrimPrefix(name, "vault_"), modules)
-		fn := "get" + pascal(rest)
-		info.DataSources[name] = &tfbridge.DataSourceInfo{
-			Tok: tokens.ModuleMember("vault:" + mod + "/" + fn + ":" + fn),
+		t := match(name, fnToks)
+		if t == "" {
+			n := "get" + upper(camel(strings.TrimPrefix(name, "vault_")))
+			t = "vault:index/" + n + ":" + n
 		}
+		info.DataSources[name] = &tfbridge.DataSourceInfo{Tok: tokens.ModuleMember(t)}
 	}
 	tfbridge.Main("vault", Version, info, []byte(`{"name":"vault","version":"`+Version+`"}`))
 }

@@ -1,0 +1,111 @@
+/**
+ * Access to the local test bed (scripts/bed.sh) and the Pulumi tools built from Go modules
+ * (scripts/tools/*.sh) for the integration tests.
+ *
+ * If the tools are not built, the integration tests are skipped with a message — unless
+ * PVV_REQUIRE_INTEGRATION=1 (set by .ci/run), where that is a failure.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { KubeTarget, loadKubeconfig } from "../../components/clients";
+
+export const REPO = path.resolve(__dirname, "../..");
+export const TOOLS_DIR = process.env.PVV_TOOLS_DIR ?? path.join(os.homedir(), ".cache/pulumi-vault-vso/tools");
+export const BED_DIR = process.env.PVV_BED_DIR ?? path.join(REPO, ".bed");
+
+export interface BedEnv {
+    env: Record<string, string>;
+    vaultAddr: string;
+    vaultToken: string;
+    kubeApi: string;
+    kube: KubeTarget;
+    crdsDir: string;
+}
+
+/** Why the integration layer can't run here, or undefined when it can. */
+export function missingTools(): string | undefined {
+    for (const f of ["env.pulumi.sh", "env.servers.sh"]) {
+        if (!fs.existsSync(path.join(TOOLS_DIR, f))) {
+            return `${path.join(TOOLS_DIR, f)} not found: build the tools with scripts/tools/build.sh (see README, Development)`;
+        }
+    }
+    return undefined;
+}
+
+/** Skips the suite when tools are missing, or fails it under PVV_REQUIRE_INTEGRATION=1. */
+export function requireBedOrSkip(ctx: Mocha.Context): void {
+    const why = missingTools();
+    if (!why) {
+        return;
+    }
+    if (process.env.PVV_REQUIRE_INTEGRATION === "1") {
+        throw new Error(`integration tests are required here but cannot run: ${why}`);
+    }
+    console.warn(`  [integration] skipped: ${why}`);
+    ctx.skip();
+}
+
+let cached: BedEnv | undefined;
+
+/** Starts the bed (idempotent) and returns the environment for Pulumi, Vault and Kubernetes. */
+export function startBed(extraEnv: Record<string, string> = {}): BedEnv {
+    if (cached) {
+        return cached;
+    }
+    execFileSync("bash", [path.join(REPO, "scripts/bed.sh"), "start"], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...extraEnv } });
+    const script = `set -e; source "${TOOLS_DIR}/env.pulumi.sh"; source "${TOOLS_DIR}/env.servers.sh"; source "${BED_DIR}/env.sh"; node -e 'process.stdout.write(JSON.stringify(process.env))'`;
+    const env = JSON.parse(execFileSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, ...extraEnv } })) as Record<string, string>;
+    env.PULUMI_BACKEND_URL = `file://${path.join(BED_DIR, "pulumi-state")}`;
+    env.PULUMI_CONFIG_PASSPHRASE = env.PULUMI_CONFIG_PASSPHRASE ?? "pulumi-vault-vso-integration";
+    env.PULUMI_SKIP_UPDATE_CHECK = "true";
+    env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = "true";
+    fs.mkdirSync(path.join(BED_DIR, "pulumi-state"), { recursive: true });
+    for (const [k, v] of Object.entries(env)) {
+        process.env[k] = v;
+    }
+    cached = {
+        env,
+        vaultAddr: env.VAULT_ADDR,
+        vaultToken: env.VAULT_TOKEN,
+        kubeApi: env.KUBE_API_SERVER,
+        kube: loadKubeconfig(env.KUBECONFIG),
+        crdsDir: env.VSO_CRDS_DIR,
+    };
+    return cached;
+}
+
+/** The homelab stack config for the bed: external Vault (the local process), no Helm installs. */
+export function bedStackConfig(bed: BedEnv, apps: unknown[], values: unknown): Record<string, { value: string; secret?: boolean }> {
+    return {
+        "vault-vso-homelab:vault": { value: JSON.stringify({ install: false, address: bed.vaultAddr }) },
+        "vault-vso-homelab:operator": { value: JSON.stringify({ install: false, crdDir: bed.crdsDir }) },
+        "vault-vso-homelab:kv": { value: JSON.stringify({ path: "kv", protect: true }) },
+        "vault-vso-homelab:kubernetesAuth": { value: JSON.stringify({ path: "kubernetes", kubernetesHost: bed.kubeApi }) },
+        "vault-vso-homelab:createNamespaces": { value: "true" },
+        "vault-vso-homelab:apps": { value: JSON.stringify(apps) },
+        "vault-vso-homelab:values": { value: JSON.stringify(values), secret: true },
+    };
+}
+
+/** Creates a fresh stack of the homelab program (removing a leftover of the same name). */
+export async function freshStack(bed: BedEnv, name: string, config: Record<string, { value: string; secret?: boolean }>): Promise<Stack> {
+    const ws = await LocalWorkspace.create({ workDir: REPO, envVars: bed.env });
+    try {
+        await ws.removeStack(name, { force: true } as any);
+    } catch {
+        // no such stack
+    }
+    const stack = await LocalWorkspace.createStack({ stackName: name, workDir: REPO }, { envVars: bed.env });
+    await stack.setAllConfig(config);
+    return stack;
+}
+
+/** Removes the stack and its config file, whatever state it is in. */
+export async function removeStack(bed: BedEnv, name: string): Promise<void> {
+    const ws = await LocalWorkspace.create({ workDir: REPO, envVars: bed.env });
+    await ws.removeStack(name, { force: true } as any).catch(() => undefined);
+    fs.rmSync(path.join(REPO, `Pulumi.${name}.yaml`), { force: true });
+}
