@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The README's first command (`npm start`): on a fresh clone, build or reuse the tools, start the local
+# bed (etcd, kube-apiserver, kube-controller-manager, Vault, VSO on 127.0.0.1), run `pulumi up` of the
+# homelab program with the article's CloudNativePG case, show what exists and how to look at it, run a
+# drift check, and wait; Ctrl-C stops everything cleanly.
+#   --no-wait   stop right after the drift check (for scripts)
+#   --keep      leave the bed running on exit
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+WAIT=1; KEEP=0
+for a in "$@"; do
+  case "$a" in
+    --no-wait) WAIT=0 ;;
+    --keep) KEEP=1 ;;
+    *) echo "usage: npm start -- [--no-wait] [--keep]" >&2; exit 1 ;;
+  esac
+done
+TOOLS_DIR="${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-vault-vso/tools}"
+SANDBOX="$REPO/.sandbox"
+STACK=local
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+cleanup() {
+  if [[ $KEEP == 0 ]]; then
+    say "stopping the bed"
+    bash "$REPO/scripts/bed.sh" stop || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "1/5 dependencies"
+[[ -d node_modules/@pulumi/pulumi ]] || npm ci --no-audit --no-fund
+
+say "2/5 tools (first run builds from Go modules: ~30-50 min on 2 cores; later runs reuse the cache)"
+bash scripts/tools/build.sh
+
+say "3/5 local bed"
+PVV_BED_VSO=1 bash scripts/bed.sh start
+# shellcheck disable=SC1090,SC1091
+source "$TOOLS_DIR/env.pulumi.sh"; source "$TOOLS_DIR/env.servers.sh"; source "$REPO/.bed/env.sh"
+mkdir -p "$SANDBOX/state"
+export PULUMI_BACKEND_URL="file://$SANDBOX/state"
+if [[ ! -f "$SANDBOX/passphrase" ]]; then (umask 077; head -c 24 /dev/urandom | base64 >"$SANDBOX/passphrase"); fi
+export PULUMI_CONFIG_PASSPHRASE_FILE="$SANDBOX/passphrase"
+export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+
+say "4/5 pulumi up (stack '$STACK', external-Vault mode: Vault and VSO run as local processes)"
+# The bed starts empty each time, so the sandbox stack starts fresh too.
+pulumi stack rm "$STACK" --yes --force >/dev/null 2>&1 || true
+rm -f "Pulumi.$STACK.yaml"
+pulumi stack init "$STACK" >/dev/null
+cfg() { pulumi config set --stack "$STACK" "vault-vso-homelab:$1" "$2" >/dev/null; }
+cfg vault "{\"install\":false,\"address\":\"$VAULT_ADDR\"}"
+cfg operator "{\"install\":false,\"crdDir\":\"$VSO_CRDS_DIR\"}"
+cfg kv '{"path":"kv","protect":true}'
+cfg kubernetesAuth "{\"path\":\"kubernetes\",\"kubernetesHost\":\"$KUBE_API_SERVER\"}"
+cfg createNamespaces true
+cfg apps '[{"name":"rustfs-cloudnativepg","namespace":"cnpg","path":"rustfs/cloudnativepg","keys":["access_key","access_secret_key"],"refreshAfter":"10s","restartTargets":[{"kind":"Deployment","name":"my-app"}],"managed":true}]'
+# demo values, stored encrypted in the stack config (never printed)
+pulumi config set --stack "$STACK" --secret --path 'vault-vso-homelab:values.rustfs-cloudnativepg.access_key' "sandbox-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')" >/dev/null
+pulumi config set --stack "$STACK" --secret --path 'vault-vso-homelab:values.rustfs-cloudnativepg.access_secret_key' "$(head -c 18 /dev/urandom | base64)" >/dev/null
+pulumi up --stack "$STACK" --yes --skip-preview
+
+say "what now exists"
+pulumi stack output --stack "$STACK"
+# a Deployment for VSO to restart (pods never run here: there is no kubelet)
+"$PVV_KUBECTL_BIN" apply -f - >/dev/null <<'YAML' || true
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: my-app, namespace: cnpg }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: my-app } }
+  template:
+    metadata: { labels: { app: my-app } }
+    spec: { containers: [{ name: app, image: busybox, envFrom: [{ secretRef: { name: rustfs-cloudnativepg } }] }] }
+YAML
+for _ in $(seq 1 30); do
+  "$PVV_KUBECTL_BIN" -n cnpg get secret rustfs-cloudnativepg >/dev/null 2>&1 && break
+  sleep 1
+done
+"$PVV_KUBECTL_BIN" get vaultconnections,vaultauths,vaultstaticsecrets -A 2>/dev/null || true
+"$PVV_KUBECTL_BIN" -n cnpg get secret rustfs-cloudnativepg -o go-template='Secret cnpg/rustfs-cloudnativepg keys: {{range $k, $v := .data}}{{$k}} {{end}}{{"\n"}}' 2>/dev/null \
+  || echo "(VSO has not written the Secret yet; see .bed/logs/vso.log)"
+
+cat <<EOT
+
+Look around (in another shell):
+  source $TOOLS_DIR/env.pulumi.sh; source $TOOLS_DIR/env.servers.sh; source $REPO/.bed/env.sh
+  export PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE_FILE=$PULUMI_CONFIG_PASSPHRASE_FILE
+  \$PVV_KUBECTL_BIN get vaultstaticsecrets -A
+  \$PVV_KUBECTL_BIN -n cnpg get secret rustfs-cloudnativepg -o yaml
+  \$PVV_VAULT_BIN read auth/kubernetes/role/vso-cnpg
+  \$PVV_VAULT_BIN policy read vso-cnpg-read
+  \$PVV_VAULT_BIN kv put -mount=kv rustfs/cloudnativepg access_key=new access_secret_key=new   # VSO syncs it within 10s and restarts my-app
+  npm run doctor -- --namespace cnpg
+  npm run drift -- --stack $STACK
+  tail -f $REPO/.bed/logs/vso.log
+EOT
+
+say "5/5 drift check"
+set +e
+node -r ts-node/register/transpile-only scripts/drift.ts --stack "$STACK"
+code=$?
+set -e
+echo "(drift check exit code: $code — 0 clean, 2 drift)"
+
+if [[ $WAIT == 1 ]]; then
+  say "sandbox running; press Ctrl-C to stop"
+  while true; do sleep 3600; done
+fi
