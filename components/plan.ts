@@ -272,7 +272,9 @@ export function staticSecretSpec(app: AppPlan, kvPath: string, authName: string)
         path: app.path,
         refreshAfter: app.refreshAfter,
         hmacSecretData: true,
-        destination: { name: app.destination, create: true },
+        // excludeRaw: the Secret holds exactly the secret's keys (no `_raw` JSON copy), as consumers
+        // such as CloudNativePG expect.
+        destination: { name: app.destination, create: true, transformation: { excludeRaw: true } },
     };
     if (app.restartTargets.length > 0) {
         spec.rolloutRestartTargets = app.restartTargets.map((t) => ({ kind: t.kind, name: t.name }));

@@ -50,12 +50,16 @@ export function requireBedOrSkip(ctx: Mocha.Context): void {
 
 let cached: BedEnv | undefined;
 
-/** Starts the bed (idempotent) and returns the environment for Pulumi, Vault and Kubernetes. */
-export function startBed(extraEnv: Record<string, string> = {}): BedEnv {
+/**
+ * Starts the bed with VSO running and returns the environment for Pulumi, Vault and Kubernetes.
+ * `fresh` restarts it, so the suite starts from an empty cluster and an empty Vault.
+ */
+export function startBed(opts: { fresh?: boolean } = {}): BedEnv {
+    const extraEnv = { PVV_BED_VSO: "1" };
+    execFileSync("bash", [path.join(REPO, "scripts/bed.sh"), opts.fresh ? "restart" : "start"], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...extraEnv } });
     if (cached) {
         return cached;
     }
-    execFileSync("bash", [path.join(REPO, "scripts/bed.sh"), "start"], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...extraEnv } });
     const script = `set -e; source "${TOOLS_DIR}/env.pulumi.sh"; source "${TOOLS_DIR}/env.servers.sh"; source "${BED_DIR}/env.sh"; node -e 'process.stdout.write(JSON.stringify(process.env))'`;
     const env = JSON.parse(execFileSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, ...extraEnv } })) as Record<string, string>;
     env.PULUMI_BACKEND_URL = `file://${path.join(BED_DIR, "pulumi-state")}`;

@@ -38,7 +38,7 @@ describe("planning (pure)", () => {
             path: "rustfs/cloudnativepg",
             refreshAfter: "60s",
             hmacSecretData: true,
-            destination: { name: "rustfs-cloudnativepg", create: true },
+            destination: { name: "rustfs-cloudnativepg", create: true, transformation: { excludeRaw: true } },
             rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
         });
     });

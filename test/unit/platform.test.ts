@@ -129,7 +129,7 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
             path: "rustfs/cloudnativepg",
             refreshAfter: "60s",
             hmacSecretData: true,
-            destination: { name: "rustfs-cloudnativepg", create: true },
+            destination: { name: "rustfs-cloudnativepg", create: true, transformation: { excludeRaw: true } },
             rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
         });
 

@@ -1,0 +1,200 @@
+/**
+ * The whole flow with the real Vault Secrets Operator (a local process against the bed): VSO logs in
+ * with the namespace's own ServiceAccount (TokenRequest, then Vault's TokenReview back to the API
+ * server with the reviewer JWT and CA), writes the Secret, follows updates, restarts the target; and
+ * the doctor finds the faults users meet before VSO does.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { kubeRequest, vaultRequest } from "../../components/clients";
+import { runDoctor } from "../../components/doctor";
+import { BED_DIR, BedEnv, bedStackConfig, freshStack, removeStack, requireBedOrSkip, startBed } from "./bed";
+
+const STACK = `it-vso-${process.pid}`;
+const VSO = "/apis/secrets.hashicorp.com/v1beta1";
+const RESTARTED_AT = "vso.secrets.hashicorp.com/restartedAt";
+
+const APPS = [
+    {
+        name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
+        keys: ["access_key", "access_secret_key"], refreshAfter: "2s",
+        restartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
+    },
+    { name: "grafana-admin", namespace: "monitoring", path: "homelab/grafana", keys: ["admin_user", "admin_password"], refreshAfter: "2s" },
+];
+const VALUES = { "rustfs-cloudnativepg": { access_key: "vso-ak-1", access_secret_key: "vso-sk-1" } };
+
+async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+        try {
+            const v = await fn();
+            if (v !== undefined) {
+                return v;
+            }
+        } catch (e) {
+            last = e;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}\n--- last VSO log lines ---\n${vsoLogTail()}`);
+}
+
+function vsoLogTail(): string {
+    try {
+        return fs.readFileSync(path.join(BED_DIR, "logs/vso.log"), "utf8").split("\n").slice(-15).join("\n");
+    } catch {
+        return "(no VSO log)";
+    }
+}
+
+function decode(data: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(data ?? {})) {
+        out[k] = Buffer.from(v, "base64").toString("utf8");
+    }
+    return out;
+}
+
+const deployment = {
+    apiVersion: "apps/v1", kind: "Deployment",
+    metadata: { name: "my-app", namespace: "cnpg" },
+    spec: {
+        replicas: 1, selector: { matchLabels: { app: "my-app" } },
+        template: { metadata: { labels: { app: "my-app" } }, spec: { containers: [{ name: "app", image: "busybox", envFrom: [{ secretRef: { name: "rustfs-cloudnativepg" } }] }] } },
+    },
+};
+
+describe("integration: VSO end to end and the doctor", function () {
+    this.timeout(15 * 60 * 1000);
+    let bed: BedEnv;
+    let stack: Stack;
+
+    before(async function () {
+        requireBedOrSkip(this);
+        bed = startBed({ fresh: true });
+        stack = await freshStack(bed, STACK, bedStackConfig(bed, APPS, VALUES));
+        const up = await stack.up({ onOutput: () => undefined });
+        assert.strictEqual(up.summary.result, "succeeded");
+        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/homelab/grafana", { data: { admin_user: "admin", admin_password: "vso-grafana-1" } });
+        const d = await kubeRequest(bed.kube, "POST", "/apis/apps/v1/namespaces/cnpg/deployments", deployment);
+        assert.ok(d.status === 201 || d.status === 409, d.text);
+    });
+
+    after(async function () {
+        if (bed && stack) {
+            await stack.destroy({ excludeProtected: true, onOutput: () => undefined }).catch(() => undefined);
+            await removeStack(bed, STACK);
+        }
+    });
+
+    it("VSO logs in with the namespace's ServiceAccount and writes the Secret with exactly the declared keys", async () => {
+        const secret = await waitFor("Secret cnpg/rustfs-cloudnativepg", 60000, async () => {
+            const r = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/cnpg/secrets/rustfs-cloudnativepg");
+            return r.status === 200 ? r.body : undefined;
+        });
+        assert.deepStrictEqual(Object.keys(secret.data).sort(), ["access_key", "access_secret_key"]);
+        assert.deepStrictEqual(decode(secret.data), VALUES["rustfs-cloudnativepg"]);
+        const vss = await kubeRequest(bed.kube, "GET", `${VSO}/namespaces/cnpg/vaultstaticsecrets/rustfs-cloudnativepg`);
+        assert.ok(vss.body.status?.secretMAC, "VSO recorded the HMAC of the secret data (HMAC on)");
+        const grafana = await waitFor("Secret monitoring/grafana-admin", 60000, async () => {
+            const r = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/monitoring/secrets/grafana-admin");
+            return r.status === 200 ? r.body : undefined;
+        });
+        assert.deepStrictEqual(Object.keys(grafana.data).sort(), ["admin_password", "admin_user"]);
+    });
+
+    it("a value changed in Vault reaches the Secret within refreshAfter and restarts the Deployment", async () => {
+        const before = await kubeRequest(bed.kube, "GET", "/apis/apps/v1/namespaces/cnpg/deployments/my-app");
+        const restartedBefore = before.body.spec.template.metadata?.annotations?.[RESTARTED_AT];
+        const t0 = Date.now();
+        const w = await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/rustfs/cloudnativepg", { data: { access_key: "vso-ak-2", access_secret_key: "vso-sk-2" } });
+        assert.strictEqual(w.status, 200, w.text);
+        await waitFor("the updated value in the Secret", 30000, async () => {
+            const r = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/cnpg/secrets/rustfs-cloudnativepg");
+            return decode(r.body.data).access_key === "vso-ak-2" ? true : undefined;
+        });
+        const synced = Date.now() - t0;
+        const restartedAt = await waitFor("the restart annotation on my-app's pod template", 30000, async () => {
+            const r = await kubeRequest(bed.kube, "GET", "/apis/apps/v1/namespaces/cnpg/deployments/my-app");
+            const a = r.body.spec.template.metadata?.annotations?.[RESTARTED_AT];
+            return a && a !== restartedBefore ? a : undefined;
+        });
+        assert.ok(!Number.isNaN(Date.parse(restartedAt)), `restartedAt is a timestamp: ${restartedAt}`);
+        // refreshAfter is 2s; allow scheduling slack on a loaded 2-core machine
+        assert.ok(synced < 20000, `synced after ${synced} ms`);
+    });
+
+    it("the doctor says ok for a healthy namespace", async () => {
+        const report = await runDoctor({ kube: bed.kube, namespaces: ["cnpg", "monitoring"] });
+        assert.deepStrictEqual(report.checks.map((c) => [c.namespace, c.app, c.ok, c.step]), [
+            ["cnpg", "rustfs-cloudnativepg", true, "ok"],
+            ["monitoring", "grafana-admin", true, "ok"],
+        ]);
+        assert.ok(!JSON.stringify(report).includes("vso-sk-2"), "the doctor never reports values");
+    });
+
+    it("the doctor reports a missing key", async () => {
+        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/homelab/grafana", { data: { admin_user: "admin" } });
+        const report = await runDoctor({ kube: bed.kube, namespaces: ["monitoring"] });
+        const c = report.checks[0];
+        assert.deepStrictEqual([c.ok, c.step], [false, "keys"]);
+        assert.match(c.message, /lacks key\(s\) "admin_password"/);
+        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/homelab/grafana", { data: { admin_user: "admin", admin_password: "vso-grafana-2" } });
+    });
+
+    it("a namespace its role does not bind: VSO and the doctor both say 'namespace not authorized'", async () => {
+        // the article's broken binding, made behind Pulumi's back
+        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "auth/kubernetes/role/vso-monitoring", { bound_service_account_namespaces: ["\"*\""] });
+        const report = await runDoctor({ kube: bed.kube, namespaces: ["monitoring"] });
+        const c = report.checks[0];
+        assert.deepStrictEqual([c.ok, c.step], [false, "login"]);
+        assert.match(c.message, /namespace not authorized/);
+        assert.match(c.fix!, /bound_service_account_namespaces/);
+        // VSO meets the same failure on its next login: a new VaultStaticSecret needs one
+        const vss = { apiVersion: "secrets.hashicorp.com/v1beta1", kind: "VaultStaticSecret", metadata: { name: "probe", namespace: "monitoring" },
+            spec: { vaultAuthRef: "vault-auth", mount: "kv", type: "kv-v2", path: "homelab/grafana", refreshAfter: "2s", destination: { name: "probe", create: true } } };
+        await kubeRequest(bed.kube, "POST", `${VSO}/namespaces/monitoring/vaultstaticsecrets`, vss);
+        await waitFor("VSO logging 'namespace not authorized'", 60000, async () => (vsoLogTail().includes("namespace not authorized") || fs.readFileSync(path.join(BED_DIR, "logs/vso.log"), "utf8").includes("namespace not authorized")) ? true : undefined);
+        await kubeRequest(bed.kube, "DELETE", `${VSO}/namespaces/monitoring/vaultstaticsecrets/probe`);
+        await stack.up({ onOutput: () => undefined });
+        const fixed = await runDoctor({ kube: bed.kube, namespaces: ["monitoring"] });
+        assert.strictEqual(fixed.ok, true, JSON.stringify(fixed.checks));
+    });
+
+    it("a path its policy does not grant: 'permission denied' on read", async () => {
+        const vss = { apiVersion: "secrets.hashicorp.com/v1beta1", kind: "VaultStaticSecret", metadata: { name: "not-granted", namespace: "cnpg" },
+            spec: { vaultAuthRef: "vault-auth", mount: "kv", type: "kv-v2", path: "homelab/grafana", refreshAfter: "2s", destination: { name: "not-granted", create: true } } };
+        const c = await kubeRequest(bed.kube, "POST", `${VSO}/namespaces/cnpg/vaultstaticsecrets`, vss);
+        assert.strictEqual(c.status, 201, c.text);
+        try {
+            const report = await runDoctor({ kube: bed.kube, namespaces: ["cnpg"] });
+            const bad = report.checks.find((x) => x.app === "not-granted")!;
+            assert.deepStrictEqual([bad.ok, bad.step], [false, "read"]);
+            assert.match(bad.message, /permission denied reading kv\/data\/homelab\/grafana/);
+            assert.ok(report.checks.find((x) => x.app === "rustfs-cloudnativepg")!.ok, "the namespace's own app is still fine");
+            const noSecret = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/cnpg/secrets/not-granted");
+            assert.strictEqual(noSecret.status, 404, "VSO could not copy a path the namespace may not read");
+        } finally {
+            await kubeRequest(bed.kube, "DELETE", `${VSO}/namespaces/cnpg/vaultstaticsecrets/not-granted`);
+        }
+    });
+
+    it("a VaultStaticSecret whose VaultAuth sits in another namespace", async () => {
+        const vss = { apiVersion: "secrets.hashicorp.com/v1beta1", kind: "VaultStaticSecret", metadata: { name: "cross-ns", namespace: "cnpg" },
+            spec: { vaultAuthRef: "monitoring/vault-auth", mount: "kv", type: "kv-v2", path: "rustfs/cloudnativepg", refreshAfter: "2s", destination: { name: "cross-ns", create: true } } };
+        const c = await kubeRequest(bed.kube, "POST", `${VSO}/namespaces/cnpg/vaultstaticsecrets`, vss);
+        assert.strictEqual(c.status, 201, c.text);
+        try {
+            const report = await runDoctor({ kube: bed.kube, namespaces: ["cnpg"] });
+            const bad = report.checks.find((x) => x.app === "cross-ns")!;
+            assert.deepStrictEqual([bad.ok, bad.step], [false, "vaultauth"]);
+            assert.match(bad.fix!, /same namespace/);
+        } finally {
+            await kubeRequest(bed.kube, "DELETE", `${VSO}/namespaces/cnpg/vaultstaticsecrets/cross-ns`);
+        }
+    });
+});
