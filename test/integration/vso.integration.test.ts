@@ -154,11 +154,19 @@ describe("integration: VSO end to end and the doctor", function () {
         assert.deepStrictEqual([c.ok, c.step], [false, "login"]);
         assert.match(c.message, /namespace not authorized/);
         assert.match(c.fix!, /bound_service_account_namespaces/);
-        // VSO meets the same failure on its next login: a new VaultStaticSecret needs one
+        // VSO meets the same failure on its next login. It caches its Vault token, so revoke the
+        // namespace's tokens to make it log in again (as a token expiry would).
+        const accessors = await vaultRequest(bed.vaultAddr, bed.vaultToken, "LIST", "auth/token/accessors");
+        for (const accessor of accessors.body?.data?.keys ?? []) {
+            const info = await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "auth/token/lookup-accessor", { accessor });
+            if ((info.body?.data?.policies ?? []).includes("vso-monitoring-read")) {
+                await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "auth/token/revoke-accessor", { accessor });
+            }
+        }
         const vss = { apiVersion: "secrets.hashicorp.com/v1beta1", kind: "VaultStaticSecret", metadata: { name: "probe", namespace: "monitoring" },
             spec: { vaultAuthRef: "vault-auth", mount: "kv", type: "kv-v2", path: "homelab/grafana", refreshAfter: "2s", destination: { name: "probe", create: true } } };
         await kubeRequest(bed.kube, "POST", `${VSO}/namespaces/monitoring/vaultstaticsecrets`, vss);
-        await waitFor("VSO logging 'namespace not authorized'", 60000, async () => (vsoLogTail().includes("namespace not authorized") || fs.readFileSync(path.join(BED_DIR, "logs/vso.log"), "utf8").includes("namespace not authorized")) ? true : undefined);
+        await waitFor("VSO logging 'namespace not authorized'", 60000, async () => fs.readFileSync(path.join(BED_DIR, "logs/vso.log"), "utf8").includes("namespace not authorized") ? true : undefined);
         await kubeRequest(bed.kube, "DELETE", `${VSO}/namespaces/monitoring/vaultstaticsecrets/probe`);
         await stack.up({ onOutput: () => undefined });
         const fixed = await runDoctor({ kube: bed.kube, namespaces: ["monitoring"] });
