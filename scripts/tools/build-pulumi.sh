@@ -167,6 +167,11 @@ build_vault() {
     local t0=$SECONDS
     mkdir -p "$VAULT_DIR/bin"
     "$HERE/pulumi/vault/build.sh" "$VAULT_DIR" || return 1
+    # drop builds of older wrapper sources for the same provider version
+    local d
+    for d in "$TOOLS_DIR/pulumi-resource-vault-$PULUMI_VAULT_PROVIDER_VERSION-"*; do
+      [[ "$d" == "$VAULT_DIR" ]] || rm -rf "$d"
+    done
     log "pulumi-resource-vault built in $((SECONDS - t0))s"
     return 0
   fi

@@ -122,6 +122,26 @@ finish() {
 elapsed() { echo "$(( $(date +%s) - $1 ))s"; }
 
 # --------------------------------------------------------------------------- vault
+# Vault's go.mod replaces github.com/hashicorp/vault/{api,sdk} with its in-tree copies, which
+# are not part of the module zip. On the release/1.21.x branch the in-tree sdk differs from
+# every published sdk tag (1.21.4 needs the 2-argument framework.Backend.ActivationFunc of
+# sdk <= v0.20.0 and the (string, error) keysutil.LockManager.RestorePolicy of sdk >= v0.24.0),
+# so a plain wrapper fails to compile against the sdk v0.21.0 it requires. We build from a
+# copy of the module source with three call sites adapted to the published sdk v0.21.0.
+# The adaptations only touch identity-deduplication activation and transit key restore.
+patch_vault_src() {
+  local src="$1" w="$2" dst="$2/vault-src" f
+  grep -q 'ActivationFunc: iStore.activateDeduplication,' "$src/vault/identity_store.go" 2>/dev/null || return 0
+  cp -r "$src" "$dst"; chmod -R u+w "$dst"
+  f="$dst/vault/identity_store.go"
+  sed -i 's/ActivationFunc: iStore.activateDeduplication,/ActivationFunc: func(ctx context.Context, req *logical.Request, _ string) error { return iStore.activateDeduplication(ctx, req) },/' "$f"
+  f="$dst/vault/logical_system_activation_flags.go"
+  sed -i 's/b.idStoreBackend.ActivationFunc(ctx, nil)/b.idStoreBackend.ActivationFunc(ctx, nil, "")/' "$f"
+  f="$dst/builtin/logical/transit/path_restore.go"
+  sed -i 's/restoredKeyName, err := b.lm.RestorePolicy(ctx, req.Storage, keyName, backupB64, force)/restoredKeyName, err := keyName, b.lm.RestorePolicy(ctx, req.Storage, keyName, backupB64, force)/' "$f"
+  echo "replace github.com/hashicorp/vault => ./vault-src" >>"$w/go.mod"
+}
+
 build_vault() {
   local v="$VAULT_VERSION" dest="$TOOLS_DIR/vault-$VAULT_VERSION"
   local logf="$LOG_DIR/vault-$v.log"
@@ -134,6 +154,7 @@ build_vault() {
     echo "require github.com/hashicorp/vault v$v"
     copy_replaces "$src/go.mod"
   } >>"$w/go.mod"
+  patch_vault_src "$src" "$w"
   write_tools_go "$w" github.com/hashicorp/vault
   local tmp="$dest/bin.tmp"; rm -rf "$tmp"; mkdir -p "$tmp"
   (cd "$w" && CGO_ENABLED=0 run_logged "$logf" go build -p "$JOBS" -trimpath \

@@ -135,5 +135,7 @@ func main() {
 		}
 		info.DataSources[name] = &tfbridge.DataSourceInfo{Tok: tokens.ModuleMember(t)}
 	}
+	// Like @pulumi/vault: a string input called "name" is optional and auto-named.
+	info.SetAutonaming(255, "-")
 	tfbridge.Main("vault", Version, info, []byte(`{"name":"vault","version":"`+Version+`"}`))
 }
