@@ -44,7 +44,7 @@ const KEYS_ANNOTATION = "vault-vso.pulumi.io/keys";
 /** Turns a Vault login error into a cause and a fix (pure). */
 export function explainLoginError(err: string, ctx: { namespace: string; serviceAccount: string; role: string; mount: string }): string {
     if (/namespace not authorized/i.test(err)) {
-        return `the role ${JSON.stringify(ctx.role)} does not bind namespace ${JSON.stringify(ctx.namespace)}: set its bound_service_account_namespaces to exactly ${JSON.stringify(ctx.namespace)} (no quotes; a UI-entered "*" is stored literally) — run pulumi up to restore it`;
+        return `the role ${JSON.stringify(ctx.role)} does not bind namespace ${JSON.stringify(ctx.namespace)}: set its bound_service_account_namespaces to exactly ${JSON.stringify(ctx.namespace)} (no quotes; a UI-entered "*" is stored literally) — run pulumi up --refresh to restore it`;
     }
     if (/service account name not authorized/i.test(err)) {
         return `the role ${JSON.stringify(ctx.role)} does not bind ServiceAccount ${JSON.stringify(ctx.serviceAccount)}: set bound_service_account_names to ${JSON.stringify(ctx.serviceAccount)}`;

@@ -34,10 +34,12 @@ kube() {
 }
 
 cleanup() {
+  local rc=$?
   set +e
   vault auth disable "$MOUNT" >/dev/null 2>&1
-  kube DELETE "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/$NS-reviewer" >/dev/null 2>&1
-  kube DELETE "/api/v1/namespaces/$NS" >/dev/null 2>&1
+  (kube DELETE "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/$NS-reviewer") >/dev/null 2>&1
+  (kube DELETE "/api/v1/namespaces/$NS") >/dev/null 2>&1
+  exit $rc
 }
 trap cleanup EXIT
 

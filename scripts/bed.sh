@@ -53,7 +53,9 @@ running() {
   pid="$(pid_of "$1")" || return 1
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
   exe="$(cat "$BED/$1.exe" 2>/dev/null)" || return 0
-  [[ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$exe")" ]]
+  # (a rebuilt tool dir leaves the old binary as "<path> (deleted)"; still ours)
+  local cur; cur="$(readlink "/proc/$pid/exe" 2>/dev/null)" || return 1
+  [[ "${cur% (deleted)}" == "$(readlink -f "$exe")" ]]
 }
 
 # spawn <svc> <binary> <args...>: start in its own session, log to $BED/logs/<svc>.log
@@ -202,7 +204,8 @@ kube_get() {  # kube_get <path>
 
 # ----------------------------------------------------------------------------- commands
 cmd_start() {
-  if all_running; then log "bed already running ($BED)"; write_env; return 0; fi
+  if all_running; then log "bed already running ($BED)"; return 0; fi
+  if core_running && [[ "${PVV_BED_VSO:-}" == 1 ]]; then load_tools; start_vso; return 0; fi
   cmd_stop quiet
   mkdir -p "$BED" "$BED/logs"
   load_tools
@@ -264,9 +267,13 @@ start_vso() {
   wait_for vso "VSO /readyz" curl -fsS "http://$HOST:$(cat "$BED/ports/vso-health")/readyz"
 }
 
-all_running() {
+core_running() {
   local s
   for s in etcd kube-apiserver kube-controller-manager vault; do running "$s" || return 1; done
+}
+
+all_running() {
+  core_running || return 1
   if [[ "${PVV_BED_VSO:-}" == 1 ]]; then running vso || return 1; fi
 }
 

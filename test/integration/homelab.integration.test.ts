@@ -152,7 +152,7 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
         assert.strictEqual(json.code, 2);
         assert.strictEqual(JSON.parse(json.out).drifted, true);
 
-        const up = await stack.up({ onOutput: () => undefined });
+        const up = await stack.up({ refresh: true, onOutput: () => undefined });
         assert.strictEqual(up.summary.result, "succeeded");
         const role2 = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "auth/kubernetes/role/vso-cnpg");
         assert.deepStrictEqual(role2.body.data.bound_service_account_namespaces, ["cnpg"]);
@@ -169,7 +169,7 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
         for (const s of ["rotated-by-hand", "rotated-s3cr3t", "it-s3cr3t-value"]) {
             assert.ok(!cli.out.includes(s) && !cli.err.includes(s), "values are never printed");
         }
-        await stack.up({ onOutput: () => undefined });
+        await stack.up({ refresh: true, onOutput: () => undefined });
         const after = runDriftCli(bed);
         assert.strictEqual(after.code, 0, `${after.out}\n${after.err}`);
     });

@@ -168,7 +168,7 @@ describe("integration: VSO end to end and the doctor", function () {
         await kubeRequest(bed.kube, "POST", `${VSO}/namespaces/monitoring/vaultstaticsecrets`, vss);
         await waitFor("VSO logging 'namespace not authorized'", 60000, async () => fs.readFileSync(path.join(BED_DIR, "logs/vso.log"), "utf8").includes("namespace not authorized") ? true : undefined);
         await kubeRequest(bed.kube, "DELETE", `${VSO}/namespaces/monitoring/vaultstaticsecrets/probe`);
-        await stack.up({ onOutput: () => undefined });
+        await stack.up({ refresh: true, onOutput: () => undefined });
         const fixed = await runDoctor({ kube: bed.kube, namespaces: ["monitoring"] });
         assert.strictEqual(fixed.ok, true, JSON.stringify(fixed.checks));
     });
