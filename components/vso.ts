@@ -21,6 +21,12 @@ import {
 } from "./validate";
 import { VSO_API_VERSION } from "./versions";
 
+/**
+ * Pulumi owns these objects: a field edited behind its back (kubectl edit, a UI) is reclaimed by the
+ * next `pulumi up --refresh` instead of failing with a Server-Side Apply field conflict.
+ */
+export const PATCH_FORCE = { "pulumi.com/patchForce": "true" };
+
 export interface VsoNamespaceBindingArgs {
     /** The workload namespace (never Vault's or VSO's own). */
     namespace: string;
@@ -99,13 +105,14 @@ export class VsoNamespaceBinding extends pulumi.ComponentResource {
                 name: args.serviceAccountName ?? DEFAULTS.serviceAccountName,
                 namespace: ns,
                 labels: { "app.kubernetes.io/managed-by": "pulumi-vault-vso" },
+                annotations: PATCH_FORCE,
             },
             automountServiceAccountToken: false,
         }, { parent: this, dependsOn: deps });
         this.connection = new k8s.apiextensions.CustomResource(`${name}-connection`, {
             apiVersion: VSO_API_VERSION,
             kind: "VaultConnection",
-            metadata: { name: connectionName, namespace: ns },
+            metadata: { name: connectionName, namespace: ns, annotations: PATCH_FORCE },
             spec: {
                 address: args.vaultAddress,
                 skipTLSVerify: args.skipTlsVerify ?? false,
@@ -114,7 +121,7 @@ export class VsoNamespaceBinding extends pulumi.ComponentResource {
         this.auth = new k8s.apiextensions.CustomResource(`${name}-auth`, {
             apiVersion: VSO_API_VERSION,
             kind: "VaultAuth",
-            metadata: { name: this.authName, namespace: ns },
+            metadata: { name: this.authName, namespace: ns, annotations: PATCH_FORCE },
             spec: {
                 method: "kubernetes",
                 mount: args.authPath ?? DEFAULTS.authPath,
@@ -230,7 +237,7 @@ export class VaultStaticSecretApp extends pulumi.ComponentResource {
             metadata: {
                 name: objectName,
                 namespace: args.namespace,
-                annotations: plan.keys ? { "vault-vso.pulumi.io/keys": plan.keys.join(",") } : undefined,
+                annotations: plan.keys ? { ...PATCH_FORCE, "vault-vso.pulumi.io/keys": plan.keys.join(",") } : PATCH_FORCE,
             },
             spec: staticSecretSpec(plan, kvPath, args.vaultAuthRef ?? DEFAULTS.authName),
         }, { parent: this, dependsOn: deps });

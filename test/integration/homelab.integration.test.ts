@@ -99,7 +99,9 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
         assert.strictEqual(vss.body.spec.path, "rustfs/cloudnativepg");
         assert.strictEqual(vss.body.spec.refreshAfter, "60s");
         assert.strictEqual(vss.body.spec.vaultAuthRef, "vault-auth");
-        assert.deepStrictEqual(vss.body.spec.destination, { name: "rustfs-cloudnativepg", create: true, transformation: { excludeRaw: true } });
+        assert.strictEqual(vss.body.spec.destination.name, "rustfs-cloudnativepg");
+        assert.strictEqual(vss.body.spec.destination.create, true);
+        assert.strictEqual(vss.body.spec.destination.transformation.excludeRaw, true);
         assert.deepStrictEqual(vss.body.spec.rolloutRestartTargets, [{ kind: "Deployment", name: "my-app" }]);
 
         const outputs = await stack.outputs();
