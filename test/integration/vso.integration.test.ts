@@ -5,12 +5,13 @@
  * the doctor finds the faults users meet before VSO does.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../components/clients";
 import { runDoctor } from "../../components/doctor";
-import { BED_DIR, BedEnv, bedStackConfig, freshStack, removeStack, requireBedOrSkip, startBed } from "./bed";
+import { BED_DIR, BedEnv, REPO, bedStackConfig, freshStack, removeStack, requireBedOrSkip, startBed } from "./bed";
 
 const STACK = `it-vso-${process.pid}`;
 const VSO = "/apis/secrets.hashicorp.com/v1beta1";
@@ -67,6 +68,12 @@ const deployment = {
         template: { metadata: { labels: { app: "my-app" } }, spec: { containers: [{ name: "app", image: "busybox", envFrom: [{ secretRef: { name: "rustfs-cloudnativepg" } }] }] } },
     },
 };
+
+function doctorCli(bed: BedEnv, args: string[]): { code: number; out: string } {
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts/doctor.ts"), ...args],
+        { cwd: REPO, env: { ...process.env, ...bed.env }, encoding: "utf8", timeout: 120000 });
+    return { code: r.status ?? -1, out: r.stdout + r.stderr };
+}
 
 describe("integration: VSO end to end and the doctor", function () {
     this.timeout(15 * 60 * 1000);
@@ -135,6 +142,8 @@ describe("integration: VSO end to end and the doctor", function () {
             ["monitoring", "grafana-admin", true, "ok"],
         ]);
         assert.ok(!JSON.stringify(report).includes("vso-sk-2"), "the doctor never reports values");
+        const cli = doctorCli(bed, ["--namespace", "cnpg", "--json"]);
+        assert.strictEqual(cli.code, 0, cli.out);
     });
 
     it("the doctor reports a missing key", async () => {
@@ -143,6 +152,11 @@ describe("integration: VSO end to end and the doctor", function () {
         const c = report.checks[0];
         assert.deepStrictEqual([c.ok, c.step], [false, "keys"]);
         assert.match(c.message, /lacks key\(s\) "admin_password"/);
+        const cli = doctorCli(bed, ["--namespace", "monitoring", "--namespace", "cnpg"]);
+        assert.strictEqual(cli.code, 2, cli.out);
+        assert.match(cli.out, /FAIL {2}monitoring\/grafana-admin \[keys\]/);
+        assert.match(cli.out, /ok {4}cnpg\/rustfs-cloudnativepg/);
+        assert.ok(!cli.out.includes("vso-grafana-1"), "no values in the output");
         await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/homelab/grafana", { data: { admin_user: "admin", admin_password: "vso-grafana-2" } });
     });
 
