@@ -91,7 +91,7 @@ Look around (in another shell):
   source $TOOLS_DIR/env.pulumi.sh; source $TOOLS_DIR/env.servers.sh; source $REPO/.bed/env.sh
   export PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE_FILE=$PULUMI_CONFIG_PASSPHRASE_FILE
   \$PVV_KUBECTL_BIN get vaultstaticsecrets -A
-  \$PVV_KUBECTL_BIN -n cnpg get secret rustfs-cloudnativepg -o yaml
+  \$PVV_KUBECTL_BIN -n cnpg describe secret rustfs-cloudnativepg   # key names and sizes, not values
   \$PVV_VAULT_BIN read auth/kubernetes/role/vso-cnpg
   \$PVV_VAULT_BIN policy read vso-cnpg-read
   \$PVV_VAULT_BIN kv put -mount=kv rustfs/cloudnativepg access_key=new access_secret_key=new   # VSO syncs it within 10s and restarts my-app
