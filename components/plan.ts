@@ -32,7 +32,7 @@ export interface AppShape {
     namespace: string;
     /** Secret path relative to the KV v2 mount, e.g. `rustfs/cloudnativepg` (no `kv/`, no `data/`). */
     path: string;
-    /** Key names expected in the secret. Default: the keys of `data`, if given. */
+    /** Key names the secret must contain (checked by the doctor). Default: the keys of `data`, if given. */
     keys?: string[];
     /** Name of the Kubernetes Secret VSO writes. Default: `name`. */
     destination?: string;
@@ -135,7 +135,6 @@ export function validateApps(apps: AppShape[], opts: PlanOptions = {}): Validati
     const problems: ValidationProblem[] = [];
     const kvPath = opts.kvPath ?? DEFAULTS.kvPath;
     problems.push(...checkMountPath("kv.path", kvPath));
-    problems.push(...checkMountPath("kubernetesAuth.path", opts.authPath ?? DEFAULTS.authPath));
     problems.push(...checkKubernetesName("serviceAccountName", opts.serviceAccountName ?? DEFAULTS.serviceAccountName, "subdomain"));
     if (opts.serviceAccountName === "default") {
         problems.push({ field: "serviceAccountName", message: "\"default\" is shared by every pod in the namespace; VSO should log in with a dedicated ServiceAccount. Use e.g. \"vso-auth\"" });

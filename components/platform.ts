@@ -13,27 +13,13 @@ import {
     validateOperatorInstallArgs,
     validateVaultHelmInstallArgs,
 } from "./helm";
-import { AppShape, DEFAULTS, PlatformPlan, RestartTarget, planPlatform, validateApps } from "./plan";
+import { AppShape, DEFAULTS, PlanOptions, PlatformPlan, planPlatform, validateApps } from "./plan";
 import { ValidationProblem, checkUrl } from "./validate";
 import { KubernetesAuthMethod, KvV2Engine, NamespaceVaultAccess, TokenReviewerArgs, validateKubernetesAuthArgs } from "./vault";
 import { VaultStaticSecretApp, VsoNamespaceBinding } from "./vso";
 
-/** One app whose secret VSO copies from Vault into its namespace. */
-export interface AppArgs {
-    /** App name: the VaultStaticSecret's name and, by default, the destination Secret's name. */
-    name: string;
-    /** Namespace of the app. */
-    namespace: string;
-    /** Path of the secret relative to the KV mount, e.g. `rustfs/cloudnativepg`. */
-    path: string;
-    /** Keys the secret must contain (checked by the doctor). Default: the keys of `data`. */
-    keys?: string[];
-    /** Name of the Kubernetes Secret. Default: `name`. */
-    destination?: string;
-    /** How often VSO re-reads the secret. Default `"60s"`. */
-    refreshAfter?: string;
-    /** Workloads VSO restarts after a change. Default none. */
-    restartTargets?: RestartTarget[];
+/** One app whose secret VSO copies from Vault into its namespace (fields documented on AppShape). */
+export interface AppArgs extends Omit<AppShape, "dataKeys"> {
     /** Managed value, key → value; use secrets (`pulumi config set --secret`). Default: unmanaged. */
     data?: Record<string, pulumi.Input<string>>;
 }
@@ -152,18 +138,8 @@ export function validatePlatformArgs(args: VaultSecretsPlatformArgs): Validation
     if (args.operator?.install ?? true) {
         problems.push(...validateOperatorInstallArgs(args.operator?.helm ?? {}, "operator.helm."));
     }
-    const ka = args.kubernetesAuth ?? {};
-    problems.push(...validateKubernetesAuthArgs({ ...ka, path: undefined }, "kubernetesAuth.")
-        .filter((p) => p.field !== "kubernetesAuth.path"));
-    problems.push(...validateApps(appShapes(args.apps), {
-        kvPath: args.kv?.path,
-        authPath: ka.path,
-        serviceAccountName: args.serviceAccountName,
-        roleNameTemplate: ka.roleNameTemplate,
-        policyNameTemplate: ka.policyNameTemplate,
-        tokenTtl: ka.tokenTtl,
-        audience: ka.audience,
-    }));
+    problems.push(...validateKubernetesAuthArgs(args.kubernetesAuth ?? {}, "kubernetesAuth."));
+    problems.push(...validateApps(appShapes(args.apps), planOptionsOf(args)));
     const vaultNs = install ? (args.vault?.helm?.namespace ?? DEFAULTS.vaultNamespace) : undefined;
     const vsoNs = args.operator?.helm?.namespace ?? DEFAULTS.operatorNamespace;
     (Array.isArray(args.apps) ? args.apps : []).forEach((a, i) => {
@@ -174,10 +150,10 @@ export function validatePlatformArgs(args: VaultSecretsPlatformArgs): Validation
     return problems;
 }
 
-/** Plans the platform from validated args (pure). */
-export function planPlatformArgs(args: VaultSecretsPlatformArgs): PlatformPlan {
+/** The planner's options from the platform's args (pure). */
+export function planOptionsOf(args: VaultSecretsPlatformArgs): PlanOptions {
     const ka = args.kubernetesAuth ?? {};
-    return planPlatform(appShapes(args.apps), {
+    return {
         kvPath: args.kv?.path,
         authPath: ka.path,
         serviceAccountName: args.serviceAccountName,
@@ -185,7 +161,12 @@ export function planPlatformArgs(args: VaultSecretsPlatformArgs): PlatformPlan {
         policyNameTemplate: ka.policyNameTemplate,
         tokenTtl: ka.tokenTtl,
         audience: ka.audience,
-    });
+    };
+}
+
+/** Plans the platform from validated args (pure). */
+export function planPlatformArgs(args: VaultSecretsPlatformArgs): PlatformPlan {
+    return planPlatform(appShapes(args.apps), planOptionsOf(args));
 }
 
 /**

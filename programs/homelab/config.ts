@@ -3,17 +3,10 @@
  * (tested beside the component tests).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AppArgs, RestartTarget, ValidationProblem, VaultSecretsPlatformArgs, VaultHelmInstallArgs, VaultSecretsOperatorInstallArgs, KubernetesAuthOptions } from "../../components";
+import { AppArgs, ValidationProblem, VaultSecretsPlatformArgs, VaultHelmInstallArgs, VaultSecretsOperatorInstallArgs, KubernetesAuthOptions } from "../../components";
 
-/** One app in stack config (`apps:`). */
-export interface HomelabApp {
-    name: string;
-    namespace: string;
-    path: string;
-    keys?: string[];
-    destination?: string;
-    refreshAfter?: string;
-    restartTargets?: RestartTarget[];
+/** One app in stack config (`apps:`): the platform's app fields, values replaced by `managed`. */
+export interface HomelabApp extends Omit<AppArgs, "data"> {
     /** Write the value into Vault from the secret config `values.<name>.<key>`. Default false. */
     managed?: boolean;
 }
