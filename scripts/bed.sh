@@ -10,7 +10,8 @@
 #   restart  stop + start
 #   status   show each server's state; exit 0 only if all are running
 #   env      print `export ...` lines for eval: KUBECONFIG VAULT_ADDR VAULT_TOKEN
-#            KUBE_API_SERVER KUBE_CA_FILE (also written to $BED/env.sh)
+#            KUBE_API_SERVER KUBE_CA_FILE, and PULUMI_BACKEND_URL (a file backend in the bed)
+#            with PULUMI_CONFIG_PASSPHRASE_FILE for test stacks (also written to $BED/env.sh)
 #   clean    stop and delete the bed directory
 #
 # Environment:
@@ -173,9 +174,15 @@ export KUBE_CA_FILE='$BED/pki/ca.crt'
 export KUBE_ADMIN_TOKEN='$(cat "$BED/admin-token")'
 export VAULT_ADDR='http://$HOST:$vport'
 export VAULT_TOKEN='$(cat "$BED/vault-token")'
+# pulumi: a local file backend and a passphrase for the bed's test stacks
+export PULUMI_BACKEND_URL='file://$BED/pulumi-state'
+export PULUMI_CONFIG_PASSPHRASE_FILE='$BED/pulumi-passphrase'
+export PULUMI_SKIP_UPDATE_CHECK=true
 $(grep -E '^export (PATH|VSO_CRDS_DIR)=' "$TOOLS_DIR/env.servers.sh")
 EOF
   )
+  mkdir -p "$BED/pulumi-state"
+  [[ -s "$BED/pulumi-passphrase" ]] || (umask 077; head -c 24 /dev/urandom | base64 >"$BED/pulumi-passphrase")
   echo "http://$HOST:$vport" >"$BED/vault-addr"
 }
 

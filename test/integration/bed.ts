@@ -62,11 +62,8 @@ export function startBed(opts: { fresh?: boolean } = {}): BedEnv {
     }
     const script = `set -e; source "${TOOLS_DIR}/env.pulumi.sh"; source "${TOOLS_DIR}/env.servers.sh"; source "${BED_DIR}/env.sh"; node -e 'process.stdout.write(JSON.stringify(process.env))'`;
     const env = JSON.parse(execFileSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, ...extraEnv } })) as Record<string, string>;
-    env.PULUMI_BACKEND_URL = `file://${path.join(BED_DIR, "pulumi-state")}`;
-    env.PULUMI_CONFIG_PASSPHRASE = env.PULUMI_CONFIG_PASSPHRASE ?? "pulumi-vault-vso-integration";
-    env.PULUMI_SKIP_UPDATE_CHECK = "true";
+    // env.sh logs pulumi in to the bed's file backend (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE_FILE)
     env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = "true";
-    fs.mkdirSync(path.join(BED_DIR, "pulumi-state"), { recursive: true });
     for (const [k, v] of Object.entries(env)) {
         process.env[k] = v;
     }
