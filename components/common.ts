@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigValidationError, ValidationProblem, formatProblems } from "./validate";
+import { ValidationProblem, formatProblems } from "./validate";
 
 /** Prefix of every type token in this package. */
 export const TYPE_PREFIX = "vault-vso:index:";
@@ -17,11 +17,8 @@ export function failOnProblems(what: string, problems: ValidationProblem[], reso
     throw err;
 }
 
-/** True if `e` is a validation error thrown by this package (ResourceError or ConfigValidationError). */
+/** The problems carried by a validation error thrown by this package's components, else undefined. */
 export function validationProblemsOf(e: unknown): ValidationProblem[] | undefined {
-    if (e instanceof ConfigValidationError) {
-        return e.problems;
-    }
     const p = (e as { problems?: ValidationProblem[] } | undefined)?.problems;
     return Array.isArray(p) ? p : undefined;
 }

@@ -29,7 +29,7 @@ export interface DriftReport {
 }
 
 /** Field names whose values are never printed, whatever the engine says. */
-const SECRET_FIELDS = /(token|password|secret|jwt|dataJson|^data$|values|key$)/i;
+const SECRET_FIELDS = /^(tokenReviewerJwt|token|dataJson|data|values|password|devRootToken)$/;
 const MASK = "[secret]";
 const DRIFT_OPS: OpType[] = ["update", "replace", "create", "delete", "create-replacement", "delete-replaced"];
 
@@ -49,7 +49,7 @@ export function renderValue(field: string, v: unknown): string {
     if (v === undefined) {
         return "(none)";
     }
-    const s = typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v);
+    const s = JSON.stringify(v);
     if (s.includes("[secret]") || s.includes("4dabf18193072939515e22adb298388d") || field.split(".").some((p) => SECRET_FIELDS.test(p))) {
         return MASK;
     }
@@ -140,7 +140,7 @@ export function managedVersionRows(
         const have = current[app.name];
         if (want !== have) {
             rows.push({
-                resource: `vault:kv/secretV2:SecretV2 ${app.name}-value`,
+                resource: `vault:kv/secretV2:SecretV2 (value of app ${app.name})`,
                 urn: `kv-version:${app.name}`,
                 op: "update",
                 field: "version (value changed outside Pulumi)",
@@ -178,26 +178,25 @@ export async function runDriftCheck(opts: DriftCheckOptions): Promise<DriftRepor
     await stack.preview({ refresh: true, diff: false, onEvent: (e) => { events.push(e); } });
     const { rows, checked } = driftRowsFromEvents(events);
 
-    const addr = opts.vaultAddr ?? process.env.VAULT_ADDR;
-    const token = opts.vaultToken ?? process.env.VAULT_TOKEN;
+    const addr = opts.vaultAddr ?? opts.envVars?.VAULT_ADDR ?? process.env.VAULT_ADDR;
+    const token = opts.vaultToken ?? opts.envVars?.VAULT_TOKEN ?? process.env.VAULT_TOKEN;
     const outputs = await stack.outputs();
     const recorded = (outputs.managedVersions?.value ?? {}) as Record<string, string | undefined>;
     const apps = (outputs.apps?.value ?? []) as { name: string; path: string; namespace: string }[];
     const kvPath = (outputs.kvPath?.value ?? "kv") as string;
-    if (addr && token && Object.keys(recorded).length > 0) {
+    if (Object.keys(recorded).length > 0 && !(addr && token)) {
+        progress("VAULT_ADDR/VAULT_TOKEN not set: managed values were not checked by version");
+    } else if (Object.keys(recorded).length > 0) {
         progress(`checking ${Object.keys(recorded).length} managed value(s) in Vault by version (values are not read)...`);
         const current: Record<string, string | undefined> = {};
         for (const app of apps) {
             if (app.name in recorded) {
-                current[app.name] = await kvCurrentVersion(addr, token, kvPath, app.path);
+                current[app.name] = await kvCurrentVersion(addr!, token!, kvPath, app.path);
             }
         }
-        const already = new Set(rows.map((r) => r.resource));
-        for (const r of managedVersionRows(apps, recorded, current)) {
-            if (!already.has(r.resource)) {
-                rows.push(r);
-            }
-        }
+        // the provider may have reported the same value already (its resource is named <platform>-<app>-value)
+        const reported = (appName: string) => rows.some((r) => r.resource.startsWith("vault:kv/secretV2:SecretV2 ") && r.urn.endsWith(`-${appName}-value`));
+        rows.push(...managedVersionRows(apps, recorded, current).filter((r) => !reported(r.urn.slice("kv-version:".length))));
     }
     return { stack: opts.stack, drifted: rows.length > 0, rows, checked };
 }

@@ -39,7 +39,7 @@ export function validateVaultHelmInstallArgs(args: VaultHelmInstallArgs, prefix 
     problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace ?? DEFAULTS.vaultNamespace, "label"));
     problems.push(...checkKubernetesName(`${prefix}releaseName`, args.releaseName ?? "vault", "label"));
     if (typeof args.repository === "string") {
-        problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:", "oci:"]));
+        problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:"]));
     }
     if (args.haReplicas !== undefined && (!Number.isInteger(args.haReplicas) || args.haReplicas < 1)) {
         problems.push({ field: `${prefix}haReplicas`, message: `${args.haReplicas} must be a whole number ≥ 1 (3 or 5 for raft quorum)` });
@@ -57,6 +57,11 @@ export function vaultChartValues(mode: VaultMode, haReplicas = 3): Record<string
         case "ha":
             return { server: { ha: { enabled: true, replicas: haReplicas, raft: { enabled: true, setNodeId: true } } }, injector: { enabled: false } };
     }
+}
+
+/** The chart's Service name: its fullname, `<release>-vault` unless the release name contains "vault". */
+export function vaultServiceName(releaseName: string): string {
+    return releaseName.includes("vault") ? releaseName : `${releaseName}-vault`;
 }
 
 /** Deep-merges plain objects (`b` wins); arrays and scalars are replaced. */
@@ -112,7 +117,7 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
             createNamespace: true,
             values,
         }, { parent: this });
-        this.address = pulumi.output(`http://${releaseName}.${ns}.svc.cluster.local:8200`);
+        this.address = pulumi.output(`http://${vaultServiceName(releaseName)}.${ns}.svc.cluster.local:8200`);
         this.registerOutputs({ address: this.address, rootToken: this.rootToken, namespace: ns });
     }
 }
@@ -136,7 +141,7 @@ export function validateOperatorInstallArgs(args: VaultSecretsOperatorInstallArg
     problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace ?? DEFAULTS.operatorNamespace, "label"));
     problems.push(...checkKubernetesName(`${prefix}releaseName`, args.releaseName ?? "vault-secrets-operator", "label"));
     if (typeof args.repository === "string") {
-        problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:", "oci:"]));
+        problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:"]));
     }
     return problems;
 }

@@ -29,7 +29,7 @@ export interface VaultOptions {
     install?: boolean;
     /**
      * Vault address as VSO reaches it (the VaultConnection's address). Required when `install` is
-     * false; default with `install`: the in-cluster Service address.
+     * false; default with `install`: the in-cluster Service address (`vaultInstall.address`).
      */
     address?: pulumi.Input<string>;
     /**
@@ -39,6 +39,10 @@ export interface VaultOptions {
     providerAddress?: pulumi.Input<string>;
     /** Token Pulumi uses (a secret). Default: the dev root token with `install`, else `vault:token` / `VAULT_TOKEN`. */
     token?: pulumi.Input<string>;
+    /** PEM CA VSO uses to verify Vault's TLS certificate (stored as Secret `vault-ca` in each app namespace). Default: the system CAs. */
+    caCert?: pulumi.Input<string>;
+    /** Let VSO skip TLS verification of Vault (labs only). Default `false`. */
+    skipTlsVerify?: boolean;
     /** Helm options for the install (mode, namespace, chart version, repository, values). */
     helm?: VaultHelmInstallArgs;
 }
@@ -203,15 +207,16 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         if (install) {
             this.vaultInstall = new VaultHelmInstall(`${name}`, args.vault?.helm ?? {}, k8sOpts);
         }
-        this.vaultAddress = install ? this.vaultInstall!.address : pulumi.output(args.vault!.address!);
+        this.vaultAddress = args.vault?.address !== undefined ? pulumi.output(args.vault.address) : this.vaultInstall!.address;
 
         let vaultProvider = args.providers?.vault;
         const v = args.vault ?? {};
         if (!vaultProvider && (v.providerAddress !== undefined || v.token !== undefined || !install)) {
+            const vaultConfig = new pulumi.Config("vault");
             const address = v.providerAddress ?? (install ? undefined : v.address);
-            const token = v.token ?? this.vaultInstall?.rootToken;
+            const token = v.token ?? this.vaultInstall?.rootToken ?? vaultConfig.getSecret("token");
             vaultProvider = new vault.Provider(`${name}-vault`, {
-                ...(address !== undefined ? { address } : { address: process.env.VAULT_ADDR ?? new pulumi.Config("vault").require("address") }),
+                address: address ?? vaultConfig.get("address") ?? process.env.VAULT_ADDR ?? vaultConfig.require("address"),
                 ...(token !== undefined ? { token: pulumi.secret(token) } : {}),
                 skipChildToken: true,
             }, { parent: this });
@@ -263,11 +268,14 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 authName: nsPlan.authName,
                 audiences: plan.audience ? [plan.audience] : undefined,
                 createNamespace: args.createNamespaces ?? false,
+                caCert: v.caCert,
+                skipTlsVerify: v.skipTlsVerify,
             }, { ...k8sOpts, dependsOn: [...operatorDeps, access] });
             this.namespaceBindings[ns] = binding;
             for (const app of nsPlan.apps) {
                 const appArgs = args.apps.find((a) => a.name === app.name)!;
-                this.apps[app.name] = new VaultStaticSecretApp(app.name, {
+                this.apps[app.name] = new VaultStaticSecretApp(`${name}-${app.name}`, {
+                    secretName: app.name,
                     namespace: ns,
                     path: app.path,
                     kvPath: plan.kvPath,

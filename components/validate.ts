@@ -12,27 +12,10 @@ export interface ValidationProblem {
     message: string;
 }
 
-/** Thrown (wrapped in a `pulumi.ResourceError` by components) when the input has problems. */
-export class ConfigValidationError extends Error {
-    public readonly problems: ValidationProblem[];
-    constructor(what: string, problems: ValidationProblem[]) {
-        super(formatProblems(what, problems));
-        this.name = "ConfigValidationError";
-        this.problems = problems;
-    }
-}
-
 /** Formats problems as one readable message: a header and one line per problem. */
 export function formatProblems(what: string, problems: ValidationProblem[]): string {
     const lines = problems.map((p) => `  - ${p.field}: ${p.message}`);
     return `${what}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the configuration:\n${lines.join("\n")}`;
-}
-
-/** Throws a `ConfigValidationError` when `problems` is not empty. */
-export function throwIfProblems(what: string, problems: ValidationProblem[]): void {
-    if (problems.length > 0) {
-        throw new ConfigValidationError(what, problems);
-    }
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -91,10 +74,10 @@ export function checkRoleBinding(field: string, value: unknown, allowWildcard: b
     }
     const qs = quoteOrSpaceProblem(value);
     if (qs) {
-        const fix = value.replace(/["'`\s]/g, "") === "*"
-            ? "This is the classic quoted wildcard: Vault compares it literally and every login fails with 'namespace not authorized'. Bind the exact namespace instead"
-            : "Remove the quotes and whitespace";
-        return [{ field, message: `${qs}. ${fix}` }];
+        const quotedWildcard = value.replace(/["'`\s]/g, "") === "*";
+        return [{ field, message: quotedWildcard
+            ? `${qs}. This is the classic quoted wildcard: every login fails with 'namespace not authorized'. Bind the exact namespace instead`
+            : qs }];
     }
     if (value === "*") {
         return allowWildcard

@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX, failOnProblems, plainValue } from "./common";
-import { DEFAULTS, renderReadPolicy } from "./plan";
+import { DEFAULTS, nameFor, renderReadPolicy } from "./plan";
 import {
     ValidationProblem,
     checkKubernetesName,
@@ -173,7 +173,8 @@ export class KubernetesAuthMethod extends pulumi.ComponentResource {
             kubernetesCaCert: caCert,
             tokenReviewerJwt: reviewerJwt === undefined ? undefined : pulumi.secret(reviewerJwt),
             issuer: args.issuer,
-            disableIssValidation: true,
+            // Vault's own default since 1.9; validate `iss` only when an issuer is given.
+            disableIssValidation: args.issuer === undefined,
         }, { parent: this, additionalSecretOutputs: ["tokenReviewerJwt"] });
         this.path = this.backend.path;
         this.registerOutputs({ path: this.path });
@@ -206,6 +207,15 @@ export interface NamespaceVaultAccessArgs {
     allowWildcardBindings?: boolean;
 }
 
+/** Policy and role names of a NamespaceVaultAccess: given, else from DEFAULTS' templates (`*` becomes `all`). */
+export function namespaceAccessNames(args: Pick<NamespaceVaultAccessArgs, "namespace" | "policyName" | "roleName">): { policyName: string; roleName: string } {
+    const ns = typeof args.namespace === "string" ? args.namespace.replace(/\*/g, "all") : "";
+    return {
+        policyName: args.policyName ?? nameFor(DEFAULTS.policyNameTemplate, ns),
+        roleName: args.roleName ?? nameFor(DEFAULTS.roleNameTemplate, ns),
+    };
+}
+
 /** Checks NamespaceVaultAccess's arguments (pure). */
 export function validateNamespaceAccessArgs(args: NamespaceVaultAccessArgs, prefix = ""): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
@@ -222,9 +232,9 @@ export function validateNamespaceAccessArgs(args: NamespaceVaultAccessArgs, pref
     } else {
         args.paths.forEach((p, i) => problems.push(...checkSecretPath(`${prefix}paths[${i}]`, p, kvPath)));
     }
-    const nsName = typeof args.namespace === "string" ? args.namespace.replace(/\*/g, "all") : "ns";
-    problems.push(...checkVaultName(`${prefix}policyName`, args.policyName ?? `vso-${nsName}-read`));
-    problems.push(...checkVaultName(`${prefix}roleName`, args.roleName ?? `vso-${nsName}`));
+    const names = namespaceAccessNames(args);
+    problems.push(...checkVaultName(`${prefix}policyName`, names.policyName));
+    problems.push(...checkVaultName(`${prefix}roleName`, names.roleName));
     if (args.tokenTtl !== undefined && (!Number.isInteger(args.tokenTtl) || args.tokenTtl <= 0)) {
         problems.push({ field: `${prefix}tokenTtl`, message: `${args.tokenTtl} must be a positive whole number of seconds, e.g. 3600` });
     }
@@ -245,8 +255,7 @@ export class NamespaceVaultAccess extends pulumi.ComponentResource {
         super(`${TYPE_PREFIX}NamespaceVaultAccess`, name, {}, opts);
         failOnProblems("NamespaceVaultAccess", validateNamespaceAccessArgs(args), this);
         const kvPath = args.kvPath ?? DEFAULTS.kvPath;
-        this.policyName = args.policyName ?? `vso-${args.namespace}-read`;
-        this.roleName = args.roleName ?? `vso-${args.namespace}`;
+        ({ policyName: this.policyName, roleName: this.roleName } = namespaceAccessNames(args));
         this.policy = new vault.Policy(`${name}-policy`, {
             name: this.policyName,
             policy: renderReadPolicy(kvPath, args.paths),

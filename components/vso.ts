@@ -46,6 +46,8 @@ export interface VsoNamespaceBindingArgs {
     audiences?: string[];
     /** Skip TLS verification to Vault. Default `false`. */
     skipTlsVerify?: boolean;
+    /** PEM CA of Vault's TLS certificate; stored as Secret `vault-ca` (key `ca.crt`) and referenced by the VaultConnection. Default: none. */
+    caCert?: pulumi.Input<string>;
     /** Create the namespace itself. Default `false` (it usually exists with its workloads). */
     createNamespace?: boolean;
 }
@@ -109,6 +111,13 @@ export class VsoNamespaceBinding extends pulumi.ComponentResource {
             },
             automountServiceAccountToken: false,
         }, { parent: this, dependsOn: deps });
+        const connDeps = [...deps];
+        if (args.caCert !== undefined) {
+            connDeps.push(new k8s.core.v1.Secret(`${name}-vault-ca`, {
+                metadata: { name: "vault-ca", namespace: ns, annotations: PATCH_FORCE },
+                stringData: { "ca.crt": args.caCert },
+            }, { parent: this, dependsOn: deps }));
+        }
         this.connection = new k8s.apiextensions.CustomResource(`${name}-connection`, {
             apiVersion: VSO_API_VERSION,
             kind: "VaultConnection",
@@ -116,8 +125,9 @@ export class VsoNamespaceBinding extends pulumi.ComponentResource {
             spec: {
                 address: args.vaultAddress,
                 skipTLSVerify: args.skipTlsVerify ?? false,
+                ...(args.caCert !== undefined ? { caCertSecretRef: "vault-ca" } : {}),
             },
-        }, { parent: this, dependsOn: deps });
+        }, { parent: this, dependsOn: connDeps });
         this.auth = new k8s.apiextensions.CustomResource(`${name}-auth`, {
             apiVersion: VSO_API_VERSION,
             kind: "VaultAuth",

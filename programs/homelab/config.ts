@@ -46,15 +46,22 @@ export function platformArgsFromConfig(
             } else if (!values) {
                 problems.push({ field: `values`, message: `apps[${i}] is managed but the secret config "values" is missing: run pulumi config set --secret --path 'values.${a.name}.${a.keys[0]}' <value>` });
             } else {
+                const keys = a.keys;
+                // the key names are not secret; checking them here keeps values out of errors
+                const checked = values.apply((v) => {
+                    const got = Object.keys(v?.[a.name] ?? {});
+                    const missing = keys.filter((k) => !got.includes(k));
+                    const extra = got.filter((k) => !keys.includes(k));
+                    if (missing.length || extra.length) {
+                        throw new Error(`secret config values.${a.name} must hold exactly keys ${keys.join(", ")}` +
+                            (missing.length ? `; missing ${missing.join(", ")}: run pulumi config set --secret --path 'values.${a.name}.${missing[0]}' <value>` : "") +
+                            (extra.length ? `; not in apps[${i}].keys: ${extra.join(", ")} (add them to keys or remove them with pulumi config rm --path 'values.${a.name}.${extra[0]}')` : ""));
+                    }
+                    return v[a.name];
+                });
                 const data: Record<string, pulumi.Input<string>> = {};
-                for (const k of a.keys) {
-                    data[k] = values.apply((v) => {
-                        const val = v?.[a.name]?.[k];
-                        if (typeof val !== "string") {
-                            throw new Error(`secret config values.${a.name}.${k} is missing: run pulumi config set --secret --path 'values.${a.name}.${k}' <value>`);
-                        }
-                        return val;
-                    });
+                for (const k of keys) {
+                    data[k] = checked.apply((v) => v[k]);
                 }
                 app.data = data;
             }

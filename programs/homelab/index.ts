@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { VaultSecretsPlatform, formatProblems } from "../../components";
+import { VaultSecretsPlatform, formatProblems, validatePlatformArgs } from "../../components";
 import { HomelabConfig, platformArgsFromConfig } from "./config";
 
 const config = new pulumi.Config();
@@ -28,6 +28,8 @@ if (cfg.operator?.install === false && crdDir) {
 }
 
 const { args, problems } = platformArgsFromConfig(cfg, values, crdFiles);
+// one message for every problem, whether in the program's config or in the platform's rules
+problems.push(...validatePlatformArgs(args));
 if (problems.length > 0) {
     throw new pulumi.RunError(formatProblems("homelab stack config", problems));
 }

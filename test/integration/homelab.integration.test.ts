@@ -142,7 +142,7 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
         const report = await runDriftCheck({ stack: STACK, workDir: REPO, envVars: bed.env });
         const resources = [...new Set(report.rows.map((r) => r.resource))].sort();
         assert.deepStrictEqual(resources, [
-            "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret grafana-admin-vss",
+            "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret homelab-grafana-admin-vss",
             "vault:index/policy:Policy homelab-monitoring-policy",
             "vault:kubernetes/authBackendRole:AuthBackendRole homelab-cnpg-role",
         ]);
@@ -172,11 +172,13 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
         assert.strictEqual(w.status, 200, w.text);
         const cli = runDriftCli(bed);
         assert.strictEqual(cli.code, 2, `${cli.out}\n${cli.err}`);
-        assert.match(cli.out, /rustfs-cloudnativepg-value/);
+        assert.match(cli.out, /vault:kv\/secretV2:SecretV2 homelab-rustfs-cloudnativepg-value/);
         for (const s of ["rotated-by-hand", "rotated-s3cr3t", "it-s3cr3t-value"]) {
             assert.ok(!cli.out.includes(s) && !cli.err.includes(s), "values are never printed");
         }
         await stack.up({ refresh: true, onOutput: () => undefined });
+        const repaired = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "kv/data/rustfs/cloudnativepg");
+        assert.deepStrictEqual(repaired.body.data.data, VALUES["rustfs-cloudnativepg"], "up --refresh wrote the program's value back");
         const after = runDriftCli(bed);
         assert.strictEqual(after.code, 0, `${after.out}\n${after.err}`);
     });

@@ -194,7 +194,7 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
     it("external Vault: a token reviewer bound to system:auth-delegator, its JWT as a secret and the cluster CA", async () => {
         const p = new VaultSecretsPlatform("ext", {
             ...articleArgs(),
-            vault: { install: false, address: "https://vault.lan:8200", token: pulumi.secret("t0ken") },
+            vault: { install: false, address: "https://vault.lan:8200", token: pulumi.secret("t0ken"), caCert: FAKE_CA },
             operator: { install: false },
             kubernetesAuth: { kubernetesHost: "https://192.0.2.10:6443" },
         });
@@ -203,7 +203,7 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         const crb = rec.one(T.crb);
         assert.strictEqual(crb.inputs.roleRef.name, "system:auth-delegator");
         assert.deepStrictEqual(crb.inputs.subjects, [{ kind: "ServiceAccount", name: "vault-token-reviewer", namespace: "vault-auth" }]);
-        const tokenSecret = rec.one(T.secret);
+        const tokenSecret = rec.one(T.secret, (r) => r.inputs.type === "kubernetes.io/service-account-token");
         assert.strictEqual(tokenSecret.inputs.type, "kubernetes.io/service-account-token");
         assert.strictEqual(tokenSecret.inputs.metadata.annotations["kubernetes.io/service-account.name"], "vault-token-reviewer");
         const cfg = rec.one(T.authConfig);
@@ -215,6 +215,9 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         assert.strictEqual(provider.inputs.address, "https://vault.lan:8200");
         assert.ok(provider.secretInputs.includes("token"));
         assert.strictEqual(rec.one(T.conn).inputs.spec.address, "https://vault.lan:8200");
+        assert.strictEqual(rec.one(T.conn).inputs.spec.caCertSecretRef, "vault-ca", "VSO verifies Vault's TLS with the given CA");
+        const ca = rec.one(T.secret, (r) => r.inputs.metadata.name === "vault-ca");
+        assert.deepStrictEqual([ca.inputs.metadata.namespace, ca.inputs.stringData["ca.crt"]], ["cnpg", FAKE_CA]);
         assert.strictEqual(await valueOf(p.vaultAddress), "https://vault.lan:8200");
     });
 
@@ -313,7 +316,12 @@ describe("building blocks used alone (mocked engine)", () => {
         new KubernetesAuthMethod("k", {});
         await rec.settle();
         assert.strictEqual(rec.one(T.authConfig).inputs.kubernetesHost, "https://kubernetes.default.svc.cluster.local:443");
-        assert.throws(() => new KubernetesAuthMethod("bad", { kubernetesCaCert: "not a pem", kubernetesHost: "nope" }), /kubernetesCaCert[\s\S]*|kubernetesHost/);
+        try {
+            new KubernetesAuthMethod("bad", { kubernetesCaCert: "not a pem", kubernetesHost: "nope" });
+            assert.fail("expected a validation error");
+        } catch (e) {
+            assert.deepStrictEqual(validationProblemsOf(e)?.map((p) => p.field).sort(), ["kubernetesCaCert", "kubernetesHost"]);
+        }
     });
 
     it("NamespaceVaultAccess: exact bindings; wildcard only with opt-in", async () => {
@@ -323,9 +331,11 @@ describe("building blocks used alone (mocked engine)", () => {
         assert.deepStrictEqual(role.inputs.boundServiceAccountNamespaces, ["team"]);
         assert.throws(() => new NamespaceVaultAccess("w", { namespace: "*", paths: ["x"] }), /allowWildcardBindings/);
         assert.throws(() => new NamespaceVaultAccess("d", { namespace: "team", paths: ["x"], serviceAccountName: "default" }), /dedicated ServiceAccount/);
-        new NamespaceVaultAccess("w2", { namespace: "*", paths: ["x"], allowWildcardBindings: true, roleName: "vso-all" });
+        const w2 = new NamespaceVaultAccess("w2", { namespace: "*", paths: ["x"], allowWildcardBindings: true });
         await rec.settle();
+        assert.deepStrictEqual([w2.policyName, w2.roleName], ["vso-all-read", "vso-all"], "the names checked are the names created");
         assert.deepStrictEqual(rec.one(T.role, (r) => r.inputs.roleName === "vso-all").inputs.boundServiceAccountNamespaces, ["*"]);
+        assert.strictEqual(rec.one(T.policy, (r) => r.inputs.name === "vso-all-read").inputs.policy, "path \"kv/data/x\" {\n  capabilities = [\"read\"]\n}\n");
     });
 
     it("VsoNamespaceBinding: ServiceAccount, VaultConnection and VaultAuth in the namespace", async () => {
@@ -350,7 +360,10 @@ describe("building blocks used alone (mocked engine)", () => {
         new VaultHelmInstall("ha", { mode: "ha", namespace: "vault-ha", repository: "https://mirror.lan/charts", haReplicas: 5 });
         new VaultSecretsOperatorInstall("vso", { values: { controller: { replicas: 2 } }, chartVersion: "9.9.9" });
         await rec.settle();
-        const ha = rec.one(T.release, (r) => r.inputs.chart === "vault");
+        assert.strictEqual(await valueOf(new VaultHelmInstall("named", { releaseName: "secrets", namespace: "sec" }).address), "http://secrets-vault.sec.svc.cluster.local:8200",
+            "the chart names its Service <release>-vault unless the release name contains vault");
+        await rec.settle();
+        const ha = rec.one(T.release, (r) => r.inputs.chart === "vault" && r.inputs.namespace === "vault-ha");
         assert.strictEqual(ha.inputs.values.server.ha.raft.enabled, true);
         assert.strictEqual(ha.inputs.values.server.ha.replicas, 5);
         assert.strictEqual(ha.inputs.repositoryOpts.repo, "https://mirror.lan/charts");
