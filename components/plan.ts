@@ -6,6 +6,7 @@ import {
     RestartTargetKind,
     ValidationProblem,
     checkKeysMatchData,
+    checkLoginServiceAccount,
     checkKubernetesName,
     checkMountPath,
     checkRefreshAfter,
@@ -135,10 +136,7 @@ export function validateApps(apps: AppShape[], opts: PlanOptions = {}): Validati
     const problems: ValidationProblem[] = [];
     const kvPath = opts.kvPath ?? DEFAULTS.kvPath;
     problems.push(...checkMountPath("kv.path", kvPath));
-    problems.push(...checkKubernetesName("serviceAccountName", opts.serviceAccountName ?? DEFAULTS.serviceAccountName, "subdomain"));
-    if (opts.serviceAccountName === "default") {
-        problems.push({ field: "serviceAccountName", message: "\"default\" is shared by every pod in the namespace; VSO should log in with a dedicated ServiceAccount. Use e.g. \"vso-auth\"" });
-    }
+    problems.push(...checkLoginServiceAccount("serviceAccountName", opts.serviceAccountName ?? DEFAULTS.serviceAccountName));
     for (const [field, tmpl] of [["roleNameTemplate", opts.roleNameTemplate], ["policyNameTemplate", opts.policyNameTemplate]] as const) {
         if (tmpl !== undefined && !tmpl.includes("{namespace}")) {
             problems.push({ field, message: `${JSON.stringify(tmpl)} must contain "{namespace}", so that each namespace gets its own ${field.startsWith("role") ? "role" : "policy"}` });

@@ -193,6 +193,14 @@ export function checkRestartTarget(field: string, value: unknown): ValidationPro
     return problems;
 }
 
+/** Checks the ServiceAccount VSO logs in with: a valid name, and never the shared `default`. */
+export function checkLoginServiceAccount(field: string, value: unknown): ValidationProblem[] {
+    if (value === "default") {
+        return [{ field, message: "\"default\" is shared by every pod in the namespace; VSO should log in with a dedicated ServiceAccount such as \"vso-auth\"" }];
+    }
+    return checkKubernetesName(field, value, "subdomain");
+}
+
 /** Checks a secret's key name as it will appear in the Kubernetes Secret. */
 export function checkSecretKey(field: string, value: unknown): ValidationProblem[] {
     if (typeof value !== "string" || value.length === 0) {

@@ -10,6 +10,7 @@ import { DEFAULTS, nameFor, renderReadPolicy } from "./plan";
 import {
     ValidationProblem,
     checkKubernetesName,
+    checkLoginServiceAccount,
     checkMountPath,
     checkRoleBinding,
     checkSecretPath,
@@ -223,7 +224,7 @@ export function validateNamespaceAccessArgs(args: NamespaceVaultAccessArgs, pref
     problems.push(...checkRoleBinding(`${prefix}namespace`, args.namespace, wildcard));
     problems.push(...checkRoleBinding(`${prefix}serviceAccountName`, args.serviceAccountName ?? DEFAULTS.serviceAccountName, wildcard));
     if (args.serviceAccountName === "default") {
-        problems.push({ field: `${prefix}serviceAccountName`, message: "\"default\" is shared by every pod in the namespace; VSO should log in with a dedicated ServiceAccount such as \"vso-auth\"" });
+        problems.push(...checkLoginServiceAccount(`${prefix}serviceAccountName`, "default"));
     }
     const kvPath = args.kvPath ?? DEFAULTS.kvPath;
     problems.push(...checkMountPath(`${prefix}kvPath`, kvPath));

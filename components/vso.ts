@@ -6,10 +6,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX, failOnProblems, plainValue } from "./common";
-import { AppPlan, DEFAULTS, RestartTarget, staticSecretSpec } from "./plan";
+import { DEFAULTS, RestartTarget, planPlatform, staticSecretSpec } from "./plan";
 import {
     ValidationProblem,
     checkKeysMatchData,
+    checkLoginServiceAccount,
     checkKubernetesName,
     checkMountPath,
     checkRefreshAfter,
@@ -67,10 +68,7 @@ export function validateNamespaceBindingArgs(args: VsoNamespaceBindingArgs, pref
     if (role !== undefined) {
         problems.push(...checkVaultName(`${prefix}roleName`, role));
     }
-    problems.push(...checkKubernetesName(`${prefix}serviceAccountName`, args.serviceAccountName ?? DEFAULTS.serviceAccountName, "subdomain"));
-    if (args.serviceAccountName === "default") {
-        problems.push({ field: `${prefix}serviceAccountName`, message: "\"default\" is shared by every pod in the namespace; use a dedicated ServiceAccount such as \"vso-auth\"" });
-    }
+    problems.push(...checkLoginServiceAccount(`${prefix}serviceAccountName`, args.serviceAccountName ?? DEFAULTS.serviceAccountName));
     problems.push(...checkKubernetesName(`${prefix}connectionName`, args.connectionName ?? DEFAULTS.connectionName, "subdomain"));
     problems.push(...checkKubernetesName(`${prefix}authName`, args.authName ?? DEFAULTS.authName, "subdomain"));
     return problems;
@@ -218,16 +216,11 @@ export class VaultStaticSecretApp extends pulumi.ComponentResource {
         failOnProblems("VaultStaticSecretApp", validateStaticSecretArgs(name, args), this);
         const kvPath = args.kvPath ?? DEFAULTS.kvPath;
         const objectName = args.secretName ?? name;
-        const plan: AppPlan = {
-            name: objectName,
-            namespace: args.namespace,
-            path: args.path,
-            destination: args.destination ?? objectName,
-            refreshAfter: args.refreshAfter ?? DEFAULTS.refreshAfter,
-            keys: args.keys ?? (args.data ? Object.keys(args.data) : undefined),
-            restartTargets: args.restartTargets ?? [],
-            managed: args.data !== undefined,
-        };
+        const plan = planPlatform([{
+            name: objectName, namespace: args.namespace, path: args.path, destination: args.destination,
+            keys: args.keys, refreshAfter: args.refreshAfter, restartTargets: args.restartTargets,
+            dataKeys: args.data ? Object.keys(args.data) : undefined,
+        }], { kvPath }).namespaces[0].apps[0];
         this.destination = plan.destination;
         const deps: pulumi.Resource[] = [];
         if (args.data !== undefined) {
