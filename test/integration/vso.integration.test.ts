@@ -69,6 +69,19 @@ const deployment = {
     },
 };
 
+/** What VSO says about one VaultStaticSecret: its Events' messages and its log lines since `offset`. */
+async function vsoSays(bed: BedEnv, ns: string, name: string, offset: number): Promise<string> {
+    const ev = await kubeRequest(bed.kube, "GET", `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name%3D${name}`);
+    const events = ((ev.body?.items ?? []) as { reason: string; message: string }[]).map((e) => `${e.reason}: ${e.message}`);
+    const log = fs.readFileSync(path.join(BED_DIR, "logs/vso.log")).subarray(offset).toString("utf8")
+        .split("\n").filter((l) => l.includes(`"name":"${name}"`));
+    return [...events, ...log].join("\n");
+}
+
+function vsoLogSize(): number {
+    return fs.statSync(path.join(BED_DIR, "logs/vso.log")).size;
+}
+
 function doctorCli(bed: BedEnv, args: string[]): { code: number; out: string } {
     const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts/doctor.ts"), ...args],
         { cwd: REPO, env: { ...process.env, ...bed.env }, encoding: "utf8", timeout: 120000 });
@@ -194,6 +207,7 @@ describe("integration: VSO end to end and the doctor", function () {
     it("a path its policy does not grant: 'permission denied' on read", async () => {
         const vss = { apiVersion: "secrets.hashicorp.com/v1beta1", kind: "VaultStaticSecret", metadata: { name: "not-granted", namespace: "cnpg" },
             spec: { vaultAuthRef: "vault-auth", mount: "kv", type: "kv-v2", path: "homelab/grafana", refreshAfter: "2s", destination: { name: "not-granted", create: true } } };
+        const offset = vsoLogSize();
         const c = await kubeRequest(bed.kube, "POST", `${VSO}/namespaces/cnpg/vaultstaticsecrets`, vss);
         assert.strictEqual(c.status, 201, c.text);
         try {
@@ -202,7 +216,11 @@ describe("integration: VSO end to end and the doctor", function () {
             assert.deepStrictEqual([bad.ok, bad.step], [false, "read"]);
             assert.match(bad.message, /permission denied reading kv\/data\/homelab\/grafana/);
             assert.ok(report.checks.find((x) => x.app === "rustfs-cloudnativepg")!.ok, "the namespace's own app is still fine");
-            await new Promise((r) => setTimeout(r, 3 * 2000)); // three refreshAfter periods
+            const said = await waitFor("VSO reporting the denied read", 30000, async () => {
+                const s = await vsoSays(bed, "cnpg", "not-granted", offset);
+                return /permission denied|403/.test(s) ? s : undefined;
+            });
+            assert.match(said, /permission denied|403/);
             const noSecret = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/cnpg/secrets/not-granted");
             assert.strictEqual(noSecret.status, 404, "VSO could not copy a path the namespace may not read");
         } finally {
@@ -213,6 +231,7 @@ describe("integration: VSO end to end and the doctor", function () {
     it("a VaultStaticSecret whose VaultAuth sits in another namespace", async () => {
         const vss = { apiVersion: "secrets.hashicorp.com/v1beta1", kind: "VaultStaticSecret", metadata: { name: "cross-ns", namespace: "cnpg" },
             spec: { vaultAuthRef: "monitoring/vault-auth", mount: "kv", type: "kv-v2", path: "rustfs/cloudnativepg", refreshAfter: "2s", destination: { name: "cross-ns", create: true } } };
+        const offset = vsoLogSize();
         const c = await kubeRequest(bed.kube, "POST", `${VSO}/namespaces/cnpg/vaultstaticsecrets`, vss);
         assert.strictEqual(c.status, 201, c.text);
         try {
@@ -220,6 +239,9 @@ describe("integration: VSO end to end and the doctor", function () {
             const bad = report.checks.find((x) => x.app === "cross-ns")!;
             assert.deepStrictEqual([bad.ok, bad.step], [false, "vaultauth"]);
             assert.match(bad.fix!, /same namespace/);
+            // VSO refuses it too: the VaultAuth does not allow the VaultStaticSecret's namespace
+            await waitFor("VSO refusing the cross-namespace VaultAuth", 30000, async () =>
+                /not allowed by kind=VaultAuth/.test(await vsoSays(bed, "cnpg", "cross-ns", offset)) ? true : undefined);
         } finally {
             await kubeRequest(bed.kube, "DELETE", `${VSO}/namespaces/cnpg/vaultstaticsecrets/cross-ns`);
         }
