@@ -22,13 +22,14 @@ STACK=local
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 cleanup() {
+  trap '' PIPE INT TERM   # finish stopping even if the terminal or a pipe has gone away
   if [[ $KEEP == 0 ]]; then
-    say "stopping the bed"
+    say "stopping the bed" 2>/dev/null || true
     bash "$REPO/scripts/bed.sh" stop || true
   fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP
 
 say "1/5 dependencies"
 [[ -d node_modules/@pulumi/pulumi ]] || npm ci --no-audit --no-fund
@@ -109,5 +110,5 @@ echo "(drift check exit code: $code — 0 clean, 2 drift)"
 
 if [[ $WAIT == 1 ]]; then
   say "sandbox running; press Ctrl-C to stop"
-  while true; do sleep 3600; done
+  while true; do sleep 3600 & wait $!; done   # `wait` lets Ctrl-C through at once
 fi
