@@ -8,7 +8,13 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 t0=$(date +%s)
 echo "[tools] building or reusing tools in ${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-vault-vso/tools}" >&2
 # progress while a long first build runs (a warm run finishes before the first tick)
-( while sleep 60; do echo "[tools] still building... $(( ($(date +%s) - t0) / 60 )) min elapsed (Go output: <tools>/logs, <tool>/build.log)" >&2; done ) &
+(
+  trap 'kill "$s" 2>/dev/null; exit 0' TERM
+  while :; do
+    sleep 60 & s=$!; wait "$s"
+    echo "[tools] still building... $(( ($(date +%s) - t0) / 60 )) min elapsed (Go output: <tools>/logs, <tool>/build.log)" >&2
+  done
+) &
 heartbeat=$!
 trap 'kill "$heartbeat" 2>/dev/null || true' EXIT
 bash "$HERE/build-pulumi.sh" all
