@@ -139,7 +139,9 @@ async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<Doct
                 `add the missing key(s) in Vault, or fix the app's keys`), keysFound: found };
         }
     }
-    return { ...base, ok: true, step: "ok", message: `logged in as ${ns}/${sa} (role ${role}), read ${kvMount}/${path}: keys ${found.join(", ")}`, keysFound: found };
+    const extra = declared ? found.filter((k) => !declared.includes(k)) : [];
+    const note = extra.length ? ` (not declared, also copied into the Secret: ${extra.join(", ")})` : "";
+    return { ...base, ok: true, step: "ok", message: `logged in as ${ns}/${sa} (role ${role}), read ${kvMount}/${path}: keys ${found.join(", ")}${note}`, keysFound: found };
 }
 
 /** Runs the doctor over the given namespaces. */

@@ -51,6 +51,20 @@ describe("homelab program config", () => {
         assert.deepStrictEqual(JSON.parse(kv.inputs.dataJson), { access_key: "ak", access_secret_key: "sk" });
     });
 
+    it("secret config values must hold exactly the app's keys, and the error names keys, never values", async () => {
+        const cfg = shippedConfig();
+        cfg.apps[0].managed = true;
+        const values = pulumi.secret<Record<string, Record<string, string>>>({ "rustfs-cloudnativepg": { access_key: "ak", typo_key: "sk-value" } });
+        const { args } = platformArgsFromConfig(cfg, values);
+        const v = args.apps[0].data!.access_key as pulumi.Output<string>;
+        const err = await new Promise<Error>((resolve) => {
+            (v as any).promise().then(() => resolve(new Error("no error")), resolve);
+        });
+        assert.match(err.message, /must hold exactly keys access_key, access_secret_key; missing access_secret_key/);
+        assert.match(err.message, /not in apps\[0\]\.keys: typo_key/);
+        assert.ok(!err.message.includes("sk-value"));
+    });
+
     it("a managed app without keys or without the secret config is a config error naming the fix", () => {
         const cfg = shippedConfig();
         cfg.apps[0].managed = true;

@@ -46,9 +46,15 @@ describe("validation rules (pure)", () => {
             assert.match(checkSecretPath("f", "data/rustfs/x", "kv")[0].message, /KV v2 API/);
             assert.match(checkSecretPath("f", "metadata/x", "kv")[0].message, /KV v2 API/);
         });
-        it("rejects empty, slashed, doubled, dotted, globbed and spaced paths", () => {
-            for (const bad of ["", "/a", "a/", "a//b", "a/../b", "a/*", "a b", "\"a\""]) {
-                assert.strictEqual(checkSecretPath("f", bad, "kv").length, 1, `expected ${JSON.stringify(bad)} to be rejected`);
+        it("rejects empty, slashed, doubled, dotted, globbed and spaced paths, each with its own reason", () => {
+            const cases: [string, RegExp][] = [
+                ["", /required/], ["/a", /must not start or end with '\/'/], ["a/", /must not start or end with '\/'/],
+                ["a//b", /empty segment/], ["a/../b", /'\.' or '\.\.'/], ["a/*", /glob/], ["a b", /whitespace/], ["\"a\"", /quote/],
+            ];
+            for (const [bad, why] of cases) {
+                const ps = checkSecretPath("f", bad, "kv");
+                assert.strictEqual(ps.length, 1, `expected ${JSON.stringify(bad)} to be rejected`);
+                assert.match(ps[0].message, why, `${JSON.stringify(bad)}: ${ps[0].message}`);
             }
         });
         it("accepts nested paths", () => {
