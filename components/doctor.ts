@@ -84,16 +84,14 @@ async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<Doct
     const role = auth.spec?.kubernetes?.role as string;
     const sa = (auth.spec?.kubernetes?.serviceAccount ?? "default") as string;
     const audiences = (auth.spec?.kubernetes?.audiences ?? []) as string[];
-    let addr = opts.vaultAddr;
-    if (!addr) {
-        const connName = (auth.spec?.vaultConnectionRef ?? "default") as string;
-        const connRes = await kubeRequest(opts.kube, "GET", `/apis/${VSO_API_VERSION}/namespaces/${ns}/vaultconnections/${connName}`);
-        if (connRes.status !== 200) {
-            return fail("connection", `VaultConnection ${JSON.stringify(connName)} not found in namespace ${JSON.stringify(ns)} (HTTP ${connRes.status})`,
-                `create it in ${JSON.stringify(ns)} next to the VaultAuth`);
-        }
-        addr = connRes.body.spec?.address as string;
+    const connName = (auth.spec?.vaultConnectionRef ?? "default") as string;
+    const connRes = await kubeRequest(opts.kube, "GET", `/apis/${VSO_API_VERSION}/namespaces/${ns}/vaultconnections/${connName}`);
+    if (connRes.status !== 200) {
+        return fail("connection", `VaultConnection ${JSON.stringify(connName)} not found in namespace ${JSON.stringify(ns)} (HTTP ${connRes.status})`,
+            `create it in ${JSON.stringify(ns)} next to the VaultAuth`);
     }
+    // --vault-addr replaces only the address (e.g. a port-forward to an in-cluster Vault)
+    const addr = opts.vaultAddr ?? (connRes.body.spec?.address as string);
     const tr = await kubeRequest(opts.kube, "POST", `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`,
         { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: audiences.length ? audiences : undefined, expirationSeconds: 600 } });
     if (tr.status === 404) {
