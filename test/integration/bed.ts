@@ -5,7 +5,7 @@
  * If the tools are not built, the integration tests are skipped with a message — unless
  * PVV_REQUIRE_INTEGRATION=1 (set by .ci/run), where that is a failure.
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -76,6 +76,13 @@ export function startBed(opts: { fresh?: boolean } = {}): BedEnv {
         crdsDir: env.VSO_CRDS_DIR,
     };
     return cached;
+}
+
+/** Runs one of the package's CLIs (scripts/<name>.ts) as a user would, with the bed's environment. */
+export function runScript(bed: BedEnv, name: string, args: string[]): { code: number; out: string; err: string } {
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, `scripts/${name}.ts`), ...args],
+        { cwd: REPO, env: { ...process.env, ...bed.env }, encoding: "utf8", timeout: 300000 });
+    return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
 /** The homelab stack config for the bed: external Vault (the local process), no Helm installs. */

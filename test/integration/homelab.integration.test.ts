@@ -4,14 +4,13 @@
  * and destroy.
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../components/clients";
 import { runDriftCheck } from "../../components/drift";
 import { renderReadPolicy } from "../../components/plan";
-import { BED_DIR, BedEnv, REPO, bedStackConfig, freshStack, removeStack, requireBedOrSkip, startBed } from "./bed";
+import { BED_DIR, BedEnv, REPO, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed } from "./bed";
 
 const STACK = `it-homelab-${process.pid}`;
 const VSO = "/apis/secrets.hashicorp.com/v1beta1";
@@ -28,9 +27,7 @@ export const APPS = [
 export const VALUES = { "rustfs-cloudnativepg": { access_key: "it-access-key", access_secret_key: "it-s3cr3t-value" } };
 
 function runDriftCli(bed: BedEnv, extra: string[] = []): { code: number; out: string; err: string } {
-    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts/drift.ts"), "--stack", STACK, "--cwd", REPO, ...extra],
-        { cwd: REPO, env: { ...process.env, ...bed.env }, encoding: "utf8", timeout: 300000 });
-    return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+    return runScript(bed, "drift", ["--stack", STACK, "--cwd", REPO, ...extra]);
 }
 
 describe("integration: homelab program on the local bed (external-Vault mode)", function () {

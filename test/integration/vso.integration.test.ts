@@ -5,13 +5,12 @@
  * the doctor finds the faults users meet before VSO does.
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../components/clients";
 import { runDoctor } from "../../components/doctor";
-import { BED_DIR, BedEnv, REPO, bedStackConfig, freshStack, removeStack, requireBedOrSkip, startBed } from "./bed";
+import { BED_DIR, BedEnv, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed } from "./bed";
 
 const STACK = `it-vso-${process.pid}`;
 const VSO = "/apis/secrets.hashicorp.com/v1beta1";
@@ -83,9 +82,8 @@ function vsoLogSize(): number {
 }
 
 function doctorCli(bed: BedEnv, args: string[]): { code: number; out: string } {
-    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts/doctor.ts"), ...args],
-        { cwd: REPO, env: { ...process.env, ...bed.env }, encoding: "utf8", timeout: 120000 });
-    return { code: r.status ?? -1, out: r.stdout + r.stderr };
+    const r = runScript(bed, "doctor", args);
+    return { code: r.code, out: r.out + r.err };
 }
 
 describe("integration: VSO end to end and the doctor", function () {
