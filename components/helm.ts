@@ -1,6 +1,8 @@
 /**
  * Helm installs of Vault and of the Vault Secrets Operator (VSO).
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TYPE_PREFIX, failOnProblems } from "./common";
@@ -20,8 +22,14 @@ export interface VaultHelmInstallArgs {
     releaseName?: string;
     /** Chart version. Default: the pinned `VAULT_CHART_VERSION`. */
     chartVersion?: pulumi.Input<string>;
-    /** Chart repository, e.g. an air-gapped mirror. Default `https://helm.releases.hashicorp.com`. */
+    /** Chart repository, e.g. an air-gapped mirror or `oci://...`. Default `https://helm.releases.hashicorp.com`. */
     repository?: pulumi.Input<string>;
+    /**
+     * A chart directory (or `.tgz`) on this machine instead of a repository, e.g. an unpacked
+     * vault-helm release for air-gapped installs. `chartVersion` and `repository` are then ignored.
+     * Default: none (the repository's chart).
+     */
+    chartPath?: string;
     /** Dev mode only: the root token. A Pulumi secret. Default `"root"` (the chart's default; fine for a lab, never for production). */
     devRootToken?: pulumi.Input<string>;
     /** HA mode only: number of raft replicas. Default 3. */
@@ -39,8 +47,9 @@ export function validateVaultHelmInstallArgs(args: VaultHelmInstallArgs, prefix 
     problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace ?? DEFAULTS.vaultNamespace, "label"));
     problems.push(...checkKubernetesName(`${prefix}releaseName`, args.releaseName ?? "vault", "label"));
     if (typeof args.repository === "string") {
-        problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:"]));
+        problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:", "oci:"]));
     }
+    problems.push(...checkChartPath(`${prefix}chartPath`, args.chartPath));
     if (args.haReplicas !== undefined && (!Number.isInteger(args.haReplicas) || args.haReplicas < 1)) {
         problems.push({ field: `${prefix}haReplicas`, message: `${args.haReplicas} must be a whole number ≥ 1 (3 or 5 for raft quorum)` });
     }
@@ -62,6 +71,36 @@ export function vaultChartValues(mode: VaultMode, haReplicas = 3): Record<string
 /** The chart's Service name: its fullname, `<release>-vault` unless the release name contains "vault". */
 export function vaultServiceName(releaseName: string): string {
     return releaseName.includes("vault") ? releaseName : `${releaseName}-vault`;
+}
+
+/** Where Helm takes a chart from: a local path, or name + version + repository (pure). */
+export function chartSource(name: string, defaults: { version: string; repo: string },
+    args: { chartPath?: string; chartVersion?: pulumi.Input<string>; repository?: pulumi.Input<string> }): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> {
+    if (args.chartPath !== undefined) {
+        return { chart: args.chartPath };
+    }
+    const repo = args.repository ?? defaults.repo;
+    if (typeof repo === "string" && repo.startsWith("oci://")) {
+        return { chart: `${repo.replace(/\/+$/, "")}/${name}`, version: args.chartVersion ?? defaults.version };
+    }
+    return { chart: name, version: args.chartVersion ?? defaults.version, repositoryOpts: { repo } };
+}
+
+/** Checks a chart path argument (pure apart from looking at the file system). */
+export function checkChartPath(field: string, p: unknown): ValidationProblem[] {
+    if (p === undefined) {
+        return [];
+    }
+    if (typeof p !== "string" || p.trim() === "") {
+        return [{ field, message: "must be a path to a chart directory or .tgz" }];
+    }
+    if (!fs.existsSync(p)) {
+        return [{ field, message: `${JSON.stringify(p)} does not exist: give the chart's directory (the one holding Chart.yaml) or its .tgz` }];
+    }
+    if (fs.statSync(p).isDirectory() && !fs.existsSync(path.join(p, "Chart.yaml"))) {
+        return [{ field, message: `${JSON.stringify(p)} has no Chart.yaml: give the chart's own directory` }];
+    }
+    return [];
 }
 
 /** Deep-merges plain objects (`b` wins); arrays and scalars are replaced. */
@@ -91,6 +130,8 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
     /** Dev mode: the root token (secret). Otherwise undefined. */
     public readonly rootToken?: pulumi.Output<string>;
     public readonly namespace: string;
+    /** Vault's Service name (the chart's fullname). */
+    public readonly serviceName: string;
 
     constructor(name: string, args: VaultHelmInstallArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultHelmInstall`, name, {}, opts);
@@ -99,6 +140,7 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
         const ns = args.namespace ?? DEFAULTS.vaultNamespace;
         const releaseName = args.releaseName ?? "vault";
         this.namespace = ns;
+        this.serviceName = vaultServiceName(releaseName);
         let values: pulumi.Input<Record<string, unknown>> = vaultChartValues(mode, args.haReplicas);
         if (mode === "dev") {
             this.rootToken = pulumi.secret(pulumi.output(args.devRootToken ?? "root"));
@@ -110,9 +152,7 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
         }
         this.release = new k8s.helm.v3.Release(`${name}-vault`, {
             name: releaseName,
-            chart: "vault",
-            version: args.chartVersion ?? VAULT_CHART_VERSION,
-            repositoryOpts: { repo: args.repository ?? VAULT_CHART_REPO },
+            ...chartSource("vault", { version: VAULT_CHART_VERSION, repo: VAULT_CHART_REPO }, args),
             namespace: ns,
             createNamespace: true,
             values,
@@ -129,8 +169,14 @@ export interface VaultSecretsOperatorInstallArgs {
     releaseName?: string;
     /** Chart version (= VSO version). Default: the pinned `VSO_CHART_VERSION`. */
     chartVersion?: pulumi.Input<string>;
-    /** Chart repository, e.g. an air-gapped mirror. Default `https://helm.releases.hashicorp.com`. */
+    /** Chart repository, e.g. an air-gapped mirror or `oci://...`. Default `https://helm.releases.hashicorp.com`. */
     repository?: pulumi.Input<string>;
+    /**
+     * A chart directory (or `.tgz`) on this machine instead of a repository, e.g. the `chart/`
+     * directory of a vault-secrets-operator release. `chartVersion` and `repository` are then ignored.
+     * Default: none (the repository's chart).
+     */
+    chartPath?: string;
     /** Chart values, passed through unchanged. Default none. */
     values?: pulumi.Inputs;
 }
@@ -141,8 +187,9 @@ export function validateOperatorInstallArgs(args: VaultSecretsOperatorInstallArg
     problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace ?? DEFAULTS.operatorNamespace, "label"));
     problems.push(...checkKubernetesName(`${prefix}releaseName`, args.releaseName ?? "vault-secrets-operator", "label"));
     if (typeof args.repository === "string") {
-        problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:"]));
+        problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:", "oci:"]));
     }
+    problems.push(...checkChartPath(`${prefix}chartPath`, args.chartPath));
     return problems;
 }
 
@@ -157,9 +204,7 @@ export class VaultSecretsOperatorInstall extends pulumi.ComponentResource {
         this.namespace = args.namespace ?? DEFAULTS.operatorNamespace;
         this.release = new k8s.helm.v3.Release(`${name}-vso`, {
             name: args.releaseName ?? "vault-secrets-operator",
-            chart: "vault-secrets-operator",
-            version: args.chartVersion ?? VSO_CHART_VERSION,
-            repositoryOpts: { repo: args.repository ?? VSO_CHART_REPO },
+            ...chartSource("vault-secrets-operator", { version: VSO_CHART_VERSION, repo: VSO_CHART_REPO }, args),
             namespace: this.namespace,
             createNamespace: true,
             values: args.values ?? {},

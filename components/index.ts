@@ -6,6 +6,7 @@ export * from "./validate";
 export * from "./plan";
 export * from "./versions";
 export { TYPE_PREFIX, validationProblemsOf } from "./common";
+export * from "./access";
 export * from "./helm";
 export * from "./vault";
 export * from "./vso";

@@ -2,6 +2,7 @@
  * Pure planning: from the user's app list to the exact set of Vault and Kubernetes objects to create.
  * No Pulumi resources are created here, so the plan can be tested (and benchmarked) as plain data.
  */
+import * as crypto from "crypto";
 import {
     RestartTargetKind,
     ValidationProblem,
@@ -277,4 +278,13 @@ export function staticSecretSpec(app: AppPlan, kvPath: string, authName: string)
         spec.rolloutRestartTargets = app.restartTargets.map((t) => ({ kind: t.kind, name: t.name }));
     }
     return spec;
+}
+
+/**
+ * Fingerprint of what a namespace's role and policy grant (pure): role and policy names, the policy
+ * text, bound ServiceAccount, audience and token TTL. Any change yields a new value.
+ */
+export function accessRevision(parts: { roleName: string; policyName: string; policy: string; serviceAccountName: string; audience: string; tokenTtl: number; authPath: string }): string {
+    const canonical = JSON.stringify([parts.authPath, parts.roleName, parts.policyName, parts.policy, parts.serviceAccountName, parts.audience, parts.tokenTtl]);
+    return crypto.createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }

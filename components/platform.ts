@@ -1,6 +1,7 @@
 /**
  * VaultSecretsPlatform: the whole setup of "Kubernetes secrets the GitOps way" from one typed config.
  */
+import * as fs from "fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
@@ -13,7 +14,8 @@ import {
     validateOperatorInstallArgs,
     validateVaultHelmInstallArgs,
 } from "./helm";
-import { AppShape, DEFAULTS, PlanOptions, PlatformPlan, planPlatform, validateApps } from "./plan";
+import { KubeCluster, VaultApiServerAccess, ambientKubeconfigPath, kubeClusterOf, kubeconfigText } from "./access";
+import { AppShape, DEFAULTS, accessRevision, PlanOptions, PlatformPlan, planPlatform, validateApps } from "./plan";
 import { ValidationProblem, checkUrl } from "./validate";
 import { KubernetesAuthMethod, KvV2Engine, NamespaceVaultAccess, TokenReviewerArgs, validateKubernetesAuthArgs } from "./vault";
 import { VaultStaticSecretApp, VsoNamespaceBinding } from "./vso";
@@ -33,8 +35,9 @@ export interface VaultOptions {
      */
     address?: pulumi.Input<string>;
     /**
-     * Vault address Pulumi uses to configure Vault (e.g. a port-forward, `http://127.0.0.1:8200`).
-     * Default: `address`, else the `vault:address` config / `VAULT_ADDR`.
+     * Vault address Pulumi uses to configure Vault (e.g. an ingress or a port-forward). Default with
+     * `install`: through the Kubernetes API server's Service proxy, in the same `up` that installs
+     * Vault (see `VaultApiServerAccess`); without `install`: `address`.
      */
     providerAddress?: pulumi.Input<string>;
     /** Token Pulumi uses (a secret). Default: the dev root token with `install`, else `vault:token` / `VAULT_TOKEN`. */
@@ -99,6 +102,27 @@ export interface VaultSecretsPlatformArgs {
     providers?: { vault?: vault.Provider; kubernetes?: k8s.Provider };
     /** Kubeconfig (contents or path) for a Kubernetes provider. Default: the ambient kubeconfig. */
     kubeconfig?: pulumi.Input<string>;
+}
+
+/**
+ * The API server and its CA from the kubeconfig the Kubernetes provider uses: `kubeconfig` (contents
+ * or path), else the `kubernetes:kubeconfig` config, else $KUBECONFIG / ~/.kube/config; the
+ * `kubernetes:context` config picks the context.
+ */
+export function clusterOfKubeconfig(kubeconfig: pulumi.Input<string> | undefined): pulumi.Output<KubeCluster> {
+    const k8sConfig = new pulumi.Config("kubernetes");
+    const context = k8sConfig.get("context");
+    return pulumi.output(kubeconfig ?? k8sConfig.get("kubeconfig")).apply((kc) => {
+        if (kc !== undefined) {
+            return kubeClusterOf(kubeconfigText(kc), context);
+        }
+        const file = ambientKubeconfigPath();
+        if (!fs.existsSync(file)) {
+            throw new pulumi.RunError(`no kubeconfig at ${file}: Pulumi reaches the in-cluster Vault through the API server your kubeconfig names. ` +
+                "Set KUBECONFIG (or the platform's kubeconfig), or give vault.providerAddress to reach Vault another way");
+        }
+        return kubeClusterOf(fs.readFileSync(file, "utf8"), context);
+    });
 }
 
 /** Turns apps into the shape the pure planner takes (secret values never go there). */
@@ -211,7 +235,24 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
 
         let vaultProvider = args.providers?.vault;
         const v = args.vault ?? {};
-        if (!vaultProvider && (v.providerAddress !== undefined || v.token !== undefined || !install)) {
+        if (!vaultProvider && install && v.providerAddress === undefined) {
+            // Pulumi reaches the in-cluster Vault through the API server, in this same run
+            const vi = this.vaultInstall!;
+            const access = new VaultApiServerAccess(`${name}-vault-access`, {
+                namespace: vi.namespace,
+                serviceName: vi.serviceName,
+                cluster: clusterOfKubeconfig(args.kubeconfig),
+            }, { ...k8sOpts, dependsOn: [vi] });
+            const token = v.token ?? vi.rootToken ?? new pulumi.Config("vault").getSecret("token");
+            vaultProvider = new vault.Provider(`${name}-vault`, {
+                address: access.address,
+                headers: access.headers,
+                caCertFile: access.caCertFile as pulumi.Output<string>,
+                skipTlsVerify: access.skipTlsVerify,
+                ...(token !== undefined ? { token: pulumi.secret(token) } : {}),
+                skipChildToken: true,
+            }, { parent: this });
+        } else if (!vaultProvider && (v.providerAddress !== undefined || v.token !== undefined || !install)) {
             const vaultConfig = new pulumi.Config("vault");
             const address = v.providerAddress ?? (install ? undefined : v.address);
             const token = v.token ?? this.vaultInstall?.rootToken ?? vaultConfig.getSecret("token");
@@ -268,6 +309,10 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 authName: nsPlan.authName,
                 audiences: plan.audience ? [plan.audience] : undefined,
                 createNamespace: args.createNamespaces ?? false,
+                accessRevision: accessRevision({
+                    authPath: plan.authPath, roleName: nsPlan.roleName, policyName: nsPlan.policyName, policy: nsPlan.policyText,
+                    serviceAccountName: nsPlan.serviceAccountName, audience: plan.audience, tokenTtl: plan.tokenTtl,
+                }),
                 caCert: v.caCert,
                 skipTlsVerify: v.skipTlsVerify,
             }, { ...k8sOpts, dependsOn: [...operatorDeps, access] });

@@ -51,7 +51,17 @@ export interface VsoNamespaceBindingArgs {
     caCert?: pulumi.Input<string>;
     /** Create the namespace itself. Default `false` (it usually exists with its workloads). */
     createNamespace?: boolean;
+    /**
+     * A fingerprint of what the namespace's role and policy grant (see `accessRevision`). It is sent
+     * as the VaultAuth header `X-Vault-Vso-Access-Revision`, so a change of role or policy gives the
+     * VaultAuth a new generation, and VSO (whose client cache is keyed on it) logs in again instead of
+     * keeping a stale or failed login (VSO issue 1185). Default: none.
+     */
+    accessRevision?: pulumi.Input<string>;
 }
+
+/** Header that carries the access revision on the VaultAuth. */
+export const ACCESS_REVISION_HEADER = "X-Vault-Vso-Access-Revision";
 
 /** Checks VsoNamespaceBinding's arguments (pure). */
 export function validateNamespaceBindingArgs(args: VsoNamespaceBindingArgs, prefix = ""): ValidationProblem[] {
@@ -139,6 +149,7 @@ export class VsoNamespaceBinding extends pulumi.ComponentResource {
                     serviceAccount: this.serviceAccount.metadata.name,
                     audiences: args.audiences ?? [DEFAULTS.audience],
                 },
+                ...(args.accessRevision !== undefined ? { headers: { [ACCESS_REVISION_HEADER]: args.accessRevision } } : {}),
             },
         }, { parent: this, dependsOn: [this.connection, ...deps] });
         this.registerOutputs({ namespace: ns, authName: this.authName, connectionName });

@@ -19,7 +19,17 @@
 #   PVV_TOOLS_DIR   tool cache (default: $HOME/.cache/pulumi-vault-vso/tools)
 #   PVV_BED_TIMEOUT seconds to wait for each server (default: 90)
 #   PVV_BED_VSO=1   also apply the VSO CRDs and run the Vault Secrets Operator controller
-#                   (namespace vault-secrets-operator-system) against the bed
+#                   (namespace vault-secrets-operator-system) against the bed, as a local process
+#   PVV_BED_NODE    1 = add a real node (containerd + runc + CNI bridge, kubelet, kube-proxy,
+#                   kube-scheduler, CoreDNS, a local StorageClass) so that pods run; 0 = no node
+#                   (external mode only). Default: 1 when running as root on Linux with containerd,
+#                   runc and the CNI plugins installed (apt-get install containerd runc
+#                   containernetworking-plugins busybox-static iptables), else 0 with a message.
+#
+# Addresses: etcd and the local Vault bind 127.0.0.1. With a node, the API server, kubelet and
+# CoreDNS bind the node address $NODE_IP, which lives on the bed's own bridge (pvvbr0) and nowhere
+# else: pods must reach the API server and DNS, and nothing outside this machine can. Pod traffic
+# to anything but the pod range, the Service range and the node address is dropped.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,6 +38,15 @@ TOOLS_DIR="${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-vault-vso/tools}"
 TIMEOUT="${PVV_BED_TIMEOUT:-90}"
 HOST=127.0.0.1
 VSO_NAMESPACE=vault-secrets-operator-system
+# node networking (only with a node)
+NODE_NAME=pvv-node
+NODE_IP=10.245.0.1
+BRIDGE=pvvbr0
+POD_CIDR=10.244.0.0/24
+POD_GW=10.244.0.1
+SERVICE_CIDR=10.0.0.0/24
+RUN_DIR=/run/pvv-bed
+CTRD_SOCK="$RUN_DIR/containerd.sock"
 
 log() { echo "[bed] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -45,6 +64,7 @@ load_tools() {
 
 # ----------------------------------------------------------------------------- processes
 SERVICES=(etcd kube-apiserver kube-controller-manager vault vso)
+NODE_SERVICES=(containerd kubelet kube-proxy kube-scheduler coredns provisioner)
 
 pid_of() { local f="$BED/$1.pid"; [[ -f "$f" ]] && cat "$f"; }
 
@@ -107,16 +127,18 @@ gen_creds() {
   command -v openssl >/dev/null || die "openssl is required"
   (
     cd "$pki"; umask 077
+    # certificates from before the node address was added are replaced
+    if [[ -f apiserver.crt ]] && ! openssl x509 -in apiserver.crt -noout -text 2>/dev/null | grep -q "IP Address:$NODE_IP"; then rm -f ca.crt; fi
     if [[ ! -f ca.crt ]]; then
       log "generating CA, serving cert, admin client cert, service-account key pair"
       openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 \
         -subj "/CN=pvv-bed-ca" -addext "basicConstraints=critical,CA:TRUE" \
         -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null
-      cat >apiserver.ext <<'EOF'
+      cat >apiserver.ext <<EOF
 basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
+subjectAltName=IP:127.0.0.1,IP:10.0.0.1,IP:$NODE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
 EOF
       openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
       openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 3650 -extfile apiserver.ext 2>/dev/null
@@ -145,7 +167,7 @@ kind: Config
 clusters:
 - name: pvv-bed
   cluster:
-    server: https://$HOST:$port
+    server: https://$(apiserver_host):$port
     certificate-authority-data: $($b64 <"$pki/ca.crt")
 users:
 - name: pvv-admin
@@ -169,7 +191,7 @@ write_env() {
   (umask 077; cat >"$BED/env.sh" <<EOF
 export PVV_BED_DIR='$BED'
 export KUBECONFIG='$BED/kubeconfig'
-export KUBE_API_SERVER='https://$HOST:$kport'
+export KUBE_API_SERVER='https://$(apiserver_host):$kport'
 export KUBE_CA_FILE='$BED/pki/ca.crt'
 export KUBE_ADMIN_TOKEN='$(cat "$BED/admin-token")'
 export VAULT_ADDR='http://$HOST:$vport'
@@ -206,7 +228,309 @@ wait_for() {  # wait_for <svc> <description> <command...>
 
 kube_get() {  # kube_get <path>
   curl -fsS --cacert "$BED/pki/ca.crt" -H "Authorization: Bearer $(cat "$BED/admin-token")" \
-    "https://$HOST:$(cat "$BED/ports/kube-apiserver")$1"
+    "https://$(apiserver_host):$(cat "$BED/ports/kube-apiserver")$1"
+}
+
+# ----------------------------------------------------------------------------- node
+# node_wanted: decide once per start whether this bed gets a node (see PVV_BED_NODE above)
+node_wanted() {
+  case "${PVV_BED_NODE:-auto}" in
+    1|true) node_prereqs || die "PVV_BED_NODE=1 but $NODE_WHY"; return 0 ;;
+    0|false) return 1 ;;
+  esac
+  if node_prereqs; then return 0; fi
+  log "no node: $NODE_WHY (pods cannot run; external mode only)"
+  return 1
+}
+
+NODE_WHY=""
+node_prereqs() {
+  [[ "$(uname -s)" == Linux ]] || { NODE_WHY="a node needs Linux"; return 1; }
+  [[ "$(id -u)" == 0 ]] || { NODE_WHY="a node needs root (containerd, iptables, mounts)"; return 1; }
+  local b
+  for b in containerd runc ctr iptables ip; do
+    command -v "$b" >/dev/null || { NODE_WHY="$b is not installed (apt-get install containerd runc containernetworking-plugins iptables iproute2)"; return 1; }
+  done
+  [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/loopback ]] ||
+    { NODE_WHY="CNI plugins missing in /usr/lib/cni (apt-get install containernetworking-plugins)"; return 1; }
+  [[ -f "$TOOLS_DIR/env.images.sh" ]] || { NODE_WHY="node images not built (scripts/tools/build-images.sh)"; return 1; }
+}
+
+has_node() { [[ -f "$BED/node" ]]; }
+apiserver_host() { if has_node; then echo "$NODE_IP"; else echo "$HOST"; fi; }
+
+ctr_() { ctr --address "$CTRD_SOCK" -n k8s.io "$@"; }
+
+# the bridge carries the node address (and, once CNI adds it, the pods' gateway)
+net_up() {
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+  ip addr show dev "$BRIDGE" | grep -q " $NODE_IP/" || ip addr add "$NODE_IP/32" dev "$BRIDGE"
+  ip addr show dev "$BRIDGE" | grep -q " $POD_GW/" || ip addr add "$POD_GW/24" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  # forwarding is needed for pod -> Service -> pod; remember the old value for stop
+  [[ -f "$BED/ip_forward.saved" ]] || cat /proc/sys/net/ipv4/ip_forward >"$BED/ip_forward.saved"
+  echo 1 >/proc/sys/net/ipv4/ip_forward
+  [[ -f /proc/sys/net/bridge/bridge-nf-call-iptables ]] && echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
+  # pod traffic stays on this machine: before any NAT (mangle PREROUTING), anything from the pod
+  # range that is not for the pod range, the Service range or the node address is dropped
+  iptables -t mangle -N PVV-BED 2>/dev/null || iptables -t mangle -F PVV-BED
+  iptables -t mangle -A PVV-BED -d "$POD_CIDR" -j RETURN
+  iptables -t mangle -A PVV-BED -d "$SERVICE_CIDR" -j RETURN
+  iptables -t mangle -A PVV-BED -d "$NODE_IP/32" -j RETURN
+  iptables -t mangle -A PVV-BED -d 255.255.255.255/32 -j RETURN
+  iptables -t mangle -A PVV-BED -j DROP
+  iptables -t mangle -C PREROUTING -s "$POD_CIDR" -j PVV-BED 2>/dev/null || iptables -t mangle -I PREROUTING 1 -s "$POD_CIDR" -j PVV-BED
+}
+
+net_down() {
+  iptables -t mangle -D PREROUTING -s "$POD_CIDR" -j PVV-BED 2>/dev/null || true
+  iptables -t mangle -F PVV-BED 2>/dev/null || true
+  iptables -t mangle -X PVV-BED 2>/dev/null || true
+  # kube-proxy's chains (KUBE-*) in filter and nat
+  if [[ -n "${PVV_KUBE_PROXY_BIN:-}" && -x "${PVV_KUBE_PROXY_BIN:-}" ]]; then
+    "$PVV_KUBE_PROXY_BIN" --cleanup --v=0 >/dev/null 2>&1 || true
+  fi
+  local t c
+  for t in filter nat mangle; do
+    for c in $(iptables -t "$t" -S 2>/dev/null | awk '$1=="-N" && $2 ~ /^KUBE-/ {print $2}'); do
+      iptables -t "$t" -S 2>/dev/null | grep -E -- "-j $c( |$)" | grep -v "^-A $c " | sed 's/^-A/-D/' |
+        while read -r rule; do eval "iptables -t $t $rule" 2>/dev/null || true; done
+    done
+    for c in $(iptables -t "$t" -S 2>/dev/null | awk '$1=="-N" && $2 ~ /^KUBE-/ {print $2}'); do iptables -t "$t" -F "$c" 2>/dev/null || true; done
+    for c in $(iptables -t "$t" -S 2>/dev/null | awk '$1=="-N" && $2 ~ /^KUBE-/ {print $2}'); do iptables -t "$t" -X "$c" 2>/dev/null || true; done
+  done
+  # pods' network namespaces and veths go with their sandboxes; the bridge goes last
+  local l
+  for l in $(ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do ip link del "$l" 2>/dev/null || true; done
+  ip link del "$BRIDGE" 2>/dev/null || true
+  if [[ -f "$BED/ip_forward.saved" ]]; then cat "$BED/ip_forward.saved" >/proc/sys/net/ipv4/ip_forward; rm -f "$BED/ip_forward.saved"; fi
+}
+
+write_node_configs() {
+  local n="$BED/node-conf"
+  mkdir -p "$n" "$BED/cni/net.d" "$BED/volumes" "$RUN_DIR"
+  cat >"$n/containerd.toml" <<CFG
+version = 2
+root = "$BED/containerd"
+state = "$RUN_DIR/containerd"
+[grpc]
+  address = "$CTRD_SOCK"
+[ttrpc]
+  address = "$CTRD_SOCK.ttrpc"
+[metrics]
+  address = ""
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PVV_SANDBOX_IMAGE"
+  restrict_oom_score_adj = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        Root = "$RUN_DIR/runc"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$BED/cni/net.d"
+CFG
+  cat >"$BED/cni/net.d/10-pvv-bed.conflist" <<CFG
+{
+  "cniVersion": "0.4.0",
+  "name": "pvv-bed",
+  "plugins": [
+    {
+      "type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "$POD_CIDR", "gateway": "$POD_GW" }]],
+                "routes": [{ "dst": "0.0.0.0/0" }], "dataDir": "$BED/cni/ipam" }
+    }
+  ]
+}
+CFG
+  echo "nameserver $NODE_IP" >"$n/resolv.conf"
+  cat >"$n/kubelet.yaml" <<CFG
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: $NODE_IP
+port: $(pick_port kubelet)
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: $(pick_port kubelet-healthz)
+authentication:
+  anonymous: { enabled: false }
+  webhook: { enabled: false }
+  x509: { clientCAFile: "$BED/pki/ca.crt" }
+authorization: { mode: AlwaysAllow }
+cgroupDriver: cgroupfs
+failSwapOn: false
+failCgroupV1: false
+clusterDomain: cluster.local
+clusterDNS: ["$NODE_IP"]
+resolvConf: "$n/resolv.conf"
+containerRuntimeEndpoint: "unix://$CTRD_SOCK"
+imageServiceEndpoint: "unix://$CTRD_SOCK"
+# there is no registry: never garbage-collect an image
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard: { memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%" }
+serializeImagePulls: false
+rotateCertificates: false
+protectKernelDefaults: false
+makeIPTablesUtilChains: false
+maxPods: 60
+CFG
+  cat >"$n/kube-proxy.yaml" <<CFG
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection: { kubeconfig: "$BED/kubeconfig" }
+hostnameOverride: $NODE_NAME
+mode: iptables
+clusterCIDR: $POD_CIDR
+bindAddress: $NODE_IP
+healthzBindAddress: 127.0.0.1:$(pick_port kube-proxy-healthz)
+metricsBindAddress: 127.0.0.1:$(pick_port kube-proxy-metrics)
+nodePortAddresses: ["$NODE_IP/32"]
+conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s }
+CFG
+  cat >"$n/Corefile" <<CFG
+cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {
+    bind $NODE_IP
+    errors
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig $BED/kubeconfig pvv-bed
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+    }
+    cache 5
+}
+.:53 {
+    bind $NODE_IP
+    errors
+}
+CFG
+}
+
+# the StorageClass: local disk, one PersistentVolume per claim, made by a small loop of ours
+STORAGE_CLASS=local-path
+storage_manifest() {
+  cat <<YAML
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: $STORAGE_CLASS
+  annotations: { storageclass.kubernetes.io/is-default-class: "true" }
+provisioner: pvv.local/hostpath
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+YAML
+}
+
+# provisioner loop (runs as the "provisioner" service): every pending claim of our class gets a
+# hostPath PersistentVolume under $BED/volumes; released volumes are deleted with their data.
+provisioner_loop() {
+  local k=("$PVV_KUBECTL_BIN" --kubeconfig "$BED/kubeconfig")
+  while :; do
+    "${k[@]}" get pvc -A -o jsonpath='{range .items[?(@.status.phase=="Pending")]}{.metadata.namespace}{" "}{.metadata.name}{" "}{.metadata.uid}{" "}{.spec.storageClassName}{" "}{.spec.resources.requests.storage}{"\n"}{end}' 2>/dev/null |
+      while read -r ns name uid sc size; do
+        [[ "$sc" == "$STORAGE_CLASS" ]] || continue
+        local pv="pvc-$uid" dir="$BED/volumes/pvc-$uid"
+        mkdir -p "$dir"; chmod 0777 "$dir"
+        "${k[@]}" apply -f - >/dev/null <<YAML && echo "provisioned $pv for $ns/$name ($size) at $dir"
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: $pv
+  annotations: { pv.kubernetes.io/provisioned-by: pvv.local/hostpath }
+spec:
+  capacity: { storage: $size }
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Delete
+  storageClassName: $STORAGE_CLASS
+  claimRef: { namespace: $ns, name: $name, uid: $uid }
+  hostPath: { path: $dir, type: DirectoryOrCreate }
+YAML
+      done
+    "${k[@]}" get pv -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{" "}{.spec.storageClassName}{"\n"}{end}' 2>/dev/null |
+      while read -r pv sc; do
+        [[ "$sc" == "$STORAGE_CLASS" ]] || continue
+        "${k[@]}" delete pv "$pv" --wait=false >/dev/null 2>&1 && rm -rf "${BED:?}/volumes/$pv" && echo "deleted $pv"
+      done
+    sleep 2
+  done
+}
+
+import_images() {
+  local a have
+  have="$(ctr_ images ls -q 2>/dev/null)"
+  for a in $PVV_IMAGE_ARCHIVES; do
+    local ref; ref="$(cat "$a.ref" 2>/dev/null || true)"
+    if [[ -n "$ref" ]] && grep -qxF "$ref" <<<"$have"; then continue; fi
+    log "importing image $(basename "$a")"
+    ctr_ images import --no-unpack "$a" >/dev/null || die "could not import $a"
+  done
+}
+
+start_node() {
+  # shellcheck disable=SC1090
+  source "$TOOLS_DIR/env.images.sh"
+  [[ -x "${PVV_KUBELET_BIN:-}" && -x "${PVV_KUBE_PROXY_BIN:-}" && -x "${PVV_KUBE_SCHEDULER_BIN:-}" && -x "${PVV_COREDNS_BIN:-}" ]] ||
+    die "node binaries missing; run scripts/tools/build.sh"
+  write_node_configs
+  spawn containerd containerd --config "$BED/node-conf/containerd.toml"
+  wait_for containerd "containerd socket $CTRD_SOCK" ctr_ version
+  import_images
+  spawn kube-scheduler "$PVV_KUBE_SCHEDULER_BIN" --kubeconfig="$BED/kubeconfig" \
+    --authentication-kubeconfig="$BED/kubeconfig" --authorization-kubeconfig="$BED/kubeconfig" \
+    --bind-address=$HOST --secure-port="$(pick_port kube-scheduler)" --leader-elect=false --profiling=false --v=1
+  spawn kube-proxy "$PVV_KUBE_PROXY_BIN" --config="$BED/node-conf/kube-proxy.yaml" --v=1
+  spawn kubelet "$PVV_KUBELET_BIN" --config="$BED/node-conf/kubelet.yaml" --kubeconfig="$BED/kubeconfig" \
+    --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$BED/kubelet" --cert-dir="$BED/kubelet-pki" --v=1
+  spawn coredns "$PVV_COREDNS_BIN" -conf "$BED/node-conf/Corefile"
+  wait_for kubelet "node $NODE_NAME Ready" node_ready
+  "$PVV_KUBECTL_BIN" --kubeconfig "$BED/kubeconfig" apply -f - >/dev/null < <(storage_manifest)
+  BED="$BED" spawn provisioner bash "$REPO/scripts/bed.sh" _provisioner
+  wait_for coredns "CoreDNS $NODE_IP:53" bash -c "exec 3<>/dev/tcp/$NODE_IP/53"
+}
+
+node_ready() {
+  kube_get "/api/v1/nodes/$NODE_NAME" | grep -q '"type":"Ready","status":"True"' ||
+  kube_get "/api/v1/nodes/$NODE_NAME" | tr -d ' \n' | grep -q '"type":"Ready","status":"True"'
+}
+
+stop_node() {
+  # shellcheck disable=SC1090
+  [[ -f "$TOOLS_DIR/env.images.sh" ]] && source "$TOOLS_DIR/env.images.sh"
+  local s
+  for s in provisioner coredns kubelet kube-proxy kube-scheduler; do stop_svc "$s"; done
+  # every pod's containers and sandboxes, then containerd itself
+  if running containerd; then
+    local id
+    for id in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s KILL "$id" >/dev/null 2>&1 || true; done
+    sleep 0.5
+    for id in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks delete -f "$id" >/dev/null 2>&1 || true; done
+    for id in $(ctr_ containers ls -q 2>/dev/null); do ctr_ containers delete "$id" >/dev/null 2>&1 || true; done
+  fi
+  stop_svc containerd
+  # shims whose containerd is gone
+  local pid
+  for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $CTRD_SOCK" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+  # mounts: pod volumes, container root filesystems, network namespaces made for the pods
+  local m
+  for m in $(awk -v b="$BED/" -v r="$RUN_DIR/" '$2 ~ "^"b || $2 ~ "^"r {print $2}' /proc/mounts | sort -r); do umount -l "$m" 2>/dev/null || true; done
+  for m in $(awk '$2 ~ "^/(var/)?run/netns/cni-" {print $2}' /proc/mounts); do umount -l "$m" 2>/dev/null || true; rm -f "$m"; done
+  net_down
+  # the kubelet's cgroups (cgroupfs driver): deepest first, only empty ones can go
+  find /sys/fs/cgroup/*/kubepods -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  rm -rf "$RUN_DIR" "$BED/cni/ipam" "$BED/kubelet"
+}
+
+node_status() {
+  local n=0
+  n="$(ctr_ tasks ls -q 2>/dev/null | wc -l || echo 0)"
+  echo "node: $NODE_NAME at $NODE_IP, $n container(s) running, pod range $POD_CIDR, Service range $SERVICE_CIDR"
 }
 
 # ----------------------------------------------------------------------------- commands
@@ -216,6 +540,13 @@ cmd_start() {
   cmd_stop quiet
   mkdir -p "$BED" "$BED/logs"
   load_tools
+  rm -f "$BED/node"
+  if node_wanted; then
+    touch "$BED/node"
+    # shellcheck disable=SC1090
+    source "$TOOLS_DIR/env.images.sh"
+    net_up
+  fi
   gen_creds
 
   local eport pport kport vport
@@ -237,29 +568,38 @@ cmd_start() {
   wait_for etcd "etcd http://$HOST:$eport/health" curl -fsS "http://$HOST:$eport/health"
 
   mkdir -p "$BED/kube-apiserver-certs"
+  local ahost node_args=(--endpoint-reconciler-type=none) kcm_controllers
+  ahost="$(apiserver_host)"
+  kcm_controllers=namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller
+  if has_node; then
+    node_args=(--endpoint-reconciler-type=lease --kubelet-preferred-address-types=InternalIP
+      --kubelet-client-certificate="$BED/pki/admin.crt" --kubelet-client-key="$BED/pki/admin.key")
+    kcm_controllers='*'
+  fi
   spawn kube-apiserver "$PVV_KUBE_APISERVER_BIN" \
     --etcd-servers="http://$HOST:$eport" \
-    --bind-address=$HOST --advertise-address=$HOST --secure-port="$kport" \
+    --bind-address="$ahost" --advertise-address="$ahost" --secure-port="$kport" \
     --cert-dir="$BED/kube-apiserver-certs" \
     --tls-cert-file="$BED/pki/apiserver.crt" --tls-private-key-file="$BED/pki/apiserver.key" \
     --client-ca-file="$BED/pki/ca.crt" --token-auth-file="$BED/pki/tokens.csv" \
     --authorization-mode=RBAC \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$BED/pki/sa.pub" --service-account-signing-key-file="$BED/pki/sa.key" \
-    --service-cluster-ip-range=10.0.0.0/24 --endpoint-reconciler-type=none \
+    --service-cluster-ip-range="$SERVICE_CIDR" "${node_args[@]}" \
     --profiling=false --enable-priority-and-fairness=false --v=1
-  wait_for kube-apiserver "https://$HOST:$kport/readyz" kube_get /readyz
+  wait_for kube-apiserver "https://$ahost:$kport/readyz" kube_get /readyz
 
   spawn kube-controller-manager "$PVV_KUBE_CONTROLLER_MANAGER_BIN" \
     --kubeconfig="$BED/kubeconfig" --authentication-skip-lookup=true \
     --bind-address=$HOST --secure-port=0 --leader-elect=false \
     --use-service-account-credentials=false \
-    --controllers=namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller \
+    --controllers="$kcm_controllers" \
     --service-account-private-key-file="$BED/pki/sa.key" --root-ca-file="$BED/pki/ca.crt" \
     --cluster-name=pvv-bed --profiling=false --v=1
   wait_for kube-controller-manager "default ServiceAccount in namespace default" kube_get /api/v1/namespaces/default/serviceaccounts/default
   wait_for vault "$(cat "$BED/vault-addr")/v1/sys/health" curl -fsS "http://$HOST:$vport/v1/sys/health"
 
+  if has_node; then start_node; fi
   if [[ "${PVV_BED_VSO:-}" == 1 ]]; then start_vso; fi
   log "bed running in $BED — eval \"\$(scripts/bed.sh env)\""
 }
@@ -281,12 +621,16 @@ core_running() {
 
 all_running() {
   core_running || return 1
+  local s
+  if has_node; then for s in "${NODE_SERVICES[@]}"; do running "$s" || return 1; done; fi
   if [[ "${PVV_BED_VSO:-}" == 1 ]]; then running vso || return 1; fi
 }
 
 cmd_stop() {
   local s
   [[ -d "$BED" ]] || return 0
+  if has_node || running containerd || running kubelet; then stop_node; fi
+  rm -f "$BED/node"
   for s in vso kube-controller-manager kube-apiserver vault etcd; do stop_svc "$s"; done
   [[ "${1:-}" == quiet ]] || log "bed stopped"
 }
@@ -302,6 +646,14 @@ cmd_status() {
       echo "$s: stopped"; rc=1
     fi
   done
+  if has_node; then
+    for s in "${NODE_SERVICES[@]}"; do
+      if running "$s"; then echo "$s: running (pid $(pid_of "$s"), log $BED/logs/$s.log)"; else echo "$s: stopped"; rc=1; fi
+    done
+    node_status
+  else
+    echo "node: none (external mode; PVV_BED_NODE=1 to require one)"
+  fi
   return $rc
 }
 
@@ -317,5 +669,6 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   clean) cmd_stop; rm -rf "$BED"; log "removed $BED" ;;
+  _provisioner) load_tools; provisioner_loop ;;
   *) echo "usage: $0 start|stop|restart|status|env|clean" >&2; exit 2 ;;
 esac

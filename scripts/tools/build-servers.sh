@@ -196,9 +196,9 @@ build_etcd() {
 build_kubernetes() {
   local v="$KUBERNETES_VERSION" dest="$TOOLS_DIR/kubernetes-$KUBERNETES_VERSION"
   local logf="$LOG_DIR/kubernetes-$v.log"
-  local bins=(kube-apiserver kube-controller-manager kubectl)
+  local bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
   if [[ -z "${PVV_FORCE:-}" ]] && have_all "$dest" "${bins[@]}"; then log "kubernetes $v cached"; return 0; fi
-  log "building kube-apiserver, kube-controller-manager, kubectl $v (first build takes ~15-25 min on 2 cores; log: $logf)"
+  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl $v (first build takes ~15-25 min on 2 cores; log: $logf)"
   local t0; t0=$(date +%s); : >"$logf"
   local src; src="$(mod_dir "k8s.io/kubernetes@v$v" 2>>"$logf")" || { tail -n 20 "$logf" >&2; die "cannot download k8s.io/kubernetes@v$v"; }
   local w; w="$(new_wrapper "kubernetes-$v" "$(go_directive "$src/go.mod")")"
@@ -210,7 +210,7 @@ build_kubernetes() {
     sed -n 's#^[[:space:]]*\(k8s.io/[^[:space:]]*\)[[:space:]]*=>[[:space:]]*\./staging/src/.*#\1#p' "$src/go.mod" |
       while read -r m; do echo "replace $m => $m $staging_ver"; done
   } >>"$w/go.mod"
-  write_tools_go "$w" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+  write_tools_go "$w" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubectl
   local minor="${v#*.}"; minor="${minor%%.*}"
   local ld="-s -w"
   local pkg
@@ -219,7 +219,9 @@ build_kubernetes() {
   done
   local tmp="$dest/bin.tmp"; rm -rf "$tmp"; mkdir -p "$tmp"
   (cd "$w" && CGO_ENABLED=0 run_logged "$logf" go build -p "$JOBS" -trimpath -ldflags "$ld" -o "$tmp/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl) \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy \
+      k8s.io/kubernetes/cmd/kubectl) \
     || die "kubernetes build failed (log: $logf)"
   finish "$dest" "$tmp"
   log "kubernetes $v built in $(elapsed "$t0")"

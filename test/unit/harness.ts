@@ -2,7 +2,12 @@
  * Test harness for the unit layer: Pulumi's mock runtime, recording every registered resource with
  * its inputs, so tests can assert what a component would create.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+
+/** The unit layer reads this kubeconfig (never a developer's own); its API server is never called. */
+export const FIXTURE_KUBECONFIG = path.join(__dirname, "fixtures", "kubeconfig");
+process.env.KUBECONFIG = FIXTURE_KUBECONFIG;
 
 export interface Recorded {
     type: string;

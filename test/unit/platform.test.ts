@@ -10,9 +10,17 @@ import {
     VaultSecretsPlatformArgs,
     VaultStaticSecretApp,
     VsoNamespaceBinding,
+    accessRevision,
+    chartSource,
+    checkChartPath,
+    kubeClusterOf,
+    serviceProxyAddress,
     validationProblemsOf,
 } from "../../components";
-import { MockRecorder, isSecret, valueOf } from "./harness";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { FIXTURE_KUBECONFIG, MockRecorder, isSecret, valueOf } from "./harness";
 
 const T = {
     release: "kubernetes:helm.sh/v3:Release",
@@ -30,6 +38,7 @@ const T = {
     auth: "kubernetes:secrets.hashicorp.com/v1beta1:VaultAuth",
     vss: "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret",
     vaultProvider: "pulumi:providers:vault",
+    k8sRole: "kubernetes:rbac.authorization.k8s.io/v1:Role",
 };
 
 /** The article's setup, as the issue's public API example writes it. */
@@ -103,7 +112,7 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         assert.ok(!role.inputs.tokenPolicies.includes("default"));
         assert.strictEqual(role.inputs.tokenTtl, 3600);
 
-        const sa = rec.one(T.sa);
+        const sa = rec.one(T.sa, (r) => r.inputs.metadata.namespace !== "vault");
         assert.deepStrictEqual([sa.inputs.metadata.name, sa.inputs.metadata.namespace], ["vso-auth", "cnpg"]);
 
         const conn = rec.one(T.conn);
@@ -117,6 +126,10 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
             mount: "kubernetes",
             vaultConnectionRef: "vault-connection",
             kubernetes: { role: "vso-cnpg", serviceAccount: "vso-auth", audiences: ["vault"] },
+            headers: { "X-Vault-Vso-Access-Revision": accessRevision({
+                authPath: "kubernetes", roleName: "vso-cnpg", policyName: "vso-cnpg-read", policy: policy.inputs.policy,
+                serviceAccountName: "vso-auth", audience: "vault", tokenTtl: 3600,
+            }) },
         });
         assert.strictEqual(role.inputs.audience, "vault", "the role requires the audience VaultAuth requests");
 
@@ -135,11 +148,41 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
 
         assert.strictEqual(rec.ofType(T.kvSecret).length, 0, "no managed value unless data is given");
         assert.strictEqual(rec.ofType(T.ns).length, 0, "namespaces are not created unless asked");
-        for (const r of [...rec.ofType(T.conn), ...rec.ofType(T.auth), ...rec.ofType(T.vss), ...rec.ofType(T.sa)]) {
+        for (const r of [...rec.ofType(T.conn), ...rec.ofType(T.auth), ...rec.ofType(T.vss), ...rec.ofType(T.sa).filter((x) => x.name !== "homelab-vault-access-sa")]) {
             assert.ok(!["vault", "vault-secrets-operator-system"].includes(r.inputs.metadata.namespace), `${r.name} is in a workload namespace`);
         }
         assert.strictEqual(await valueOf(p.vaultAddress), "http://vault.vault.svc.cluster.local:8200");
         assert.strictEqual(await isSecret(p.vaultInstall!.rootToken!), true, "the dev root token is a secret output");
+    });
+
+    it("reaches an in-cluster Vault through the API server's Service proxy, with a token that may only proxy to Vault", async () => {
+        new VaultSecretsPlatform("homelab", articleArgs());
+        await rec.settle();
+        const prov = rec.one(T.vaultProvider);
+        assert.strictEqual(prov.inputs.address, "https://192.0.2.10:6443/api/v1/namespaces/vault/services/http:vault:8200/proxy",
+            "the kubeconfig's API server, Vault's namespace, Service and port");
+        assert.ok(prov.secretInputs.includes("headers"), "the bearer token header is a secret");
+        assert.ok(prov.secretInputs.includes("token"), "the Vault token is a secret");
+        assert.deepStrictEqual(JSON.parse(prov.inputs.headers), [{ name: "Authorization", value: "Bearer reviewer.jwt.value" }]);
+        const ca = fs.readFileSync(prov.inputs.caCertFile, "utf8");
+        assert.strictEqual(ca, kubeClusterOf(fs.readFileSync(FIXTURE_KUBECONFIG, "utf8")).caPem, "the provider trusts the kubeconfig's CA");
+        assert.strictEqual(fs.statSync(prov.inputs.caCertFile).mode & 0o777, 0o644);
+        const role = rec.one(T.k8sRole);
+        assert.deepStrictEqual(role.inputs.rules, [{
+            apiGroups: [""], resources: ["services/proxy"], resourceNames: ["vault", "http:vault:8200", "vault:8200"],
+            verbs: ["get", "create", "update", "patch", "delete"],
+        }]);
+        assert.strictEqual(role.inputs.metadata.namespace, "vault");
+        const token = rec.one(T.secret, (r) => r.inputs.metadata.namespace === "vault");
+        assert.strictEqual(token.inputs.type, "kubernetes.io/service-account-token");
+        assert.strictEqual(token.inputs.metadata.annotations["kubernetes.io/service-account.name"], "pulumi-vault-access");
+    });
+
+    it("with vault.providerAddress, Pulumi uses that address and creates no proxy access", async () => {
+        new VaultSecretsPlatform("pf", { ...articleArgs(), vault: { install: true, providerAddress: "http://127.0.0.1:8200" } });
+        await rec.settle();
+        assert.strictEqual(rec.one(T.vaultProvider).inputs.address, "http://127.0.0.1:8200");
+        assert.strictEqual(rec.ofType(T.k8sRole).length, 0);
     });
 
     it("creates exactly one connection, auth, ServiceAccount, policy and role per namespace, however many apps", async () => {
@@ -150,7 +193,9 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         new VaultSecretsPlatform("many", { ...articleArgs(), apps });
         await rec.settle();
         for (const t of [T.conn, T.auth, T.sa, T.policy, T.role]) {
-            const byNs = rec.ofType(t).map((r) => r.inputs.metadata?.namespace ?? r.inputs.boundServiceAccountNamespaces?.[0] ?? r.inputs.name);
+            // (the ServiceAccount Pulumi reaches Vault through the API server with lives in Vault's namespace)
+            const byNs = rec.ofType(t).filter((r) => r.inputs.metadata?.namespace !== "vault")
+                .map((r) => r.inputs.metadata?.namespace ?? r.inputs.boundServiceAccountNamespaces?.[0] ?? r.inputs.name);
             assert.strictEqual(byNs.length, 3, `${t}: ${byNs}`);
         }
         assert.strictEqual(rec.ofType(T.vss).length, 12);
@@ -371,5 +416,55 @@ describe("building blocks used alone (mocked engine)", () => {
         const vso = rec.one(T.release, (r) => r.inputs.chart === "vault-secrets-operator");
         assert.deepStrictEqual(vso.inputs.values, { controller: { replicas: 2 } });
         assert.strictEqual(vso.inputs.version, "9.9.9");
+    });
+
+    it("installs charts from a local directory when chartPath is given", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvv-chart-"));
+        fs.writeFileSync(path.join(dir, "Chart.yaml"), "name: vault\nversion: 0.0.1\n");
+        new VaultHelmInstall("local", { chartPath: dir, namespace: "vl" });
+        new VaultSecretsOperatorInstall("vso-local", { chartPath: dir, namespace: "vsol" });
+        await rec.settle();
+        for (const ns of ["vl", "vsol"]) {
+            const r = rec.one(T.release, (x) => x.inputs.namespace === ns);
+            assert.strictEqual(r.inputs.chart, dir);
+            assert.strictEqual(r.inputs.repositoryOpts, undefined, "no repository for a local chart");
+            assert.strictEqual(r.inputs.version, undefined, "the directory's chart is installed as it is");
+        }
+        fs.rmSync(dir, { recursive: true });
+    });
+});
+
+describe("chart sources, proxy addresses and access revisions (pure)", () => {
+    it("chartSource: repository, oci:// and local path", () => {
+        const d = { version: "1.0.0", repo: "https://helm.releases.hashicorp.com" };
+        assert.deepStrictEqual(chartSource("vault", d, {}), { chart: "vault", version: "1.0.0", repositoryOpts: { repo: d.repo } });
+        assert.deepStrictEqual(chartSource("vault", d, { repository: "oci://registry.lan/charts/", chartVersion: "2.0.0" }), { chart: "oci://registry.lan/charts/vault", version: "2.0.0" });
+        assert.deepStrictEqual(chartSource("vault", d, { chartPath: "/charts/vault", chartVersion: "9" }), { chart: "/charts/vault" });
+    });
+
+    it("checkChartPath names the field and the fix", () => {
+        assert.deepStrictEqual(checkChartPath("vault.helm.chartPath", undefined), []);
+        assert.match(checkChartPath("vault.helm.chartPath", "/no/such/chart")[0].message, /does not exist/);
+        assert.match(checkChartPath("vault.helm.chartPath", os.tmpdir())[0].message, /no Chart.yaml/);
+        assert.match(checkChartPath("vault.helm.chartPath", 42)[0].message, /must be a path/);
+    });
+
+    it("serviceProxyAddress and kubeClusterOf", () => {
+        assert.strictEqual(serviceProxyAddress("https://k:6443/", "sec", "vault", 8200), "https://k:6443/api/v1/namespaces/sec/services/http:vault:8200/proxy");
+        assert.strictEqual(serviceProxyAddress("https://k:6443", "sec", "vault", 8200, "https"), "https://k:6443/api/v1/namespaces/sec/services/https:vault:8200/proxy");
+        const c = kubeClusterOf(fs.readFileSync(FIXTURE_KUBECONFIG, "utf8"));
+        assert.strictEqual(c.server, "https://192.0.2.10:6443");
+        assert.match(c.caPem!, /BEGIN CERTIFICATE/);
+        assert.strictEqual(c.insecure, false);
+        assert.throws(() => kubeClusterOf(fs.readFileSync(FIXTURE_KUBECONFIG, "utf8"), "other"), /no context "other"/);
+        assert.throws(() => kubeClusterOf(""), /empty or not YAML/);
+    });
+
+    it("accessRevision changes with anything the role or policy grants, and only then", () => {
+        const base = { authPath: "kubernetes", roleName: "vso-cnpg", policyName: "vso-cnpg-read", policy: "path \"kv/data/a\" {}", serviceAccountName: "vso-auth", audience: "vault", tokenTtl: 3600 };
+        assert.strictEqual(accessRevision(base), accessRevision({ ...base }));
+        for (const change of [{ policy: "path \"kv/data/a\" {} path \"kv/data/b\" {}" }, { roleName: "r2" }, { audience: "x" }, { tokenTtl: 60 }, { serviceAccountName: "sa" }, { authPath: "k8s" }]) {
+            assert.notStrictEqual(accessRevision({ ...base, ...change }), accessRevision(base), JSON.stringify(change));
+        }
     });
 });
