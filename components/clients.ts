@@ -79,8 +79,8 @@ function request(url: string, method: string, headers: Record<string, string>, b
 }
 
 /** One Kubernetes API call. `body` objects are sent as JSON (or merge-patch for PATCH). */
-export function kubeRequest(kc: KubeTarget, method: string, path: string, body?: unknown, contentType?: string): Promise<HttpResult> {
-    const headers: Record<string, string> = { Accept: "application/json" };
+export function kubeRequest(kc: KubeTarget, method: string, path: string, body?: unknown, contentType?: string, extraHeaders: Record<string, string> = {}): Promise<HttpResult> {
+    const headers: Record<string, string> = { Accept: "application/json", ...extraHeaders };
     if (kc.token) {
         headers.Authorization = `Bearer ${kc.token}`;
     }
@@ -107,4 +107,41 @@ export function vaultRequest(addr: string, token: string | undefined, method: st
 export function vaultErrors(r: HttpResult): string {
     const errs = (r.body?.errors ?? []) as string[];
     return errs.length ? errs.join("; ") : `HTTP ${r.status}`;
+}
+
+/** A Service inside the cluster, as named by an in-cluster URL. */
+export interface InClusterService {
+    scheme: "http" | "https";
+    service: string;
+    namespace: string;
+    port: number;
+}
+
+/**
+ * The Service an in-cluster address names (`http://vault.vault.svc.cluster.local:8200`,
+ * `https://vault.sec.svc:8200`), or undefined for any other address (pure).
+ */
+export function inClusterServiceOf(addr: string): InClusterService | undefined {
+    let u: URL;
+    try {
+        u = new URL(addr);
+    } catch {
+        return undefined;
+    }
+    const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?$/.exec(u.hostname);
+    if (!m || (u.protocol !== "http:" && u.protocol !== "https:")) {
+        return undefined;
+    }
+    const scheme = u.protocol === "https:" ? "https" : "http";
+    return { scheme, service: m[1], namespace: m[3], port: u.port ? Number(u.port) : (scheme === "https" ? 443 : 80) };
+}
+
+/** One Vault API call through the Kubernetes API server's Service proxy (for a Vault inside the cluster). */
+export function vaultRequestViaKube(kc: KubeTarget, svc: InClusterService, token: string | undefined, method: string, path: string, body?: unknown): Promise<HttpResult> {
+    const headers: Record<string, string> = {};
+    if (token) {
+        headers["X-Vault-Token"] = token;
+    }
+    const proxy = `/api/v1/namespaces/${svc.namespace}/services/${svc.scheme}:${svc.service}:${svc.port}/proxy`;
+    return kubeRequest(kc, method, `${proxy}/v1/${path.replace(/^\//, "")}`, body, body !== undefined ? "application/json" : undefined, headers);
 }

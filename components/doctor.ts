@@ -4,8 +4,10 @@
  * log in to Vault with its role, read the app's path and compare the key names found with the ones
  * declared. Values are never printed or kept. Reports ok, or the exact failure and its fix.
  */
-import { KubeTarget, kubeRequest, vaultErrors, vaultRequest } from "./clients";
+import { HttpResult, KubeTarget, inClusterServiceOf, kubeRequest, vaultErrors, vaultRequest, vaultRequestViaKube } from "./clients";
 import { VSO_API_VERSION } from "./versions";
+
+const vaultRequestDirect = vaultRequest;
 
 export type DoctorStep = "vaultauth" | "connection" | "token" | "login" | "read" | "keys" | "ok";
 
@@ -90,8 +92,12 @@ async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<Doct
         return fail("connection", `VaultConnection ${JSON.stringify(connName)} not found in namespace ${JSON.stringify(ns)} (HTTP ${connRes.status})`,
             `create it in ${JSON.stringify(ns)} next to the VaultAuth`);
     }
-    // --vault-addr replaces only the address (e.g. a port-forward to an in-cluster Vault)
+    // --vault-addr replaces only the address (e.g. a port-forward to an in-cluster Vault); an
+    // in-cluster address is reached through the API server's Service proxy, as Pulumi does
     const addr = opts.vaultAddr ?? (connRes.body.spec?.address as string);
+    const inCluster = opts.vaultAddr === undefined ? inClusterServiceOf(addr) : undefined;
+    const vaultRequest = (a: string, token: string | undefined, method: string, p: string, body?: unknown): Promise<HttpResult> =>
+        inCluster ? vaultRequestViaKube(opts.kube, inCluster, token, method, p, body) : vaultRequestDirect(a, token, method, p, body);
     const tr = await kubeRequest(opts.kube, "POST", `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`,
         { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: audiences.length ? audiences : undefined, expirationSeconds: 600 } });
     if (tr.status === 404) {
@@ -105,7 +111,7 @@ async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<Doct
     try {
         login = await vaultRequest(addr, undefined, "POST", `auth/${mount}/login`, { role, jwt });
     } catch (e) {
-        return fail("login", `cannot reach Vault at ${addr}: ${(e as Error).message}`, "check VaultConnection.spec.address (or pass --vault-addr)");
+        return fail("login", `cannot reach Vault at ${addr}${inCluster ? " (through the API server's Service proxy)" : ""}: ${(e as Error).message}`, "check VaultConnection.spec.address (or pass --vault-addr)");
     }
     if (login.status !== 200) {
         const err = vaultErrors(login);

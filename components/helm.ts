@@ -14,7 +14,11 @@ import { VAULT_CHART_REPO, VAULT_CHART_VERSION, VSO_CHART_REPO, VSO_CHART_VERSIO
 export type VaultMode = "dev" | "standalone" | "ha";
 
 export interface VaultHelmInstallArgs {
-    /** `dev` (in-memory, unsealed, root token known: homelab/learning), `standalone` (file storage) or `ha` (raft). Default `"dev"`. */
+    /**
+     * `dev` (in-memory, unsealed, root token known: homelab/learning), `standalone` (one server, raft
+     * storage on a PersistentVolume) or `ha` (`haReplicas` raft servers, one PersistentVolume each).
+     * Default `"dev"`.
+     */
     mode?: VaultMode;
     /** Namespace to install into (created if missing). Default `"vault"`. */
     namespace?: string;
@@ -34,6 +38,11 @@ export interface VaultHelmInstallArgs {
     devRootToken?: pulumi.Input<string>;
     /** HA mode only: number of raft replicas. Default 3. */
     haReplicas?: number;
+    /**
+     * Wait until the release's pods are Ready. Default: `true` in dev mode; `false` in standalone and
+     * ha, whose pods are not Ready until Vault is initialised and unsealed.
+     */
+    wait?: boolean;
     /** Extra chart values, merged over the ones the mode sets. Default none. */
     values?: pulumi.Inputs;
 }
@@ -50,6 +59,9 @@ export function validateVaultHelmInstallArgs(args: VaultHelmInstallArgs, prefix 
         problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:", "oci:"]));
     }
     problems.push(...checkChartPath(`${prefix}chartPath`, args.chartPath));
+    if (args.wait !== undefined && typeof args.wait !== "boolean") {
+        problems.push({ field: `${prefix}wait`, message: `${JSON.stringify(args.wait)} must be true or false` });
+    }
     if (args.haReplicas !== undefined && (!Number.isInteger(args.haReplicas) || args.haReplicas < 1)) {
         problems.push({ field: `${prefix}haReplicas`, message: `${args.haReplicas} must be a whole number ≥ 1 (3 or 5 for raft quorum)` });
     }
@@ -62,9 +74,10 @@ export function vaultChartValues(mode: VaultMode, haReplicas = 3): Record<string
         case "dev":
             return { server: { dev: { enabled: true } }, injector: { enabled: false } };
         case "standalone":
-            return { server: { standalone: { enabled: true }, dataStorage: { enabled: true } }, injector: { enabled: false } };
+            // one raft server: the same storage as ha, so growing to ha later is a raft join, not a migration
+            return { server: { ha: { enabled: true, replicas: 1, raft: { enabled: true, setNodeId: true } }, dataStorage: { enabled: true } }, injector: { enabled: false } };
         case "ha":
-            return { server: { ha: { enabled: true, replicas: haReplicas, raft: { enabled: true, setNodeId: true } } }, injector: { enabled: false } };
+            return { server: { ha: { enabled: true, replicas: haReplicas, raft: { enabled: true, setNodeId: true } }, dataStorage: { enabled: true } }, injector: { enabled: false } };
     }
 }
 
@@ -156,6 +169,7 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
             namespace: ns,
             createNamespace: true,
             values,
+            skipAwait: !(args.wait ?? mode === "dev"),
         }, { parent: this });
         this.address = pulumi.output(`http://${vaultServiceName(releaseName)}.${ns}.svc.cluster.local:8200`);
         this.registerOutputs({ address: this.address, rootToken: this.rootToken, namespace: ns });

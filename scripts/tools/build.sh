@@ -19,4 +19,5 @@ heartbeat=$!
 trap 'kill "$heartbeat" 2>/dev/null || true' EXIT
 bash "$HERE/build-pulumi.sh" all
 bash "$HERE/build-servers.sh"
+bash "$HERE/build-images.sh"
 echo "[tools] ready in $(( $(date +%s) - t0 ))s" >&2

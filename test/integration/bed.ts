@@ -54,12 +54,34 @@ let cached: BedEnv | undefined;
  * Starts the bed with VSO running and returns the environment for Pulumi, Vault and Kubernetes.
  * `fresh` restarts it, so the suite starts from an empty cluster and an empty Vault.
  */
-export function startBed(opts: { fresh?: boolean } = {}): BedEnv {
-    const extraEnv = { PVV_BED_VSO: "1" };
+export function startBed(opts: { fresh?: boolean; vso?: boolean } = {}): BedEnv {
+    // the bed's VSO runs as a local process; the in-cluster suite installs its own with Helm instead
+    const extraEnv = { PVV_BED_VSO: opts.vso === false ? "0" : "1" };
     execFileSync("bash", [path.join(REPO, "scripts/bed.sh"), opts.fresh ? "restart" : "start"], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...extraEnv } });
     if (cached) {
         return cached;
     }
+    return loadBedEnv(extraEnv);
+}
+
+/** True when the running bed has a node (pods can run). */
+export function bedHasNode(): boolean {
+    return fs.existsSync(path.join(BED_DIR, "node"));
+}
+
+/** The versions of tools.env (scripts/tools/versions.env), e.g. VAULT_VERSION. */
+export function toolVersions(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of fs.readFileSync(path.join(REPO, "scripts/tools/versions.env"), "utf8").split("\n")) {
+        const m = /^([A-Z0-9_]+)=([^\s#]+)/.exec(line);
+        if (m) {
+            out[m[1]] = m[2];
+        }
+    }
+    return out;
+}
+
+function loadBedEnv(extraEnv: Record<string, string>): BedEnv {
     const script = `set -e; source "${TOOLS_DIR}/env.pulumi.sh"; source "${TOOLS_DIR}/env.servers.sh"; source "${BED_DIR}/env.sh"; node -e 'process.stdout.write(JSON.stringify(process.env))'`;
     const env = JSON.parse(execFileSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, ...extraEnv } })) as Record<string, string>;
     // env.sh logs pulumi in to the bed's file backend (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE_FILE)

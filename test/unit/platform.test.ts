@@ -413,6 +413,15 @@ describe("building blocks used alone (mocked engine)", () => {
         assert.strictEqual(ha.inputs.values.server.ha.replicas, 5);
         assert.strictEqual(ha.inputs.repositoryOpts.repo, "https://mirror.lan/charts");
         assert.strictEqual(ha.inputs.values.server.dev, undefined);
+        assert.strictEqual(ha.inputs.skipAwait, true, "sealed ha pods are not Ready until initialised: no wait");
+        new VaultHelmInstall("sa", { mode: "standalone", namespace: "vault-sa" });
+        new VaultHelmInstall("dev", { namespace: "vault-dev" });
+        await rec.settle();
+        const sa = rec.one(T.release, (r) => r.inputs.namespace === "vault-sa");
+        assert.deepStrictEqual(sa.inputs.values.server.ha, { enabled: true, replicas: 1, raft: { enabled: true, setNodeId: true } }, "standalone is one raft server");
+        assert.strictEqual(sa.inputs.values.server.dataStorage.enabled, true);
+        assert.strictEqual(sa.inputs.skipAwait, true);
+        assert.strictEqual(rec.one(T.release, (r) => r.inputs.namespace === "vault-dev").inputs.skipAwait, false, "dev waits until Vault is Ready");
         const vso = rec.one(T.release, (r) => r.inputs.chart === "vault-secrets-operator");
         assert.deepStrictEqual(vso.inputs.values, { controller: { replicas: 2 } });
         assert.strictEqual(vso.inputs.version, "9.9.9");

@@ -1,0 +1,3 @@
+module pvv.local/images/pause
+
+go 1.22
