@@ -52,7 +52,10 @@ export class MockRecorder {
                     inputs[k] = unwrapSecrets(v, k, secrets, k);
                 }
                 this.resources.push({ type: args.type, name: args.name, inputs, secretInputs: [...secrets], provider: args.provider ?? "" });
-                return { id: `${args.name}-id`, state: { ...args.inputs, ...state(args.type, inputs) } };
+                // like a cluster's token controller, fill ServiceAccount token Secrets
+                const filled = args.type === "kubernetes:core/v1:Secret" && inputs.type === "kubernetes.io/service-account-token"
+                    ? { data: { token: Buffer.from("sa.token.value").toString("base64") } } : {};
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...filled, ...state(args.type, inputs) } };
             },
             call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
         }, "project", "stack", false);

@@ -35,7 +35,8 @@ describe("homelab program config", () => {
         assert.deepStrictEqual(vss.inputs.spec.rolloutRestartTargets, [{ kind: "Deployment", name: "my-app" }]);
         assert.strictEqual(vss.inputs.metadata.annotations["vault-vso.pulumi.io/keys"], "access_key,access_secret_key");
         const provider = rec.one("pulumi:providers:vault");
-        assert.strictEqual(provider.inputs.address, "http://127.0.0.1:8200");
+        // no port-forward: through the API server of the kubeconfig (the unit layer's fixture)
+        assert.strictEqual(provider.inputs.address, "https://192.0.2.10:6443/api/v1/namespaces/vault/services/http:vault:8200/proxy");
     });
 
     it("managed apps take their values from secret config and stay secret", async () => {
