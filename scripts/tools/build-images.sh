@@ -147,9 +147,13 @@ fresh() { [[ -z "${PVV_FORCE:-}" && -f "$1/.inputs" && "$(cat "$1/.inputs")" == 
 # statically linked (CGO_ENABLED=0)
 require_static() {
   [[ -x "$1" ]] || die "missing $1 — build it first: $2"
-  if command -v ldd >/dev/null && ! ldd "$1" 2>&1 | grep -q 'not a dynamic executable'; then
-    die "$1 is dynamically linked; rebuild it with CGO_ENABLED=0 ($2)"
-  fi
+  is_static "$1" || die "$1 is dynamically linked; rebuild it with CGO_ENABLED=0 ($2)"
+}
+
+# is_static <binary>: false only if ldd (when installed) finds it dynamically linked
+is_static() {
+  command -v ldd >/dev/null || return 0
+  [[ "$(ldd "$1" 2>&1 || true)" == *"not a dynamic executable"* ]]
 }
 
 # --------------------------------------------------------------------------- coredns
@@ -180,7 +184,9 @@ build_coredns() {
   (cd "$w" && CGO_ENABLED=0 run_logged "$logf" go build -p "$JOBS" -trimpath \
       -ldflags "-s -w -X $mod/coremain.GitCommit=v$v" -o "$tmp/coredns" .) \
     || die "coredns build failed (log: $logf)"
-  "$tmp/coredns" -plugins | grep -q '^  dns\.kubernetes$' || die "the built coredns lacks the kubernetes plugin"
+  # (captured first: with pipefail, grep -q closing the pipe early would fail the check)
+  local plugins; plugins="$("$tmp/coredns" -plugins 2>&1)" || die "the built coredns does not run (log: $logf)"
+  grep -Eq '^[[:space:]]*(dns\.)?kubernetes$' <<<"$plugins" || die "the built coredns lacks the kubernetes plugin"
   finish "$dest" "$tmp"
   echo "$inputs" >"$dest/.inputs"
   log "coredns $v built in $(elapsed "$t0")"
@@ -326,9 +332,7 @@ image_vault() {
   local bin="$TOOLS_DIR/vault-$VAULT_VERSION/bin/vault"
   require_static "$bin" "scripts/tools/build-servers.sh vault"
   [[ -x "$BUSYBOX" ]] || die "missing $BUSYBOX (the vault image's shell): apt-get install busybox-static"
-  if command -v ldd >/dev/null && ! ldd "$BUSYBOX" 2>&1 | grep -q 'not a dynamic executable'; then
-    die "$BUSYBOX is not the static busybox: apt-get install busybox-static"
-  fi
+  is_static "$BUSYBOX" || die "$BUSYBOX is not the static busybox: apt-get install busybox-static"
   local spec="$IMAGES_DIR/vault.json" entrypoint="$IMG_SRC/vault/docker-entrypoint.sh"
   # one /bin/<applet> -> busybox symlink per applet (never over /bin/vault or busybox itself)
   local applets

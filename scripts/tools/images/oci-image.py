@@ -64,6 +64,9 @@ class HashingWriter:
         self.size += len(b)
         return self.f.write(b)
 
+    def tell(self):
+        return self.size
+
     def flush(self):
         self.f.flush()
 

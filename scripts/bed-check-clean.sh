@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# After `scripts/bed.sh stop`: fails if anything the bed started is left (processes, mounts, the
+# bridge, iptables rules, containers' shims). Used by .ci/run; prints what it finds.
+set -uo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BED="${PVV_BED_DIR:-$REPO/.bed}"
+left=0
+report() { echo "[bed-check] left behind: $*" >&2; left=1; }
+for p in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns containerd containerd-shim-runc-v2 vault-secrets-operator; do
+  pids="$(pgrep -x "$p" 2>/dev/null | tr '\n' ' ')"
+  [[ -n "$pids" ]] && report "process $p ($pids)"
+done
+pgrep -f "$BED" >/dev/null 2>&1 && report "processes using $BED: $(pgrep -af "$BED" | head -5)"
+grep -E " ($BED|/run/pvv-bed|/run/netns/cni-|/var/run/netns/cni-)" /proc/mounts >/dev/null && report "mounts: $(grep -cE " ($BED|/run/pvv-bed|/run/netns/cni-)" /proc/mounts)"
+ip link show pvvbr0 >/dev/null 2>&1 && report "network interface pvvbr0"
+ip -o link show type veth 2>/dev/null | grep -q . && report "veth interfaces: $(ip -o link show type veth | wc -l)"
+for t in filter nat mangle; do
+  n="$(iptables -t "$t" -S 2>/dev/null | grep -cE 'KUBE-|PVV-BED|CNI-')"
+  [[ "$n" != 0 ]] && report "$n iptables rule(s)/chain(s) in table $t"
+done
+[[ -d /run/pvv-bed ]] && report "/run/pvv-bed"
+if [[ $left == 0 ]]; then echo "[bed-check] nothing left behind"; fi
+exit $left
