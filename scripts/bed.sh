@@ -128,7 +128,7 @@ gen_creds() {
   (
     cd "$pki"; umask 077
     # certificates from before the node address was added are replaced
-    if [[ -f apiserver.crt ]] && ! openssl x509 -in apiserver.crt -noout -text 2>/dev/null | grep -q "IP Address:$NODE_IP"; then rm -f ca.crt; fi
+    if [[ -f apiserver.crt ]] && [[ "$(openssl x509 -in apiserver.crt -noout -text 2>/dev/null)" != *"IP Address:$NODE_IP"* ]]; then rm -f ca.crt; fi
     if [[ ! -f ca.crt ]]; then
       log "generating CA, serving cert, admin client cert, service-account key pair"
       openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 \
@@ -264,8 +264,9 @@ ctr_() { ctr --address "$CTRD_SOCK" -n k8s.io "$@"; }
 # the bridge carries the node address (and, once CNI adds it, the pods' gateway)
 net_up() {
   ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
-  ip addr show dev "$BRIDGE" | grep -q " $NODE_IP/" || ip addr add "$NODE_IP/32" dev "$BRIDGE"
-  ip addr show dev "$BRIDGE" | grep -q " $POD_GW/" || ip addr add "$POD_GW/24" dev "$BRIDGE"
+  local addrs; addrs="$(ip addr show dev "$BRIDGE")"
+  [[ "$addrs" == *" $NODE_IP/"* ]] || ip addr add "$NODE_IP/32" dev "$BRIDGE"
+  [[ "$addrs" == *" $POD_GW/"* ]] || ip addr add "$POD_GW/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   # forwarding is needed for pod -> Service -> pod; remember the old value for stop
   [[ -f "$BED/ip_forward.saved" ]] || cat /proc/sys/net/ipv4/ip_forward >"$BED/ip_forward.saved"
@@ -453,9 +454,10 @@ spec:
   hostPath: { path: $dir, type: DirectoryOrCreate }
 YAML
       done
-    "${k[@]}" get pv -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{" "}{.spec.storageClassName}{"\n"}{end}' 2>/dev/null |
-      while read -r pv sc; do
-        [[ "$sc" == "$STORAGE_CLASS" ]] || continue
+    "${k[@]}" get pv -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.spec.storageClassName}{" "}{.status.phase}{"\n"}{end}' 2>/dev/null |
+      while read -r pv sc phase; do
+        # (the controller manager cannot delete hostPath volumes itself and marks them Failed)
+        [[ "$sc" == "$STORAGE_CLASS" && ( "$phase" == Released || "$phase" == Failed ) ]] || continue
         "${k[@]}" delete pv "$pv" --wait=false >/dev/null 2>&1 && rm -rf "${BED:?}/volumes/$pv" && echo "deleted $pv"
       done
     sleep 2
@@ -496,8 +498,8 @@ start_node() {
 }
 
 node_ready() {
-  kube_get "/api/v1/nodes/$NODE_NAME" | grep -q '"type":"Ready","status":"True"' ||
-  kube_get "/api/v1/nodes/$NODE_NAME" | tr -d ' \n' | grep -q '"type":"Ready","status":"True"'
+  local n; n="$(kube_get "/api/v1/nodes/$NODE_NAME" | tr -d ' \n')"
+  [[ "$n" == *'"type":"Ready","status":"True"'* ]]
 }
 
 stop_node() {

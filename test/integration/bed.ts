@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { KubeTarget, loadKubeconfig } from "../../components/clients";
+import { KubeTarget, kubeRequest, loadKubeconfig } from "../../components/clients";
 
 export const REPO = path.resolve(__dirname, "../..");
 export const TOOLS_DIR = process.env.PVV_TOOLS_DIR ?? path.join(os.homedir(), ".cache/pulumi-vault-vso/tools");
@@ -118,6 +118,64 @@ export function bedStackConfig(bed: BedEnv, apps: unknown[], values: unknown): R
         "vault-vso-homelab:apps": { value: JSON.stringify(apps) },
         "vault-vso-homelab:values": { value: JSON.stringify(values), secret: true },
     };
+}
+
+/**
+ * The homelab stack config for the bed's node: Vault (dev) and VSO installed by Helm from the chart
+ * directories of the Go module copies, reached through the API server (no providerAddress).
+ */
+export function inClusterStackConfig(bed: BedEnv, apps: unknown[], values: unknown): Record<string, { value: string; secret?: boolean }> {
+    const versions = toolVersions();
+    return {
+        "vault-vso-homelab:vault": { value: JSON.stringify({
+            install: true,
+            helm: {
+                mode: "dev", chartPath: bed.env.PVV_VAULT_CHART_DIR,
+                values: { server: { image: { tag: versions.VAULT_VERSION, pullPolicy: "Never" } } },
+            },
+        }) },
+        "vault-vso-homelab:operator": { value: JSON.stringify({
+            install: true,
+            helm: {
+                chartPath: bed.env.PVV_VSO_CHART_DIR,
+                values: { controller: { manager: { image: { pullPolicy: "Never" } }, kubeRbacProxy: { image: { pullPolicy: "Never" } } } },
+            },
+        }) },
+        "vault-vso-homelab:kv": { value: JSON.stringify({ path: "kv", protect: true }) },
+        "vault-vso-homelab:kubernetesAuth": { value: JSON.stringify({ path: "kubernetes" }) },
+        "vault-vso-homelab:apps": { value: JSON.stringify(apps) },
+        "vault-vso-homelab:values": { value: JSON.stringify(values), secret: true },
+    };
+}
+
+/** The pause image every bed node has (the runtime's sandbox image): a workload that does nothing. */
+export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10";
+
+/**
+ * The user's workload before Pulumi runs: namespace `ns` and a one-replica Deployment `name` that
+ * takes `secretName` as environment (optional, so it starts before the Secret exists).
+ */
+export async function createWorkload(bed: BedEnv, ns: string, name: string, secretName: string): Promise<void> {
+    const nsRes = await kubeRequest(bed.kube, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    if (![201, 409].includes(nsRes.status)) {
+        throw new Error(`creating namespace ${ns}: ${nsRes.status} ${nsRes.text}`);
+    }
+    const dep = await kubeRequest(bed.kube, "POST", `/apis/apps/v1/namespaces/${ns}/deployments`, {
+        apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: ns },
+        spec: {
+            replicas: 1, selector: { matchLabels: { app: name } },
+            template: {
+                metadata: { labels: { app: name } },
+                spec: {
+                    terminationGracePeriodSeconds: 1,
+                    containers: [{ name: "app", image: PAUSE_IMAGE, imagePullPolicy: "Never", envFrom: [{ secretRef: { name: secretName, optional: true } }] }],
+                },
+            },
+        },
+    });
+    if (dep.status !== 201) {
+        throw new Error(`creating Deployment ${ns}/${name}: ${dep.status} ${dep.text}`);
+    }
 }
 
 /** Creates a fresh stack of the homelab program (removing a leftover of the same name). */

@@ -12,13 +12,12 @@ import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { HttpResult, InClusterService, kubeRequest, vaultRequestViaKube } from "../../components/clients";
 import { ACCESS_REVISION_HEADER } from "../../components/vso";
-import { BedEnv, REPO, bedHasNode, freshStack, removeStack, requireBedOrSkip, runScript, startBed, toolVersions } from "./bed";
+import { BedEnv, REPO, bedHasNode, createWorkload, freshStack, inClusterStackConfig, removeStack, requireBedOrSkip, runScript, startBed, toolVersions } from "./bed";
 
 const STACK = `it-incluster-${process.pid}`;
 const VSO_API = "/apis/secrets.hashicorp.com/v1beta1";
 const VAULT_SVC: InClusterService = { scheme: "http", service: "vault", namespace: "vault", port: 8200 };
 const ROOT = "it-dev-root-token";
-const PAUSE = "registry.k8s.io/pause:3.10";
 
 const APP = {
     name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
@@ -59,28 +58,7 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
     const kube = (method: string, p: string, body?: unknown, ct?: string): Promise<HttpResult> => kubeRequest(bed.kube, method, p, body, ct);
     const vault = (method: string, p: string, body?: unknown): Promise<HttpResult> => vaultRequestViaKube(bed.kube, VAULT_SVC, ROOT, method, p, body);
 
-    function stackConfig(apps: unknown[], values: unknown): Record<string, { value: string; secret?: boolean }> {
-        return {
-            "vault-vso-homelab:vault": { value: JSON.stringify({
-                install: true,
-                helm: {
-                    mode: "dev", chartPath: bed.env.PVV_VAULT_CHART_DIR,
-                    values: { server: { image: { tag: versions.VAULT_VERSION, pullPolicy: "Never" } } },
-                },
-            }) },
-            "vault-vso-homelab:operator": { value: JSON.stringify({
-                install: true,
-                helm: {
-                    chartPath: bed.env.PVV_VSO_CHART_DIR,
-                    values: { controller: { manager: { image: { pullPolicy: "Never" } }, kubeRbacProxy: { image: { pullPolicy: "Never" } } } },
-                },
-            }) },
-            "vault-vso-homelab:kv": { value: JSON.stringify({ path: "kv", protect: true }) },
-            "vault-vso-homelab:kubernetesAuth": { value: JSON.stringify({ path: "kubernetes" }) },
-            "vault-vso-homelab:apps": { value: JSON.stringify(apps) },
-            "vault-vso-homelab:values": { value: JSON.stringify(values), secret: true },
-        };
-    }
+    const stackConfig = (apps: unknown[], values: unknown) => inClusterStackConfig(bed, apps, values);
 
     async function podsReady(ns: string, selector: string): Promise<any[] | undefined> {
         const r = await kube("GET", `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`);
@@ -118,21 +96,7 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
             this.skip();
         }
         // the user's workload exists before Pulumi runs: namespace cnpg and Deployment my-app
-        assert.strictEqual((await kube("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "cnpg" } })).status, 201);
-        const dep = await kube("POST", "/apis/apps/v1/namespaces/cnpg/deployments", {
-            apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "my-app", namespace: "cnpg" },
-            spec: {
-                replicas: 1, selector: { matchLabels: { app: "my-app" } },
-                template: {
-                    metadata: { labels: { app: "my-app" } },
-                    spec: {
-                        terminationGracePeriodSeconds: 1,
-                        containers: [{ name: "app", image: PAUSE, imagePullPolicy: "Never", envFrom: [{ secretRef: { name: APP.name, optional: true } }] }],
-                    },
-                },
-            },
-        });
-        assert.strictEqual(dep.status, 201, dep.text);
+        await createWorkload(bed, "cnpg", "my-app", APP.name);
         stack = await freshStack(bed, STACK, stackConfig([APP], { [APP.name]: { access_key: "ak-1", access_secret_key: "sk-1" } }));
     });
 
