@@ -82,7 +82,8 @@ running() {
 # spawn <svc> <binary> <args...>: start in its own session, log to $BED/logs/<svc>.log
 spawn() {
   local svc="$1" bin="$2"; shift 2
-  mkdir -p "$BED/logs"
+  # logs may hold tokens (Vault dev prints its root token): readable by the owner only
+  mkdir -p "$BED/logs"; chmod 700 "$BED" "$BED/logs"
   echo "+ $bin $*" >"$BED/logs/$svc.log"
   nohup setsid "$bin" "$@" >>"$BED/logs/$svc.log" 2>&1 </dev/null &
   echo $! >"$BED/$svc.pid"
@@ -156,6 +157,9 @@ EOF
   [[ -f "$BED/vault-token" ]] || echo "hvs-bed-$(openssl rand -hex 16)" >"$BED/vault-token"
   chmod 600 "$BED/admin-token" "$BED/vault-token"
   printf '%s,pvv-admin,pvv-admin,"system:masters"\n' "$(cat "$BED/admin-token")" >"$BED/pki/tokens.csv"
+  # curl reads the header from this file: a token never goes on a command line (ps shows those)
+  printf 'Authorization: Bearer %s\n' "$(cat "$BED/admin-token")" >"$BED/admin-header"
+  chmod 600 "$BED/pki/tokens.csv" "$BED/admin-header"
   umask 022
 }
 
@@ -227,7 +231,7 @@ wait_for() {  # wait_for <svc> <description> <command...>
 }
 
 kube_get() {  # kube_get <path>
-  curl -fsS --cacert "$BED/pki/ca.crt" -H "Authorization: Bearer $(cat "$BED/admin-token")" \
+  curl -fsS --cacert "$BED/pki/ca.crt" -H "@$BED/admin-header" \
     "https://$(apiserver_host):$(cat "$BED/ports/kube-apiserver")$1"
 }
 
