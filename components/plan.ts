@@ -4,8 +4,11 @@
  */
 import * as crypto from "crypto";
 import {
+    FieldType,
     RestartTargetKind,
+    TypeCheck,
     ValidationProblem,
+    checkAudience,
     checkKeysMatchData,
     checkLoginServiceAccount,
     checkKubernetesName,
@@ -15,7 +18,11 @@ import {
     checkRoleBinding,
     checkSecretKey,
     checkSecretPath,
+    checkTokenTtl,
+    checkType,
     checkVaultName,
+    mergeTypeProblems,
+    typeProblem,
 } from "./validate";
 
 /** A workload VSO restarts when the secret changes. */
@@ -132,57 +139,171 @@ export function renderReadPolicy(kvPath: string, paths: string[]): string {
         .join("\n");
 }
 
-/** Validates the app list and plan options; returns every problem found. */
-export function validateApps(apps: AppShape[], opts: PlanOptions = {}): ValidationProblem[] {
+// ---------------------------------------------------------------------------------------------------
+// Types of the config fields (checked before their values: YAML stack config arrives untyped)
+
+const TEMPLATE_TYPE: FieldType = { type: "string", what: "a name template string such as \"vso-{namespace}\"" };
+const TOKEN_TTL_TYPE: FieldType = { type: "integer", what: "a whole number of seconds, e.g. 3600" };
+const AUDIENCE_TYPE: FieldType = { type: "string", what: "a string such as \"vault\"" };
+const REFRESH_AFTER_TYPE: FieldType = { type: "string", what: "a duration string such as \"60s\", \"5m\" or \"1h\"" };
+const APP_WHAT = "an object with name, namespace and path";
+
+/** The fields of an app, as both AppShape and the platform's apps[] hold them. */
+const APP_FIELDS: Record<string, FieldType> = {
+    name: "string",
+    namespace: "string",
+    path: "string",
+    keys: { list: "string", what: "a list of key names" },
+    destination: "string",
+    refreshAfter: REFRESH_AFTER_TYPE,
+    restartTargets: { list: { fields: { kind: "string", name: "string" }, what: "an object { kind, name }" }, what: "a list of { kind, name } objects" },
+};
+
+/** Type of one AppShape (the planner's input). */
+export const APP_SHAPE_TYPE: FieldType = { fields: { ...APP_FIELDS, dataKeys: { list: "string" } }, what: APP_WHAT };
+
+/** Types of the plan options, by option, with the field's path in the platform's config. */
+const PLAN_OPTION_TYPES: [keyof PlanOptions, string, FieldType][] = [
+    ["kvPath", "kv.path", "string"],
+    ["serviceAccountName", "serviceAccountName", "string"],
+    ["roleNameTemplate", "kubernetesAuth.roleNameTemplate", TEMPLATE_TYPE],
+    ["policyNameTemplate", "kubernetesAuth.policyNameTemplate", TEMPLATE_TYPE],
+    ["tokenTtl", "kubernetesAuth.tokenTtl", TOKEN_TTL_TYPE],
+    ["audience", "kubernetesAuth.audience", AUDIENCE_TYPE],
+    ["connectionName", "connectionName", "string"],
+    ["authName", "authName", "string"],
+];
+
+const HELM_FIELDS: Record<string, FieldType> = {
+    namespace: "string",
+    releaseName: "string",
+    chartVersion: { type: "input", what: "a version string such as \"0.28.1\"" },
+    repository: "input",
+    chartPath: "string",
+    values: { type: "map", what: "an object (a map of chart values)" },
+};
+
+/** Type of every field of VaultSecretsPlatformArgs (see platform.ts), for config that comes from YAML. */
+export const PLATFORM_ARGS_TYPE: FieldType = {
+    fields: {
+        vault: { fields: {
+            install: "boolean", address: "input", providerAddress: "input", token: "input", caCert: "input", skipTlsVerify: "boolean",
+            helm: { fields: { ...HELM_FIELDS, mode: "string", devRootToken: "input", haReplicas: "integer", wait: "boolean" } },
+        } },
+        operator: { fields: { install: "boolean", helm: { fields: HELM_FIELDS }, crdFiles: { list: "string", what: "a list of file paths" } } },
+        kv: { fields: { path: "string", protect: "boolean", description: "input" } },
+        kubernetesAuth: { fields: {
+            path: "string", kubernetesHost: "input", kubernetesCaCert: "input", tokenReviewerJwt: "input",
+            tokenReviewer: { oneOf: ["boolean", { fields: { namespace: "string", createNamespace: "boolean", serviceAccountName: "string" } }] },
+            tokenTtl: TOKEN_TTL_TYPE, audience: AUDIENCE_TYPE, roleNameTemplate: TEMPLATE_TYPE, policyNameTemplate: TEMPLATE_TYPE,
+        } },
+        serviceAccountName: "string",
+        createNamespaces: "boolean",
+        apps: { list: { fields: { ...APP_FIELDS, data: { mapOf: "input", what: "an object of key: value" } }, what: APP_WHAT }, what: "a list of apps" },
+        providers: { fields: { vault: "map", kubernetes: "map" } },
+        kubeconfig: "input",
+    },
+    required: ["apps"],
+};
+
+/**
+ * Checks the type of every field of the platform's args (pure; values are never echoed). Returns the
+ * problems and a copy of the args without the badly typed fields, safe for the value checks.
+ */
+export function checkPlatformArgTypes(args: unknown): TypeCheck {
+    if (typeof args !== "object" || args === null || Array.isArray(args)) {
+        return { problems: [typeProblem("args", "an object (the platform's configuration)", args)], value: { apps: [] } };
+    }
+    return checkType("", args, PLATFORM_ARGS_TYPE);
+}
+
+/**
+ * Runs the type checks, then `validate` on the args without their badly typed fields, and returns
+ * every problem together (one per field). `validate` is the platform's value validation
+ * (`validatePlatformArgs`); it never sees a value of the wrong type, so it cannot crash on one.
+ */
+export function withPlatformTypeChecks<T>(args: T, validate: (args: T) => ValidationProblem[]): ValidationProblem[] {
+    const typed = checkPlatformArgTypes(args);
+    return mergeTypeProblems(typed.problems, validate(typed.value as T));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Values
+
+/** Checks the types of the plan options; returns the problems and the options without bad ones. */
+function checkPlanOptionTypes(opts: PlanOptions): { problems: ValidationProblem[]; value: PlanOptions } {
+    if (typeof opts !== "object" || opts === null) {
+        return { problems: [], value: {} };
+    }
     const problems: ValidationProblem[] = [];
-    const kvPath = opts.kvPath ?? DEFAULTS.kvPath;
-    problems.push(...checkMountPath("kv.path", kvPath));
+    const value: Record<string, unknown> = { ...opts };
+    for (const [key, field, type] of PLAN_OPTION_TYPES) {
+        const r = checkType(field, opts[key], type);
+        problems.push(...r.problems);
+        value[key] = r.value;
+    }
+    return { problems, value: value as PlanOptions };
+}
+
+/** Checks the values of (well-typed) plan options. */
+function validatePlanOptions(opts: PlanOptions): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
+    problems.push(...checkMountPath("kv.path", opts.kvPath ?? DEFAULTS.kvPath));
     problems.push(...checkLoginServiceAccount("serviceAccountName", opts.serviceAccountName ?? DEFAULTS.serviceAccountName));
-    for (const [field, tmpl] of [["roleNameTemplate", opts.roleNameTemplate], ["policyNameTemplate", opts.policyNameTemplate]] as const) {
+    for (const [field, tmpl] of [["kubernetesAuth.roleNameTemplate", opts.roleNameTemplate], ["kubernetesAuth.policyNameTemplate", opts.policyNameTemplate]] as const) {
         if (tmpl !== undefined && !tmpl.includes("{namespace}")) {
-            problems.push({ field, message: `${JSON.stringify(tmpl)} must contain "{namespace}", so that each namespace gets its own ${field.startsWith("role") ? "role" : "policy"}` });
+            problems.push({ field, message: `${JSON.stringify(tmpl)} must contain "{namespace}", so that each namespace gets its own ${field.includes("role") ? "role" : "policy"}` });
         }
     }
-    if (opts.tokenTtl !== undefined && (!Number.isInteger(opts.tokenTtl) || opts.tokenTtl <= 0)) {
-        problems.push({ field: "kubernetesAuth.tokenTtl", message: `${opts.tokenTtl} must be a positive whole number of seconds, e.g. 3600` });
+    if (opts.tokenTtl !== undefined) {
+        problems.push(...checkTokenTtl("kubernetesAuth.tokenTtl", opts.tokenTtl));
     }
-    if (!Array.isArray(apps)) {
-        problems.push({ field: "apps", message: "must be a list of apps" });
-        return problems;
+    if (opts.audience !== undefined) {
+        problems.push(...checkAudience("kubernetesAuth.audience", opts.audience));
     }
+    return problems;
+}
+
+/** Checks one (well-typed) app's values. */
+function validateApp(f: string, app: AppShape | undefined, kvPath: string): ValidationProblem[] {
+    if (typeof app !== "object" || app === null) {
+        return [{ field: f, message: `must be ${APP_WHAT}` }];
+    }
+    const problems: ValidationProblem[] = [];
+    problems.push(...checkKubernetesName(`${f}.name`, app.name, "subdomain"));
+    problems.push(...checkKubernetesName(`${f}.namespace`, app.namespace, "label"));
+    problems.push(...checkSecretPath(`${f}.path`, app.path, kvPath));
+    if (app.destination !== undefined) {
+        problems.push(...checkKubernetesName(`${f}.destination`, app.destination, "subdomain"));
+    }
+    if (app.refreshAfter !== undefined) {
+        problems.push(...checkRefreshAfter(`${f}.refreshAfter`, app.refreshAfter));
+    }
+    (app.restartTargets ?? []).forEach((t, j) => problems.push(...checkRestartTarget(`${f}.restartTargets[${j}]`, t)));
+    (app.keys ?? []).forEach((k, j) => problems.push(...checkSecretKey(`${f}.keys[${j}]`, k)));
+    if (app.keys && new Set(app.keys).size !== app.keys.length) {
+        problems.push({ field: `${f}.keys`, message: "lists a key more than once; list each key once" });
+    }
+    (app.dataKeys ?? []).forEach((k) => problems.push(...checkSecretKey(`${f}.data.${k}`, k)));
+    if (app.dataKeys) {
+        const dataObj: Record<string, true> = {};
+        app.dataKeys.forEach((k) => (dataObj[k] = true));
+        problems.push(...checkKeysMatchData(`${f}.keys`, app.keys, dataObj));
+        if (app.dataKeys.length === 0) {
+            problems.push({ field: `${f}.data`, message: "is empty; give at least one key, or leave data out to manage the value outside Pulumi" });
+        }
+    }
+    return problems;
+}
+
+/** Checks that app names, and Secrets per namespace, are unique. */
+function checkUnique(apps: (AppShape | undefined)[]): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
     const byName = new Map<string, number>();
     const byDestination = new Map<string, number>();
-    const namespaces = new Set<string>();
     apps.forEach((app, i) => {
         const f = `apps[${i}]`;
-        if (typeof app !== "object" || app === null) {
-            problems.push({ field: f, message: "must be an object with name, namespace and path" });
-            return;
-        }
-        problems.push(...checkKubernetesName(`${f}.name`, app.name, "subdomain"));
-        problems.push(...checkKubernetesName(`${f}.namespace`, app.namespace, "label"));
-        problems.push(...checkSecretPath(`${f}.path`, app.path, kvPath));
-        if (app.destination !== undefined) {
-            problems.push(...checkKubernetesName(`${f}.destination`, app.destination, "subdomain"));
-        }
-        if (app.refreshAfter !== undefined) {
-            problems.push(...checkRefreshAfter(`${f}.refreshAfter`, app.refreshAfter));
-        }
-        (app.restartTargets ?? []).forEach((t, j) => problems.push(...checkRestartTarget(`${f}.restartTargets[${j}]`, t)));
-        (app.keys ?? []).forEach((k, j) => problems.push(...checkSecretKey(`${f}.keys[${j}]`, k)));
-        if (app.keys && new Set(app.keys).size !== app.keys.length) {
-            problems.push({ field: `${f}.keys`, message: "lists a key more than once; list each key once" });
-        }
-        (app.dataKeys ?? []).forEach((k) => problems.push(...checkSecretKey(`${f}.data.${k}`, k)));
-        if (app.dataKeys) {
-            const dataObj: Record<string, true> = {};
-            app.dataKeys.forEach((k) => (dataObj[k] = true));
-            problems.push(...checkKeysMatchData(`${f}.keys`, app.keys, dataObj));
-            if (app.dataKeys.length === 0) {
-                problems.push({ field: `${f}.data`, message: "is empty; give at least one key, or leave data out to manage the value outside Pulumi" });
-            }
-        }
-        if (typeof app.name === "string") {
+        if (typeof app?.name === "string") {
             const prev = byName.get(app.name);
             if (prev !== undefined) {
                 problems.push({ field: `${f}.name`, message: `${JSON.stringify(app.name)} is also the name of apps[${prev}]; app names must be unique (they name the Pulumi resources and the VaultStaticSecrets)` });
@@ -190,8 +311,7 @@ export function validateApps(apps: AppShape[], opts: PlanOptions = {}): Validati
                 byName.set(app.name, i);
             }
         }
-        if (typeof app.namespace === "string") {
-            namespaces.add(app.namespace);
+        if (typeof app?.namespace === "string") {
             const dest = app.destination ?? app.name;
             const key = `${app.namespace}/${dest}`;
             const prev = byDestination.get(key);
@@ -202,14 +322,57 @@ export function validateApps(apps: AppShape[], opts: PlanOptions = {}): Validati
             }
         }
     });
+    return problems;
+}
+
+/**
+ * Checks a policy or role name after its template is expanded for `ns`; problems name the template,
+ * and for uppercase suggest its lowercase form.
+ */
+function checkTemplatedName(kind: "policy" | "role", ns: string, template: string | undefined): ValidationProblem[] {
+    const tmpl = template ?? (kind === "policy" ? DEFAULTS.policyNameTemplate : DEFAULTS.roleNameTemplate);
+    const problems = checkVaultName(`${kind} name for namespace ${JSON.stringify(ns)}`, nameFor(tmpl, ns));
+    if (template === undefined) {
+        return problems;
+    }
+    const lower = template !== template.toLowerCase() ? `; set it to ${JSON.stringify(template.toLowerCase())}` : "";
+    return problems.map((p) => ({ ...p, message: `${p.message} (the name comes from kubernetesAuth.${kind}NameTemplate ${JSON.stringify(template)}${lower})` }));
+}
+
+/** Checks each namespace's policy and role names (after template expansion) and its role binding. */
+function checkNamespaceNames(namespaces: Set<string>, opts: PlanOptions): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
     for (const ns of namespaces) {
-        if (typeof ns !== "string" || checkKubernetesName("ns", ns, "label").length > 0) {
+        if (checkKubernetesName("ns", ns, "label").length > 0) {
             continue;
         }
-        problems.push(...checkVaultName(`policy name for namespace ${JSON.stringify(ns)}`, nameFor(opts.policyNameTemplate ?? DEFAULTS.policyNameTemplate, ns)));
-        problems.push(...checkVaultName(`role name for namespace ${JSON.stringify(ns)}`, nameFor(opts.roleNameTemplate ?? DEFAULTS.roleNameTemplate, ns)));
+        problems.push(...checkTemplatedName("policy", ns, opts.policyNameTemplate));
+        problems.push(...checkTemplatedName("role", ns, opts.roleNameTemplate));
         problems.push(...checkRoleBinding(`role binding for namespace ${JSON.stringify(ns)}`, ns, false));
     }
+    return problems;
+}
+
+/**
+ * Validates the app list and plan options; returns every problem found. Types are checked first
+ * (YAML config may hold a string where a list is expected, null where an object is...), and each
+ * field with a wrong type gets one problem saying what was expected and what was found.
+ */
+export function validateApps(apps: AppShape[], opts: PlanOptions = {}): ValidationProblem[] {
+    const typedOpts = checkPlanOptionTypes(opts);
+    const o = typedOpts.value;
+    const problems = [...typedOpts.problems, ...validatePlanOptions(o)];
+    if (!Array.isArray(apps)) {
+        problems.push(typeProblem("apps", "a list of apps", apps));
+        return problems;
+    }
+    const kvPath = o.kvPath ?? DEFAULTS.kvPath;
+    const typed = apps.map((app, i) => checkType(`apps[${i}]`, app, APP_SHAPE_TYPE));
+    const shapes = typed.map((t) => t.value as AppShape | undefined);
+    typed.forEach((t, i) => problems.push(...mergeTypeProblems(t.problems, validateApp(`apps[${i}]`, shapes[i], kvPath))));
+    problems.push(...checkUnique(shapes));
+    const namespaces = new Set(shapes.map((a) => a?.namespace).filter((n): n is string => typeof n === "string"));
+    problems.push(...checkNamespaceNames(namespaces, o));
     return problems;
 }
 

@@ -21,6 +21,199 @@ export function formatProblems(what: string, problems: ValidationProblem[]): str
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+// ---------------------------------------------------------------------------------------------------
+// Types: config from YAML (stack config) arrives untyped, so every field's type is checked before its
+// value. Messages say what was expected and what was found, never the value itself (it may be secret).
+
+/** Describes a value's type for messages ("a string", "null", "a list"...), never the value. */
+export function describeType(value: unknown): string {
+    if (value === null) {
+        return "null";
+    }
+    if (Array.isArray(value)) {
+        return "a list";
+    }
+    if (isDeferred(value)) {
+        return "a Pulumi Output or promise";
+    }
+    if (typeof value === "number") {
+        return Number.isFinite(value) ? (Number.isInteger(value) ? "a number" : "a fractional number") : "a non-finite number";
+    }
+    const article: Record<string, string> = { string: "a string", boolean: "a boolean", object: "an object", undefined: "nothing", function: "a function" };
+    return article[typeof value] ?? `a ${typeof value}`;
+}
+
+/** A Pulumi Output or a promise: a value known only at deployment, whose type cannot be checked here. */
+export function isDeferred(value: unknown): boolean {
+    if (typeof value !== "object" || value === null) {
+        return false;
+    }
+    const v = value as { apply?: unknown; then?: unknown };
+    return typeof v.apply === "function" || typeof v.then === "function";
+}
+
+/** A hint for the common YAML slips behind a type mismatch. */
+function yamlHint(expected: string, found: string): string {
+    if (found === "null") {
+        return " (an empty YAML key gives null: give it a value, or remove the key to take the default)";
+    }
+    if (/duration/.test(expected) && /number/.test(found)) {
+        return " (add the unit and quote it, e.g. \"60s\")";
+    }
+    if (/string/.test(expected) && /number|boolean/.test(found)) {
+        return " (YAML reads unquoted numbers, true/false and yes/no as such: quote the value)";
+    }
+    if (/true or false/.test(expected) && found === "a string") {
+        return " (write true or false without quotes)";
+    }
+    if (/whole number/.test(expected) && found === "a string") {
+        return " (write the number without quotes)";
+    }
+    if (/list/.test(expected) && found !== "a list") {
+        return " (in YAML, write a list as [a, b] or as one \"- item\" line per entry)";
+    }
+    return "";
+}
+
+/** The problem for a value of the wrong type: what was expected, what was found, no value. */
+export function typeProblem(field: string, expected: string, value: unknown): ValidationProblem {
+    const found = describeType(value);
+    return { field, message: `expected ${expected}, found ${found}${yamlHint(expected, found)}` };
+}
+
+/**
+ * The type a config field must have. `string`/`boolean`/`integer` are plain values; `input` is a
+ * string or a Pulumi Output/promise of one; `map` is an object with any keys (e.g. chart values).
+ */
+export type FieldType =
+    | "string"
+    | "boolean"
+    | "integer"
+    | "input"
+    | "map"
+    | { type: "string" | "boolean" | "integer" | "input" | "map"; what: string }
+    | { list: FieldType; what?: string }
+    | { fields: Record<string, FieldType>; required?: string[]; what?: string }
+    | { mapOf: FieldType; what?: string }
+    | { oneOf: FieldType[] };
+
+/** Words for what a FieldType expects, e.g. "a list of strings". */
+export function expectedOf(type: FieldType): string {
+    switch (type) {
+        case "string": return "a string";
+        case "boolean": return "true or false";
+        case "integer": return "a whole number";
+        case "input": return "a string (or a Pulumi Output)";
+        case "map": return "an object (a map)";
+    }
+    if ("type" in type) {
+        return type.what;
+    }
+    if ("list" in type) {
+        const nouns: Record<string, string> = { string: "strings", input: "strings", integer: "whole numbers", boolean: "true/false values" };
+        return type.what ?? `a list of ${typeof type.list === "string" ? nouns[type.list] ?? "objects" : "objects"}`;
+    }
+    if ("oneOf" in type) {
+        return type.oneOf.map(expectedOf).join(" or ");
+    }
+    return type.what ?? "an object";
+}
+
+/** Whether `value` has the outer shape of `type` (elements and fields are checked separately). */
+function hasShape(value: unknown, type: FieldType): boolean {
+    const isObject = typeof value === "object" && value !== null && !Array.isArray(value) && !isDeferred(value);
+    switch (type) {
+        case "string": return typeof value === "string";
+        case "boolean": return typeof value === "boolean";
+        case "integer": return typeof value === "number" && Number.isInteger(value);
+        case "input": return typeof value === "string" || isDeferred(value);
+        case "map": return isObject || isDeferred(value);
+    }
+    if ("type" in type) {
+        return hasShape(value, type.type);
+    }
+    if ("list" in type) {
+        return Array.isArray(value);
+    }
+    if ("oneOf" in type) {
+        return type.oneOf.some((t) => hasShape(value, t));
+    }
+    return isObject;
+}
+
+/** The result of a type check: the problems, and the value with every badly typed part removed. */
+export interface TypeCheck {
+    problems: ValidationProblem[];
+    /** A copy with wrongly typed fields set to undefined (safe to hand to the value checks). */
+    value: unknown;
+}
+
+/**
+ * Checks `value` (if present: undefined means "take the default") against `type`, recursively, and
+ * returns every mismatch with its path, e.g. `apps[1].keys`. Unknown fields are left alone.
+ */
+export function checkType(field: string, value: unknown, type: FieldType): TypeCheck {
+    if (value === undefined) {
+        return { problems: [], value };
+    }
+    if (!hasShape(value, type)) {
+        return { problems: [typeProblem(field, expectedOf(type), value)], value: undefined };
+    }
+    if (typeof type !== "object" || "type" in type || isDeferred(value)) {
+        return { problems: [], value };
+    }
+    if ("oneOf" in type) {
+        const inner = type.oneOf.find((t) => hasShape(value, t))!;
+        return checkType(field, value, inner);
+    }
+    if ("list" in type) {
+        const parts = (value as unknown[]).map((v, i) => checkType(`${field}[${i}]`, v, type.list));
+        return { problems: parts.flatMap((p) => p.problems), value: parts.map((p) => p.value) };
+    }
+    return checkFields(field, value as Record<string, unknown>, type);
+}
+
+/** checkType for objects: each known field, and the required ones. */
+function checkFields(field: string, obj: Record<string, unknown>, type: { fields: Record<string, FieldType>; required?: string[] } | { mapOf: FieldType }): TypeCheck {
+    const problems: ValidationProblem[] = [];
+    const out: Record<string, unknown> = { ...obj };
+    const prefix = field ? `${field}.` : "";
+    const entries = "fields" in type ? Object.entries(type.fields) : Object.keys(obj).map((k) => [k, type.mapOf] as [string, FieldType]);
+    for (const [key, t] of entries) {
+        if ("fields" in type && (type.required ?? []).includes(key) && obj[key] === undefined) {
+            problems.push({ field: `${prefix}${key}`, message: `is required: expected ${expectedOf(t)}, found nothing` });
+        }
+        const r = checkType(`${prefix}${key}`, obj[key], t);
+        problems.push(...r.problems);
+        if (key in obj) {
+            out[key] = r.value;
+        }
+    }
+    return { problems, value: out };
+}
+
+/** Whether `field` is `parent` or lies inside it (`parent.x`, `parent[0]`). */
+function within(field: string, parent: string): boolean {
+    return field === parent || field.startsWith(`${parent}.`) || field.startsWith(`${parent}[`);
+}
+
+/**
+ * Type problems first, then the value checks' problems, minus those about a field (or inside a
+ * field) that already has a type problem: one problem per mistake.
+ */
+export function mergeTypeProblems(typeProblems: ValidationProblem[], valueProblems: ValidationProblem[]): ValidationProblem[] {
+    const rest = valueProblems.filter((p) => !typeProblems.some((t) => within(p.field, t.field)));
+    return [...typeProblems, ...rest];
+}
+
+/** The problem of a missing, empty or non-string value where a string is required, else undefined. */
+function notAString(field: string, value: unknown, required: string): ValidationProblem | undefined {
+    if (value === undefined || value === "") {
+        return { field, message: required };
+    }
+    return typeof value === "string" ? undefined : typeProblem(field, "a string", value);
+}
+
 /** Describes characters that commonly sneak in from UIs and YAML: quotes and whitespace. */
 function quoteOrSpaceProblem(value: string): string | undefined {
     if (/["'`]/.test(value)) {
@@ -37,8 +230,9 @@ function quoteOrSpaceProblem(value: string): string | undefined {
  * label, at most 63 characters); "subdomain" for object names (RFC 1123 subdomain, at most 253).
  */
 export function checkKubernetesName(field: string, value: unknown, kind: "label" | "subdomain"): ValidationProblem[] {
-    if (typeof value !== "string" || value.length === 0) {
-        return [{ field, message: "is required and must be a non-empty string" }];
+    const bad = notAString(field, value, "is required and must be a non-empty string");
+    if (bad || typeof value !== "string") {
+        return bad ? [bad] : [];
     }
     const qs = quoteOrSpaceProblem(value);
     if (qs) {
@@ -69,8 +263,9 @@ export function suggestKubernetesName(value: string): string {
  * `bound_service_account_namespaces`). `*` is accepted only when `allowWildcard` is set.
  */
 export function checkRoleBinding(field: string, value: unknown, allowWildcard: boolean): ValidationProblem[] {
-    if (typeof value !== "string" || value.length === 0) {
-        return [{ field, message: "is required and must be a non-empty string" }];
+    const bad = notAString(field, value, "is required and must be a non-empty string");
+    if (bad || typeof value !== "string") {
+        return bad ? [bad] : [];
     }
     const qs = quoteOrSpaceProblem(value);
     if (qs) {
@@ -97,8 +292,9 @@ export function checkRoleBinding(field: string, value: unknown, allowWildcard: b
  * `data/`/`metadata/` segments, no reserved Vault prefixes.
  */
 export function checkMountPath(field: string, value: unknown): ValidationProblem[] {
-    if (typeof value !== "string" || value.length === 0) {
-        return [{ field, message: "is required and must be a non-empty string, e.g. \"kv\"" }];
+    const bad = notAString(field, value, "is required and must be a non-empty string, e.g. \"kv\"");
+    if (bad || typeof value !== "string") {
+        return bad ? [bad] : [];
     }
     const qs = quoteOrSpaceProblem(value);
     if (qs) {
@@ -118,13 +314,43 @@ export function checkMountPath(field: string, value: unknown): ValidationProblem
 }
 
 /**
+ * Longest secret path segment: Vault's file storage backend writes a secret's last segment as a file
+ * named `_<segment>` (and the others as directories), and file systems cap a name at 255 bytes
+ * (NAME_MAX), so a longer segment fails with "file name too long" on that backend.
+ */
+export const SECRET_PATH_SEGMENT_MAX = 254;
+/**
+ * Longest secret path: 1024 characters. The file backend's whole file name (data directory +
+ * `logical/<mount uuid>/` + the path) must fit PATH_MAX (4096 bytes on Linux), and the path is part of
+ * every request URL, which proxies on the way (the API server's Service proxy, ingresses) cap too.
+ */
+export const SECRET_PATH_MAX = 1024;
+
+/** The length problem of a secret path (never echoing a path that long), else undefined. */
+function secretPathLengthProblem(value: string): string | undefined {
+    if (value.length > SECRET_PATH_MAX) {
+        return `is ${value.length} characters long; use at most ${SECRET_PATH_MAX} (Vault's file storage must fit its data directory plus the path in a 4096-byte file path, and proxies cap URL lengths)`;
+    }
+    const i = value.split("/").findIndex((s) => s.length > SECRET_PATH_SEGMENT_MAX);
+    if (i >= 0) {
+        return `segment ${i + 1} is ${value.split("/")[i].length} characters long; use at most ${SECRET_PATH_SEGMENT_MAX} per segment (Vault's file storage writes a segment as a file name, and file systems allow 255 bytes)`;
+    }
+    return undefined;
+}
+
+/**
  * Checks an app's secret path, relative to the KV v2 mount (e.g. `rustfs/cloudnativepg`). The
  * mistakes it catches: including the mount name or the API's `data/` segment (VSO adds both), globs,
  * empty segments and whitespace.
  */
 export function checkSecretPath(field: string, value: unknown, mount: string): ValidationProblem[] {
-    if (typeof value !== "string" || value.length === 0) {
-        return [{ field, message: "is required and must be a non-empty string, e.g. \"myapp/config\"" }];
+    const bad = notAString(field, value, "is required and must be a non-empty string, e.g. \"myapp/config\"");
+    if (bad || typeof value !== "string") {
+        return bad ? [bad] : [];
+    }
+    const tooLong = secretPathLengthProblem(value);
+    if (tooLong) {
+        return [{ field, message: tooLong }];
     }
     const qs = quoteOrSpaceProblem(value);
     if (qs) {
@@ -155,16 +381,34 @@ export function checkSecretPath(field: string, value: unknown, mount: string): V
     return [];
 }
 
+/** Shortest `refreshAfter` in seconds: sub-second polling would hammer Vault with one read per app per tick. */
+export const REFRESH_AFTER_MIN_SECONDS = 1;
+/**
+ * Longest `refreshAfter` in seconds (24h): a secret rotated in Vault would otherwise take days to reach
+ * the cluster, and past ~2562047h Go's duration parsing in VSO overflows.
+ */
+export const REFRESH_AFTER_MAX_SECONDS = 24 * 3600;
+
 /**
  * Checks a VSO `refreshAfter` duration. VSO's CRD accepts `^([0-9]+(\.[0-9]+)?(s|m|h))$`; we also
- * reject zero, which would make VSO poll Vault continuously.
+ * require 1s..24h (zero or sub-second would make VSO poll Vault continuously).
  */
 export function checkRefreshAfter(field: string, value: unknown): ValidationProblem[] {
-    if (typeof value !== "string" || !/^([0-9]+(\.[0-9]+)?(s|m|h))$/.test(value)) {
+    if (typeof value !== "string") {
+        return [typeProblem(field, "a duration string such as \"60s\", \"5m\" or \"1h\"", value)];
+    }
+    if (!/^([0-9]+(\.[0-9]+)?(s|m|h))$/.test(value)) {
         return [{ field, message: `${JSON.stringify(value)} is not a duration VSO accepts: use a number followed by s, m or h, e.g. "60s", "5m", "1h"` }];
     }
-    if (parseFloat(value) === 0) {
+    const seconds = parseFloat(value) * { s: 1, m: 60, h: 3600 }[value.slice(-1) as "s" | "m" | "h"];
+    if (seconds === 0) {
         return [{ field, message: `${JSON.stringify(value)} is zero; use at least "1s" (the default is "60s")` }];
+    }
+    if (seconds < REFRESH_AFTER_MIN_SECONDS) {
+        return [{ field, message: `${JSON.stringify(value)} is under a second; use at least "1s" (accepted: "1s" to "24h"; the default is "60s")` }];
+    }
+    if (seconds > REFRESH_AFTER_MAX_SECONDS) {
+        return [{ field, message: `${JSON.stringify(value)} is longer than a day; use at most "24h" (accepted: "1s" to "24h"), or VSO would take that long to deliver a rotated secret` }];
     }
     return [];
 }
@@ -203,8 +447,9 @@ export function checkLoginServiceAccount(field: string, value: unknown): Validat
 
 /** Checks a secret's key name as it will appear in the Kubernetes Secret. */
 export function checkSecretKey(field: string, value: unknown): ValidationProblem[] {
-    if (typeof value !== "string" || value.length === 0) {
-        return [{ field, message: "must be a non-empty string" }];
+    const bad = notAString(field, value, "must be a non-empty string");
+    if (bad || typeof value !== "string") {
+        return bad ? [bad] : [];
     }
     if (value.length > 253 || !/^[-._a-zA-Z0-9]+$/.test(value)) {
         return [{ field, message: `${JSON.stringify(value)} is not a valid Kubernetes Secret key: use letters, digits, '-', '_' and '.'` }];
@@ -215,10 +460,15 @@ export function checkSecretKey(field: string, value: unknown): ValidationProblem
 /** Vault's built-in policies; our policies and roles must never take these names. */
 export const RESERVED_VAULT_NAMES = ["default", "root"];
 
-/** Checks a Vault policy or role name. */
+/**
+ * Checks a Vault policy or role name. Uppercase is rejected: Vault stores policy names in lowercase
+ * (hashicorp/vault#13647) and the Kubernetes auth method stores roles under the lowercase name, so a
+ * mixed-case name never matches what Vault reports and Pulumi would try to change it at every `up`.
+ */
 export function checkVaultName(field: string, value: unknown): ValidationProblem[] {
-    if (typeof value !== "string" || value.length === 0) {
-        return [{ field, message: "is required and must be a non-empty string" }];
+    const bad = notAString(field, value, "is required and must be a non-empty string");
+    if (bad || typeof value !== "string") {
+        return bad ? [bad] : [];
     }
     if (RESERVED_VAULT_NAMES.includes(value.toLowerCase())) {
         return [{ field, message: `${JSON.stringify(value)} is one of Vault's built-in names (${RESERVED_VAULT_NAMES.join(", ")}); anything added to 'default' is granted to every token. Pick a dedicated name` }];
@@ -229,6 +479,60 @@ export function checkVaultName(field: string, value: unknown): ValidationProblem
     }
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value) || value.length > 128) {
         return [{ field, message: `${JSON.stringify(value)} is not a valid Vault name: use letters, digits, '.', '_' and '-' (at most 128)` }];
+    }
+    if (value !== value.toLowerCase()) {
+        return [{ field, message: `${JSON.stringify(value)} has uppercase letters; Vault keeps policy and role names in lowercase, so this name would drift at every refresh. Use the lowercase form ${JSON.stringify(value.toLowerCase())}` }];
+    }
+    return [];
+}
+
+/** Shortest role token TTL, seconds: shorter tokens make VSO log in again (a TokenReview each time) all the time. */
+export const TOKEN_TTL_MIN_SECONDS = 60;
+/**
+ * Longest role token TTL, seconds (24h). VSO renews its token and logs in again by itself, so a longer
+ * TTL only widens the window in which a leaked VSO token works; and Vault silently truncates a TTL
+ * above the auth mount's max_lease_ttl (768h by default), so Vault would not apply what the config says.
+ */
+export const TOKEN_TTL_MAX_SECONDS = 24 * 3600;
+
+/** Checks the Vault token TTL of a Kubernetes auth role, in seconds. */
+export function checkTokenTtl(field: string, value: unknown): ValidationProblem[] {
+    if (typeof value !== "number") {
+        return [typeProblem(field, "a whole number of seconds, e.g. 3600", value)];
+    }
+    if (!Number.isInteger(value) || value <= 0) {
+        return [{ field, message: `${value} must be a positive whole number of seconds, e.g. 3600` }];
+    }
+    if (value < TOKEN_TTL_MIN_SECONDS || value > TOKEN_TTL_MAX_SECONDS) {
+        const why = value < TOKEN_TTL_MIN_SECONDS
+            ? "shorter tokens make VSO log in again constantly"
+            : "VSO renews its token by itself, so a longer TTL only keeps a leaked token valid longer, and Vault truncates TTLs above the mount's max_lease_ttl";
+        return [{ field, message: `${value} seconds is out of range: use at least ${TOKEN_TTL_MIN_SECONDS} and at most ${TOKEN_TTL_MAX_SECONDS} (24h); ${why}` }];
+    }
+    return [];
+}
+
+/**
+ * Checks the audience a Kubernetes auth role requires and VSO requests: one non-empty value. Empty
+ * would make the role accept ServiceAccount tokens minted for any audience (Vault warns that roles
+ * will require one).
+ */
+export function checkAudience(field: string, value: unknown): ValidationProblem[] {
+    if (typeof value !== "string") {
+        return [typeProblem(field, "a string such as \"vault\"", value)];
+    }
+    if (value.length === 0) {
+        return [{ field, message: "is empty: the role would accept ServiceAccount tokens for any audience. Give one, e.g. \"vault\" (the default)" }];
+    }
+    const qs = quoteOrSpaceProblem(value);
+    if (qs) {
+        return [{ field, message: qs }];
+    }
+    if (value.includes(",")) {
+        return [{ field, message: `${JSON.stringify(value)} holds a comma: a role takes one audience, and VSO requests exactly that one. Give one audience, e.g. "vault"` }];
+    }
+    if (value.length > 256 || !/^[\x21-\x7e]+$/.test(value)) {
+        return [{ field, message: "is not a usable audience: use at most 256 printable ASCII characters, e.g. \"vault\" or a URL" }];
     }
     return [];
 }
@@ -254,18 +558,47 @@ export function checkKeysMatchData(field: string, keys: string[] | undefined, da
     return [{ field, message: `${parts.join("; ")}. Make keys and data name the same keys (or drop keys: it defaults to data's keys)` }];
 }
 
-/** Checks a URL such as a Vault address or a Kubernetes API host. */
-export function checkUrl(field: string, value: unknown, schemes: string[] = ["http:", "https:"]): ValidationProblem[] {
-    if (typeof value !== "string" || value.length === 0) {
-        return [{ field, message: "is required: give a URL such as \"https://vault.example.lan:8200\"" }];
+/**
+ * A URL safe to show in messages: everything up to the last '@' of the authority (user name and
+ * password, even malformed ones) is cut, and a query or fragment is elided.
+ */
+export function redactUrl(value: string): string {
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
+    let rest = value.slice(scheme.length);
+    const at = rest.lastIndexOf("@");
+    if (at >= 0) {
+        rest = rest.slice(at + 1);
     }
+    return scheme + rest.replace(/[?#].*$/, (m) => (m.length > 1 ? `${m[0]}…` : m));
+}
+
+/**
+ * Checks a URL such as a Vault address or a Kubernetes API host: it needs a scheme, one of `schemes`,
+ * and no embedded credentials (they would land in the Pulumi state and in the cluster in plain text).
+ * Messages show the URL without its credentials.
+ */
+export function checkUrl(field: string, value: unknown, schemes: string[] = ["http:", "https:"]): ValidationProblem[] {
+    const bad = notAString(field, value, "is required: give a URL such as \"https://vault.example.lan:8200\"");
+    if (bad || typeof value !== "string") {
+        return bad ? [bad] : [];
+    }
+    const shown = JSON.stringify(redactUrl(value));
+    const names = schemes.map((s) => s.replace(":", "")).join(" or ");
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
+        const creds = /^[^/]*@/.test(value) ? "; and remove the credentials before '@'" : "";
+        return [{ field, message: `the scheme is missing from ${shown}: write it with ${names}, e.g. ${JSON.stringify(`${schemes.includes("https:") ? "https" : schemes[0].replace(":", "")}://${redactUrl(value)}`)}${creds}` }];
+    }
+    let u: URL;
     try {
-        const u = new URL(value);
-        if (!schemes.includes(u.protocol)) {
-            return [{ field, message: `${JSON.stringify(value)} must use ${schemes.map((s) => s.replace(":", "")).join(" or ")}` }];
-        }
+        u = new URL(value);
     } catch {
-        return [{ field, message: `${JSON.stringify(value)} is not a URL: give one such as "https://vault.example.lan:8200"` }];
+        return [{ field, message: `${shown} is not a URL: give one such as "https://vault.example.lan:8200"` }];
+    }
+    if (u.username !== "" || u.password !== "") {
+        return [{ field, message: `embeds credentials (user:password@), which would be stored in plain text in the Pulumi state and the cluster. Remove them: ${shown}; give tokens through their own (secret) settings` }];
+    }
+    if (!schemes.includes(u.protocol)) {
+        return [{ field, message: `${shown} must use ${names}` }];
     }
     return [];
 }

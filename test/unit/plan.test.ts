@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { AppShape, planPlatform, renderReadPolicy, staticSecretSpec, validateApps } from "../../components";
+import { AppShape, PlanOptions, planPlatform, renderReadPolicy, staticSecretSpec, validateApps } from "../../components";
 
 const article: AppShape = {
     name: "rustfs-cloudnativepg",
@@ -91,11 +91,46 @@ describe("planning (pure)", () => {
         });
         it("rejects policy or role templates that produce Vault's built-in names", () => {
             const ps = validateApps([article], { policyNameTemplate: "default" });
-            assert.ok(ps.some((p) => p.field === "policyNameTemplate"), "template without {namespace}");
+            assert.ok(ps.some((p) => p.field === "kubernetesAuth.policyNameTemplate"), "template without {namespace}");
             assert.ok(ps.some((p) => /built-in/.test(p.message)));
         });
         it("rejects the default ServiceAccount", () => {
             assert.ok(validateApps([article], { serviceAccountName: "default" }).some((p) => p.field === "serviceAccountName"));
+        });
+        it("reports wrong types from YAML instead of crashing, one problem per field (issue 8)", () => {
+            const apps = [
+                { ...article, keys: "access_key", restartTargets: { kind: "Deployment", name: "my-app" } },
+                "cnpg",
+                { name: 7, namespace: ["cnpg"], path: "p", refreshAfter: 60 },
+            ] as unknown as AppShape[];
+            const opts = { roleNameTemplate: 5, policyNameTemplate: ["vso-{namespace}"], tokenTtl: "3600", audience: null } as unknown as PlanOptions;
+            let ps: { field: string; message: string }[] = [];
+            assert.doesNotThrow(() => { ps = validateApps(apps, opts); });
+            assert.deepStrictEqual(ps.map((p) => p.field), [
+                "kubernetesAuth.roleNameTemplate", "kubernetesAuth.policyNameTemplate", "kubernetesAuth.tokenTtl", "kubernetesAuth.audience",
+                "apps[0].keys", "apps[0].restartTargets", "apps[1]", "apps[2].name", "apps[2].namespace", "apps[2].refreshAfter",
+            ]);
+            for (const p of ps) {
+                assert.match(p.message, /^expected .+, found (a string|a number|a list|an object|null)/, `${p.field}: ${p.message}`);
+            }
+            assert.match(ps.find((p) => p.field === "apps[2].refreshAfter")!.message, /add the unit/);
+            assert.match(ps.find((p) => p.field === "apps[0].keys")!.message, /write a list/);
+            assert.match(validateApps({ a: article } as unknown as AppShape[])[0].message, /expected a list of apps, found an object/);
+        });
+        it("bounds tokenTtl and checks the audience (issue 8)", () => {
+            const field = (opts: PlanOptions) => validateApps([article], opts).map((p) => `${p.field}: ${p.message}`);
+            assert.deepStrictEqual(field({ tokenTtl: 60, audience: "vault" }), []);
+            assert.deepStrictEqual(field({ tokenTtl: 86400 }), []);
+            assert.match(field({ tokenTtl: 59 })[0], /^kubernetesAuth\.tokenTtl: .*at least 60 and at most 86400/);
+            assert.match(field({ tokenTtl: 86401 })[0], /at most 86400 \(24h\)/);
+            assert.match(field({ audience: "" })[0], /^kubernetesAuth\.audience: is empty/);
+            assert.match(field({ audience: "a,b" })[0], /one audience/);
+            assert.match(field({ audience: "vault\u0000" })[0], /printable/);
+        });
+        it("rejects names that templates expand to uppercase, suggesting the lowercase template (issue 8)", () => {
+            const ps = validateApps([article], { policyNameTemplate: "VSO-{namespace}-read", roleNameTemplate: "vso-{namespace}" });
+            assert.deepStrictEqual(ps.map((p) => p.field), ["policy name for namespace \"cnpg\""]);
+            assert.match(ps[0].message, /"VSO-cnpg-read" has uppercase letters.*"vso-cnpg-read".*kubernetesAuth\.policyNameTemplate.*set it to "vso-\{namespace\}-read"/);
         });
         it("lists every problem of every app at once", () => {
             const ps = validateApps([

@@ -7,9 +7,15 @@ import {
     checkRestartTarget,
     checkRoleBinding,
     checkSecretPath,
+    checkType,
+    checkUrl,
     checkVaultName,
+    describeType,
     formatProblems,
+    mergeTypeProblems,
+    redactUrl,
 } from "../../components";
+import * as pulumi from "@pulumi/pulumi";
 
 const fields = (ps: { field: string }[]) => ps.map((p) => p.field);
 
@@ -86,6 +92,17 @@ describe("validation rules (pure)", () => {
                 assert.deepStrictEqual(checkRefreshAfter("f", ok), [], ok);
             }
         });
+        it("accepts 1s to 24h only, saying so (issue 8)", () => {
+            for (const ok of ["1s", "24h", "1440m", "86400s", "0.5m"]) {
+                assert.deepStrictEqual(checkRefreshAfter("f", ok), [], ok);
+            }
+            for (const bad of ["0.5s", "0.99s", "24.01h", "86401s", "1441m", "9999999999h"]) {
+                const ps = checkRefreshAfter("f", bad);
+                assert.strictEqual(ps.length, 1, bad);
+                assert.match(ps[0].message, /"1s" to "24h"/, bad);
+            }
+            assert.match(checkRefreshAfter("f", 60)[0].message, /expected a duration string.*found a number/);
+        });
         it("rejects what VSO would reject, and zero", () => {
             for (const bad of ["60", "1d", "1m30s", "60 s", "", "0s", "-1s", "1ms"]) {
                 assert.strictEqual(checkRefreshAfter("f", bad).length, 1, `expected ${JSON.stringify(bad)} to be rejected`);
@@ -114,10 +131,85 @@ describe("validation rules (pure)", () => {
         assert.match(p.message, /"c"/);
     });
 
+    it("Vault names must be lowercase: Vault lowercases them and the name would drift (issue 8)", () => {
+        const [p] = checkVaultName("policyName", "MyApp-Read");
+        assert.match(p.message, /uppercase.*"myapp-read"/);
+        assert.deepStrictEqual(checkVaultName("roleName", "myapp-read"), []);
+        assert.match(checkVaultName("roleName", 5)[0].message, /expected a string, found a number/);
+    });
+
     it("Vault names must not be default or root", () => {
         assert.match(checkVaultName("policyName", "default")[0].message, /every token/);
         assert.strictEqual(checkVaultName("roleName", "root").length, 1);
         assert.deepStrictEqual(checkVaultName("roleName", "vso-cnpg"), []);
+    });
+
+    describe("URLs (issue 8)", () => {
+        it("accepts http(s) and, where asked, oci:// chart repositories", () => {
+            assert.deepStrictEqual(checkUrl("f", "https://vault.lan:8200"), []);
+            assert.deepStrictEqual(checkUrl("f", "http://10.0.0.1:8200/proxy/path"), []);
+            assert.deepStrictEqual(checkUrl("f", "oci://registry-1.docker.io/hashicorp", ["http:", "https:", "oci:"]), []);
+            assert.match(checkUrl("f", "oci://registry-1.docker.io/hashicorp")[0].message, /must use http or https/);
+        });
+        it("says the scheme is missing, suggesting it", () => {
+            assert.match(checkUrl("f", "vault.lan:8200")[0].message, /scheme is missing.*"https:\/\/vault\.lan:8200"/);
+            assert.match(checkUrl("f", "localhost")[0].message, /scheme is missing/);
+        });
+        it("rejects credentials without ever showing them", () => {
+            for (const url of ["https://admin:hunter2@vault.lan", "https://hunter2@vault.lan", "admin:hunter2@vault.lan:8200", "https://admin:hun/ter2@vault.lan", "https://vault.lan/?token=hunter2"]) {
+                const ps = checkUrl("f", url);
+                assert.ok(url.includes("?token") || ps.length === 1, url);
+                assert.ok(!ps.some((p) => p.message.includes("hunter2") || p.message.includes("admin")), `${url}: ${ps[0]?.message}`);
+            }
+            assert.match(checkUrl("f", "https://admin:hunter2@vault.lan:8200")[0].message, /credentials.*"https:\/\/vault\.lan:8200"/);
+        });
+        it("redacts user info, query and fragment", () => {
+            assert.strictEqual(redactUrl("https://u:p@h:1/x?t=s#f"), "https://h:1/x?…");
+            assert.strictEqual(redactUrl("u:p@h"), "h");
+            assert.strictEqual(redactUrl("https://h/x"), "https://h/x");
+        });
+    });
+
+    describe("types (issue 8)", () => {
+        it("describes types, never values", () => {
+            assert.deepStrictEqual(["s3cr3t", 1, 1.5, true, null, [], {}, undefined, pulumi.output("x")].map(describeType),
+                ["a string", "a number", "a fractional number", "a boolean", "null", "a list", "an object", "nothing", "a Pulumi Output or promise"]);
+        });
+        it("checks nested fields with their paths and removes the wrong ones", () => {
+            const t = { fields: { a: { list: "string" as const }, b: { fields: { c: "boolean" as const } }, d: { mapOf: "input" as const } }, required: ["a"] };
+            const r = checkType("x", { b: { c: "true" }, d: { k: 5, ok: pulumi.secret("v") }, extra: 1 }, t);
+            assert.deepStrictEqual(r.problems.map((p) => `${p.field}: ${p.message}`), [
+                "x.a: is required: expected a list of strings, found nothing",
+                "x.b.c: expected true or false, found a string (write true or false without quotes)",
+                "x.d.k: expected a string (or a Pulumi Output), found a number (YAML reads unquoted numbers, true/false and yes/no as such: quote the value)",
+            ]);
+            const v = r.value as Record<string, any>;
+            assert.strictEqual(v.b.c, undefined);
+            assert.strictEqual(v.d.k, undefined);
+            assert.ok(pulumi.Output.isInstance(v.d.ok), "Outputs are kept as they are");
+            assert.strictEqual(v.extra, 1, "unknown fields are left alone");
+        });
+        it("keeps one problem per field: the type problem wins", () => {
+            const merged = mergeTypeProblems([{ field: "apps[0]", message: "t" }], [
+                { field: "apps[0].name", message: "v1" }, { field: "apps[0]", message: "v2" }, { field: "apps[01]", message: "v3" }, { field: "apps[1]", message: "v4" },
+            ]);
+            assert.deepStrictEqual(merged.map((p) => p.message), ["t", "v3", "v4"]);
+        });
+        it("reports the type of a non-string name, path or key", () => {
+            assert.match(checkKubernetesName("f", 5, "label")[0].message, /expected a string, found a number/);
+            assert.match(checkSecretPath("f", ["a"], "kv")[0].message, /expected a string, found a list/);
+            assert.match(checkMountPath("f", null)[0].message, /expected a string, found null/);
+        });
+    });
+
+    it("secret paths Vault's storage would refuse (issue 8)", () => {
+        assert.deepStrictEqual(checkSecretPath("f", `a/${"b".repeat(254)}`, "kv"), []);
+        assert.match(checkSecretPath("f", `a/${"b".repeat(255)}`, "kv")[0].message, /segment 2 is 255 characters long; use at most 254/);
+        const long = `${"abcdefgh/".repeat(114)}x`;
+        assert.strictEqual(long.length, 1027);
+        const [p] = checkSecretPath("f", long, "kv");
+        assert.match(p.message, /is 1027 characters long; use at most 1024/);
+        assert.ok(!p.message.includes("abcdefgh"), "a long path is not echoed");
     });
 
     it("mount paths", () => {
