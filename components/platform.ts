@@ -15,7 +15,7 @@ import {
     validateVaultHelmInstallArgs,
 } from "./helm";
 import { KubeCluster, VaultApiServerAccess, ambientKubeconfigPath, kubeClusterOf, kubeconfigText } from "./access";
-import { AppShape, DEFAULTS, accessRevision, PlanOptions, PlatformPlan, planPlatform, validateApps } from "./plan";
+import { AppShape, DEFAULTS, accessRevision, PlanOptions, PlatformPlan, planPlatform, validateApps, withPlatformTypeChecks } from "./plan";
 import { ValidationProblem, checkUrl } from "./validate";
 import { KubernetesAuthMethod, KvV2Engine, NamespaceVaultAccess, TokenReviewerArgs, validateKubernetesAuthArgs } from "./vault";
 import { VaultStaticSecretApp, VsoNamespaceBinding } from "./vso";
@@ -141,6 +141,11 @@ export function appShapes(apps: AppArgs[]): AppShape[] {
 
 /** Validates the whole platform config (pure). Returns every problem found. */
 export function validatePlatformArgs(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    return withPlatformTypeChecks(args, validatePlatformValues);
+}
+
+/** The value checks of validatePlatformArgs, on args whose fields have the right types. */
+function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
     if (!args || typeof args !== "object") {
         return [{ field: "args", message: "must be an object with at least apps" }];

@@ -109,7 +109,7 @@ export function validateKubernetesAuthArgs(args: KubernetesAuthMethodArgs, prefi
     if (args.tokenReviewer && args.tokenReviewerJwt !== undefined) {
         problems.push({ field: `${prefix}tokenReviewerJwt`, message: "is set together with tokenReviewer; give one: tokenReviewer creates the JWT for you" });
     }
-    if (typeof args.tokenReviewer === "object") {
+    if (typeof args.tokenReviewer === "object" && args.tokenReviewer !== null) {
         problems.push(...checkKubernetesName(`${prefix}tokenReviewer.namespace`, args.tokenReviewer.namespace ?? "vault-auth", "label"));
         problems.push(...checkKubernetesName(`${prefix}tokenReviewer.serviceAccountName`, args.tokenReviewer.serviceAccountName ?? "vault-token-reviewer", "subdomain"));
     }

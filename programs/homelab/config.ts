@@ -33,15 +33,24 @@ export function platformArgsFromConfig(
 ): { args: VaultSecretsPlatformArgs; problems: ValidationProblem[] } {
     const problems: ValidationProblem[] = [];
     if (!cfg || !Array.isArray(cfg.apps)) {
-        problems.push({ field: "apps", message: "is required: list the apps in stack config (see Pulumi.homelab.yaml)" });
+        const found = cfg?.apps === undefined ? "" : `; found ${cfg.apps === null ? "null" : typeof cfg.apps} (a YAML map? write a list: "- name: ...")`;
+        problems.push({ field: "apps", message: `is required: list the apps in stack config (see Pulumi.homelab.yaml)${found}` });
     }
-    const apps: AppArgs[] = (cfg?.apps ?? []).map((a, i) => {
+    const cfgApps: HomelabApp[] = Array.isArray(cfg?.apps) ? cfg.apps : [];
+    const apps: AppArgs[] = cfgApps.map((a, i) => {
+        if (!a || typeof a !== "object" || Array.isArray(a)) {
+            problems.push({ field: `apps[${i}]`, message: `must be an object (name, namespace, path, ...), found ${a === null ? "null" : Array.isArray(a) ? "a list" : typeof a}` });
+            return a as unknown as AppArgs;
+        }
+        if (a.managed !== undefined && typeof a.managed !== "boolean") {
+            problems.push({ field: `apps[${i}].managed`, message: `must be true or false (unquoted in YAML), found ${typeof a.managed}` });
+        }
         const app: AppArgs = {
             name: a.name, namespace: a.namespace, path: a.path, keys: a.keys,
             destination: a.destination, refreshAfter: a.refreshAfter, restartTargets: a.restartTargets,
         };
-        if (a.managed) {
-            if (!a.keys || a.keys.length === 0) {
+        if (a.managed === true) {
+            if (!Array.isArray(a.keys) || a.keys.length === 0) {
                 problems.push({ field: `apps[${i}].keys`, message: "is required when managed is true: list the keys whose values come from `pulumi config set --secret --path values.<app>.<key>`" });
             } else if (!values) {
                 problems.push({ field: `values`, message: `apps[${i}] is managed but the secret config "values" is missing: run pulumi config set --secret --path 'values.${a.name}.${a.keys[0]}' <value>` });
