@@ -470,12 +470,12 @@ YAML
 
 import_images() {
   local a have
-  have="$(ctr_ images ls -q 2>/dev/null)"
+  have="$(ctr_ images ls 2>/dev/null | awk '{print $1, $3}')"
   for a in $PVV_IMAGE_ARCHIVES; do
-    local ref; ref="$(cat "$a.ref" 2>/dev/null || true)"
+    local ref; ref="$(cat "$a.ref" 2>/dev/null || true)"   # "<ref> <digest>" (build-images.sh)
     if [[ -n "$ref" ]] && grep -qxF "$ref" <<<"$have"; then continue; fi
     log "importing image $(basename "$a")"
-    ctr_ images import --no-unpack "$a" >/dev/null || die "could not import $a"
+    ctr_ images import "$a" >/dev/null || die "could not import $a"
   done
 }
 
