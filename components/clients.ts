@@ -145,3 +145,61 @@ export function vaultRequestViaKube(kc: KubeTarget, svc: InClusterService, token
     const proxy = `/api/v1/namespaces/${svc.namespace}/services/${svc.scheme}:${svc.service}:${svc.port}/proxy`;
     return kubeRequest(kc, method, `${proxy}/v1/${path.replace(/^\//, "")}`, body, body !== undefined ? "application/json" : undefined, headers);
 }
+
+/** A URL safe to print: any `user:password@` before the host is replaced by `[redacted]@` (pure). */
+export function redactUrlCredentials(value: string): string {
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
+    const rest = value.slice(scheme.length);
+    const authorityEnd = rest.search(/[/?#]/);
+    const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
+    const at = authority.lastIndexOf("@");
+    return at < 0 ? value : `${scheme}[redacted]@${rest.slice(at + 1)}`;
+}
+
+/** Things that look like credentials in free text, and what replaces them. */
+const SECRET_PATTERNS: [RegExp, string][] = [
+    [/\b(Bearer|Basic)\s+[^\s"',;]+/gi, "$1 [redacted]"],
+    [/\beyJ[A-Za-z0-9_-]{4,}(\.[A-Za-z0-9_-]*){0,2}/g, "[redacted JWT]"],
+    [/\bhv[sbr]\.[A-Za-z0-9_-]{8,}/g, "[redacted Vault token]"],
+    [/\b[sbr]\.[A-Za-z0-9]{24,}\b/g, "[redacted Vault token]"],
+    [/("?(?:client_token|token|jwt|password|secret_id|X-Vault-Token)"?\s*[:=]\s*)("[^"]*"|[^\s,;}]+)/gi, "$1[redacted]"],
+    [/\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#@]*@/g, "$1[redacted]@"],
+];
+
+/** Replaces anything that looks like a token, a JWT, an Authorization value or URL credentials (pure). */
+export function redactSecrets(text: string): string {
+    return SECRET_PATTERNS.reduce((s, [re, by]) => s.replace(re, by), text);
+}
+
+/**
+ * Text from a server (or any other untrusted source) made safe to print on one line: ANSI escapes,
+ * control and bidirectional-override characters removed, whitespace runs folded, credentials
+ * redacted, and at most `max` characters (pure).
+ */
+export function sanitizeText(text: string, max = 300): string {
+    const cleaned = text.slice(0, 16384)
+        // eslint-disable-next-line no-control-regex
+        .replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-_]?/g, "")
+        .replace(/[\t\n\r\v\f]+/g, " ")
+        // eslint-disable-next-line no-control-regex
+        .replace(/[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "")
+        .replace(/ {2,}/g, " ")
+        .trim();
+    const safe = redactSecrets(cleaned);
+    return safe.length > max ? `${safe.slice(0, Math.max(0, max - 1))}…` : safe;
+}
+
+/** True when two Vault addresses name the same endpoint (scheme, host, port and path; pure). */
+export function sameVaultAddress(a: string, b: string): boolean {
+    const norm = (s: string): string | undefined => {
+        try {
+            const u = new URL(s);
+            const port = u.port || (u.protocol === "https:" ? "443" : u.protocol === "http:" ? "80" : "");
+            return `${u.protocol}//${u.hostname.toLowerCase()}:${port}${u.pathname.replace(/\/+$/, "")}`;
+        } catch {
+            return undefined;
+        }
+    };
+    const na = norm(a);
+    return na !== undefined && na === norm(b);
+}

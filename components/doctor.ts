@@ -3,8 +3,16 @@
  * VaultConnection in the same namespace, get a token for the VaultAuth's ServiceAccount (TokenRequest),
  * log in to Vault with its role, read the app's path and compare the key names found with the ones
  * declared. Values are never printed or kept. Reports ok, or the exact failure and its fix.
+ *
+ * What it prints is bounded and sanitised (servers' error bodies are untrusted), and it never sends a
+ * ServiceAccount token in clear text to an address it only read from the cluster.
  */
-import { HttpResult, KubeTarget, inClusterServiceOf, kubeRequest, vaultErrors, vaultRequest, vaultRequestViaKube } from "./clients";
+import * as fs from "fs";
+import {
+    HttpResult, KubeTarget, inClusterServiceOf, kubeRequest, redactUrlCredentials, sameVaultAddress, sanitizeText,
+    vaultErrors, vaultRequest, vaultRequestViaKube,
+} from "./clients";
+import { checkCwdArg, checkStackArg, parseCliFlags, quoteArg } from "./drift";
 import { VSO_API_VERSION } from "./versions";
 
 const vaultRequestDirect = vaultRequest;
@@ -18,7 +26,7 @@ export interface DoctorCheck {
     ok: boolean;
     /** Where it failed (or "ok"). */
     step: DoctorStep;
-    /** What happened, e.g. Vault's own error. Never contains secret values. */
+    /** What happened, e.g. Vault's own error (sanitised, bounded). Never contains secret values. */
     message: string;
     /** How to fix it. */
     fix?: string;
@@ -31,125 +39,268 @@ export interface DoctorReport {
     checks: DoctorCheck[];
 }
 
-export interface DoctorOptions {
-    kube: KubeTarget;
-    /** Namespaces to check. */
-    namespaces: string[];
+/** Where the doctor may send a ServiceAccount token. */
+export interface DoctorVaultTrust {
     /** Vault address to use instead of each VaultConnection's (e.g. a port-forward). Default: the VaultConnection's. */
     vaultAddr?: string;
+    /**
+     * The Vault address the stack configured (its `vaultAddress` output). A VaultConnection pointing
+     * elsewhere was changed outside Pulumi: it gets no token, and the check fails with the fix.
+     */
+    stackVaultAddr?: string;
+    /** Addresses the user trusts with a token over plain http. Default: `$VAULT_ADDR` when set. */
+    trustedVaultAddrs?: string[];
+    /** Send tokens over plain http to any address read from the cluster. Default false. */
+    allowInsecureVault?: boolean;
+}
+
+export interface DoctorOptions extends DoctorVaultTrust {
+    kube: KubeTarget;
+    /** Namespaces to check (Kubernetes namespace names; anything else is rejected before any request). */
+    namespaces: string[];
     /** Declared keys by `namespace/app`; default: the VaultStaticSecret's `vault-vso.pulumi.io/keys` annotation. */
     declaredKeys?: Record<string, string[]>;
 }
 
 const KEYS_ANNOTATION = "vault-vso.pulumi.io/keys";
+/** The repair of anything the stack manages: a plain `up` trusts the recorded state and would not see an out-of-band change. */
+const REFRESH_HINT = "run pulumi up --refresh to restore what the stack manages (a plain pulumi up trusts its recorded state and repairs nothing)";
+/** Longest part of a message taken from a server. */
+const SERVER_TEXT_MAX = 300;
+/** Longest message or fix printed. */
+const MESSAGE_MAX = 1000;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** Turns a Vault login error into a cause and a fix (pure). */
 export function explainLoginError(err: string, ctx: { namespace: string; serviceAccount: string; role: string; mount: string }): string {
     if (/namespace not authorized/i.test(err)) {
-        return `the role ${JSON.stringify(ctx.role)} does not bind namespace ${JSON.stringify(ctx.namespace)}: set its bound_service_account_namespaces to exactly ${JSON.stringify(ctx.namespace)} (no quotes; a UI-entered "*" is stored literally) — run pulumi up --refresh to restore it`;
+        return `the role ${JSON.stringify(ctx.role)} does not bind namespace ${JSON.stringify(ctx.namespace)}: set its bound_service_account_namespaces to exactly ${JSON.stringify(ctx.namespace)} (no quotes; a UI-entered "*" is stored literally) — run pulumi up --refresh to restore it (a plain pulumi up repairs nothing)`;
     }
     if (/service account name not authorized/i.test(err)) {
-        return `the role ${JSON.stringify(ctx.role)} does not bind ServiceAccount ${JSON.stringify(ctx.serviceAccount)}: set bound_service_account_names to ${JSON.stringify(ctx.serviceAccount)}`;
+        return `the role ${JSON.stringify(ctx.role)} does not bind ServiceAccount ${JSON.stringify(ctx.serviceAccount)}: set bound_service_account_names to ${JSON.stringify(ctx.serviceAccount)} — ${REFRESH_HINT}`;
     }
     if (/invalid role name/i.test(err)) {
-        return `Vault has no role ${JSON.stringify(ctx.role)} on auth/${ctx.mount}: create it (NamespaceVaultAccess) or fix VaultAuth.spec.kubernetes.role`;
+        return `Vault has no role ${JSON.stringify(ctx.role)} on auth/${ctx.mount}: if the stack manages it, run pulumi up --refresh to recreate it; otherwise create it (NamespaceVaultAccess) or fix VaultAuth.spec.kubernetes.role`;
     }
     if (/aud|audience/i.test(err)) {
-        return "the token's audience does not match the role's audience: make VaultAuth.spec.kubernetes.audiences include the role's audience";
+        return `the token's audience does not match the role's audience: make VaultAuth.spec.kubernetes.audiences include the role's audience — ${REFRESH_HINT}`;
     }
     if (/permission denied/i.test(err) || /no handler|unsupported path/i.test(err)) {
-        return `the Kubernetes auth method at auth/${ctx.mount} is missing or cannot verify tokens: check vault auth list, and the config's kubernetes_host, CA and token reviewer JWT (the reviewer needs system:auth-delegator)`;
+        return `the Kubernetes auth method at auth/${ctx.mount} is missing or cannot verify tokens: check vault auth list, and the config's kubernetes_host, CA and token reviewer JWT (the reviewer needs system:auth-delegator) — ${REFRESH_HINT}`;
     }
-    return "check the role and the auth method's config";
+    return `check the role and the auth method's config — ${REFRESH_HINT}`;
 }
 
-async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<DoctorCheck> {
-    const app = vss.metadata.name as string;
-    const base = { namespace: ns, app };
-    const fail = (step: DoctorStep, message: string, fix: string): DoctorCheck => ({ ...base, ok: false, step, message, fix });
-    const ref = (vss.spec?.vaultAuthRef ?? "default") as string;
+/**
+ * Why the doctor will not send a ServiceAccount token to a VaultConnection's address, or undefined
+ * when it may (pure). An address the user gave (--vault-addr) is always used. Otherwise the address
+ * comes from a cluster object: it must be the stack's own when known, and plain http is only used
+ * for an in-cluster Service (reached through the API server's proxy), an address the user trusts
+ * (`trustedVaultAddrs`, default $VAULT_ADDR; the stack's), or with `allowInsecureVault`.
+ */
+export function vaultAddressProblem(address: string, conn: { namespace: string; name: string }, trust: DoctorVaultTrust): { message: string; fix: string } | undefined {
+    if (trust.vaultAddr !== undefined) {
+        return undefined;
+    }
+    const shown = JSON.stringify(sanitizeText(redactUrlCredentials(address), 200));
+    const what = `VaultConnection ${conn.namespace}/${conn.name}`;
+    let u: URL | undefined;
+    try { u = new URL(address); } catch { u = undefined; }
+    if (!u || (u.protocol !== "http:" && u.protocol !== "https:")) {
+        return { message: `${what} has the address ${shown}, which is not an http(s) URL`, fix: `set its spec.address to Vault's URL (${REFRESH_HINT}), or pass --vault-addr URL` };
+    }
+    if (u.username !== "" || u.password !== "") {
+        return { message: `${what} embeds credentials in its address ${shown}`, fix: `remove user:password@ from its spec.address (${REFRESH_HINT})` };
+    }
+    if (trust.stackVaultAddr !== undefined && !sameVaultAddress(address, trust.stackVaultAddr)) {
+        return {
+            message: `${what} points at ${shown}, not at the stack's Vault ${JSON.stringify(redactUrlCredentials(trust.stackVaultAddr))}: it was changed outside Pulumi, so the doctor sends no ServiceAccount token there`,
+            fix: `${REFRESH_HINT}; or pass --vault-addr URL to check against a Vault you trust`,
+        };
+    }
+    if (u.protocol === "https:" || inClusterServiceOf(address) || trust.allowInsecureVault) {
+        return undefined;
+    }
+    const trusted = [...(trust.trustedVaultAddrs ?? [process.env.VAULT_ADDR ?? ""]), trust.stackVaultAddr ?? ""].filter(Boolean);
+    if (trusted.some((t) => sameVaultAddress(address, t))) {
+        return undefined;
+    }
+    return {
+        message: `${what} points at ${shown}: plain http (no TLS) to an address read from the cluster, so the doctor does not send a ServiceAccount token there`,
+        fix: `if it is your Vault, pass --vault-addr ${shown} (or set VAULT_ADDR to it, or use --stack NAME to check against the stack's address); --allow-insecure-vault sends the token over plain http anyway`,
+    };
+}
+
+type Fail = (step: DoctorStep, message: string, fix: string) => DoctorCheck;
+type VaultCall = (token: string | undefined, method: string, path: string, body?: unknown) => Promise<HttpResult>;
+
+/** What one VaultStaticSecret logs in with, from its VaultAuth and VaultConnection. */
+interface LoginTarget {
+    mount: string;
+    role: string;
+    sa: string;
+    audiences: string[];
+    connName: string;
+    connAddress: string;
+}
+
+/** A Vault path read from a cluster object: no empty, `.` or `..` segment, no query, fragment or escape. */
+function unsafeVaultPath(p: unknown): boolean {
+    return typeof p !== "string" || p === "" || /[?#%\\\s]/.test(p) || p.split("/").some((s) => s === "." || s === "..");
+}
+
+function unsafeName(n: unknown): boolean {
+    return typeof n !== "string" || n.length > 253 || !DNS_SUBDOMAIN.test(n);
+}
+
+async function findLoginTarget(opts: DoctorOptions, ns: string, vss: any, fail: Fail): Promise<LoginTarget | DoctorCheck> {
+    const ref = String(vss.spec?.vaultAuthRef ?? "default");
     if (ref.includes("/") && ref.split("/")[0] !== ns) {
         return fail("vaultauth", `vaultAuthRef ${JSON.stringify(ref)} points at a VaultAuth in namespace ${JSON.stringify(ref.split("/")[0])}`,
             `VaultAuth must be in the same namespace as the VaultStaticSecret: create one in ${JSON.stringify(ns)} (VsoNamespaceBinding) and set vaultAuthRef to its name`);
     }
     const authName = ref.includes("/") ? ref.split("/")[1] : ref;
+    if (unsafeName(authName)) {
+        return fail("vaultauth", `vaultAuthRef ${JSON.stringify(ref)} is not a Kubernetes object name`, "set spec.vaultAuthRef to the VaultAuth's name");
+    }
     const authRes = await kubeRequest(opts.kube, "GET", `/apis/${VSO_API_VERSION}/namespaces/${ns}/vaultauths/${authName}`);
     if (authRes.status === 404) {
         return fail("vaultauth", `VaultAuth ${JSON.stringify(authName)} not found in namespace ${JSON.stringify(ns)}`,
-            `create the VaultAuth and VaultConnection in ${JSON.stringify(ns)} — they must be in the workload's namespace, not Vault's or VSO's`);
+            `create the VaultAuth and VaultConnection in ${JSON.stringify(ns)} — they must be in the workload's namespace, not Vault's or VSO's (if the stack created them, run pulumi up --refresh to recreate them)`);
     }
     if (authRes.status !== 200) {
         return fail("vaultauth", `reading VaultAuth ${ns}/${authName}: HTTP ${authRes.status}`, "check the kubeconfig's permissions");
     }
-    const auth = authRes.body;
-    const mount = (auth.spec?.mount ?? "kubernetes") as string;
-    const role = auth.spec?.kubernetes?.role as string;
-    const sa = (auth.spec?.kubernetes?.serviceAccount ?? "default") as string;
-    const audiences = (auth.spec?.kubernetes?.audiences ?? []) as string[];
-    const connName = (auth.spec?.vaultConnectionRef ?? "default") as string;
-    const connRes = await kubeRequest(opts.kube, "GET", `/apis/${VSO_API_VERSION}/namespaces/${ns}/vaultconnections/${connName}`);
+    const k = authRes.body?.spec?.kubernetes ?? {};
+    const t = {
+        mount: String(authRes.body?.spec?.mount ?? "kubernetes"), role: String(k.role ?? ""), sa: String(k.serviceAccount ?? "default"),
+        audiences: Array.isArray(k.audiences) ? (k.audiences as unknown[]).map(String) : [], connName: String(authRes.body?.spec?.vaultConnectionRef ?? "default"),
+    };
+    if (unsafeVaultPath(t.mount) || unsafeName(t.sa) || unsafeName(t.connName) || !t.role || /[\\/?#%]/.test(t.role)) {
+        return fail("vaultauth", `VaultAuth ${ns}/${authName} has an unusable mount, role, serviceAccount or vaultConnectionRef`, `fix its spec (${REFRESH_HINT})`);
+    }
+    const connRes = await kubeRequest(opts.kube, "GET", `/apis/${VSO_API_VERSION}/namespaces/${ns}/vaultconnections/${t.connName}`);
     if (connRes.status !== 200) {
-        return fail("connection", `VaultConnection ${JSON.stringify(connName)} not found in namespace ${JSON.stringify(ns)} (HTTP ${connRes.status})`,
-            `create it in ${JSON.stringify(ns)} next to the VaultAuth`);
+        return fail("connection", `VaultConnection ${JSON.stringify(t.connName)} not found in namespace ${JSON.stringify(ns)} (HTTP ${connRes.status})`,
+            `create it in ${JSON.stringify(ns)} next to the VaultAuth (if the stack created it, run pulumi up --refresh to recreate it)`);
     }
-    // --vault-addr replaces only the address (e.g. a port-forward to an in-cluster Vault); an
-    // in-cluster address is reached through the API server's Service proxy, as Pulumi does
-    const addr = opts.vaultAddr ?? (connRes.body.spec?.address as string);
+    return { ...t, connAddress: String(connRes.body?.spec?.address ?? "") };
+}
+
+/**
+ * How to reach Vault for one VaultConnection: --vault-addr replaces only the address (e.g. a
+ * port-forward to an in-cluster Vault); an in-cluster address is reached through the API server's
+ * Service proxy, as Pulumi does.
+ */
+function vaultRoute(opts: DoctorOptions, address: string): { call: VaultCall; where: string } {
+    const addr = opts.vaultAddr ?? address;
     const inCluster = opts.vaultAddr === undefined ? inClusterServiceOf(addr) : undefined;
-    const vaultRequest = (a: string, token: string | undefined, method: string, p: string, body?: unknown): Promise<HttpResult> =>
-        inCluster ? vaultRequestViaKube(opts.kube, inCluster, token, method, p, body) : vaultRequestDirect(a, token, method, p, body);
-    const tr = await kubeRequest(opts.kube, "POST", `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`,
-        { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: audiences.length ? audiences : undefined, expirationSeconds: 600 } });
+    const shown = redactUrlCredentials(addr);
+    if (inCluster) {
+        return { call: (t, m, p, b) => vaultRequestViaKube(opts.kube, inCluster, t, m, p, b), where: `${shown} (through the API server's Service proxy)` };
+    }
+    return { call: (t, m, p, b) => vaultRequestDirect(addr, t, m, p, b), where: shown };
+}
+
+async function mintToken(opts: DoctorOptions, ns: string, t: LoginTarget, fail: Fail): Promise<string | DoctorCheck> {
+    const tr = await kubeRequest(opts.kube, "POST", `/api/v1/namespaces/${ns}/serviceaccounts/${t.sa}/token`,
+        { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: t.audiences.length ? t.audiences : undefined, expirationSeconds: 600 } });
     if (tr.status === 404) {
-        return fail("token", `ServiceAccount ${JSON.stringify(sa)} not found in namespace ${JSON.stringify(ns)}`, `create it (VsoNamespaceBinding creates "vso-auth")`);
+        return fail("token", `ServiceAccount ${JSON.stringify(t.sa)} not found in namespace ${JSON.stringify(ns)}`, `create it (VsoNamespaceBinding creates "vso-auth"; if the stack created it, run pulumi up --refresh)`);
     }
-    if (tr.status !== 201 && tr.status !== 200) {
-        return fail("token", `TokenRequest for ${ns}/${sa}: HTTP ${tr.status} ${tr.body?.message ?? ""}`.trim(), "check the kubeconfig's permissions (create serviceaccounts/token)");
+    const jwt = tr.body?.status?.token;
+    if ((tr.status !== 201 && tr.status !== 200) || typeof jwt !== "string") {
+        return fail("token", `TokenRequest for ${ns}/${t.sa}: HTTP ${tr.status} ${sanitizeText(String(tr.body?.message ?? ""), SERVER_TEXT_MAX)}`.trim(), "check the kubeconfig's permissions (create serviceaccounts/token)");
     }
-    const jwt = tr.body.status.token as string;
-    let login;
+    return jwt;
+}
+
+/** Logs in as the namespace's ServiceAccount and reads the app's path: the key names found, or the failure. */
+async function loginAndRead(opts: DoctorOptions, ns: string, vss: any, t: LoginTarget, fail: Fail): Promise<{ found: string[]; kvMount: string; path: string } | DoctorCheck> {
+    const kvMount = String(vss.spec?.mount ?? "");
+    const path = String(vss.spec?.path ?? "");
+    if (unsafeVaultPath(kvMount) || unsafeVaultPath(path)) {
+        return fail("read", `VaultStaticSecret ${ns}/${vss.metadata.name} has an unusable mount ${JSON.stringify(kvMount)} or path ${JSON.stringify(path)}`, "give the KV mount and the secret's path, without '..', '?', '#' or '%'");
+    }
+    const { call, where } = vaultRoute(opts, t.connAddress);
+    const jwt = await mintToken(opts, ns, t, fail);
+    if (typeof jwt !== "string") {
+        return jwt;
+    }
+    let login: HttpResult;
     try {
-        login = await vaultRequest(addr, undefined, "POST", `auth/${mount}/login`, { role, jwt });
+        login = await call(undefined, "POST", `auth/${t.mount}/login`, { role: t.role, jwt });
     } catch (e) {
-        return fail("login", `cannot reach Vault at ${addr}${inCluster ? " (through the API server's Service proxy)" : ""}: ${(e as Error).message}`, "check VaultConnection.spec.address (or pass --vault-addr)");
+        return fail("login", `cannot reach Vault at ${where}: ${sanitizeText((e as Error).message, SERVER_TEXT_MAX)}`, "check VaultConnection.spec.address (or pass --vault-addr)");
     }
-    if (login.status !== 200) {
+    if (login.status !== 200 || typeof login.body?.auth?.client_token !== "string") {
         const err = vaultErrors(login);
-        return fail("login", `login to auth/${mount} with role ${JSON.stringify(role)} as ${ns}/${sa}: ${err}`, explainLoginError(err, { namespace: ns, serviceAccount: sa, role, mount }));
+        return fail("login", `login to auth/${t.mount} with role ${JSON.stringify(t.role)} as ${ns}/${t.sa}: ${sanitizeText(err, SERVER_TEXT_MAX)}`,
+            explainLoginError(err, { namespace: ns, serviceAccount: t.sa, role: t.role, mount: t.mount }));
     }
     const clientToken = login.body.auth.client_token as string;
     const policies = (login.body.auth.policies ?? []) as string[];
-    const kvMount = vss.spec?.mount as string;
-    const path = vss.spec?.path as string;
-    const read = await vaultRequest(addr, clientToken, "GET", `${kvMount}/data/${path}`);
+    const read = await call(clientToken, "GET", `${kvMount}/data/${path}`);
     // Revoke the short-lived token; failures here don't matter.
-    await vaultRequest(addr, clientToken, "POST", "auth/token/revoke-self").catch(() => undefined);
+    await call(clientToken, "POST", "auth/token/revoke-self").catch(() => undefined);
     if (read.status === 403) {
         return fail("read", `permission denied reading ${kvMount}/data/${path} with policies ${JSON.stringify(policies)}`,
-            `grant read on exactly "${kvMount}/data/${path}" in this namespace's policy (add the app's path to NamespaceVaultAccess/apps)`);
+            `grant read on exactly "${kvMount}/data/${path}" in this namespace's policy (add the app's path to NamespaceVaultAccess/apps), then run pulumi up --refresh (a plain pulumi up does not see a policy changed outside Pulumi)`);
     }
     if (read.status === 404) {
-        return fail("read", `no secret at ${kvMount}/${path}`, `write it: vault kv put -mount=${kvMount} ${path} key=value ... (or manage it with apps[].data)`);
+        return fail("read", `no secret at ${kvMount}/${path}`, `write it: vault kv put -mount=${kvMount} ${path} key=value ... (or manage it with apps[].data and run pulumi up --refresh)`);
     }
     if (read.status !== 200) {
-        return fail("read", `reading ${kvMount}/data/${path}: ${vaultErrors(read)}`, "check the path and the KV mount (kv-v2)");
+        return fail("read", `reading ${kvMount}/data/${path}: ${sanitizeText(vaultErrors(read), SERVER_TEXT_MAX)}`, "check the path and the KV mount (kv-v2)");
     }
-    const found = Object.keys(read.body?.data?.data ?? {}).sort();
+    return { found: Object.keys(read.body?.data?.data ?? {}).sort(), kvMount, path };
+}
+
+async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<DoctorCheck> {
+    const app = String(vss.metadata?.name);
+    const base = { namespace: ns, app };
+    const fail: Fail = (step, message, fix) => ({ ...base, ok: false, step, message, fix });
+    const t = await findLoginTarget(opts, ns, vss, fail);
+    if ("step" in t) {
+        return t;
+    }
+    const refused = vaultAddressProblem(t.connAddress, { namespace: ns, name: t.connName }, opts);
+    if (refused) {
+        return fail("connection", refused.message, refused.fix);
+    }
+    const r = await loginAndRead(opts, ns, vss, t, fail);
+    if ("step" in r) {
+        return r;
+    }
+    const { found, kvMount, path } = r;
     const declared = opts.declaredKeys?.[`${ns}/${app}`] ?? (vss.metadata.annotations?.[KEYS_ANNOTATION]?.split(",").filter(Boolean) as string[] | undefined);
-    if (declared && declared.length > 0) {
-        const missing = declared.filter((k) => !found.includes(k));
-        if (missing.length > 0) {
-            return { ...fail("keys", `secret ${kvMount}/${path} lacks key(s) ${missing.map((k) => JSON.stringify(k)).join(", ")} (found: ${found.map((k) => JSON.stringify(k)).join(", ") || "none"})`,
-                `add the missing key(s) in Vault, or fix the app's keys`), keysFound: found };
-        }
+    const missing = (declared ?? []).filter((k) => !found.includes(k));
+    if (missing.length > 0) {
+        return { ...fail("keys", `secret ${kvMount}/${path} lacks key(s) ${missing.map((k) => JSON.stringify(k)).join(", ")} (found: ${found.map((k) => JSON.stringify(k)).join(", ") || "none"})`,
+            "add the missing key(s) in Vault (for a value the stack manages, run pulumi up --refresh), or fix the app's keys"), keysFound: found };
     }
     const extra = declared ? found.filter((k) => !declared.includes(k)) : [];
     const note = extra.length ? ` (not declared, also copied into the Secret: ${extra.join(", ")})` : "";
-    return { ...base, ok: true, step: "ok", message: `logged in as ${ns}/${sa} (role ${role}), read ${kvMount}/${path}: keys ${found.join(", ")}${note}`, keysFound: found };
+    return { ...base, ok: true, step: "ok", message: `logged in as ${ns}/${t.sa} (role ${t.role}), read ${kvMount}/${path}: keys ${found.join(", ")}${note}`, keysFound: found };
 }
 
-/** Runs the doctor over the given namespaces. */
+/** A check made safe to print: message and fix sanitised and bounded, key names sanitised. */
+function printable(c: DoctorCheck): DoctorCheck {
+    return {
+        ...c,
+        message: sanitizeText(c.message, MESSAGE_MAX),
+        ...(c.fix !== undefined ? { fix: sanitizeText(c.fix, MESSAGE_MAX) } : {}),
+        ...(c.keysFound ? { keysFound: c.keysFound.map((k) => sanitizeText(k, 100)) } : {}),
+    };
+}
+
+/** Runs the doctor over the given namespaces. Rejects, before any request, a namespace that is not a Kubernetes name. */
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
+    const bad = opts.namespaces.map((n) => checkNamespaceArg(n, "namespace")).find((p) => p !== undefined);
+    if (bad) {
+        throw new Error(bad);
+    }
     const checks: DoctorCheck[] = [];
     for (const ns of opts.namespaces) {
         const list = await kubeRequest(opts.kube, "GET", `/apis/${VSO_API_VERSION}/namespaces/${ns}/vaultstaticsecrets`);
@@ -157,8 +308,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
             checks.push({ namespace: ns, app: "*", ok: false, step: "vaultauth", message: `listing VaultStaticSecrets in ${ns}: HTTP ${list.status}`, fix: "are VSO's CRDs installed? is the namespace right?" });
             continue;
         }
-        for (const vss of list.body.items ?? []) {
-            checks.push(await checkApp(opts, ns, vss));
+        for (const vss of list.body?.items ?? []) {
+            checks.push(printable(await checkApp(opts, ns, vss)));
         }
     }
     return { ok: checks.every((c) => c.ok), checks };
@@ -175,4 +326,88 @@ export function formatDoctorReport(r: DoctorReport): string {
     const bad = r.checks.filter((c) => !c.ok).length;
     lines.push("", bad === 0 ? `doctor: all ${r.checks.length} secret(s) ok` : `doctor: ${bad} of ${r.checks.length} secret(s) will fail in VSO`);
     return lines.join("\n");
+}
+
+/** Why `value` is not a usable `--namespace` (a Kubernetes namespace name, RFC 1123 label), or undefined (pure). */
+export function checkNamespaceArg(value: string, flag = "--namespace"): string | undefined {
+    if (value.length <= 63 && DNS_LABEL.test(value)) {
+        return undefined;
+    }
+    return `${flag} ${quoteArg(value)} is not a Kubernetes namespace name: use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (see kubectl get namespaces)`;
+}
+
+/** Why `value` is not a usable Vault address for `flag` (an http(s) URL without credentials), or undefined (pure). */
+export function checkVaultAddrArg(value: string, flag = "--vault-addr"): string | undefined {
+    const shown = quoteArg(value);
+    const example = "e.g. https://vault.example.lan:8200 or http://127.0.0.1:8200 for a port-forward";
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
+        const creds = /^[^/]*@/.test(value) ? ", without user:password@" : "";
+        return `${flag} ${shown} has no scheme: give Vault's URL with http:// or https://${creds}, ${example}`;
+    }
+    let u: URL;
+    try {
+        u = new URL(value);
+    } catch {
+        return `${flag} ${shown} is not a URL: give Vault's address, ${example}`;
+    }
+    if (u.username !== "" || u.password !== "") {
+        return `${flag} ${shown} contains credentials (user:password@): remove them; the doctor logs in with each namespace's ServiceAccount, ${example}`;
+    }
+    if (u.protocol !== "http:" && u.protocol !== "https:") {
+        return `${flag} ${shown} must use http:// or https://, ${example}`;
+    }
+    if (u.hostname === "" || u.search !== "" || u.hash !== "" || /[?#]/.test(value)) {
+        return `${flag} ${shown} must be scheme://host[:port][/path], without a query or fragment, ${example}`;
+    }
+    return undefined;
+}
+
+/** The doctor CLI's arguments, checked. */
+export interface DoctorCliArgs {
+    namespaces: string[];
+    stack?: string;
+    cwd: string;
+    vaultAddr?: string;
+    kubeconfig?: string;
+    json: boolean;
+    allowInsecureVault: boolean;
+    help: boolean;
+}
+
+export const DOCTOR_USAGE = "usage: doctor (--stack NAME [--cwd DIR] | --namespace NS [--namespace NS2]) [--vault-addr URL] [--allow-insecure-vault] [--kubeconfig FILE] [--json]\n  exit 0 = all ok, 2 = problems found, 1 = error";
+
+/** Parses and checks the doctor's arguments before any request: the arguments, or one message naming the flag and the fix (pure but for file checks). */
+export function parseDoctorArgs(argv: string[], cwd: string): { args: DoctorCliArgs } | { error: string } {
+    const p = parseCliFlags(argv, {
+        namespace: { names: ["--namespace", "-n"], value: true, repeat: true, meta: "NS" }, stack: { names: ["--stack", "-s"], value: true, meta: "NAME" },
+        cwd: { names: ["--cwd"], value: true, meta: "DIR" }, vaultAddr: { names: ["--vault-addr"], value: true, meta: "URL" },
+        kubeconfig: { names: ["--kubeconfig"], value: true, meta: "FILE" },
+        json: { names: ["--json"], value: false }, allowInsecureVault: { names: ["--allow-insecure-vault"], value: false }, help: { names: ["--help", "-h"], value: false },
+    });
+    if ("error" in p) {
+        return p;
+    }
+    const v = p.values;
+    const args: DoctorCliArgs = {
+        namespaces: v.namespace ?? [], stack: v.stack?.[0], cwd: v.cwd?.[0] ?? cwd, vaultAddr: v.vaultAddr?.[0], kubeconfig: v.kubeconfig?.[0],
+        json: v.json !== undefined, allowInsecureVault: v.allowInsecureVault !== undefined, help: v.help !== undefined,
+    };
+    if (args.help) {
+        return { args };
+    }
+    const problem = args.namespaces.map((n) => checkNamespaceArg(n)).find((x) => x !== undefined)
+        ?? (args.stack !== undefined ? checkStackArg(args.stack) : undefined)
+        ?? (args.stack !== undefined || v.cwd ? checkCwdArg(args.cwd) : undefined)
+        ?? (args.vaultAddr !== undefined ? checkVaultAddrArg(args.vaultAddr) : undefined)
+        ?? (args.kubeconfig !== undefined && !isFile(args.kubeconfig) ? `--kubeconfig ${quoteArg(args.kubeconfig)}: no such file; give the path of a kubeconfig (default $KUBECONFIG or ~/.kube/config)` : undefined)
+        ?? (args.stack === undefined && args.namespaces.length === 0 ? "give --stack NAME (the namespaces the stack created), or --namespace NS (repeat it for several)" : undefined);
+    return problem ? { error: problem } : { args };
+}
+
+function isFile(p: string): boolean {
+    try {
+        return fs.statSync(p).isFile();
+    } catch {
+        return false;
+    }
 }

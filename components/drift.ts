@@ -3,7 +3,10 @@
  * (resource, field, expected → actual, secrets masked), plus a check of managed KV v2 values that
  * compares Vault's current version with the one recorded at the last `up` (values are never read).
  */
-import { EngineEvent, LocalWorkspace, OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import * as path from "path";
+import { CommandError, EngineEvent, LocalWorkspace, OpType, StackNotFoundError, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { redactUrlCredentials, sanitizeText } from "./clients";
 
 /** One drifted field of one resource. */
 export interface DriftRow {
@@ -93,6 +96,14 @@ export function driftRowsFromEvents(events: EngineEvent[]): { rows: DriftRow[]; 
     return { rows, checked: seen.size };
 }
 
+/**
+ * How to repair drift: `pulumi up --refresh`. A plain `pulumi up` compares the program with the
+ * state recorded at the last `up`, which still holds the old values, and so repairs nothing.
+ */
+export function repairHint(stack: string): string {
+    return `Run \`pulumi up --refresh --stack ${stack}\` to repair (a plain \`pulumi up\` trusts the recorded state and repairs nothing).`;
+}
+
 /** Formats rows as a fixed-width table (pure). */
 export function formatDriftTable(report: DriftReport): string {
     if (!report.drifted) {
@@ -104,7 +115,7 @@ export function formatDriftTable(report: DriftReport): string {
     const line = (cols: string[]) => cols.map((c, i) => (c.length > widths[i] ? c.slice(0, widths[i] - 1) + "…" : c.padEnd(widths[i]))).join("  ").trimEnd();
     const resources = new Set(report.rows.map((r) => r.urn)).size;
     return [
-        `Drift in stack ${report.stack}: ${resources} resource${resources === 1 ? "" : "s"}, ${report.rows.length} field${report.rows.length === 1 ? "" : "s"} (expected = the program, actual = live). Run \`pulumi up\` to repair.`,
+        `Drift in stack ${report.stack}: ${resources} resource${resources === 1 ? "" : "s"}, ${report.rows.length} field${report.rows.length === 1 ? "" : "s"} (expected = the program, actual = live). ${repairHint(report.stack)}`,
         "",
         line(head),
         line(widths.map((w) => "-".repeat(w))),
@@ -199,4 +210,136 @@ export async function runDriftCheck(opts: DriftCheckOptions): Promise<DriftRepor
         rows.push(...managedVersionRows(apps, recorded, current).filter((r) => !reported(r.urn.slice("kv-version:".length))));
     }
     return { stack: opts.stack, drifted: rows.length > 0, rows, checked };
+}
+
+/** A value shown in an argument error: quoted, without credentials or control characters, at most 100 characters (pure). */
+export function quoteArg(value: string): string {
+    return JSON.stringify(sanitizeText(redactUrlCredentials(value), 100));
+}
+
+/** One command-line flag: its spellings, whether it takes a value, whether it may be repeated. */
+export interface CliFlagSpec {
+    names: string[];
+    value: boolean;
+    repeat?: boolean;
+    /** What the value is, for messages, e.g. `URL`. */
+    meta?: string;
+}
+
+/**
+ * Parses `--flag value`, `--flag=value` and boolean flags (pure): the values by key (booleans as
+ * `["true"]`), or one message naming the argument and the fix.
+ */
+export function parseCliFlags(argv: string[], spec: Record<string, CliFlagSpec>): { values: Record<string, string[]> } | { error: string } {
+    const values: Record<string, string[]> = {};
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+        const name = eq > 0 ? a.slice(0, eq) : a;
+        const key = Object.keys(spec).find((k) => spec[k].names.includes(name));
+        if (key === undefined) {
+            return { error: `unknown argument ${quoteArg(a)}: see --help` };
+        }
+        const f = spec[key];
+        let value = "true";
+        if (f.value && eq > 0) {
+            value = a.slice(eq + 1);
+        } else if (f.value) {
+            const next = argv[i + 1];
+            if (next === undefined || (next.startsWith("-") && next.length > 1)) {
+                return { error: `${name} needs a value: ${name} ${f.meta ?? "VALUE"}` };
+            }
+            value = next;
+            i++;
+        } else if (eq > 0) {
+            return { error: `${name} takes no value: give ${name} alone` };
+        }
+        if (values[key] && !f.repeat) {
+            return { error: `${name} is given twice: give it once` };
+        }
+        (values[key] ??= []).push(value);
+    }
+    return { values };
+}
+
+/** Why `value` is not a Pulumi stack name (`stack`, or `org/project/stack`), or undefined (pure). */
+export function checkStackArg(value: string): string | undefined {
+    const parts = value.split("/");
+    if (parts.length <= 3 && parts.every((p) => p.length > 0 && p.length <= 100 && /^[A-Za-z0-9_.-]+$/.test(p))) {
+        return undefined;
+    }
+    return `--stack ${quoteArg(value)} is not a Pulumi stack name: use letters, digits, '-', '_' and '.' (or org/project/stack); list the stacks with \`pulumi stack ls\``;
+}
+
+/** Why `dir` cannot hold a Pulumi project (missing, or no Pulumi.yaml in it or above), or undefined. */
+export function checkCwdArg(dir: string): string | undefined {
+    let isDir = false;
+    try { isDir = fs.statSync(dir).isDirectory(); } catch { isDir = false; }
+    if (!isDir) {
+        return `--cwd ${quoteArg(dir)}: no such directory; give the directory of the Pulumi project (it holds Pulumi.yaml)`;
+    }
+    for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+        if (fs.existsSync(path.join(d, "Pulumi.yaml")) || fs.existsSync(path.join(d, "Pulumi.yml"))) {
+            return undefined;
+        }
+        if (path.dirname(d) === d) {
+            return `no Pulumi project in ${quoteArg(dir)} (no Pulumi.yaml there or above): run in the project's directory or pass --cwd DIR`;
+        }
+    }
+}
+
+/** The drift CLI's arguments, checked. */
+export interface DriftCliArgs {
+    stack: string;
+    json: boolean;
+    cwd: string;
+    help: boolean;
+}
+
+export const DRIFT_USAGE = "usage: drift --stack NAME [--json] [--cwd DIR]\n  exit 0 = no drift, 2 = drift, 1 = error";
+
+/** Parses and checks the drift CLI's arguments before Pulumi runs (pure but for the --cwd check). */
+export function parseDriftArgs(argv: string[], cwd: string): { args: DriftCliArgs } | { error: string } {
+    const p = parseCliFlags(argv, {
+        stack: { names: ["--stack", "-s"], value: true, meta: "NAME" }, json: { names: ["--json"], value: false },
+        cwd: { names: ["--cwd"], value: true, meta: "DIR" }, help: { names: ["--help", "-h"], value: false },
+    });
+    if ("error" in p) {
+        return p;
+    }
+    const v = p.values;
+    const args: DriftCliArgs = { stack: v.stack?.[0] ?? "", json: v.json !== undefined, cwd: v.cwd?.[0] ?? cwd, help: v.help !== undefined };
+    if (args.help) {
+        return { args };
+    }
+    if (v.stack === undefined) {
+        return { error: "--stack is required: the Pulumi stack to check (list them with `pulumi stack ls`)" };
+    }
+    const problem = checkStackArg(args.stack) ?? checkCwdArg(args.cwd);
+    return problem ? { error: problem } : { args };
+}
+
+/**
+ * A Pulumi failure as a short message instead of the Automation API's dump (code, stdout, stderr,
+ * err): one line for a stack that does not exist or a missing CLI, otherwise the CLI's `error:`
+ * lines (sanitised, at most 10) (pure).
+ */
+export function describeStackError(e: unknown, stack: string, workDir: string): string {
+    const raw = e instanceof Error ? e.message : String(e);
+    const where = quoteArg(workDir);
+    if (e instanceof StackNotFoundError || /no stack named .* found/.test(raw)) {
+        return `stack ${quoteArg(stack)} does not exist (project in ${where}, on the backend you are logged in to): list the stacks with \`pulumi stack ls\` and pass one with --stack NAME`;
+    }
+    if (/ENOENT: pulumi|spawn pulumi ENOENT/.test(raw)) {
+        return "the pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) or add it to PATH";
+    }
+    if (/pass the fully qualified name|no Pulumi\.yaml project file found/i.test(raw)) {
+        return `no Pulumi project in ${where}: run in the project's directory (it holds Pulumi.yaml) or pass --cwd DIR`;
+    }
+    // a CommandError's message is its result dumped: "code: ...", " stdout: ...", " stderr: ...", " err?: ..."
+    const lines = raw.split("\n").map((l) => l.trim().replace(/^(stdout|stderr|err\?):\s*/, ""))
+        .filter((l) => l !== "" && !/^(code: -?\d+|Command failed with|Error: Command failed with)/.test(l));
+    const errors = lines.filter((l) => /^error:/.test(l));
+    const shown = [...new Set(errors.length ? errors : lines)].slice(0, 10).map((l) => sanitizeText(l, 300));
+    return shown.join("\n") || (e instanceof CommandError ? "pulumi failed without a message" : "failed without a message");
 }

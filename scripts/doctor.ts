@@ -1,45 +1,62 @@
 #!/usr/bin/env node
 /**
  * Doctor: does what VSO will do for each namespace and reports login/policy/key faults first.
- *   npm run doctor -- --stack NAME [--cwd DIR]          (the namespaces the stack created)
- *   npm run doctor -- --namespace cnpg [--namespace other] [--vault-addr URL] [--kubeconfig FILE] [--json]
- * Exit codes: 0 all ok, 2 problems found, 1 error.
+ *   npm run doctor -- --stack NAME [--cwd DIR]          (the namespaces the stack created, checked against its Vault address)
+ *   npm run doctor -- --namespace cnpg [--namespace other] [--vault-addr URL] [--allow-insecure-vault] [--kubeconfig FILE] [--json]
+ * Arguments are checked before any request. A ServiceAccount token is never sent over plain http to an
+ * address read from the cluster unless it is an in-cluster Service (reached through the API server),
+ * $VAULT_ADDR, the stack's address, or --allow-insecure-vault is given.
+ * Exit codes: 0 all ok, 2 problems found, 1 error (bad arguments, a stack that does not exist, ...).
  */
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { loadKubeconfig } from "../components/clients";
-import { formatDoctorReport, runDoctor } from "../components/doctor";
+import { loadKubeconfig, sanitizeText } from "../components/clients";
+import { DOCTOR_USAGE, DoctorCliArgs, formatDoctorReport, parseDoctorArgs, runDoctor } from "../components/doctor";
+import { describeStackError } from "../components/drift";
 
-async function main(): Promise<number> {
-    const argv = process.argv.slice(2);
-    const namespaces: string[] = [];
-    let vaultAddr: string | undefined;
-    let kubeconfig: string | undefined;
-    let json = false;
-    let stack: string | undefined;
-    let cwd = process.cwd();
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--namespace" || a === "-n") { namespaces.push(argv[++i]); }
-        else if (a === "--stack" || a === "-s") { stack = argv[++i]; }
-        else if (a === "--cwd") { cwd = argv[++i]; }
-        else if (a === "--vault-addr") { vaultAddr = argv[++i]; }
-        else if (a === "--kubeconfig") { kubeconfig = argv[++i]; }
-        else if (a === "--json") { json = true; }
-        else { process.stderr.write(`unknown argument ${JSON.stringify(a)}\nusage: doctor (--stack NAME | --namespace NS [--namespace NS2]) [--vault-addr URL] [--kubeconfig FILE] [--json]\n`); return 1; }
-    }
-    if (stack) {
-        const outputs = await (await LocalWorkspace.selectStack({ stackName: stack, workDir: cwd })).outputs();
-        for (const n of (outputs.namespaces?.value ?? []) as { namespace: string }[]) {
-            namespaces.push(n.namespace);
+/** The namespaces and the Vault address of a stack, from its outputs. */
+async function stackTargets(stack: string, cwd: string): Promise<{ namespaces: string[]; vaultAddress?: string }> {
+    const outputs = await (await LocalWorkspace.selectStack({ stackName: stack, workDir: cwd })).outputs();
+    const namespaces = ((outputs.namespaces?.value ?? []) as { namespace: string }[]).map((n) => n.namespace);
+    const addr = outputs.vaultAddress?.value;
+    return { namespaces, vaultAddress: typeof addr === "string" && addr !== "" ? addr : undefined };
+}
+
+async function doctor(a: DoctorCliArgs): Promise<number> {
+    const namespaces = [...a.namespaces];
+    let stackVaultAddr: string | undefined;
+    if (a.stack !== undefined) {
+        try {
+            const t = await stackTargets(a.stack, a.cwd);
+            namespaces.push(...t.namespaces.filter((n) => !namespaces.includes(n)));
+            stackVaultAddr = t.vaultAddress;
+        } catch (e) {
+            process.stderr.write(`doctor: ${describeStackError(e, a.stack, a.cwd)}\n`);
+            return 1;
+        }
+        if (namespaces.length === 0) {
+            process.stderr.write(`doctor: stack ${JSON.stringify(a.stack)} has no namespaces in its outputs: run pulumi up first, or give --namespace NS\n`);
+            return 1;
         }
     }
-    if (namespaces.length === 0) {
-        process.stderr.write("give --stack NAME, or --namespace NS (repeat it for several)\n");
-        return 1;
-    }
-    const report = await runDoctor({ kube: loadKubeconfig(kubeconfig), namespaces, vaultAddr });
-    process.stdout.write(json ? JSON.stringify(report, null, 2) + "\n" : formatDoctorReport(report) + "\n");
+    const report = await runDoctor({ kube: loadKubeconfig(a.kubeconfig), namespaces, vaultAddr: a.vaultAddr, stackVaultAddr, allowInsecureVault: a.allowInsecureVault });
+    process.stdout.write(a.json ? JSON.stringify(report, null, 2) + "\n" : formatDoctorReport(report) + "\n");
     return report.ok ? 0 : 2;
 }
 
-main().then((c) => process.exit(c), (e) => { process.stderr.write(`[doctor] error: ${e instanceof Error ? e.message : e}\n`); process.exit(1); });
+async function main(): Promise<number> {
+    const parsed = parseDoctorArgs(process.argv.slice(2), process.cwd());
+    if ("error" in parsed) {
+        process.stderr.write(`doctor: ${parsed.error}\n`);
+        return 1;
+    }
+    if (parsed.args.help) {
+        process.stdout.write(`${DOCTOR_USAGE}\n`);
+        return 0;
+    }
+    return doctor(parsed.args);
+}
+
+main().then((c) => process.exit(c), (e) => {
+    process.stderr.write(`doctor: error: ${sanitizeText(e instanceof Error ? e.message : String(e), 500)}\n`);
+    process.exit(1);
+});
