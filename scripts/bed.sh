@@ -110,11 +110,18 @@ pick_port() {  # pick_port <name> [span]: reuse the saved port if still free, el
   mkdir -p "$BED/ports"
   if [[ -f "$f" ]]; then
     p="$(cat "$f")"; ok=1
+    local elo; read -r elo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || elo=65536
+    (( p + span <= elo )) || ok=0   # saved before ports moved out of the ephemeral range
     for ((i = 0; i < span; i++)); do port_free $((p + i)) || ok=0; done
     [[ $ok == 1 ]] && { echo "$p"; return; }
   fi
+  # below the kernel's ephemeral range: a port there can be taken at any moment as the local end
+  # of an outgoing connection, which a "nothing listens" check cannot see
+  local lo=32768 base span_=11990
+  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  base=$(( lo > 22000 ? lo - 12000 : 10000 )); (( lo > 22000 )) || span_=$(( lo > 10200 ? lo - 10100 : 100 ))
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000)); ok=1
+    p=$((base + RANDOM % span_)); ok=1
     for ((i = 0; i < span; i++)); do port_free $((p + i)) || ok=0; done
     if [[ $ok == 1 ]] && ! grep -qx "$p" "$BED"/ports/* 2>/dev/null; then echo "$p" >"$f"; echo "$p"; return; fi
   done
