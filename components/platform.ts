@@ -229,7 +229,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         this.plan = plan;
 
         const k8sProvider = args.providers?.kubernetes
-            ?? (args.kubeconfig !== undefined ? new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig }, { parent: this }) : undefined);
+            ?? (args.kubeconfig !== undefined ? new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(args.kubeconfig) }, { parent: this }) : undefined);
         const k8sOpts = { parent: this, ...(k8sProvider ? { providers: { kubernetes: k8sProvider } } : {}) };
 
         const install = args.vault?.install ?? true;

@@ -22,13 +22,16 @@ MOUNT="kubernetes-smoke-$RANDOM"
 step() { echo "[smoke] $*" >&2; }
 fail() { echo "[smoke] FAIL: $*" >&2; exit 1; }
 
+# tokens and request bodies reach curl and vault through file descriptors, never the command line
+bearer() { printf 'Authorization: Bearer %s\n' "$1"; }
+
 # kube <METHOD> <path> [json-body]: admin request; prints the response body, fails on HTTP >= 400
 kube() {
   local method="$1" path="$2" body="${3:-}" out code
   out="$(mktemp)"
-  code="$(curl -sS -o "$out" -w '%{http_code}' --cacert "$KUBE_CA_FILE" \
-    -H "Authorization: Bearer $KUBE_ADMIN_TOKEN" -H 'Content-Type: application/json' \
-    -X "$method" ${body:+--data "$body"} "$KUBE_API_SERVER$path")" || { rm -f "$out"; fail "curl $method $path"; }
+  code="$(printf '%s' "$body" | curl -sS -o "$out" -w '%{http_code}' --cacert "$KUBE_CA_FILE" \
+    -H @<(bearer "$KUBE_ADMIN_TOKEN") -H 'Content-Type: application/json' \
+    -X "$method" ${body:+--data-binary @-} "$KUBE_API_SERVER$path")" || { rm -f "$out"; fail "curl $method $path"; }
   if [[ "$code" -ge 400 ]]; then cat "$out" >&2; rm -f "$out"; fail "$method $path -> HTTP $code"; fi
   cat "$out"; rm -f "$out"
 }
@@ -63,9 +66,9 @@ REVIEWER_JWT="$(token_for "$REVIEWER")" || fail "TokenRequest for $REVIEWER"
 APP_JWT="$(token_for "$APP")" || fail "TokenRequest for $APP"
 
 step "TokenReview as the reviewer service account"
-review="$(curl -fsS --cacert "$KUBE_CA_FILE" -H "Authorization: Bearer $REVIEWER_JWT" -H 'Content-Type: application/json' \
-  -X POST "$KUBE_API_SERVER/apis/authentication.k8s.io/v1/tokenreviews" \
-  --data "$(jq -nc --arg t "$APP_JWT" '{apiVersion:"authentication.k8s.io/v1",kind:"TokenReview",spec:{token:$t}}')")" \
+review="$(jq -nc --rawfile t <(printf '%s' "$APP_JWT") '{apiVersion:"authentication.k8s.io/v1",kind:"TokenReview",spec:{token:$t}}' |
+  curl -fsS --cacert "$KUBE_CA_FILE" -H @<(bearer "$REVIEWER_JWT") -H 'Content-Type: application/json' \
+  -X POST "$KUBE_API_SERVER/apis/authentication.k8s.io/v1/tokenreviews" --data-binary @-)" \
   || fail "TokenReview request"
 [[ "$(jq -r .status.authenticated <<<"$review")" == true ]] || { echo "$review" >&2; fail "TokenReview not authenticated"; }
 step "  -> $(jq -r .status.user.username <<<"$review")"
@@ -73,7 +76,7 @@ step "  -> $(jq -r .status.user.username <<<"$review")"
 step "Vault kubernetes auth at $MOUNT, policy, role"
 vault auth enable -path="$MOUNT" kubernetes >/dev/null
 vault write "auth/$MOUNT/config" kubernetes_host="$KUBE_API_SERVER" kubernetes_ca_cert=@"$KUBE_CA_FILE" \
-  token_reviewer_jwt="$REVIEWER_JWT" disable_local_ca_jwt=true >/dev/null
+  token_reviewer_jwt=@<(printf '%s' "$REVIEWER_JWT") disable_local_ca_jwt=true >/dev/null
 vault policy write smoke-read - >/dev/null <<'EOF'
 path "secret/data/smoke/*" { capabilities = ["read"] }
 EOF
@@ -82,7 +85,7 @@ vault write "auth/$MOUNT/role/smoke" bound_service_account_names="$APP" bound_se
 vault kv put -mount=secret smoke/hello value=world >/dev/null
 
 step "vault login with the $APP token"
-login="$(vault write -format=json "auth/$MOUNT/login" role=smoke jwt="$APP_JWT")" || fail "kubernetes auth login"
+login="$(vault write -format=json "auth/$MOUNT/login" role=smoke jwt=@<(printf '%s' "$APP_JWT"))" || fail "kubernetes auth login"
 CLIENT_TOKEN="$(jq -er .auth.client_token <<<"$login")"
 jq -e '.auth.policies | index("smoke-read")' <<<"$login" >/dev/null || fail "login did not grant smoke-read"
 [[ "$(VAULT_TOKEN="$CLIENT_TOKEN" vault kv get -mount=secret -field=value smoke/hello)" == world ]] || fail "read with login token"
@@ -92,7 +95,7 @@ vault policy delete smoke-read >/dev/null
 step "namespace deletion (namespace controller)"
 kube DELETE "/api/v1/namespaces/$NS" >/dev/null
 for _ in $(seq 1 60); do
-  code="$(curl -s -o /dev/null -w '%{http_code}' --cacert "$KUBE_CA_FILE" -H "Authorization: Bearer $KUBE_ADMIN_TOKEN" "$KUBE_API_SERVER/api/v1/namespaces/$NS")"
+  code="$(curl -s -o /dev/null -w '%{http_code}' --cacert "$KUBE_CA_FILE" -H @<(bearer "$KUBE_ADMIN_TOKEN") "$KUBE_API_SERVER/api/v1/namespaces/$NS")"
   [[ "$code" == 404 ]] && break; sleep 0.5
 done
 [[ "$code" == 404 ]] || fail "namespace $NS was not finalized within 30s"

@@ -185,6 +185,14 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         assert.strictEqual(rec.ofType(T.k8sRole).length, 0);
     });
 
+    it("a kubeconfig given to the platform reaches its Kubernetes provider as a secret (it holds credentials)", async () => {
+        const kc = fs.readFileSync(FIXTURE_KUBECONFIG, "utf8");
+        new VaultSecretsPlatform("pf", { ...articleArgs(), kubeconfig: kc });
+        await rec.settle();
+        const prov = rec.one("pulumi:providers:kubernetes");
+        assert.ok(prov.secretInputs.includes("kubeconfig"), JSON.stringify(prov.secretInputs));
+    });
+
     it("creates exactly one connection, auth, ServiceAccount, policy and role per namespace, however many apps", async () => {
         const apps = [];
         for (let i = 0; i < 12; i++) {
