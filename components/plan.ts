@@ -136,8 +136,20 @@ export function renderReadPolicy(kvPath: string, paths: string[]): string {
     const unique = Array.from(new Set(paths)).sort();
     return unique
         .map((p) => `path "${kvPath}/data/${p}" {\n  capabilities = ["read"]\n}\n`)
+        .concat(SELF_TOKEN_POLICY)
         .join("\n");
 }
+
+/**
+ * What VSO needs for its own token. Roles leave Vault's `default` policy out
+ * (`token_no_default_policy`), so a path someone adds to `default` is not readable from every
+ * namespace; these two paths are the part of `default` a client uses.
+ */
+export const SELF_TOKEN_POLICY = [
+    "# VSO's own token (the part of Vault's default policy it uses; roles leave default out)",
+    `path "auth/token/lookup-self" {\n  capabilities = ["read"]\n}`,
+    `path "auth/token/renew-self" {\n  capabilities = ["update"]\n}\n`,
+].join("\n");
 
 // ---------------------------------------------------------------------------------------------------
 // Types of the config fields (checked before their values: YAML stack config arrives untyped)

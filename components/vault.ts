@@ -269,6 +269,8 @@ export class NamespaceVaultAccess extends pulumi.ComponentResource {
             boundServiceAccountNamespaces: [args.namespace],
             tokenPolicies: [this.policy.name],
             tokenTtl: args.tokenTtl ?? DEFAULTS.tokenTtl,
+            // tokens carry only the namespace's policy: nothing someone adds to `default` reaches them
+            tokenNoDefaultPolicy: true,
             ...(audience ? { audience } : {}),
         }, { parent: this });
         this.registerOutputs({ policyName: this.policyName, roleName: this.roleName });

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { AppShape, PlanOptions, planPlatform, renderReadPolicy, staticSecretSpec, validateApps } from "../../components";
+import { AppShape, PlanOptions, planPlatform, renderReadPolicy, SELF_TOKEN_POLICY, staticSecretSpec, validateApps } from "../../components";
 
 const article: AppShape = {
     name: "rustfs-cloudnativepg",
@@ -13,9 +13,10 @@ const article: AppShape = {
 describe("planning (pure)", () => {
     it("grants read on exactly <kv>/data/<path>, no globs", () => {
         assert.strictEqual(renderReadPolicy("kv", ["rustfs/cloudnativepg"]),
-            "path \"kv/data/rustfs/cloudnativepg\" {\n  capabilities = [\"read\"]\n}\n");
+            "path \"kv/data/rustfs/cloudnativepg\" {\n  capabilities = [\"read\"]\n}\n\n" + SELF_TOKEN_POLICY);
         const text = renderReadPolicy("kv", ["b/x", "a/y", "b/x"]);
-        assert.strictEqual((text.match(/path "/g) ?? []).length, 2, "duplicates are merged");
+        assert.strictEqual((text.match(/path "kv\//g) ?? []).length, 2, "duplicates are merged");
+        assert.deepStrictEqual(text.match(/path "auth\/[^"]+"/g), ['path "auth/token/lookup-self"', 'path "auth/token/renew-self"'], "only the token's own paths besides the KV paths");
         assert.ok(text.indexOf("kv/data/a/y") < text.indexOf("kv/data/b/x"), "sorted, so the text is stable");
         assert.ok(!text.includes("*"));
     });

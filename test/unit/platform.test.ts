@@ -16,6 +16,7 @@ import {
     kubeClusterOf,
     serviceProxyAddress,
     validationProblemsOf,
+    SELF_TOKEN_POLICY,
 } from "../../components";
 import * as fs from "fs";
 import * as os from "os";
@@ -101,7 +102,7 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
 
         const policy = rec.one(T.policy);
         assert.strictEqual(policy.inputs.name, "vso-cnpg-read");
-        assert.strictEqual(policy.inputs.policy, "path \"kv/data/rustfs/cloudnativepg\" {\n  capabilities = [\"read\"]\n}\n");
+        assert.strictEqual(policy.inputs.policy, "path \"kv/data/rustfs/cloudnativepg\" {\n  capabilities = [\"read\"]\n}\n\n" + SELF_TOKEN_POLICY);
 
         const role = rec.one(T.role);
         assert.strictEqual(role.inputs.roleName, "vso-cnpg");
@@ -111,6 +112,7 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         assert.deepStrictEqual(role.inputs.tokenPolicies, ["vso-cnpg-read"]);
         assert.ok(!role.inputs.tokenPolicies.includes("default"));
         assert.strictEqual(role.inputs.tokenTtl, 3600);
+        assert.strictEqual(role.inputs.tokenNoDefaultPolicy, true, "tokens never carry Vault's default policy (issue 8 item 6)");
 
         const sa = rec.one(T.sa, (r) => r.inputs.metadata.namespace !== "vault");
         assert.deepStrictEqual([sa.inputs.metadata.name, sa.inputs.metadata.namespace], ["vso-auth", "cnpg"]);
@@ -388,7 +390,7 @@ describe("building blocks used alone (mocked engine)", () => {
         await rec.settle();
         assert.deepStrictEqual([w2.policyName, w2.roleName], ["vso-all-read", "vso-all"], "the names checked are the names created");
         assert.deepStrictEqual(rec.one(T.role, (r) => r.inputs.roleName === "vso-all").inputs.boundServiceAccountNamespaces, ["*"]);
-        assert.strictEqual(rec.one(T.policy, (r) => r.inputs.name === "vso-all-read").inputs.policy, "path \"kv/data/x\" {\n  capabilities = [\"read\"]\n}\n");
+        assert.strictEqual(rec.one(T.policy, (r) => r.inputs.name === "vso-all-read").inputs.policy, "path \"kv/data/x\" {\n  capabilities = [\"read\"]\n}\n\n" + SELF_TOKEN_POLICY);
     });
 
     it("VsoNamespaceBinding: ServiceAccount, VaultConnection and VaultAuth in the namespace", async () => {
