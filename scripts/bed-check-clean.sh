@@ -12,7 +12,7 @@ for p in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube
 done
 pgrep -f "$BED" >/dev/null 2>&1 && report "processes using $BED: $(pgrep -af "$BED" | head -5)"
 grep -E " ($BED|/run/pvv-bed|/run/netns/cni-|/var/run/netns/cni-)" /proc/mounts >/dev/null && report "mounts: $(grep -cE " ($BED|/run/pvv-bed|/run/netns/cni-)" /proc/mounts)"
-ip link show pvvbr0 >/dev/null 2>&1 && report "network interface pvvbr0"
+for dev in pvvbr0 pvvnode0; do ip link show "$dev" >/dev/null 2>&1 && report "network interface $dev"; done
 ip -o link show type veth 2>/dev/null | grep -q . && report "veth interfaces: $(ip -o link show type veth | wc -l)"
 for t in filter nat mangle; do
   n="$(iptables -t "$t" -S 2>/dev/null | grep -cE 'KUBE-|PVV-BED|CNI-')"

@@ -27,7 +27,7 @@
 #                   containernetworking-plugins busybox-static iptables), else 0 with a message.
 #
 # Addresses: etcd and the local Vault bind 127.0.0.1. With a node, the API server, kubelet and
-# CoreDNS bind the node address $NODE_IP, which lives on the bed's own bridge (pvvbr0) and nowhere
+# CoreDNS bind the node address $NODE_IP, which lives on the bed's own port-less bridge (pvvnode0) and nowhere
 # else: pods must reach the API server and DNS, and nothing outside this machine can. Pod traffic
 # to anything but the pod range, the Service range and the node address is dropped.
 set -euo pipefail
@@ -41,7 +41,8 @@ VSO_NAMESPACE=vault-secrets-operator-system
 # node networking (only with a node)
 NODE_NAME=pvv-node
 NODE_IP=10.245.0.1
-BRIDGE=pvvbr0
+BRIDGE=pvvbr0      # the pods' bridge; CNI gives it the pods' gateway address (and wants no other IPv4)
+NODE_DEV=pvvnode0  # a port-less bridge that only carries the node address
 POD_CIDR=10.244.0.0/24
 POD_GW=10.244.0.1
 SERVICE_CIDR=10.0.0.0/24
@@ -81,7 +82,7 @@ running() {
 
 # spawn <svc> <binary> <args...>: start in its own session, log to $BED/logs/<svc>.log
 spawn() {
-  local svc="$1" bin="$2"; shift 2
+  local svc="$1" bin; bin="$(command -v "$2")" || die "$2 not found"; shift 2
   # logs may hold tokens (Vault dev prints its root token): readable by the owner only
   mkdir -p "$BED/logs"; chmod 700 "$BED" "$BED/logs"
   echo "+ $bin $*" >"$BED/logs/$svc.log"
@@ -274,11 +275,13 @@ ctr_() { ctr --address "$CTRD_SOCK" -n k8s.io "$@"; }
 
 # the bridge carries the node address (and, once CNI adds it, the pods' gateway)
 net_up() {
-  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
-  local addrs; addrs="$(ip addr show dev "$BRIDGE")"
-  [[ "$addrs" == *" $NODE_IP/"* ]] || ip addr add "$NODE_IP/32" dev "$BRIDGE"
+  local dev addrs
+  for dev in "$BRIDGE" "$NODE_DEV"; do ip link show "$dev" >/dev/null 2>&1 || ip link add "$dev" type bridge; done
+  addrs="$(ip addr show dev "$NODE_DEV")"
+  [[ "$addrs" == *" $NODE_IP/"* ]] || ip addr add "$NODE_IP/32" dev "$NODE_DEV"
+  addrs="$(ip addr show dev "$BRIDGE")"
   [[ "$addrs" == *" $POD_GW/"* ]] || ip addr add "$POD_GW/24" dev "$BRIDGE"
-  ip link set "$BRIDGE" up
+  ip link set "$NODE_DEV" up; ip link set "$BRIDGE" up
   # forwarding is needed for pod -> Service -> pod; remember the old value for stop
   [[ -f "$BED/ip_forward.saved" ]] || cat /proc/sys/net/ipv4/ip_forward >"$BED/ip_forward.saved"
   echo 1 >/proc/sys/net/ipv4/ip_forward
@@ -306,7 +309,7 @@ net_down() {
   for t in filter nat mangle; do
     for c in $(iptables -t "$t" -S 2>/dev/null | awk '$1=="-N" && $2 ~ /^KUBE-/ {print $2}'); do
       iptables -t "$t" -S 2>/dev/null | grep -E -- "-j $c( |$)" | grep -v "^-A $c " | sed 's/^-A/-D/' |
-        while read -r rule; do eval "iptables -t $t $rule" 2>/dev/null || true; done
+        while read -r rule; do eval "iptables -t $t $rule" 2>/dev/null || true; done || true
     done
     for c in $(iptables -t "$t" -S 2>/dev/null | awk '$1=="-N" && $2 ~ /^KUBE-/ {print $2}'); do iptables -t "$t" -F "$c" 2>/dev/null || true; done
     for c in $(iptables -t "$t" -S 2>/dev/null | awk '$1=="-N" && $2 ~ /^KUBE-/ {print $2}'); do iptables -t "$t" -X "$c" 2>/dev/null || true; done
@@ -315,6 +318,7 @@ net_down() {
   local l
   for l in $(ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do ip link del "$l" 2>/dev/null || true; done
   ip link del "$BRIDGE" 2>/dev/null || true
+  ip link del "$NODE_DEV" 2>/dev/null || true
   if [[ -f "$BED/ip_forward.saved" ]]; then cat "$BED/ip_forward.saved" >/proc/sys/net/ipv4/ip_forward; rm -f "$BED/ip_forward.saved"; fi
 }
 
@@ -642,6 +646,8 @@ all_running() {
 cmd_stop() {
   local s
   [[ -d "$BED" ]] || return 0
+  # shellcheck disable=SC1090
+  [[ -f "$TOOLS_DIR/env.servers.sh" ]] && source "$TOOLS_DIR/env.servers.sh"
   if has_node || running containerd || running kubelet; then stop_node; fi
   rm -f "$BED/node"
   for s in vso kube-controller-manager kube-apiserver vault etcd; do stop_svc "$s"; done
