@@ -17,7 +17,7 @@ import { BedEnv, REPO, bedHasNode, createWorkload, freshStack, inClusterStackCon
 const STACK = `it-incluster-${process.pid}`;
 const VSO_API = "/apis/secrets.hashicorp.com/v1beta1";
 const VAULT_SVC: InClusterService = { scheme: "http", service: "vault", namespace: "vault", port: 8200 };
-const ROOT = "it-dev-root-token";
+const ROOT = "root"; // the dev-mode root token the platform defaults to
 
 const APP = {
     name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
@@ -167,7 +167,7 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
         const env = { ...bed.env, VAULT_ADDR: "", VAULT_TOKEN: "" };
         const drift = runScript({ ...bed, env }, "drift", ["--stack", STACK, "--cwd", REPO]);
         assert.strictEqual(drift.code, 2, drift.out + drift.err);
-        assert.match(drift.out, /vso-cnpg/);
+        assert.match(drift.out, /AuthBackendRole homelab-cnpg-role/);
         assert.match(drift.out, /bound_?[sS]ervice_?[aA]ccount_?[nN]amespaces|boundServiceAccountNamespaces/);
 
         const doc = runScript(bed, "doctor", ["--namespace", "cnpg", "--json"]);
@@ -225,8 +225,13 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
                 await s.setAllConfig({
                     "vault-vso-vault-modes:mode": { value: mode },
                     "vault-vso-vault-modes:namespace": { value: `vault-${mode}` },
+                    "vault-vso-vault-modes:releaseName": { value: `vault-${mode}` },
                     "vault-vso-vault-modes:chartPath": { value: bed.env.PVV_VAULT_CHART_DIR },
-                    "vault-vso-vault-modes:values": { value: JSON.stringify({ server: { image: { tag: versions.VAULT_VERSION, pullPolicy: "Never" }, dataStorage: { size: "1Gi" } } }) },
+                    // (one node: the chart's one-pod-per-node anti-affinity would leave two ha pods Pending)
+                    "vault-vso-vault-modes:values": { value: JSON.stringify({ server: {
+                        image: { tag: versions.VAULT_VERSION, pullPolicy: "Never" }, dataStorage: { size: "1Gi" },
+                        ...(mode === "ha" ? { affinity: "" } : {}),
+                    } }) },
                 });
                 const res = await s.up({ onOutput: () => undefined });
                 assert.strictEqual(res.summary.result, "succeeded");

@@ -9,6 +9,8 @@ const config = new pulumi.Config();
 const vault = new VaultHelmInstall("vault", {
     mode: config.require("mode") as VaultMode,
     namespace: config.require("namespace"),
+    // the chart's ClusterRoleBinding is named after the release: two releases called "vault" collide
+    releaseName: config.get("releaseName"),
     chartPath: config.require("chartPath"),
     values: config.requireObject<Record<string, unknown>>("values"),
 });
