@@ -44,6 +44,8 @@ export class MockRecorder {
     /** Installs the mocks. `state` lets a test add outputs a real provider would compute. */
     install(state: (type: string, inputs: Record<string, any>) => Record<string, any> = () => ({})): void {
         this.resources = [];
+        // (again per test: an integration suite in the same mocha run points KUBECONFIG at the bed)
+        process.env.KUBECONFIG = FIXTURE_KUBECONFIG;
         pulumi.runtime.setMocks({
             newResource: (args: pulumi.runtime.MockResourceArgs) => {
                 const secrets = new Set<string>();
