@@ -51,6 +51,12 @@ export interface AppShape {
     restartTargets?: RestartTarget[];
     /** Names of the keys of the managed value, when the app has one (values are never passed here). */
     dataKeys?: string[];
+    /**
+     * Lets apps in other namespaces read this app's path too. A path belongs to one namespace unless
+     * every app that uses it says `shareAcrossNamespaces: true` (each namespace's policy then grants
+     * it). Default `false`.
+     */
+    shareAcrossNamespaces?: boolean;
 }
 
 /** Options that shape the plan. */
@@ -169,6 +175,7 @@ const APP_FIELDS: Record<string, FieldType> = {
     destination: "string",
     refreshAfter: REFRESH_AFTER_TYPE,
     restartTargets: { list: { fields: { kind: "string", name: "string" }, what: "an object { kind, name }" }, what: "a list of { kind, name } objects" },
+    shareAcrossNamespaces: "boolean",
 };
 
 /** Type of one AppShape (the planner's input). */
@@ -309,6 +316,42 @@ function validateApp(f: string, app: AppShape | undefined, kvPath: string): Vali
 }
 
 /** Checks that app names, and Secrets per namespace, are unique. */
+/**
+ * One path, one owner: at most one app writes a managed value at a path (two would overwrite each
+ * other, and removing either would delete the other's value), and a path is read from one namespace
+ * unless every app that uses it opts in with `shareAcrossNamespaces` (otherwise any namespace could
+ * read another's secret just by naming its path).
+ */
+export function checkPathOwners(apps: (AppShape | undefined)[]): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
+    const managedAt = new Map<string, number>();
+    const firstAt = new Map<string, number>();
+    apps.forEach((app, i) => {
+        if (typeof app?.path !== "string" || typeof app.namespace !== "string") {
+            return;
+        }
+        const f = `apps[${i}]`;
+        if (app.dataKeys !== undefined) {
+            const prev = managedAt.get(app.path);
+            if (prev !== undefined) {
+                problems.push({ field: `${f}.data`, message: `apps[${prev}] already manages the value at path ${JSON.stringify(app.path)}; a path has one owner. Keep data on one app and leave it off the other (it still reads the path)` });
+            } else {
+                managedAt.set(app.path, i);
+            }
+        }
+        const first = firstAt.get(app.path);
+        if (first === undefined) {
+            firstAt.set(app.path, i);
+            return;
+        }
+        const other = apps[first] as AppShape;
+        if (other.namespace !== app.namespace && !(app.shareAcrossNamespaces === true && other.shareAcrossNamespaces === true)) {
+            problems.push({ field: `${f}.path`, message: `${JSON.stringify(app.path)} is also read by apps[${first}] in namespace ${JSON.stringify(other.namespace)}; a path belongs to one namespace. If ${JSON.stringify(app.namespace)} really needs it, set shareAcrossNamespaces: true on both apps` });
+        }
+    });
+    return problems;
+}
+
 function checkUnique(apps: (AppShape | undefined)[]): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
     const byName = new Map<string, number>();
@@ -382,7 +425,7 @@ export function validateApps(apps: AppShape[], opts: PlanOptions = {}): Validati
     const typed = apps.map((app, i) => checkType(`apps[${i}]`, app, APP_SHAPE_TYPE));
     const shapes = typed.map((t) => t.value as AppShape | undefined);
     typed.forEach((t, i) => problems.push(...mergeTypeProblems(t.problems, validateApp(`apps[${i}]`, shapes[i], kvPath))));
-    problems.push(...checkUnique(shapes));
+    problems.push(...checkUnique(shapes), ...checkPathOwners(shapes));
     const namespaces = new Set(shapes.map((a) => a?.namespace).filter((n): n is string => typeof n === "string"));
     problems.push(...checkNamespaceNames(namespaces, o));
     return problems;

@@ -136,6 +136,7 @@ export function appShapes(apps: AppArgs[]): AppShape[] {
         refreshAfter: a.refreshAfter,
         restartTargets: a.restartTargets,
         dataKeys: a.data ? Object.keys(a.data) : undefined,
+        shareAcrossNamespaces: a.shareAcrossNamespaces,
     } : (a as unknown as AppShape)));
 }
 

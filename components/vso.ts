@@ -107,7 +107,8 @@ export class VsoNamespaceBinding extends pulumi.ComponentResource {
         const connectionName = args.connectionName ?? DEFAULTS.connectionName;
         const deps: pulumi.Resource[] = [];
         if (args.createNamespace) {
-            this.namespaceResource = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: ns } }, { parent: this });
+            // never deleted by Pulumi: the namespace holds the user's workloads, which Pulumi did not create
+            this.namespaceResource = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: ns } }, { parent: this, retainOnDelete: true });
             deps.push(this.namespaceResource);
         }
         this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
@@ -241,7 +242,13 @@ export class VaultStaticSecretApp extends pulumi.ComponentResource {
                 mount: kvPath,
                 name: args.path,
                 dataJson,
-            }, { parent: this, additionalSecretOutputs: ["dataJson", "data"] });
+            }, {
+                parent: this, additionalSecretOutputs: ["dataJson", "data"],
+                // the value outlives the app entry: removing or renaming the app, or `destroy`, leaves it
+                // in Vault (the provider's delete would soft-delete the path's latest version, which after
+                // a rename is the one just written). Delete it on purpose with `vault kv metadata delete`.
+                retainOnDelete: true,
+            });
             this.managedVersion = this.kvSecret.metadata.apply((m) => m?.["version"]);
             deps.push(this.kvSecret);
         }

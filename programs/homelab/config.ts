@@ -48,6 +48,7 @@ export function platformArgsFromConfig(
         const app: AppArgs = {
             name: a.name, namespace: a.namespace, path: a.path, keys: a.keys,
             destination: a.destination, refreshAfter: a.refreshAfter, restartTargets: a.restartTargets,
+            shareAcrossNamespaces: a.shareAcrossNamespaces,
         };
         if (a.managed === true) {
             if (!Array.isArray(a.keys) || a.keys.length === 0) {

@@ -79,7 +79,7 @@ describe("planning (pure)", () => {
             assert.deepStrictEqual(validateApps([article]), []);
         });
         it("rejects two apps with the same name", () => {
-            const ps = validateApps([article, { ...article, namespace: "other" }]);
+            const ps = validateApps([article, { ...article, namespace: "other", path: "other/path" }]);
             assert.deepStrictEqual(ps.map((p) => p.field), ["apps[1].name"]);
         });
         it("rejects two apps writing the same Secret in one namespace", () => {
@@ -88,7 +88,24 @@ describe("planning (pure)", () => {
             assert.match(ps[0].message, /apps\[0\] already writes Secret "rustfs-cloudnativepg"/);
         });
         it("allows the same destination name in different namespaces", () => {
-            assert.deepStrictEqual(validateApps([article, { ...article, name: "second", namespace: "other", destination: "rustfs-cloudnativepg" }]), []);
+            assert.deepStrictEqual(validateApps([article, { ...article, name: "second", namespace: "other", path: "other/path", destination: "rustfs-cloudnativepg" }]), []);
+        });
+        it("a path belongs to one namespace: another namespace naming it is rejected unless both apps share it (issue 8 item 5)", () => {
+            const evil = { ...article, name: "stolen", namespace: "evil" };
+            const ps = validateApps([article, evil]);
+            assert.deepStrictEqual(ps.map((p) => p.field), ["apps[1].path"]);
+            assert.match(ps[0].message, /also read by apps\[0\] in namespace "cnpg".*shareAcrossNamespaces: true on both/);
+            assert.strictEqual(validateApps([article, { ...evil, shareAcrossNamespaces: true }]).length, 1, "one side saying so is not enough");
+            assert.deepStrictEqual(validateApps([{ ...article, shareAcrossNamespaces: true }, { ...evil, shareAcrossNamespaces: true }]), []);
+            assert.deepStrictEqual(validateApps([article, { ...article, name: "second", destination: "second" }]), [], "two apps of one namespace may read one path");
+            const plan = planPlatform([{ ...article, shareAcrossNamespaces: true }, { ...evil, shareAcrossNamespaces: true }]);
+            assert.ok(plan.namespaces.every((n) => n.policyText.includes("kv/data/rustfs/cloudnativepg")), "shared on purpose: both policies grant it");
+        });
+        it("a path has one owner: two apps managing the same value are rejected (issue 8 item 2)", () => {
+            const ps = validateApps([{ ...article, dataKeys: article.keys }, { ...article, name: "second", destination: "second", dataKeys: article.keys }]);
+            assert.deepStrictEqual(ps.map((p) => p.field), ["apps[1].data"]);
+            assert.match(ps[0].message, /apps\[0\] already manages the value at path "rustfs\/cloudnativepg"/);
+            assert.deepStrictEqual(validateApps([{ ...article, dataKeys: article.keys }, { ...article, name: "second", destination: "second" }]), [], "a reader beside the owner is fine");
         });
         it("rejects policy or role templates that produce Vault's built-in names", () => {
             const ps = validateApps([article], { policyNameTemplate: "default" });
