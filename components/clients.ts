@@ -59,7 +59,9 @@ function request(url: string, method: string, headers: Record<string, string>, b
     return new Promise((resolve, reject) => {
         const u = new URL(url);
         const mod = u.protocol === "https:" ? https : http;
-        const req = mod.request(u, { method, headers: { ...headers, ...(body !== undefined ? { "Content-Length": Buffer.byteLength(body).toString() } : {}) }, ...tls, timeout: 30000 }, (res) => {
+        // agent: false — no pooled keep-alive socket: one that outlived its server (a restarted API
+        // server, an address that moved) would fail the next request with ETIMEDOUT/ECONNRESET
+        const req = mod.request(u, { method, headers: { ...headers, ...(body !== undefined ? { "Content-Length": Buffer.byteLength(body).toString() } : {}) }, ...tls, timeout: 30000, agent: false }, (res) => {
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
             res.on("end", () => {
