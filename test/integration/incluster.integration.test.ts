@@ -246,8 +246,11 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
                 assert.ok(pvcs.body.items.every((p: any) => p.status.phase === "Bound"), "raft data on the bed's local StorageClass");
                 for (const pod of pods) {
                     // each server answers (through the API server's pod proxy): not initialised, sealed
-                    const st = await kube("GET", `/api/v1/namespaces/vault-${mode}/pods/${pod.metadata.name}:8200/proxy/v1/sys/seal-status`);
-                    assert.strictEqual(st.status, 200, st.text);
+                    // (a running container may not listen yet: wait for the first answer)
+                    const st = await waitFor(`seal status of ${pod.metadata.name}`, 60000, async () => {
+                        const r = await kube("GET", `/api/v1/namespaces/vault-${mode}/pods/${pod.metadata.name}:8200/proxy/v1/sys/seal-status`);
+                        return r.status === 200 ? r : undefined;
+                    });
                     assert.deepStrictEqual([st.body.initialized, st.body.sealed, st.body.storage_type], [false, true, "raft"]);
                 }
                 await s.destroy({ onOutput: () => undefined });
