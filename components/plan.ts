@@ -206,7 +206,7 @@ const HELM_FIELDS: Record<string, FieldType> = {
 export const PLATFORM_ARGS_TYPE: FieldType = {
     fields: {
         vault: { fields: {
-            install: "boolean", address: "input", providerAddress: "input", token: "input", caCert: "input", skipTlsVerify: "boolean",
+            install: "boolean", address: "input", providerAddress: "input", token: "input", caCert: "input", skipTlsVerify: "boolean", allowInsecureHttp: "boolean",
             helm: { fields: { ...HELM_FIELDS, mode: "string", devRootToken: "input", haReplicas: "integer", wait: "boolean" } },
         } },
         operator: { fields: { install: "boolean", helm: { fields: HELM_FIELDS }, crdFiles: { list: "string", what: "a list of file paths" } } },

@@ -46,6 +46,11 @@ export interface VaultOptions {
     caCert?: pulumi.Input<string>;
     /** Let VSO skip TLS verification of Vault (labs only). Default `false`. */
     skipTlsVerify?: boolean;
+    /**
+     * Accept a plain-http `address` for an external Vault (VSO then sends ServiceAccount tokens and
+     * receives secrets unencrypted). Default `false`: an external Vault needs `https://`.
+     */
+    allowInsecureHttp?: boolean;
     /** Helm options for the install (mode, namespace, chart version, repository, values). */
     helm?: VaultHelmInstallArgs;
 }
@@ -159,7 +164,11 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
         if (args.vault?.address === undefined) {
             problems.push({ field: "vault.address", message: "is required when vault.install is false: give the address VSO reaches Vault at, e.g. \"https://vault.lan:8200\"" });
         } else if (addr !== undefined) {
-            problems.push(...checkUrl("vault.address", addr));
+            const urlProblems = checkUrl("vault.address", addr);
+            problems.push(...urlProblems);
+            if (!urlProblems.length && typeof addr === "string" && /^http:/i.test(addr) && args.vault?.allowInsecureHttp !== true) {
+                problems.push({ field: "vault.address", message: "uses plain http: VSO would send ServiceAccount tokens to Vault and receive every secret unencrypted. Use https://, or set vault.allowInsecureHttp: true for a lab on a network you trust" });
+            }
         }
         if (args.kubernetesAuth?.kubernetesHost === undefined) {
             problems.push({ field: "kubernetesAuth.kubernetesHost", message: "is required when vault.install is false: Vault outside the cluster cannot resolve kubernetes.default.svc; give the API server address Vault can reach, e.g. \"https://192.0.2.10:6443\"" });
@@ -182,6 +191,24 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
         }
     });
     return problems;
+}
+
+/**
+ * What a user should hear at every preview about the config's security (pure): dev-mode Vault keeps
+ * nothing and has a known root token; a plain-http Vault the user allowed on purpose.
+ */
+export function securityWarnings(args: VaultSecretsPlatformArgs): string[] {
+    const out: string[] = [];
+    const install = args.vault?.install ?? true;
+    if (install && (args.vault?.helm?.mode ?? "dev") === "dev") {
+        out.push("Vault runs in dev mode: everything is in memory (a pod restart loses every secret) and the root token is " +
+            (args.vault?.helm?.devRootToken === undefined ? "the well-known \"root\"" : "a static dev token") +
+            ", so anything that reaches Vault's Service can read every secret. Fine for a try-out; use vault.helm.mode \"standalone\" or \"ha\" for secrets you keep.");
+    }
+    if (!install && args.vault?.allowInsecureHttp === true && /^http:/i.test(String(plainValue(args.vault?.address) ?? ""))) {
+        out.push("vault.address is plain http (allowed by vault.allowInsecureHttp): ServiceAccount tokens and secrets cross the network unencrypted.");
+    }
+    return out;
 }
 
 /** The planner's options from the platform's args (pure). */
@@ -226,6 +253,9 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
     constructor(name: string, args: VaultSecretsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultSecretsPlatform`, name, {}, opts);
         failOnProblems("VaultSecretsPlatform", validatePlatformArgs(args), this);
+        for (const w of securityWarnings(args)) {
+            pulumi.log.warn(w, this);
+        }
         const plan = planPlatformArgs(args);
         this.plan = plan;
 

@@ -91,7 +91,7 @@ spec:
 YAML
   say "4/5 pulumi up (stack '$STACK', in the cluster: Vault and VSO installed with Helm, Vault reached through the API server)"
 else
-  cfg vault "{\"install\":false,\"address\":\"$VAULT_ADDR\"}"
+  cfg vault "{\"install\":false,\"address\":\"$VAULT_ADDR\",\"allowInsecureHttp\":true}"
   cfg operator "{\"install\":false,\"crdDir\":\"$VSO_CRDS_DIR\"}"
   cfg kubernetesAuth "{\"path\":\"kubernetes\",\"kubernetesHost\":\"$KUBE_API_SERVER\"}"
   cfg createNamespaces true

@@ -110,7 +110,7 @@ export function runScript(bed: BedEnv, name: string, args: string[]): { code: nu
 /** The homelab stack config for the bed: external Vault (the local process), no Helm installs. */
 export function bedStackConfig(bed: BedEnv, apps: unknown[], values: unknown): Record<string, { value: string; secret?: boolean }> {
     return {
-        "vault-vso-homelab:vault": { value: JSON.stringify({ install: false, address: bed.vaultAddr }) },
+        "vault-vso-homelab:vault": { value: JSON.stringify({ install: false, address: bed.vaultAddr, allowInsecureHttp: true }) },
         "vault-vso-homelab:operator": { value: JSON.stringify({ install: false, crdDir: bed.crdsDir }) },
         "vault-vso-homelab:kv": { value: JSON.stringify({ path: "kv", protect: true }) },
         "vault-vso-homelab:kubernetesAuth": { value: JSON.stringify({ path: "kubernetes", kubernetesHost: bed.kubeApi }) },
