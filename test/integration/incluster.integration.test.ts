@@ -136,12 +136,18 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
     });
 
     it("a value change reaches the Secret and rolls my-app (new pods)", async () => {
+        const restartedAt = async (): Promise<string | undefined> =>
+            (await kube("GET", "/apis/apps/v1/namespaces/cnpg/deployments/my-app")).body?.spec?.template?.metadata?.annotations?.["vso.secrets.hashicorp.com/restartedAt"];
+        const before = await restartedAt();
         await stack.setConfig("vault-vso-homelab:values", { value: JSON.stringify({ [APP.name]: { access_key: "ak-2", access_secret_key: "sk-2" } }), secret: true });
         const res = await stack.up({ onOutput: () => undefined });
         assert.strictEqual(res.summary.result, "succeeded");
         await waitFor("the new value in the Secret", 120000, async () => (await secretData("cnpg", APP.name))?.access_key === "ak-2");
-        const dep = await kube("GET", "/apis/apps/v1/namespaces/cnpg/deployments/my-app");
-        assert.ok(dep.body.spec.template.metadata.annotations?.["vso.secrets.hashicorp.com/restartedAt"], "VSO set its restart annotation");
+        // VSO writes the Secret, then patches the Deployment: the new annotation follows within moments
+        await waitFor("VSO's new restart annotation on my-app", 30000, async () => {
+            const now = await restartedAt();
+            return now !== undefined && now !== before;
+        });
         const pods = await waitFor("a new my-app pod Ready and the old one gone", 120000, async () => {
             const ready = await podsReady("cnpg", "app=my-app");
             return ready && ready.every((p) => p.metadata.name !== firstPod) ? ready : undefined;
