@@ -45,18 +45,25 @@ describe("integration: data safety and least privilege (issue 8) on the bed", fu
     it("a managed value survives renaming its app, removing it, and destroy", async () => {
         await up([APP, OTHER], { [APP.name]: { access_key: "ds-1" } });
         assert.deepStrictEqual(await value(), { access_key: "ds-1" });
+        // something of the user's in the namespace Pulumi created for the app
+        const cm = await kubeRequest(bed.kube, "POST", `/api/v1/namespaces/${APP.namespace}/configmaps`,
+            { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "user-data" }, data: { keep: "me" } });
+        assert.strictEqual(cm.status, 201, cm.text);
 
-        // rename: Pulumi sees a new resource and an old one to delete; the value must stay
+        // rename: Pulumi sees a new resource and an old one to delete; the value must stay.
+        // (every step runs before any assertion, so the namespace test below sees a real destroy)
+        const seen: Record<string, unknown> = {};
         const renamed = { ...APP, name: "rustfs-renamed" };
         await up([renamed, OTHER], { [renamed.name]: { access_key: "ds-1" } });
-        assert.deepStrictEqual(await value(), { access_key: "ds-1" }, "still readable after the rename");
-
+        seen["after the rename"] = await value();
         await up([OTHER], {});
-        assert.deepStrictEqual(await value(), { access_key: "ds-1" }, "still readable after the app was removed");
-
+        seen["after the app was removed"] = await value();
         const res = await stack.destroy({ excludeProtected: true, onOutput: () => undefined });
         assert.strictEqual(res.summary.result, "succeeded");
-        assert.deepStrictEqual(await value(), { access_key: "ds-1" }, "still readable after destroy");
+        seen["after destroy"] = await value();
+        for (const [when, got] of Object.entries(seen)) {
+            assert.deepStrictEqual(got, { access_key: "ds-1" }, `still readable ${when}`);
+        }
     });
 
     it("namespaces created for apps are kept (with the workloads in them) after their apps are gone and after destroy", async () => {
@@ -65,6 +72,8 @@ describe("integration: data safety and least privilege (issue 8) on the bed", fu
             assert.strictEqual(r.status, 200, `namespace ${ns}: ${r.status}`);
             assert.ok(!r.body.metadata.deletionTimestamp, `namespace ${ns} is not being deleted`);
         }
+        const cm = await kubeRequest(bed.kube, "GET", `/api/v1/namespaces/${APP.namespace}/configmaps/user-data`);
+        assert.strictEqual(cm.status, 200, "the user's object in it survived");
     });
 
     it("VSO's tokens do not carry Vault's default policy: a path added to default is not readable with them", async () => {
