@@ -7,22 +7,8 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationProblem, VaultSecretsPlatformArgs, validatePlatformArgs, withPlatformTypeChecks } from "../../components";
+import { articleArgs } from "./harness";
 
-/** The article's setup: valid, so each case below has exactly the one mistake it adds. */
-function articleArgs(): VaultSecretsPlatformArgs {
-    return {
-        vault: { install: true },
-        operator: { install: true },
-        kv: { path: "kv" },
-        kubernetesAuth: { path: "kubernetes", kubernetesHost: "https://kubernetes.default.svc.cluster.local:443" },
-        apps: [{
-            name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
-            keys: ["access_key", "access_secret_key"],
-            refreshAfter: "60s",
-            restartTargets: [{ kind: "Deployment", name: "my-app" }],
-        }],
-    };
-}
 
 /** External Vault: the platform then takes vault.address and kubernetesAuth.kubernetesHost. */
 function externalArgs(): VaultSecretsPlatformArgs {

@@ -4,6 +4,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import type { VaultSecretsPlatformArgs } from "../../components";
 
 /** The unit layer reads this kubeconfig (never a developer's own); its API server is never called. */
 export const FIXTURE_KUBECONFIG = path.join(__dirname, "fixtures", "kubeconfig");
@@ -99,4 +100,20 @@ export function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
 /** Resolves whether an Output is secret. */
 export function isSecret<T>(o: pulumi.Output<T>): Promise<boolean> {
     return pulumi.isSecret(o);
+}
+
+/** The article's setup, as the public API example writes it: valid, so a test adds exactly the mistake it checks. */
+export function articleArgs(): VaultSecretsPlatformArgs {
+    return {
+        vault: { install: true },
+        operator: { install: true },
+        kv: { path: "kv" },
+        kubernetesAuth: { path: "kubernetes", kubernetesHost: "https://kubernetes.default.svc.cluster.local:443" },
+        apps: [{
+            name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
+            keys: ["access_key", "access_secret_key"],
+            refreshAfter: "60s",
+            restartTargets: [{ kind: "Deployment", name: "my-app" }],
+        }],
+    };
 }

@@ -21,7 +21,7 @@ import {
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { FIXTURE_KUBECONFIG, MockRecorder, isSecret, valueOf } from "./harness";
+import { FIXTURE_KUBECONFIG, MockRecorder, articleArgs, isSecret, valueOf } from "./harness";
 
 const T = {
     release: "kubernetes:helm.sh/v3:Release",
@@ -42,21 +42,6 @@ const T = {
     k8sRole: "kubernetes:rbac.authorization.k8s.io/v1:Role",
 };
 
-/** The article's setup, as the public API example writes it. */
-function articleArgs(): VaultSecretsPlatformArgs {
-    return {
-        vault: { install: true },
-        operator: { install: true },
-        kv: { path: "kv" },
-        kubernetesAuth: { path: "kubernetes", kubernetesHost: "https://kubernetes.default.svc.cluster.local:443" },
-        apps: [{
-            name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
-            keys: ["access_key", "access_secret_key"],
-            refreshAfter: "60s",
-            restartTargets: [{ kind: "Deployment", name: "my-app" }],
-        }],
-    };
-}
 
 const FAKE_CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
 
