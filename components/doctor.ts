@@ -12,6 +12,7 @@ import {
     HttpResult, KubeTarget, inClusterServiceOf, kubeRequest, redactUrlCredentials, sameVaultAddress, sanitizeText,
     vaultErrors, vaultRequest, vaultRequestViaKube,
 } from "./clients";
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from "./validate";
 import { checkCwdArg, checkStackArg, parseCliFlags, quoteArg } from "./drift";
 import { VSO_API_VERSION } from "./versions";
 
@@ -69,8 +70,6 @@ const REFRESH_HINT = "run pulumi up --refresh to restore what the stack manages 
 const SERVER_TEXT_MAX = 300;
 /** Longest message or fix printed. */
 const MESSAGE_MAX = 1000;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** Turns a Vault login error into a cause and a fix (pure). */
 export function explainLoginError(err: string, ctx: { namespace: string; serviceAccount: string; role: string; mount: string }): string {
@@ -151,7 +150,7 @@ function unsafeVaultPath(p: unknown): boolean {
 }
 
 function unsafeName(n: unknown): boolean {
-    return typeof n !== "string" || n.length > 253 || !DNS_SUBDOMAIN.test(n);
+    return typeof n !== "string" || n.length > 253 || !DNS1123_SUBDOMAIN.test(n);
 }
 
 async function findLoginTarget(opts: DoctorOptions, ns: string, vss: any, fail: Fail): Promise<LoginTarget | DoctorCheck> {
@@ -330,7 +329,7 @@ export function formatDoctorReport(r: DoctorReport): string {
 
 /** Why `value` is not a usable `--namespace` (a Kubernetes namespace name, RFC 1123 label), or undefined (pure). */
 export function checkNamespaceArg(value: string, flag = "--namespace"): string | undefined {
-    if (value.length <= 63 && DNS_LABEL.test(value)) {
+    if (value.length <= 63 && DNS1123_LABEL.test(value)) {
         return undefined;
     }
     return `${flag} ${quoteArg(value)} is not a Kubernetes namespace name: use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (see kubectl get namespaces)`;

@@ -18,8 +18,8 @@ export function formatProblems(what: string, problems: ValidationProblem[]): str
     return `${what}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the configuration:\n${lines.join("\n")}`;
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 // ---------------------------------------------------------------------------------------------------
 // Types: config from YAML (stack config) arrives untyped, so every field's type is checked before its
