@@ -10,14 +10,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { kubeRequest } from "../components/clients";
+import { kubeRequest } from "../ops/clients";
 import { bedHasNode, createWorkload, freshStack, inClusterStackConfig, removeStack, startBed } from "../test/integration/bed";
 
 const ROUNDS = Number(process.env.PVV_BENCH_ROUNDS ?? 2);
 const APP = {
     name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
     keys: ["access_key", "access_secret_key"], refreshAfter: "5s",
-    restartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
+    rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
 };
 
 function median(xs: number[]): number {

@@ -34,7 +34,7 @@ async function one(apps: number, namespaces: number): Promise<{ ms: number; peak
     };
     const list = [];
     for (let i = 0; i < apps; i++) {
-        list.push({ name: `app-${i}`, namespace: `ns-${i % namespaces}`, path: `team-${i % namespaces}/app-${i}`, keys: ["user", "password"], restartTargets: [{ kind: "Deployment", name: `app-${i}` }] });
+        list.push({ name: `app-${i}`, namespace: `ns-${i % namespaces}`, path: `team-${i % namespaces}/app-${i}`, keys: ["user", "password"], rolloutRestartTargets: [{ kind: "Deployment", name: `app-${i}` }] });
     }
     // Warm-up: the first construction loads the providers' modules lazily; keep that out of the figure.
     new VaultSecretsPlatform("warmup", { apps: [{ name: "warm", namespace: "warm", path: "warm/up" }] });

@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { kubeRequest, vaultRequest } from "../components/clients";
+import { kubeRequest, vaultRequest } from "../ops/clients";
 import { bedStackConfig, freshStack, removeStack, startBed } from "../test/integration/bed";
 
 const SIZES = (process.env.PVV_BENCH_SIZES ?? "1,10,50").split(",").map(Number);
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
         const nsCount = Math.max(1, Math.min(5, n));
         const apps = Array.from({ length: n }, (_, i) => ({
             name: `app-${i}`, namespace: `bench-${i % nsCount}`, path: `bench/app-${i}`, keys: ["value"],
-            refreshAfter: `${REFRESH_AFTER_S}s`, restartTargets: [{ kind: "Deployment", name: `app-${i}` }],
+            refreshAfter: `${REFRESH_AFTER_S}s`, rolloutRestartTargets: [{ kind: "Deployment", name: `app-${i}` }],
         }));
         process.stderr.write(`[bench] ${n} apps: pulumi up...\n`);
         await vaultRequest(bed.vaultAddr, bed.vaultToken, "DELETE", "sys/mounts/kv");

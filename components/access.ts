@@ -118,7 +118,7 @@ export class VaultApiServerAccess extends pulumi.ComponentResource {
     /** File with the API server's CA, for the provider's `caCertFile`; undefined = the system CAs. */
     public readonly caCertFile: pulumi.Output<string | undefined>;
     /** Whether the kubeconfig skips TLS verification of the API server. */
-    public readonly skipTlsVerify: pulumi.Output<boolean>;
+    public readonly skipTLSVerify: pulumi.Output<boolean>;
 
     constructor(name: string, args: VaultApiServerAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultApiServerAccess`, name, {}, opts);
@@ -156,7 +156,7 @@ export class VaultApiServerAccess extends pulumi.ComponentResource {
             return [{ name: "Authorization", value: `Bearer ${jwt}` }];
         }));
         this.caCertFile = cluster.apply((c) => (c.caPem ? writeCaFile(c.caPem) : undefined));
-        this.skipTlsVerify = cluster.apply((c) => c.insecure === true);
+        this.skipTLSVerify = cluster.apply((c) => c.insecure === true);
         this.registerOutputs({ address: this.address, headers: this.headers });
     }
 }

@@ -5,7 +5,6 @@
 import * as crypto from "crypto";
 import {
     FieldType,
-    RestartTargetKind,
     TypeCheck,
     ValidationProblem,
     checkAudience,
@@ -14,7 +13,7 @@ import {
     checkKubernetesName,
     checkMountPath,
     checkRefreshAfter,
-    checkRestartTarget,
+    checkRolloutRestartTarget,
     checkRoleBinding,
     checkSecretKey,
     checkSecretPath,
@@ -24,14 +23,7 @@ import {
     mergeTypeProblems,
     typeProblem,
 } from "./validate";
-
-/** A workload VSO restarts when the secret changes. */
-export interface RestartTarget {
-    /** One of `Deployment`, `StatefulSet`, `DaemonSet`, `argo.Rollout`. */
-    kind: RestartTargetKind | string;
-    /** The workload's name, in the app's namespace. */
-    name: string;
-}
+import { RolloutRestartTarget, VaultStaticSecretSpec } from "./vso-types";
 
 /** The structural description of one app (what `apps[]` holds, minus the secret values). */
 export interface AppShape {
@@ -48,7 +40,7 @@ export interface AppShape {
     /** How often VSO re-reads the secret. Default: `"60s"`. */
     refreshAfter?: string;
     /** Workloads to restart when the secret changes. Default: none. */
-    restartTargets?: RestartTarget[];
+    rolloutRestartTargets?: RolloutRestartTarget[];
     /** Names of the keys of the managed value, when the app has one (values are never passed here). */
     dataKeys?: string[];
     /**
@@ -117,8 +109,10 @@ export interface AppPlan {
     destination: string;
     refreshAfter: string;
     keys?: string[];
-    restartTargets: { kind: string; name: string }[];
+    rolloutRestartTargets: RolloutRestartTarget[];
     managed: boolean;
+    /** Position of the app in the list the plan was made from (where its `data` is). */
+    index: number;
 }
 
 export interface PlatformPlan {
@@ -174,7 +168,7 @@ const APP_FIELDS: Record<string, FieldType> = {
     keys: { list: "string", what: "a list of key names" },
     destination: "string",
     refreshAfter: REFRESH_AFTER_TYPE,
-    restartTargets: { list: { fields: { kind: "string", name: "string" }, what: "an object { kind, name }" }, what: "a list of { kind, name } objects" },
+    rolloutRestartTargets: { list: { fields: { kind: "string", name: "string" }, what: "an object { kind, name }" }, what: "a list of { kind, name } objects" },
     shareAcrossNamespaces: "boolean",
 };
 
@@ -206,7 +200,7 @@ const HELM_FIELDS: Record<string, FieldType> = {
 export const PLATFORM_ARGS_TYPE: FieldType = {
     fields: {
         vault: { fields: {
-            install: "boolean", address: "input", providerAddress: "input", token: "input", caCert: "input", skipTlsVerify: "boolean", allowInsecureHttp: "boolean",
+            install: "boolean", address: "input", providerAddress: "input", token: "input", caCert: "input", skipTLSVerify: "boolean", allowInsecureHttp: "boolean",
             helm: { fields: { ...HELM_FIELDS, mode: "string", devRootToken: "input", haReplicas: "integer", wait: "boolean" } },
         } },
         operator: { fields: { install: "boolean", helm: { fields: HELM_FIELDS }, crdFiles: { list: "string", what: "a list of file paths" } } },
@@ -283,33 +277,36 @@ function validatePlanOptions(opts: PlanOptions): ValidationProblem[] {
     return problems;
 }
 
-/** Checks one (well-typed) app's values. */
-function validateApp(f: string, app: AppShape | undefined, kvPath: string): ValidationProblem[] {
+/**
+ * Checks one (well-typed) app's values; `p` prefixes field names (e.g. `apps[0].`). The one place
+ * the per-app rules live: the platform and `VaultStaticSecretApp` both use it.
+ */
+export function validateAppValues(p: string, app: AppShape | undefined, kvPath: string): ValidationProblem[] {
     if (typeof app !== "object" || app === null) {
-        return [{ field: f, message: `must be ${APP_WHAT}` }];
+        return [{ field: p.replace(/\.$/, ""), message: `must be ${APP_WHAT}` }];
     }
     const problems: ValidationProblem[] = [];
-    problems.push(...checkKubernetesName(`${f}.name`, app.name, "subdomain"));
-    problems.push(...checkKubernetesName(`${f}.namespace`, app.namespace, "label"));
-    problems.push(...checkSecretPath(`${f}.path`, app.path, kvPath));
+    problems.push(...checkKubernetesName(`${p}name`, app.name, "subdomain"));
+    problems.push(...checkKubernetesName(`${p}namespace`, app.namespace, "label"));
+    problems.push(...checkSecretPath(`${p}path`, app.path, kvPath));
     if (app.destination !== undefined) {
-        problems.push(...checkKubernetesName(`${f}.destination`, app.destination, "subdomain"));
+        problems.push(...checkKubernetesName(`${p}destination`, app.destination, "subdomain"));
     }
     if (app.refreshAfter !== undefined) {
-        problems.push(...checkRefreshAfter(`${f}.refreshAfter`, app.refreshAfter));
+        problems.push(...checkRefreshAfter(`${p}refreshAfter`, app.refreshAfter));
     }
-    (app.restartTargets ?? []).forEach((t, j) => problems.push(...checkRestartTarget(`${f}.restartTargets[${j}]`, t)));
-    (app.keys ?? []).forEach((k, j) => problems.push(...checkSecretKey(`${f}.keys[${j}]`, k)));
+    (app.rolloutRestartTargets ?? []).forEach((t, j) => problems.push(...checkRolloutRestartTarget(`${p}rolloutRestartTargets[${j}]`, t)));
+    (app.keys ?? []).forEach((k, j) => problems.push(...checkSecretKey(`${p}keys[${j}]`, k)));
     if (app.keys && new Set(app.keys).size !== app.keys.length) {
-        problems.push({ field: `${f}.keys`, message: "lists a key more than once; list each key once" });
+        problems.push({ field: `${p}keys`, message: "lists a key more than once; list each key once" });
     }
-    (app.dataKeys ?? []).forEach((k) => problems.push(...checkSecretKey(`${f}.data.${k}`, k)));
+    (app.dataKeys ?? []).forEach((k) => problems.push(...checkSecretKey(`${p}data.${k}`, k)));
     if (app.dataKeys) {
         const dataObj: Record<string, true> = {};
         app.dataKeys.forEach((k) => (dataObj[k] = true));
-        problems.push(...checkKeysMatchData(`${f}.keys`, app.keys, dataObj));
+        problems.push(...checkKeysMatchData(`${p}keys`, app.keys, dataObj));
         if (app.dataKeys.length === 0) {
-            problems.push({ field: `${f}.data`, message: "is empty; give at least one key, or leave data out to manage the value outside Pulumi" });
+            problems.push({ field: `${p}data`, message: "is empty; give at least one key, or leave data out to manage the value outside Pulumi" });
         }
     }
     return problems;
@@ -424,11 +421,26 @@ export function validateApps(apps: AppShape[], opts: PlanOptions = {}): Validati
     const kvPath = o.kvPath ?? DEFAULTS.kvPath;
     const typed = apps.map((app, i) => checkType(`apps[${i}]`, app, APP_SHAPE_TYPE));
     const shapes = typed.map((t) => t.value as AppShape | undefined);
-    typed.forEach((t, i) => problems.push(...mergeTypeProblems(t.problems, validateApp(`apps[${i}]`, shapes[i], kvPath))));
+    typed.forEach((t, i) => problems.push(...mergeTypeProblems(t.problems, validateAppValues(`apps[${i}].`, shapes[i], kvPath))));
     problems.push(...checkUnique(shapes), ...checkPathOwners(shapes));
     const namespaces = new Set(shapes.map((a) => a?.namespace).filter((n): n is string => typeof n === "string"));
     problems.push(...checkNamespaceNames(namespaces, o));
     return problems;
+}
+
+/** Plans one validated app (pure): its defaults filled in. */
+export function planApp(app: AppShape, index = 0): AppPlan {
+    return {
+        name: app.name,
+        namespace: app.namespace,
+        path: app.path,
+        destination: app.destination ?? app.name,
+        refreshAfter: app.refreshAfter ?? DEFAULTS.refreshAfter,
+        keys: app.keys ?? app.dataKeys,
+        rolloutRestartTargets: (app.rolloutRestartTargets ?? []).map((t) => ({ kind: t.kind, name: t.name })),
+        managed: app.dataKeys !== undefined,
+        index,
+    };
 }
 
 /**
@@ -439,17 +451,8 @@ export function validateApps(apps: AppShape[], opts: PlanOptions = {}): Validati
 export function planPlatform(apps: AppShape[], opts: PlanOptions = {}): PlatformPlan {
     const kvPath = opts.kvPath ?? DEFAULTS.kvPath;
     const byNs = new Map<string, AppPlan[]>();
-    for (const app of apps) {
-        const plan: AppPlan = {
-            name: app.name,
-            namespace: app.namespace,
-            path: app.path,
-            destination: app.destination ?? app.name,
-            refreshAfter: app.refreshAfter ?? DEFAULTS.refreshAfter,
-            keys: app.keys ?? app.dataKeys,
-            restartTargets: (app.restartTargets ?? []).map((t) => ({ kind: t.kind, name: t.name })),
-            managed: app.dataKeys !== undefined,
-        };
+    for (const [index, app] of apps.entries()) {
+        const plan = planApp(app, index);
         let list = byNs.get(app.namespace);
         if (!list) {
             list = [];
@@ -480,8 +483,8 @@ export function planPlatform(apps: AppShape[], opts: PlanOptions = {}): Platform
 }
 
 /** The VaultStaticSecret spec VSO expects for one app (plain data; rendered into the custom resource). */
-export function staticSecretSpec(app: AppPlan, kvPath: string, authName: string): Record<string, unknown> {
-    const spec: Record<string, unknown> = {
+export function staticSecretSpec(app: AppPlan, kvPath: string, authName: string): VaultStaticSecretSpec {
+    const spec: VaultStaticSecretSpec = {
         vaultAuthRef: authName,
         mount: kvPath,
         type: "kv-v2",
@@ -492,8 +495,8 @@ export function staticSecretSpec(app: AppPlan, kvPath: string, authName: string)
         // such as CloudNativePG expect.
         destination: { name: app.destination, create: true, transformation: { excludeRaw: true } },
     };
-    if (app.restartTargets.length > 0) {
-        spec.rolloutRestartTargets = app.restartTargets.map((t) => ({ kind: t.kind, name: t.name }));
+    if (app.rolloutRestartTargets.length > 0) {
+        spec.rolloutRestartTargets = app.rolloutRestartTargets.map((t) => ({ kind: t.kind, name: t.name }));
     }
     return spec;
 }

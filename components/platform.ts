@@ -5,7 +5,8 @@ import * as fs from "fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { TYPE_PREFIX, failOnProblems, plainValue } from "./common";
+import { TYPE_PREFIX, failOnProblems, markPlanned, plainValue } from "./common";
+import { PlatformInventory, inventoryOf } from "./inventory";
 import {
     VaultHelmInstall,
     VaultHelmInstallArgs,
@@ -15,10 +16,10 @@ import {
     validateVaultHelmInstallArgs,
 } from "./helm";
 import { KubeCluster, VaultApiServerAccess, ambientKubeconfigPath, kubeClusterOf, kubeconfigText } from "./access";
-import { AppShape, DEFAULTS, accessRevision, PlanOptions, PlatformPlan, planPlatform, validateApps, withPlatformTypeChecks } from "./plan";
+import { AppShape, DEFAULTS, NamespacePlan, accessRevision, PlanOptions, PlatformPlan, planPlatform, validateApps, withPlatformTypeChecks } from "./plan";
 import { ValidationProblem, checkUrl } from "./validate";
-import { KubernetesAuthMethod, KvV2Engine, NamespaceVaultAccess, TokenReviewerArgs, validateKubernetesAuthArgs } from "./vault";
-import { VaultStaticSecretApp, VsoNamespaceBinding } from "./vso";
+import { KubernetesAuthMethod, KvV2Engine, VaultNamespaceAccess, TokenReviewerArgs, validateKubernetesAuthArgs } from "./vault";
+import { VaultStaticSecretApp, VsoNamespaceAccess } from "./vso";
 
 /** One app whose secret VSO copies from Vault into its namespace (fields documented on AppShape). */
 export interface AppArgs extends Omit<AppShape, "dataKeys"> {
@@ -45,7 +46,7 @@ export interface VaultOptions {
     /** PEM CA VSO uses to verify Vault's TLS certificate (stored as Secret `vault-ca` in each app namespace). Default: the system CAs. */
     caCert?: pulumi.Input<string>;
     /** Let VSO skip TLS verification of Vault (labs only). Default `false`. */
-    skipTlsVerify?: boolean;
+    skipTLSVerify?: boolean;
     /**
      * Accept a plain-http `address` for an external Vault (VSO then sends ServiceAccount tokens and
      * receives secrets unencrypted). Default `false`: an external Vault needs `https://`.
@@ -139,7 +140,7 @@ export function appShapes(apps: AppArgs[]): AppShape[] {
         keys: a.keys,
         destination: a.destination,
         refreshAfter: a.refreshAfter,
-        restartTargets: a.restartTargets,
+        rolloutRestartTargets: a.rolloutRestartTargets,
         dataKeys: a.data ? Object.keys(a.data) : undefined,
         shareAcrossNamespaces: a.shareAcrossNamespaces,
     } : (a as unknown as AppShape)));
@@ -230,25 +231,36 @@ export function planPlatformArgs(args: VaultSecretsPlatformArgs): PlatformPlan {
     return planPlatform(appShapes(args.apps), planOptionsOf(args));
 }
 
+type ProviderOpts = { parent: pulumi.Resource; dependsOn?: pulumi.Resource[]; providers?: Record<string, pulumi.ProviderResource> };
+
 /**
  * The whole setup: Vault and VSO (Helm, optional), the KV v2 engine, the Kubernetes auth method with
  * its config, one policy + role + VaultConnection + VaultAuth + ServiceAccount per namespace, and one
  * VaultStaticSecret (and optional managed value) per app. Bad config fails here, before any API call,
- * with one message listing every problem.
+ * with one `ValidationError` listing every problem. Validation and planning run once: the children
+ * take their share of the plan.
  */
 export class VaultSecretsPlatform extends pulumi.ComponentResource {
+    /** What the config plans (pure data: namespaces, names, policy texts, apps). */
     public readonly plan: PlatformPlan;
     public readonly vaultInstall?: VaultHelmInstall;
     public readonly operatorInstall?: VaultSecretsOperatorInstall;
     public readonly kv: KvV2Engine;
     public readonly kubernetesAuth: KubernetesAuthMethod;
-    public readonly namespaceAccess: Record<string, NamespaceVaultAccess> = {};
-    public readonly namespaceBindings: Record<string, VsoNamespaceBinding> = {};
+    /** The Vault half of each namespace's access (policy + role), by namespace. */
+    public readonly vaultAccess: Record<string, VaultNamespaceAccess> = {};
+    /** The cluster half of each namespace's access (ServiceAccount + VaultConnection + VaultAuth), by namespace. */
+    public readonly vsoAccess: Record<string, VsoNamespaceAccess> = {};
     public readonly apps: Record<string, VaultStaticSecretApp> = {};
     /** Vault address as VSO reaches it. */
     public readonly vaultAddress: pulumi.Output<string>;
     /** KV v2 version of each managed app value at the last `up`, by app name (for the drift check). */
     public readonly managedVersions: pulumi.Output<Record<string, string | undefined>>;
+    /**
+     * What the stack manages, for the ops tools (drift check, doctor): export it from the program as
+     * `export const inventory = platform.inventory` (see `PlatformInventory`).
+     */
+    public readonly inventory: pulumi.Output<PlatformInventory>;
 
     constructor(name: string, args: VaultSecretsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultSecretsPlatform`, name, {}, opts);
@@ -256,22 +268,47 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         for (const w of securityWarnings(args)) {
             pulumi.log.warn(w, this);
         }
-        const plan = planPlatformArgs(args);
-        this.plan = plan;
-
+        this.plan = planPlatformArgs(args);
         const k8sProvider = args.providers?.kubernetes
             ?? (args.kubeconfig !== undefined ? new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(args.kubeconfig) }, { parent: this }) : undefined);
-        const k8sOpts = { parent: this, ...(k8sProvider ? { providers: { kubernetes: k8sProvider } } : {}) };
-
-        const install = args.vault?.install ?? true;
-        if (install) {
-            this.vaultInstall = new VaultHelmInstall(`${name}`, args.vault?.helm ?? {}, k8sOpts);
+        const k8sOpts: ProviderOpts = { parent: this, ...(k8sProvider ? { providers: { kubernetes: k8sProvider } } : {}) };
+        if (args.vault?.install ?? true) {
+            this.vaultInstall = new VaultHelmInstall(name, args.vault?.helm ?? {}, k8sOpts);
         }
         this.vaultAddress = args.vault?.address !== undefined ? pulumi.output(args.vault.address) : this.vaultInstall!.address;
+        const vaultProvider = args.providers?.vault ?? this.vaultProvider(name, args, k8sOpts);
+        const vaultDeps: pulumi.Resource[] = this.vaultInstall ? [this.vaultInstall] : [];
+        const vaultOpts: ProviderOpts = { parent: this, dependsOn: vaultDeps, ...(vaultProvider ? { providers: { vault: vaultProvider } } : {}) };
+        const bothOpts: ProviderOpts = { ...vaultOpts, providers: { ...vaultOpts.providers, ...k8sOpts.providers } };
+        if (args.operator?.install ?? true) {
+            this.operatorInstall = new VaultSecretsOperatorInstall(name, args.operator?.helm ?? {}, k8sOpts);
+        }
+        const operatorDeps = this.operatorInstall ? [this.operatorInstall] : this.operatorCrds(name, args, k8sOpts);
+        this.kv = new KvV2Engine(name, { path: this.plan.kvPath, protect: args.kv?.protect, description: args.kv?.description }, vaultOpts);
+        this.kubernetesAuth = this.authMethod(name, args, bothOpts);
+        for (const nsPlan of this.plan.namespaces) {
+            this.namespace(name, args, nsPlan, { vaultOpts, k8sOpts, bothOpts, operatorDeps });
+        }
+        this.managedVersions = pulumi.output(Object.fromEntries(Object.entries(this.apps).filter(([, a]) => a.managedVersion)
+            .map(([n, a]) => [n, a.managedVersion!]))) as pulumi.Output<Record<string, string | undefined>>;
+        const plan = this.plan;
+        this.inventory = pulumi.all([this.vaultAddress, this.managedVersions]).apply(([addr, versions]) => inventoryOf(plan, addr, versions));
+        this.registerOutputs({
+            plan: this.plan,
+            vaultAddress: this.vaultAddress,
+            managedVersions: this.managedVersions,
+            inventory: this.inventory,
+        });
+    }
 
-        let vaultProvider = args.providers?.vault;
+    /** The Vault provider the Vault resources use: through the API server to the installed Vault, or to `providerAddress`/`address`. */
+    private vaultProvider(name: string, args: VaultSecretsPlatformArgs, k8sOpts: ProviderOpts): vault.Provider {
         const v = args.vault ?? {};
-        if (!vaultProvider && install && v.providerAddress === undefined) {
+        const install = v.install ?? true;
+        const vaultConfig = new pulumi.Config("vault");
+        const token = v.token ?? this.vaultInstall?.rootToken ?? vaultConfig.getSecret("token");
+        const tokenArgs = token !== undefined ? { token: pulumi.secret(token) } : {};
+        if (install && v.providerAddress === undefined) {
             // Pulumi reaches the in-cluster Vault through the API server, in this same run
             const vi = this.vaultInstall!;
             const access = new VaultApiServerAccess(`${name}-vault-access`, {
@@ -279,109 +316,72 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 serviceName: vi.serviceName,
                 cluster: clusterOfKubeconfig(args.kubeconfig),
             }, { ...k8sOpts, dependsOn: [vi] });
-            const token = v.token ?? vi.rootToken ?? new pulumi.Config("vault").getSecret("token");
-            vaultProvider = new vault.Provider(`${name}-vault`, {
+            return new vault.Provider(`${name}-vault`, {
                 address: access.address,
                 headers: access.headers,
                 caCertFile: access.caCertFile as pulumi.Output<string>,
-                skipTlsVerify: access.skipTlsVerify,
-                ...(token !== undefined ? { token: pulumi.secret(token) } : {}),
-                skipChildToken: true,
-            }, { parent: this });
-        } else if (!vaultProvider && (v.providerAddress !== undefined || v.token !== undefined || !install)) {
-            const vaultConfig = new pulumi.Config("vault");
-            const address = v.providerAddress ?? (install ? undefined : v.address);
-            const token = v.token ?? this.vaultInstall?.rootToken ?? vaultConfig.getSecret("token");
-            vaultProvider = new vault.Provider(`${name}-vault`, {
-                address: address ?? vaultConfig.get("address") ?? process.env.VAULT_ADDR ?? vaultConfig.require("address"),
-                ...(token !== undefined ? { token: pulumi.secret(token) } : {}),
+                skipTlsVerify: access.skipTLSVerify,
+                ...tokenArgs,
                 skipChildToken: true,
             }, { parent: this });
         }
-        const vaultDeps: pulumi.Resource[] = this.vaultInstall ? [this.vaultInstall] : [];
-        const vaultOpts = { parent: this, dependsOn: vaultDeps, ...(vaultProvider ? { providers: { vault: vaultProvider } } : {}) };
-        const bothOpts = { parent: this, dependsOn: vaultDeps, providers: { ...(vaultProvider ? { vault: vaultProvider } : {}), ...(k8sProvider ? { kubernetes: k8sProvider } : {}) } };
+        const address = v.providerAddress ?? (install ? undefined : v.address);
+        return new vault.Provider(`${name}-vault`, {
+            address: address ?? vaultConfig.get("address") ?? process.env.VAULT_ADDR ?? vaultConfig.require("address"),
+            ...tokenArgs,
+            skipChildToken: true,
+        }, { parent: this });
+    }
 
-        const operatorDeps: pulumi.Resource[] = [];
-        if (args.operator?.install ?? true) {
-            this.operatorInstall = new VaultSecretsOperatorInstall(`${name}`, args.operator?.helm ?? {}, k8sOpts);
-            operatorDeps.push(this.operatorInstall);
-        } else if (args.operator?.crdFiles && args.operator.crdFiles.length > 0) {
-            operatorDeps.push(new k8s.yaml.v2.ConfigGroup(`${name}-vso-crds`, { files: args.operator.crdFiles }, k8sOpts));
+    /** VSO's CRDs from files when VSO is not installed here; what the VSO objects must wait for. */
+    private operatorCrds(name: string, args: VaultSecretsPlatformArgs, k8sOpts: ProviderOpts): pulumi.Resource[] {
+        if (args.operator?.crdFiles && args.operator.crdFiles.length > 0) {
+            return [new k8s.yaml.v2.ConfigGroup(`${name}-vso-crds`, { files: args.operator.crdFiles }, k8sOpts)];
         }
+        return [];
+    }
 
-        this.kv = new KvV2Engine(`${name}`, { path: plan.kvPath, protect: args.kv?.protect, description: args.kv?.description }, vaultOpts);
+    private authMethod(name: string, args: VaultSecretsPlatformArgs, bothOpts: ProviderOpts): KubernetesAuthMethod {
         const ka = args.kubernetesAuth ?? {};
+        const install = args.vault?.install ?? true;
         const tokenReviewer = ka.tokenReviewer ?? (!install && ka.tokenReviewerJwt === undefined);
-        this.kubernetesAuth = new KubernetesAuthMethod(`${name}`, {
-            path: plan.authPath,
+        return new KubernetesAuthMethod(name, {
+            path: this.plan.authPath,
             kubernetesHost: ka.kubernetesHost,
             kubernetesCaCert: ka.kubernetesCaCert,
             tokenReviewerJwt: ka.tokenReviewerJwt,
             tokenReviewer: tokenReviewer || undefined,
         }, bothOpts);
+    }
 
-        for (const nsPlan of plan.namespaces) {
-            const ns = nsPlan.namespace;
-            const access = new NamespaceVaultAccess(`${name}-${ns}`, {
-                namespace: ns,
-                paths: nsPlan.apps.map((a) => a.path),
-                kvPath: plan.kvPath,
-                authPath: this.kubernetesAuth.path,
-                serviceAccountName: nsPlan.serviceAccountName,
-                policyName: nsPlan.policyName,
-                roleName: nsPlan.roleName,
-                tokenTtl: plan.tokenTtl,
-                audience: plan.audience,
-            }, { ...vaultOpts, dependsOn: [...vaultDeps, this.kv, this.kubernetesAuth] });
-            this.namespaceAccess[ns] = access;
-            const binding = new VsoNamespaceBinding(`${name}-${ns}`, {
-                namespace: ns,
-                vaultAddress: this.vaultAddress,
-                roleName: access.role.roleName,
-                authPath: this.kubernetesAuth.path,
-                serviceAccountName: nsPlan.serviceAccountName,
-                connectionName: nsPlan.connectionName,
-                authName: nsPlan.authName,
-                audiences: plan.audience ? [plan.audience] : undefined,
-                createNamespace: args.createNamespaces ?? false,
-                accessRevision: accessRevision({
-                    authPath: plan.authPath, roleName: nsPlan.roleName, policyName: nsPlan.policyName, policy: nsPlan.policyText,
-                    serviceAccountName: nsPlan.serviceAccountName, audience: plan.audience, tokenTtl: plan.tokenTtl,
-                }),
-                caCert: v.caCert,
-                skipTlsVerify: v.skipTlsVerify,
-            }, { ...k8sOpts, dependsOn: [...operatorDeps, access] });
-            this.namespaceBindings[ns] = binding;
-            for (const app of nsPlan.apps) {
-                const appArgs = args.apps.find((a) => a.name === app.name)!;
-                this.apps[app.name] = new VaultStaticSecretApp(`${name}-${app.name}`, {
-                    secretName: app.name,
-                    namespace: ns,
-                    path: app.path,
-                    kvPath: plan.kvPath,
-                    vaultAuthRef: nsPlan.authName,
-                    destination: app.destination,
-                    keys: app.keys,
-                    refreshAfter: app.refreshAfter,
-                    restartTargets: app.restartTargets,
-                    data: appArgs.data,
-                }, { ...bothOpts, dependsOn: [...vaultDeps, this.kv, binding] });
-            }
+    /** One namespace: its Vault half, its cluster half, and its apps, each given its share of the plan. */
+    private namespace(name: string, args: VaultSecretsPlatformArgs, nsPlan: NamespacePlan,
+        o: { vaultOpts: ProviderOpts; k8sOpts: ProviderOpts; bothOpts: ProviderOpts; operatorDeps: pulumi.Resource[] }): void {
+        const ns = nsPlan.namespace;
+        const plan = this.plan;
+        const vaultDeps = o.vaultOpts.dependsOn ?? [];
+        const access = new VaultNamespaceAccess(`${name}-${ns}`, markPlanned({
+            namespace: ns, paths: nsPlan.apps.map((a) => a.path), kvPath: plan.kvPath, authPath: this.kubernetesAuth.path,
+            serviceAccountName: nsPlan.serviceAccountName, policyName: nsPlan.policyName, roleName: nsPlan.roleName,
+            tokenTtl: plan.tokenTtl, audience: plan.audience,
+        }, nsPlan), { ...o.vaultOpts, dependsOn: [...vaultDeps, this.kv, this.kubernetesAuth] });
+        this.vaultAccess[ns] = access;
+        const vso = new VsoNamespaceAccess(`${name}-${ns}`, markPlanned({
+            namespace: ns, vaultAddress: this.vaultAddress, roleName: access.role.roleName, authPath: this.kubernetesAuth.path,
+            serviceAccountName: nsPlan.serviceAccountName, connectionName: nsPlan.connectionName, authName: nsPlan.authName,
+            audiences: plan.audience ? [plan.audience] : undefined, createNamespace: args.createNamespaces ?? false,
+            accessRevision: accessRevision({
+                authPath: plan.authPath, roleName: nsPlan.roleName, policyName: nsPlan.policyName, policy: nsPlan.policyText,
+                serviceAccountName: nsPlan.serviceAccountName, audience: plan.audience, tokenTtl: plan.tokenTtl,
+            }),
+            caCert: args.vault?.caCert, skipTLSVerify: args.vault?.skipTLSVerify,
+        }, nsPlan), { ...o.k8sOpts, dependsOn: [...o.operatorDeps, access] });
+        this.vsoAccess[ns] = vso;
+        for (const app of nsPlan.apps) {
+            this.apps[app.name] = new VaultStaticSecretApp(`${name}-${app.name}`, markPlanned({
+                secretName: app.name, namespace: ns, path: app.path, kvPath: plan.kvPath, vaultAuthRef: nsPlan.authName,
+                data: args.apps[app.index].data,
+            }, app), { ...o.bothOpts, dependsOn: [...vaultDeps, this.kv, vso] });
         }
-        const versions: Record<string, pulumi.Output<string | undefined>> = {};
-        for (const [appName, app] of Object.entries(this.apps)) {
-            if (app.managedVersion) {
-                versions[appName] = app.managedVersion;
-            }
-        }
-        this.managedVersions = pulumi.output(versions) as pulumi.Output<Record<string, string | undefined>>;
-        this.registerOutputs({
-            vaultAddress: this.vaultAddress,
-            kvPath: plan.kvPath,
-            authPath: plan.authPath,
-            namespaces: plan.namespaces.map((n) => n.namespace),
-            managedVersions: this.managedVersions,
-        });
     }
 }

@@ -3,6 +3,7 @@
  * found; nothing here touches Pulumi, Vault or Kubernetes. Components collect the problems of all their
  * inputs and throw one error that lists them all, before any resource is registered.
  */
+import { ROLLOUT_RESTART_KINDS } from "./vso-types";
 
 /** One problem with the user's input: which field, what is wrong, and how to fix it. */
 export interface ValidationProblem {
@@ -414,23 +415,21 @@ export function checkRefreshAfter(field: string, value: unknown): ValidationProb
 }
 
 /** The workload kinds VSO can restart after a secret changes. */
-export const RESTART_TARGET_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "argo.Rollout"] as const;
-export type RestartTargetKind = typeof RESTART_TARGET_KINDS[number];
 
 /** Checks a `rolloutRestartTargets` entry. */
-export function checkRestartTarget(field: string, value: unknown): ValidationProblem[] {
+export function checkRolloutRestartTarget(field: string, value: unknown): ValidationProblem[] {
     if (typeof value !== "object" || value === null) {
         return [{ field, message: "must be an object { kind, name }" }];
     }
     const t = value as { kind?: unknown; name?: unknown };
     const problems: ValidationProblem[] = [];
-    if (typeof t.kind !== "string" || !(RESTART_TARGET_KINDS as readonly string[]).includes(t.kind)) {
+    if (typeof t.kind !== "string" || !(ROLLOUT_RESTART_KINDS as readonly string[]).includes(t.kind)) {
         const near = typeof t.kind === "string"
-            ? RESTART_TARGET_KINDS.find((k) => k.toLowerCase() === (t.kind as string).toLowerCase().replace(/s$/, ""))
+            ? ROLLOUT_RESTART_KINDS.find((k) => k.toLowerCase() === (t.kind as string).toLowerCase().replace(/s$/, ""))
             : undefined;
         problems.push({
             field: `${field}.kind`,
-            message: `${JSON.stringify(t.kind)} is not a kind VSO can restart: use one of ${RESTART_TARGET_KINDS.join(", ")}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`,
+            message: `${JSON.stringify(t.kind)} is not a kind VSO can restart: use one of ${ROLLOUT_RESTART_KINDS.join(", ")}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`,
         });
     }
     problems.push(...checkKubernetesName(`${field}.name`, t.name, "subdomain"));

@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { TYPE_PREFIX, failOnProblems, plainValue } from "./common";
+import { TYPE_PREFIX, failOnProblems, plainValue, plannedBy } from "./common";
 import { DEFAULTS, nameFor, renderReadPolicy } from "./plan";
 import {
     ValidationProblem,
@@ -16,6 +16,8 @@ import {
     checkSecretPath,
     checkUrl,
     checkVaultName,
+    checkTokenTtl,
+    checkAudience,
 } from "./validate";
 
 // ---------------------------------------------------------------------------------------------------
@@ -185,7 +187,7 @@ export class KubernetesAuthMethod extends pulumi.ComponentResource {
 // ---------------------------------------------------------------------------------------------------
 // Per-namespace access: policy + role
 
-export interface NamespaceVaultAccessArgs {
+export interface VaultNamespaceAccessArgs {
     /** The Kubernetes namespace whose VSO logins this role accepts. */
     namespace: string;
     /** Secret paths (relative to `kvPath`) the namespace may read. */
@@ -208,8 +210,8 @@ export interface NamespaceVaultAccessArgs {
     allowWildcardBindings?: boolean;
 }
 
-/** Policy and role names of a NamespaceVaultAccess: given, else from DEFAULTS' templates (`*` becomes `all`). */
-export function namespaceAccessNames(args: Pick<NamespaceVaultAccessArgs, "namespace" | "policyName" | "roleName">): { policyName: string; roleName: string } {
+/** Policy and role names of a VaultNamespaceAccess: given, else from DEFAULTS' templates (`*` becomes `all`). */
+export function vaultNamespaceAccessNames(args: Pick<VaultNamespaceAccessArgs, "namespace" | "policyName" | "roleName">): { policyName: string; roleName: string } {
     const ns = typeof args.namespace === "string" ? args.namespace.replace(/\*/g, "all") : "";
     return {
         policyName: args.policyName ?? nameFor(DEFAULTS.policyNameTemplate, ns),
@@ -217,8 +219,8 @@ export function namespaceAccessNames(args: Pick<NamespaceVaultAccessArgs, "names
     };
 }
 
-/** Checks NamespaceVaultAccess's arguments (pure). */
-export function validateNamespaceAccessArgs(args: NamespaceVaultAccessArgs, prefix = ""): ValidationProblem[] {
+/** Checks VaultNamespaceAccess's arguments (pure). */
+export function validateVaultNamespaceAccessArgs(args: VaultNamespaceAccessArgs, prefix = ""): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
     const wildcard = args.allowWildcardBindings ?? false;
     problems.push(...checkRoleBinding(`${prefix}namespace`, args.namespace, wildcard));
@@ -233,33 +235,43 @@ export function validateNamespaceAccessArgs(args: NamespaceVaultAccessArgs, pref
     } else {
         args.paths.forEach((p, i) => problems.push(...checkSecretPath(`${prefix}paths[${i}]`, p, kvPath)));
     }
-    const names = namespaceAccessNames(args);
+    const names = vaultNamespaceAccessNames(args);
     problems.push(...checkVaultName(`${prefix}policyName`, names.policyName));
     problems.push(...checkVaultName(`${prefix}roleName`, names.roleName));
-    if (args.tokenTtl !== undefined && (!Number.isInteger(args.tokenTtl) || args.tokenTtl <= 0)) {
-        problems.push({ field: `${prefix}tokenTtl`, message: `${args.tokenTtl} must be a positive whole number of seconds, e.g. 3600` });
+    if (args.tokenTtl !== undefined) {
+        problems.push(...checkTokenTtl(`${prefix}tokenTtl`, args.tokenTtl));
+    }
+    if (args.audience !== undefined) {
+        problems.push(...checkAudience(`${prefix}audience`, args.audience));
     }
     return problems;
 }
 
+/** Type token the per-namespace Vault half had before 0.2 (kept as an alias: no replacement on upgrade). */
+const VAULT_NAMESPACE_ACCESS_OLD_TYPE = `${TYPE_PREFIX}NamespaceVaultAccess`;
+
 /**
- * The Vault side of one namespace: a policy granting `read` on exactly its secret paths, and a
- * Kubernetes auth role bound to exactly its VSO ServiceAccount and namespace, with that policy only.
+ * The Vault half of one namespace's access (the cluster half is `VsoNamespaceAccess`): a policy
+ * granting `read` on exactly its secret paths, and a Kubernetes auth role bound to exactly its VSO
+ * ServiceAccount and namespace, with that policy only.
  */
-export class NamespaceVaultAccess extends pulumi.ComponentResource {
+export class VaultNamespaceAccess extends pulumi.ComponentResource {
     public readonly policy: vault.Policy;
     public readonly role: vault.kubernetes.AuthBackendRole;
     public readonly policyName: string;
     public readonly roleName: string;
 
-    constructor(name: string, args: NamespaceVaultAccessArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(`${TYPE_PREFIX}NamespaceVaultAccess`, name, {}, opts);
-        failOnProblems("NamespaceVaultAccess", validateNamespaceAccessArgs(args), this);
+    constructor(name: string, args: VaultNamespaceAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}VaultNamespaceAccess`, name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: VAULT_NAMESPACE_ACCESS_OLD_TYPE }] });
+        const planned = plannedBy<{ policyText: string }>(args);
+        if (!planned) {
+            failOnProblems("VaultNamespaceAccess", validateVaultNamespaceAccessArgs(args), this);
+        }
         const kvPath = args.kvPath ?? DEFAULTS.kvPath;
-        ({ policyName: this.policyName, roleName: this.roleName } = namespaceAccessNames(args));
+        ({ policyName: this.policyName, roleName: this.roleName } = vaultNamespaceAccessNames(args));
         this.policy = new vault.Policy(`${name}-policy`, {
             name: this.policyName,
-            policy: renderReadPolicy(kvPath, args.paths),
+            policy: planned?.policyText ?? renderReadPolicy(kvPath, args.paths),
         }, { parent: this });
         const audience = args.audience ?? DEFAULTS.audience;
         this.role = new vault.kubernetes.AuthBackendRole(`${name}-role`, {

@@ -8,5 +8,3 @@ export const VAULT_CHART_VERSION = "0.34.1";
 export const VAULT_CHART_REPO = "https://helm.releases.hashicorp.com";
 export const VSO_CHART_VERSION = "1.6.1";
 export const VSO_CHART_REPO = "https://helm.releases.hashicorp.com";
-/** API version of the VSO custom resources the components create. */
-export const VSO_API_VERSION = "secrets.hashicorp.com/v1beta1";

@@ -5,30 +5,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { TYPE_PREFIX, failOnProblems, plainValue } from "./common";
-import { DEFAULTS, RestartTarget, planPlatform, staticSecretSpec } from "./plan";
+import { TYPE_PREFIX, failOnProblems, plainValue, plannedBy } from "./common";
+import { AppPlan, DEFAULTS, planApp, staticSecretSpec, validateAppValues } from "./plan";
+import { ValidationProblem, checkKubernetesName, checkLoginServiceAccount, checkMountPath, checkUrl, checkVaultName } from "./validate";
 import {
-    ValidationProblem,
-    checkKeysMatchData,
-    checkLoginServiceAccount,
-    checkKubernetesName,
-    checkMountPath,
-    checkRefreshAfter,
-    checkRestartTarget,
-    checkSecretKey,
-    checkSecretPath,
-    checkUrl,
-    checkVaultName,
-} from "./validate";
-import { VSO_API_VERSION } from "./versions";
+    ACCESS_REVISION_HEADER, KEYS_ANNOTATION, MANAGED_BY_LABEL, PATCH_FORCE, RolloutRestartTarget, VSO_API_VERSION,
+    VaultAuthSpec, VaultConnectionSpec, VaultStaticSecretSpec,
+} from "./vso-types";
 
-/**
- * Pulumi owns these objects: a field edited behind its back (kubectl edit, a UI) is reclaimed by the
- * next `pulumi up --refresh` instead of failing with a Server-Side Apply field conflict.
- */
-export const PATCH_FORCE = { "pulumi.com/patchForce": "true" };
-
-export interface VsoNamespaceBindingArgs {
+export interface VsoNamespaceAccessArgs {
     /** The workload namespace (never Vault's or VSO's own). */
     namespace: string;
     /** Vault address as VSO reaches it, e.g. `http://vault.vault.svc.cluster.local:8200`. */
@@ -46,7 +31,7 @@ export interface VsoNamespaceBindingArgs {
     /** Audiences of the token VSO requests; must include the role's audience. Default `["vault"]`. */
     audiences?: string[];
     /** Skip TLS verification to Vault. Default `false`. */
-    skipTlsVerify?: boolean;
+    skipTLSVerify?: boolean;
     /** PEM CA of Vault's TLS certificate; stored as Secret `vault-ca` (key `ca.crt`) and referenced by the VaultConnection. Default: none. */
     caCert?: pulumi.Input<string>;
     /** Create the namespace itself. Default `false` (it usually exists with its workloads). */
@@ -60,11 +45,8 @@ export interface VsoNamespaceBindingArgs {
     accessRevision?: pulumi.Input<string>;
 }
 
-/** Header that carries the access revision on the VaultAuth. */
-export const ACCESS_REVISION_HEADER = "X-Vault-Vso-Access-Revision";
-
-/** Checks VsoNamespaceBinding's arguments (pure). */
-export function validateNamespaceBindingArgs(args: VsoNamespaceBindingArgs, prefix = ""): ValidationProblem[] {
+/** Checks VsoNamespaceAccess's arguments (pure). */
+export function validateVsoNamespaceAccessArgs(args: VsoNamespaceAccessArgs, prefix = ""): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
     problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace, "label"));
     if ([DEFAULTS.vaultNamespace, DEFAULTS.operatorNamespace].includes(args.namespace as never)) {
@@ -84,76 +66,89 @@ export function validateNamespaceBindingArgs(args: VsoNamespaceBindingArgs, pref
     return problems;
 }
 
+/** Type token the per-namespace VSO half had before 0.2 (kept as an alias: no replacement on upgrade). */
+const VSO_NAMESPACE_ACCESS_OLD_TYPE = `${TYPE_PREFIX}VsoNamespaceBinding`;
+
 /**
- * Everything VSO needs in one workload namespace: a dedicated ServiceAccount to log in with, a
- * VaultConnection (where Vault is) and a VaultAuth (how to log in), shared by all of the
- * namespace's VaultStaticSecrets.
+ * The cluster half of one namespace's access (the Vault half is `VaultNamespaceAccess`): a dedicated
+ * ServiceAccount VSO logs in with, a VaultConnection (where Vault is) and a VaultAuth (how to log
+ * in), shared by all of the namespace's VaultStaticSecrets.
  */
-export class VsoNamespaceBinding extends pulumi.ComponentResource {
+export class VsoNamespaceAccess extends pulumi.ComponentResource {
     public readonly namespace: string;
     public readonly serviceAccount: k8s.core.v1.ServiceAccount;
     public readonly connection: k8s.apiextensions.CustomResource;
     public readonly auth: k8s.apiextensions.CustomResource;
     /** Name of the VaultAuth, for `vaultAuthRef`. */
     public readonly authName: string;
+    /** Name of the VaultConnection. */
+    public readonly connectionName: string;
+    /** The namespace, when `createNamespace` (never deleted by Pulumi). */
     public readonly namespaceResource?: k8s.core.v1.Namespace;
 
-    constructor(name: string, args: VsoNamespaceBindingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(`${TYPE_PREFIX}VsoNamespaceBinding`, name, {}, opts);
-        failOnProblems("VsoNamespaceBinding", validateNamespaceBindingArgs(args), this);
-        const ns = args.namespace;
-        this.namespace = ns;
+    constructor(name: string, args: VsoNamespaceAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}VsoNamespaceAccess`, name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: VSO_NAMESPACE_ACCESS_OLD_TYPE }] });
+        if (!plannedBy(args)) {
+            failOnProblems("VsoNamespaceAccess", validateVsoNamespaceAccessArgs(args), this);
+        }
+        this.namespace = args.namespace;
         this.authName = args.authName ?? DEFAULTS.authName;
-        const connectionName = args.connectionName ?? DEFAULTS.connectionName;
+        this.connectionName = args.connectionName ?? DEFAULTS.connectionName;
         const deps: pulumi.Resource[] = [];
         if (args.createNamespace) {
             // never deleted by Pulumi: the namespace holds the user's workloads, which Pulumi did not create
-            this.namespaceResource = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: ns } }, { parent: this, retainOnDelete: true });
+            this.namespaceResource = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, { parent: this, retainOnDelete: true });
             deps.push(this.namespaceResource);
         }
         this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
-            metadata: {
-                name: args.serviceAccountName ?? DEFAULTS.serviceAccountName,
-                namespace: ns,
-                labels: { "app.kubernetes.io/managed-by": "pulumi-vault-vso" },
-                annotations: PATCH_FORCE,
-            },
+            metadata: { name: args.serviceAccountName ?? DEFAULTS.serviceAccountName, namespace: args.namespace, labels: MANAGED_BY_LABEL, annotations: PATCH_FORCE },
             automountServiceAccountToken: false,
         }, { parent: this, dependsOn: deps });
+        this.connection = this.vaultConnection(name, args, deps);
+        this.auth = this.vaultAuth(name, args, deps);
+        this.registerOutputs({ namespace: this.namespace, authName: this.authName, connectionName: this.connectionName });
+    }
+
+    private vaultConnection(name: string, args: VsoNamespaceAccessArgs, deps: pulumi.Resource[]): k8s.apiextensions.CustomResource {
         const connDeps = [...deps];
         if (args.caCert !== undefined) {
             connDeps.push(new k8s.core.v1.Secret(`${name}-vault-ca`, {
-                metadata: { name: "vault-ca", namespace: ns, annotations: PATCH_FORCE },
+                metadata: { name: "vault-ca", namespace: args.namespace, annotations: PATCH_FORCE },
                 stringData: { "ca.crt": args.caCert },
             }, { parent: this, dependsOn: deps }));
         }
-        this.connection = new k8s.apiextensions.CustomResource(`${name}-connection`, {
+        const spec: pulumi.Input<pulumi.Inputs> & Omit<VaultConnectionSpec, "address"> & { address: pulumi.Input<string> } = {
+            address: args.vaultAddress,
+            skipTLSVerify: args.skipTLSVerify ?? false,
+            ...(args.caCert !== undefined ? { caCertSecretRef: "vault-ca" } : {}),
+        };
+        return new k8s.apiextensions.CustomResource(`${name}-connection`, {
             apiVersion: VSO_API_VERSION,
             kind: "VaultConnection",
-            metadata: { name: connectionName, namespace: ns, annotations: PATCH_FORCE },
-            spec: {
-                address: args.vaultAddress,
-                skipTLSVerify: args.skipTlsVerify ?? false,
-                ...(args.caCert !== undefined ? { caCertSecretRef: "vault-ca" } : {}),
-            },
+            metadata: { name: this.connectionName, namespace: args.namespace, annotations: PATCH_FORCE },
+            spec,
         }, { parent: this, dependsOn: connDeps });
-        this.auth = new k8s.apiextensions.CustomResource(`${name}-auth`, {
+    }
+
+    private vaultAuth(name: string, args: VsoNamespaceAccessArgs, deps: pulumi.Resource[]): k8s.apiextensions.CustomResource {
+        type AuthSpecInput = Omit<VaultAuthSpec, "mount" | "kubernetes" | "headers"> & {
+            mount: pulumi.Input<string>;
+            kubernetes: { role: pulumi.Input<string>; serviceAccount: pulumi.Input<string>; audiences: string[] };
+            headers?: Record<string, pulumi.Input<string>>;
+        };
+        const spec: AuthSpecInput = {
+            method: "kubernetes",
+            mount: args.authPath ?? DEFAULTS.authPath,
+            vaultConnectionRef: this.connectionName,
+            kubernetes: { role: args.roleName, serviceAccount: this.serviceAccount.metadata.name, audiences: args.audiences ?? [DEFAULTS.audience] },
+            ...(args.accessRevision !== undefined ? { headers: { [ACCESS_REVISION_HEADER]: args.accessRevision } } : {}),
+        };
+        return new k8s.apiextensions.CustomResource(`${name}-auth`, {
             apiVersion: VSO_API_VERSION,
             kind: "VaultAuth",
-            metadata: { name: this.authName, namespace: ns, annotations: PATCH_FORCE },
-            spec: {
-                method: "kubernetes",
-                mount: args.authPath ?? DEFAULTS.authPath,
-                vaultConnectionRef: connectionName,
-                kubernetes: {
-                    role: args.roleName,
-                    serviceAccount: this.serviceAccount.metadata.name,
-                    audiences: args.audiences ?? [DEFAULTS.audience],
-                },
-                ...(args.accessRevision !== undefined ? { headers: { [ACCESS_REVISION_HEADER]: args.accessRevision } } : {}),
-            },
+            metadata: { name: this.authName, namespace: args.namespace, annotations: PATCH_FORCE },
+            spec,
         }, { parent: this, dependsOn: [this.connection, ...deps] });
-        this.registerOutputs({ namespace: ns, authName: this.authName, connectionName });
     }
 }
 
@@ -173,7 +168,7 @@ export interface VaultStaticSecretAppArgs {
     /** How often VSO re-reads. Default `"60s"`. */
     refreshAfter?: string;
     /** Workloads restarted when the secret changes. Default none. */
-    restartTargets?: RestartTarget[];
+    rolloutRestartTargets?: RolloutRestartTarget[];
     /**
      * Optional managed value: key → value (Pulumi secrets). When given, the KV v2 secret is written
      * by Pulumi; values are stored as secrets in state. Default: not managed (write it in Vault).
@@ -183,36 +178,30 @@ export interface VaultStaticSecretAppArgs {
     secretName?: string;
 }
 
-/** Checks VaultStaticSecretApp's arguments (pure). */
+/** The app as the planner sees it (pure; values never go there). */
+function appShapeOf(name: string, args: VaultStaticSecretAppArgs) {
+    return {
+        name: args.secretName ?? name, namespace: args.namespace, path: args.path, destination: args.destination,
+        keys: args.keys, refreshAfter: args.refreshAfter, rolloutRestartTargets: args.rolloutRestartTargets,
+        dataKeys: args.data ? Object.keys(args.data) : undefined,
+    };
+}
+
+/** Checks VaultStaticSecretApp's arguments (pure): the platform's per-app rules, plus the mount and the VaultAuth reference. */
 export function validateStaticSecretArgs(name: string, args: VaultStaticSecretAppArgs, prefix = ""): ValidationProblem[] {
-    const problems: ValidationProblem[] = [];
     const kvPath = args.kvPath ?? DEFAULTS.kvPath;
-    problems.push(...checkMountPath(`${prefix}kvPath`, kvPath));
-    problems.push(...checkKubernetesName(`${prefix}name`, args.secretName ?? name, "subdomain"));
-    problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace, "label"));
-    problems.push(...checkSecretPath(`${prefix}path`, args.path, kvPath));
-    problems.push(...checkKubernetesName(`${prefix}destination`, args.destination ?? args.secretName ?? name, "subdomain"));
+    const problems = [...checkMountPath(`${prefix}kvPath`, kvPath), ...validateAppValues(prefix, appShapeOf(name, args), kvPath)];
     problems.push(...checkKubernetesName(`${prefix}vaultAuthRef`, args.vaultAuthRef ?? DEFAULTS.authName, "subdomain"));
     if (typeof args.vaultAuthRef === "string" && args.vaultAuthRef.includes("/")) {
         problems.push({ field: `${prefix}vaultAuthRef`, message: "points at another namespace; the VaultAuth must be in the same namespace as the VaultStaticSecret" });
-    }
-    problems.push(...checkRefreshAfter(`${prefix}refreshAfter`, args.refreshAfter ?? DEFAULTS.refreshAfter));
-    (args.restartTargets ?? []).forEach((t, i) => problems.push(...checkRestartTarget(`${prefix}restartTargets[${i}]`, t)));
-    (args.keys ?? []).forEach((k, i) => problems.push(...checkSecretKey(`${prefix}keys[${i}]`, k)));
-    if (args.data !== undefined) {
-        Object.keys(args.data).forEach((k) => problems.push(...checkSecretKey(`${prefix}data.${k}`, k)));
-        if (Object.keys(args.data).length === 0) {
-            problems.push({ field: `${prefix}data`, message: "is empty; give at least one key, or leave data out to manage the value outside Pulumi" });
-        }
-        problems.push(...checkKeysMatchData(`${prefix}keys`, args.keys, args.data));
     }
     return problems;
 }
 
 /**
  * One app's secret: a VaultStaticSecret that makes VSO copy `<kv>/<path>` into the Secret
- * `destination` (creating it), refresh it every `refreshAfter` and restart `restartTargets` when it
- * changes; plus, when `data` is given, the KV v2 secret itself (values are Pulumi secrets).
+ * `destination` (creating it), refresh it every `refreshAfter` and restart `rolloutRestartTargets`
+ * when it changes; plus, when `data` is given, the KV v2 secret itself (values are Pulumi secrets).
  */
 export class VaultStaticSecretApp extends pulumi.ComponentResource {
     public readonly staticSecret: k8s.apiextensions.CustomResource;
@@ -225,43 +214,41 @@ export class VaultStaticSecretApp extends pulumi.ComponentResource {
 
     constructor(name: string, args: VaultStaticSecretAppArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultStaticSecretApp`, name, {}, opts);
-        failOnProblems("VaultStaticSecretApp", validateStaticSecretArgs(name, args), this);
+        let plan = plannedBy<AppPlan>(args);
+        if (!plan) {
+            failOnProblems("VaultStaticSecretApp", validateStaticSecretArgs(name, args), this);
+            plan = planApp(appShapeOf(name, args));
+        }
         const kvPath = args.kvPath ?? DEFAULTS.kvPath;
-        const objectName = args.secretName ?? name;
-        const plan = planPlatform([{
-            name: objectName, namespace: args.namespace, path: args.path, destination: args.destination,
-            keys: args.keys, refreshAfter: args.refreshAfter, restartTargets: args.restartTargets,
-            dataKeys: args.data ? Object.keys(args.data) : undefined,
-        }], { kvPath }).namespaces[0].apps[0];
         this.destination = plan.destination;
         const deps: pulumi.Resource[] = [];
         if (args.data !== undefined) {
-            const data = args.data;
-            const dataJson = pulumi.secret(pulumi.all(data).apply((d) => JSON.stringify(d)));
-            this.kvSecret = new vault.kv.SecretV2(`${name}-value`, {
-                mount: kvPath,
-                name: args.path,
-                dataJson,
-            }, {
-                parent: this, additionalSecretOutputs: ["dataJson", "data"],
-                // the value outlives the app entry: removing or renaming the app, or `destroy`, leaves it
-                // in Vault (the provider's delete would soft-delete the path's latest version, which after
-                // a rename is the one just written). Delete it on purpose with `vault kv metadata delete`.
-                retainOnDelete: true,
-            });
+            this.kvSecret = this.managedValue(name, kvPath, args.path, args.data);
             this.managedVersion = this.kvSecret.metadata.apply((m) => m?.["version"]);
             deps.push(this.kvSecret);
         }
+        const spec: VaultStaticSecretSpec = staticSecretSpec(plan, kvPath, args.vaultAuthRef ?? DEFAULTS.authName);
         this.staticSecret = new k8s.apiextensions.CustomResource(`${name}-vss`, {
             apiVersion: VSO_API_VERSION,
             kind: "VaultStaticSecret",
             metadata: {
-                name: objectName,
+                name: plan.name,
                 namespace: args.namespace,
-                annotations: plan.keys ? { ...PATCH_FORCE, "vault-vso.pulumi.io/keys": plan.keys.join(",") } : PATCH_FORCE,
+                annotations: plan.keys ? { ...PATCH_FORCE, [KEYS_ANNOTATION]: plan.keys.join(",") } : PATCH_FORCE,
             },
-            spec: staticSecretSpec(plan, kvPath, args.vaultAuthRef ?? DEFAULTS.authName),
+            spec,
         }, { parent: this, dependsOn: deps });
         this.registerOutputs({ destination: this.destination, managedVersion: this.managedVersion });
+    }
+
+    private managedValue(name: string, kvPath: string, path: string, data: Record<string, pulumi.Input<string>>): vault.kv.SecretV2 {
+        const dataJson = pulumi.secret(pulumi.all(data).apply((d) => JSON.stringify(d)));
+        return new vault.kv.SecretV2(`${name}-value`, { mount: kvPath, name: path, dataJson }, {
+            parent: this, additionalSecretOutputs: ["dataJson", "data"],
+            // the value outlives the app entry: removing or renaming the app, or `destroy`, leaves it
+            // in Vault (the provider's delete would soft-delete the path's latest version, which after
+            // a rename is the one just written). Delete it on purpose with `vault kv metadata delete`.
+            retainOnDelete: true,
+        });
     }
 }

@@ -142,7 +142,7 @@ set +e
 # in the cluster, VAULT_ADDR (the bed's local Vault) is not the stack's Vault: the engine's refresh
 # goes through the stack's own provider; the extra managed-version check is skipped
 if [[ $MODE == incluster ]]; then unset VAULT_ADDR VAULT_TOKEN; fi
-node -r ts-node/register/transpile-only scripts/drift.ts --stack "$STACK"
+node -r ts-node/register/transpile-only cli/drift.ts --stack "$STACK"
 code=$?
 set -e
 echo "(drift check exit code: $code — 0 clean, 2 drift)"

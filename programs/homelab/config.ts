@@ -47,7 +47,7 @@ export function platformArgsFromConfig(
         }
         const app: AppArgs = {
             name: a.name, namespace: a.namespace, path: a.path, keys: a.keys,
-            destination: a.destination, refreshAfter: a.refreshAfter, restartTargets: a.restartTargets,
+            destination: a.destination, refreshAfter: a.refreshAfter, rolloutRestartTargets: a.rolloutRestartTargets,
             shareAcrossNamespaces: a.shareAcrossNamespaces,
         };
         if (a.managed === true) {

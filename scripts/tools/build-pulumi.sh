@@ -20,6 +20,8 @@ set -a
 # shellcheck disable=SC1091
 source "$HERE/versions.env"
 set +a
+# shellcheck disable=SC1091
+source "$HERE/sdk-versions.sh"
 
 TOOLS_DIR=${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-vault-vso/tools}
 export PULUMI_HOME=${PULUMI_HOME:-$HOME/.pulumi}

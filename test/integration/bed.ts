@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { KubeTarget, kubeRequest, loadKubeconfig } from "../../components/clients";
+import { KubeTarget, kubeRequest, loadKubeconfig } from "../../ops/clients";
 
 export const REPO = path.resolve(__dirname, "../..");
 export const TOOLS_DIR = process.env.PVV_TOOLS_DIR ?? path.join(os.homedir(), ".cache/pulumi-vault-vso/tools");
@@ -102,7 +102,7 @@ function loadBedEnv(extraEnv: Record<string, string>): BedEnv {
 
 /** Runs one of the package's CLIs (scripts/<name>.ts) as a user would, with the bed's environment. */
 export function runScript(bed: BedEnv, name: string, args: string[]): { code: number; out: string; err: string } {
-    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, `scripts/${name}.ts`), ...args],
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, `cli/${name}.ts`), ...args],
         { cwd: REPO, env: { ...process.env, ...bed.env }, encoding: "utf8", timeout: 300000 });
     return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }

@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
-import { kubeRequest, vaultRequest } from "../../components/clients";
+import { kubeRequest, vaultRequest } from "../../ops/clients";
 import { BedEnv, bedStackConfig, freshStack, removeStack, requireBedOrSkip, startBed } from "./bed";
 
 const STACK = `it-datasafety-${process.pid}`;

@@ -7,8 +7,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { kubeRequest, vaultRequest } from "../../components/clients";
-import { runDriftCheck } from "../../components/drift";
+import { kubeRequest, vaultRequest } from "../../ops/clients";
+import { runDriftCheck } from "../../ops/drift";
 import { renderReadPolicy } from "../../components/plan";
 import { BED_DIR, BedEnv, REPO, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed } from "./bed";
 
@@ -20,7 +20,7 @@ export const APPS = [
     {
         name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
         keys: ["access_key", "access_secret_key"], refreshAfter: "60s",
-        restartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
+        rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
     },
     { name: "grafana-admin", namespace: "monitoring", path: "homelab/grafana", keys: ["admin_user", "admin_password"] },
 ];

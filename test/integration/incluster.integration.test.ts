@@ -10,8 +10,8 @@
 import * as assert from "assert";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { HttpResult, InClusterService, kubeRequest, vaultRequestViaKube } from "../../components/clients";
-import { ACCESS_REVISION_HEADER } from "../../components/vso";
+import { HttpResult, InClusterService, kubeRequest, vaultRequestViaKube } from "../../ops/clients";
+import { ACCESS_REVISION_HEADER } from "../../components/vso-types";
 import { BedEnv, REPO, bedHasNode, createWorkload, freshStack, inClusterStackConfig, removeStack, requireBedOrSkip, runScript, startBed, toolVersions } from "./bed";
 
 const STACK = `it-incluster-${process.pid}`;
@@ -22,7 +22,7 @@ const ROOT = "root"; // the dev-mode root token the platform defaults to
 const APP = {
     name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
     keys: ["access_key", "access_secret_key"], refreshAfter: "3s",
-    restartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
+    rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
 };
 const OTHER = { name: "rustfs-backup", namespace: "cnpg", path: "rustfs/backup", keys: ["token"], refreshAfter: "3s", managed: true };
 

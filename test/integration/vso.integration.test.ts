@@ -8,8 +8,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { kubeRequest, vaultRequest } from "../../components/clients";
-import { runDoctor } from "../../components/doctor";
+import { kubeRequest, vaultRequest } from "../../ops/clients";
+import { runDoctor } from "../../ops/doctor";
 import { BED_DIR, BedEnv, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed } from "./bed";
 
 const STACK = `it-vso-${process.pid}`;
@@ -20,7 +20,7 @@ const APPS = [
     {
         name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
         keys: ["access_key", "access_secret_key"], refreshAfter: "2s",
-        restartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
+        rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
     },
     { name: "grafana-admin", namespace: "monitoring", path: "homelab/grafana", keys: ["admin_user", "admin_password"], refreshAfter: "2s" },
 ];

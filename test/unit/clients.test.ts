@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { inClusterServiceOf, redactSecrets, redactUrlCredentials, sameVaultAddress, sanitizeText } from "../../components";
+import { inClusterServiceOf, redactSecrets, redactUrlCredentials, sameVaultAddress, sanitizeText } from "../../ops";
 
 describe("in-cluster Vault addresses (pure)", () => {
     it("names the Service of an in-cluster address, so the doctor goes through the API server", () => {

@@ -9,9 +9,8 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import {
-    DoctorOptions, checkNamespaceArg, checkVaultAddrArg, explainLoginError, formatDoctorReport, parseDoctorArgs, runDoctor,
-} from "../../components";
+import { checkVaultAddrArg, parseDoctorArgs } from "../../cli/args";
+import { DoctorOptions, checkNamespaceArg, explainLoginError, formatDoctorReport, runDoctor } from "../../ops";
 
 const REPO = path.join(__dirname, "..", "..");
 const VSO = "/apis/secrets.hashicorp.com/v1beta1/namespaces/cnpg";
@@ -88,7 +87,7 @@ function kubeHandler(address: () => string, vault: Handler): Handler {
 
 function runCli(name: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts", `${name}.ts`), ...args],
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "cli", `${name}.ts`), ...args],
             { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
         let out = "";
         let err = "";

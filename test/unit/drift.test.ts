@@ -4,14 +4,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { describeStackError, driftRowsFromEvents, formatDriftTable, managedVersionRows, parseDriftArgs, renderValue } from "../../components";
+import { parseDriftArgs } from "../../cli/args";
+import { describeStackError, driftRowsFromEvents, formatDriftTable, managedVersionRows, renderValue } from "../../ops";
 
 const REPO = path.join(__dirname, "..", "..");
 
 /** Runs one of the package's CLIs as a user would (asynchronously: a test's fake server keeps answering). */
 function runCli(name: string, args: string[], env: Record<string, string> = {}, cwd = REPO): Promise<{ code: number | null; out: string; err: string }> {
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts", `${name}.ts`), ...args],
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "cli", `${name}.ts`), ...args],
             { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
         let out = "";
         let err = "";

@@ -113,7 +113,7 @@ export function articleArgs(): VaultSecretsPlatformArgs {
             name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
             keys: ["access_key", "access_secret_key"],
             refreshAfter: "60s",
-            restartTargets: [{ kind: "Deployment", name: "my-app" }],
+            rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
         }],
     };
 }

@@ -7,7 +7,7 @@ const article: AppShape = {
     path: "rustfs/cloudnativepg",
     keys: ["access_key", "access_secret_key"],
     refreshAfter: "60s",
-    restartTargets: [{ kind: "Deployment", name: "my-app" }],
+    rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
 };
 
 describe("planning (pure)", () => {
@@ -117,7 +117,7 @@ describe("planning (pure)", () => {
         });
         it("reports wrong types from YAML instead of crashing, one problem per field (issue 8)", () => {
             const apps = [
-                { ...article, keys: "access_key", restartTargets: { kind: "Deployment", name: "my-app" } },
+                { ...article, keys: "access_key", rolloutRestartTargets: { kind: "Deployment", name: "my-app" } },
                 "cnpg",
                 { name: 7, namespace: ["cnpg"], path: "p", refreshAfter: 60 },
             ] as unknown as AppShape[];
@@ -126,7 +126,7 @@ describe("planning (pure)", () => {
             assert.doesNotThrow(() => { ps = validateApps(apps, opts); });
             assert.deepStrictEqual(ps.map((p) => p.field), [
                 "kubernetesAuth.roleNameTemplate", "kubernetesAuth.policyNameTemplate", "kubernetesAuth.tokenTtl", "kubernetesAuth.audience",
-                "apps[0].keys", "apps[0].restartTargets", "apps[1]", "apps[2].name", "apps[2].namespace", "apps[2].refreshAfter",
+                "apps[0].keys", "apps[0].rolloutRestartTargets", "apps[1]", "apps[2].name", "apps[2].namespace", "apps[2].refreshAfter",
             ]);
             for (const p of ps) {
                 assert.match(p.message, /^expected .+, found (a string|a number|a list|an object|null)/, `${p.field}: ${p.message}`);
@@ -152,11 +152,11 @@ describe("planning (pure)", () => {
         });
         it("lists every problem of every app at once", () => {
             const ps = validateApps([
-                { name: "Bad_Name", namespace: "\"*\"", path: "kv/x", refreshAfter: "1d", restartTargets: [{ kind: "Job", name: "j" }] },
+                { name: "Bad_Name", namespace: "\"*\"", path: "kv/x", refreshAfter: "1d", rolloutRestartTargets: [{ kind: "Job", name: "j" }] },
                 { name: "ok", namespace: "ns", path: "data/y", keys: ["a"], dataKeys: ["b"] },
             ]);
             assert.deepStrictEqual(ps.map((p) => p.field).sort(), [
-                "apps[0].name", "apps[0].namespace", "apps[0].path", "apps[0].refreshAfter", "apps[0].restartTargets[0].kind",
+                "apps[0].name", "apps[0].namespace", "apps[0].path", "apps[0].refreshAfter", "apps[0].rolloutRestartTargets[0].kind",
                 "apps[1].keys", "apps[1].path",
             ].sort());
         });

@@ -3,13 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     KubernetesAuthMethod,
     KvV2Engine,
-    NamespaceVaultAccess,
+    VaultNamespaceAccess,
     VaultHelmInstall,
     VaultSecretsOperatorInstall,
     VaultSecretsPlatform,
     VaultSecretsPlatformArgs,
     VaultStaticSecretApp,
-    VsoNamespaceBinding,
+    VsoNamespaceAccess,
     accessRevision,
     chartSource,
     checkChartPath,
@@ -296,13 +296,13 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         it("fails at construction with one message listing every problem, before any resource is created", async () => {
             const args = articleArgs();
             args.apps = [
-                { name: "Rustfs_CNPG", namespace: "cnpg ", path: "kv/rustfs/cloudnativepg", refreshAfter: "1 minute", restartTargets: [{ kind: "Pod", name: "x" }] },
+                { name: "Rustfs_CNPG", namespace: "cnpg ", path: "kv/rustfs/cloudnativepg", refreshAfter: "1 minute", rolloutRestartTargets: [{ kind: "Pod", name: "x" }] },
                 { name: "dup", namespace: "cnpg", path: "data/x" },
                 { name: "dup", namespace: "cnpg", path: "y", keys: ["a"], data: { b: "v" } },
             ];
             const ps = problemsOf(args);
             const fields = ps.map((p) => p.field);
-            for (const f of ["apps[0].name", "apps[0].namespace", "apps[0].path", "apps[0].refreshAfter", "apps[0].restartTargets[0].kind", "apps[1].path", "apps[2].name", "apps[2].keys"]) {
+            for (const f of ["apps[0].name", "apps[0].namespace", "apps[0].path", "apps[0].refreshAfter", "apps[0].rolloutRestartTargets[0].kind", "apps[1].path", "apps[2].name", "apps[2].keys"]) {
                 assert.ok(fields.includes(f), `expected a problem for ${f}; got ${fields.join(", ")}`);
             }
             await rec.settle();
@@ -364,26 +364,26 @@ describe("building blocks used alone (mocked engine)", () => {
         }
     });
 
-    it("NamespaceVaultAccess: exact bindings; wildcard only with opt-in", async () => {
-        new NamespaceVaultAccess("a", { namespace: "team", paths: ["team/db"] });
+    it("VaultNamespaceAccess: exact bindings; wildcard only with opt-in", async () => {
+        new VaultNamespaceAccess("a", { namespace: "team", paths: ["team/db"] });
         await rec.settle();
         const role = rec.one(T.role);
         assert.deepStrictEqual(role.inputs.boundServiceAccountNamespaces, ["team"]);
-        assert.throws(() => new NamespaceVaultAccess("w", { namespace: "*", paths: ["x"] }), /allowWildcardBindings/);
-        assert.throws(() => new NamespaceVaultAccess("d", { namespace: "team", paths: ["x"], serviceAccountName: "default" }), /dedicated ServiceAccount/);
-        const w2 = new NamespaceVaultAccess("w2", { namespace: "*", paths: ["x"], allowWildcardBindings: true });
+        assert.throws(() => new VaultNamespaceAccess("w", { namespace: "*", paths: ["x"] }), /allowWildcardBindings/);
+        assert.throws(() => new VaultNamespaceAccess("d", { namespace: "team", paths: ["x"], serviceAccountName: "default" }), /dedicated ServiceAccount/);
+        const w2 = new VaultNamespaceAccess("w2", { namespace: "*", paths: ["x"], allowWildcardBindings: true });
         await rec.settle();
         assert.deepStrictEqual([w2.policyName, w2.roleName], ["vso-all-read", "vso-all"], "the names checked are the names created");
         assert.deepStrictEqual(rec.one(T.role, (r) => r.inputs.roleName === "vso-all").inputs.boundServiceAccountNamespaces, ["*"]);
         assert.strictEqual(rec.one(T.policy, (r) => r.inputs.name === "vso-all-read").inputs.policy, "path \"kv/data/x\" {\n  capabilities = [\"read\"]\n}\n\n" + SELF_TOKEN_POLICY);
     });
 
-    it("VsoNamespaceBinding: ServiceAccount, VaultConnection and VaultAuth in the namespace", async () => {
-        new VsoNamespaceBinding("b", { namespace: "apps", vaultAddress: "https://vault.lan:8200", roleName: "vso-apps" });
+    it("VsoNamespaceAccess: ServiceAccount, VaultConnection and VaultAuth in the namespace", async () => {
+        new VsoNamespaceAccess("b", { namespace: "apps", vaultAddress: "https://vault.lan:8200", roleName: "vso-apps" });
         await rec.settle();
         assert.strictEqual(rec.one(T.conn).inputs.metadata.namespace, "apps");
         assert.strictEqual(rec.one(T.auth).inputs.spec.kubernetes.role, "vso-apps");
-        assert.throws(() => new VsoNamespaceBinding("v", { namespace: "vault-secrets-operator-system", vaultAddress: "http://v:8200", roleName: "r" }), /workload's namespace/);
+        assert.throws(() => new VsoNamespaceAccess("v", { namespace: "vault-secrets-operator-system", vaultAddress: "http://v:8200", roleName: "r" }), /workload's namespace/);
     });
 
     it("VaultStaticSecretApp: alone, and its VaultAuth must be in its namespace", async () => {

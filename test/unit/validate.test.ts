@@ -4,7 +4,7 @@ import {
     checkKubernetesName,
     checkMountPath,
     checkRefreshAfter,
-    checkRestartTarget,
+    checkRolloutRestartTarget,
     checkRoleBinding,
     checkSecretPath,
     checkType,
@@ -113,14 +113,14 @@ describe("validation rules (pure)", () => {
     describe("restart targets", () => {
         it("accepts every kind VSO can restart", () => {
             for (const kind of ["Deployment", "StatefulSet", "DaemonSet", "argo.Rollout"]) {
-                assert.deepStrictEqual(checkRestartTarget("t", { kind, name: "app" }), []);
+                assert.deepStrictEqual(checkRolloutRestartTarget("t", { kind, name: "app" }), []);
             }
         });
         it("rejects an unknown kind and suggests the right spelling", () => {
-            const ps = checkRestartTarget("t", { kind: "deployments", name: "app" });
+            const ps = checkRolloutRestartTarget("t", { kind: "deployments", name: "app" });
             assert.deepStrictEqual(fields(ps), ["t.kind"]);
             assert.match(ps[0].message, /did you mean "Deployment"/);
-            assert.deepStrictEqual(fields(checkRestartTarget("t", { kind: "CronJob", name: "Bad_Name" })), ["t.kind", "t.name"]);
+            assert.deepStrictEqual(fields(checkRolloutRestartTarget("t", { kind: "CronJob", name: "Bad_Name" })), ["t.kind", "t.name"]);
         });
     });
 

@@ -7,14 +7,14 @@
  * What it prints is bounded and sanitised (servers' error bodies are untrusted), and it never sends a
  * ServiceAccount token in clear text to an address it only read from the cluster.
  */
-import * as fs from "fs";
 import {
     HttpResult, KubeTarget, inClusterServiceOf, kubeRequest, redactUrlCredentials, sameVaultAddress, sanitizeText,
     vaultErrors, vaultRequest, vaultRequestViaKube,
 } from "./clients";
-import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from "./validate";
-import { checkCwdArg, checkStackArg, parseCliFlags, quoteArg } from "./drift";
-import { VSO_API_VERSION } from "./versions";
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from "../components/validate";
+import { quoteArg } from "./drift";
+import type { PlatformInventory } from "../components/inventory";
+import { KEYS_ANNOTATION, VSO_API_VERSION } from "../components/vso-types";
 
 const vaultRequestDirect = vaultRequest;
 
@@ -61,9 +61,14 @@ export interface DoctorOptions extends DoctorVaultTrust {
     namespaces: string[];
     /** Declared keys by `namespace/app`; default: the VaultStaticSecret's `vault-vso.pulumi.io/keys` annotation. */
     declaredKeys?: Record<string, string[]>;
+    /**
+     * The stack's inventory (`--stack`). A VaultAuth in one of its namespaces that names another
+     * ServiceAccount, role, auth mount or audience than the stack created was changed outside Pulumi:
+     * the doctor mints no token for it. Default: none (the cluster's objects are used as they are).
+     */
+    inventory?: PlatformInventory;
 }
 
-const KEYS_ANNOTATION = "vault-vso.pulumi.io/keys";
 /** The repair of anything the stack manages: a plain `up` trusts the recorded state and would not see an out-of-band change. */
 const REFRESH_HINT = "run pulumi up --refresh to restore what the stack manages (a plain pulumi up trusts its recorded state and repairs nothing)";
 /** Longest part of a message taken from a server. */
@@ -80,7 +85,7 @@ export function explainLoginError(err: string, ctx: { namespace: string; service
         return `the role ${JSON.stringify(ctx.role)} does not bind ServiceAccount ${JSON.stringify(ctx.serviceAccount)}: set bound_service_account_names to ${JSON.stringify(ctx.serviceAccount)} — ${REFRESH_HINT}`;
     }
     if (/invalid role name/i.test(err)) {
-        return `Vault has no role ${JSON.stringify(ctx.role)} on auth/${ctx.mount}: if the stack manages it, run pulumi up --refresh to recreate it; otherwise create it (NamespaceVaultAccess) or fix VaultAuth.spec.kubernetes.role`;
+        return `Vault has no role ${JSON.stringify(ctx.role)} on auth/${ctx.mount}: if the stack manages it, run pulumi up --refresh to recreate it; otherwise create it (VaultNamespaceAccess) or fix VaultAuth.spec.kubernetes.role`;
     }
     if (/aud|audience/i.test(err)) {
         return `the token's audience does not match the role's audience: make VaultAuth.spec.kubernetes.audiences include the role's audience — ${REFRESH_HINT}`;
@@ -131,6 +136,32 @@ export function vaultAddressProblem(address: string, conn: { namespace: string; 
     };
 }
 
+/**
+ * Why the doctor will not mint a token for a VaultAuth in a namespace of the stack's inventory, or
+ * undefined when it logs in exactly as the stack set up (pure).
+ */
+export function loginTargetProblem(t: { mount: string; role: string; sa: string; audiences: string[] }, ns: string, inventory: PlatformInventory | undefined): string | undefined {
+    const want = inventory?.namespaces.find((n) => n.namespace === ns);
+    if (!inventory || !want) {
+        return undefined;
+    }
+    const diffs: string[] = [];
+    if (t.sa !== want.serviceAccount) {
+        diffs.push(`serviceAccount ${JSON.stringify(t.sa)} (the stack's: ${JSON.stringify(want.serviceAccount)})`);
+    }
+    if (t.role !== want.role) {
+        diffs.push(`role ${JSON.stringify(t.role)} (the stack's: ${JSON.stringify(want.role)})`);
+    }
+    if (t.mount !== inventory.authPath) {
+        diffs.push(`mount ${JSON.stringify(t.mount)} (the stack's: ${JSON.stringify(inventory.authPath)})`);
+    }
+    const wantAud = want.audience === undefined ? undefined : want.audience === "" ? [] : [want.audience];
+    if (wantAud !== undefined && JSON.stringify([...t.audiences].sort()) !== JSON.stringify(wantAud)) {
+        diffs.push(`audiences ${JSON.stringify(t.audiences)} (the stack's: ${JSON.stringify(wantAud)})`);
+    }
+    return diffs.length ? diffs.join(", ") : undefined;
+}
+
 type Fail = (step: DoctorStep, message: string, fix: string) => DoctorCheck;
 type VaultCall = (token: string | undefined, method: string, path: string, body?: unknown) => Promise<HttpResult>;
 
@@ -157,7 +188,7 @@ async function findLoginTarget(opts: DoctorOptions, ns: string, vss: any, fail: 
     const ref = String(vss.spec?.vaultAuthRef ?? "default");
     if (ref.includes("/") && ref.split("/")[0] !== ns) {
         return fail("vaultauth", `vaultAuthRef ${JSON.stringify(ref)} points at a VaultAuth in namespace ${JSON.stringify(ref.split("/")[0])}`,
-            `VaultAuth must be in the same namespace as the VaultStaticSecret: create one in ${JSON.stringify(ns)} (VsoNamespaceBinding) and set vaultAuthRef to its name`);
+            `VaultAuth must be in the same namespace as the VaultStaticSecret: create one in ${JSON.stringify(ns)} (VsoNamespaceAccess) and set vaultAuthRef to its name`);
     }
     const authName = ref.includes("/") ? ref.split("/")[1] : ref;
     if (unsafeName(authName)) {
@@ -206,7 +237,7 @@ async function mintToken(opts: DoctorOptions, ns: string, t: LoginTarget, fail: 
     const tr = await kubeRequest(opts.kube, "POST", `/api/v1/namespaces/${ns}/serviceaccounts/${t.sa}/token`,
         { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: t.audiences.length ? t.audiences : undefined, expirationSeconds: 600 } });
     if (tr.status === 404) {
-        return fail("token", `ServiceAccount ${JSON.stringify(t.sa)} not found in namespace ${JSON.stringify(ns)}`, `create it (VsoNamespaceBinding creates "vso-auth"; if the stack created it, run pulumi up --refresh)`);
+        return fail("token", `ServiceAccount ${JSON.stringify(t.sa)} not found in namespace ${JSON.stringify(ns)}`, `create it (VsoNamespaceAccess creates "vso-auth"; if the stack created it, run pulumi up --refresh)`);
     }
     const jwt = tr.body?.status?.token;
     if ((tr.status !== 201 && tr.status !== 200) || typeof jwt !== "string") {
@@ -245,7 +276,7 @@ async function loginAndRead(opts: DoctorOptions, ns: string, vss: any, t: LoginT
     await call(clientToken, "POST", "auth/token/revoke-self").catch(() => undefined);
     if (read.status === 403) {
         return fail("read", `permission denied reading ${kvMount}/data/${path} with policies ${JSON.stringify(policies)}`,
-            `grant read on exactly "${kvMount}/data/${path}" in this namespace's policy (add the app's path to NamespaceVaultAccess/apps), then run pulumi up --refresh (a plain pulumi up does not see a policy changed outside Pulumi)`);
+            `grant read on exactly "${kvMount}/data/${path}" in this namespace's policy (add the app's path to VaultNamespaceAccess/apps), then run pulumi up --refresh (a plain pulumi up does not see a policy changed outside Pulumi)`);
     }
     if (read.status === 404) {
         return fail("read", `no secret at ${kvMount}/${path}`, `write it: vault kv put -mount=${kvMount} ${path} key=value ... (or manage it with apps[].data and run pulumi up --refresh)`);
@@ -263,6 +294,10 @@ async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<Doct
     const t = await findLoginTarget(opts, ns, vss, fail);
     if ("step" in t) {
         return t;
+    }
+    const changed = loginTargetProblem(t, ns, opts.inventory);
+    if (changed) {
+        return fail("vaultauth", `the VaultAuth of ${ns}/${app} was changed outside Pulumi: ${changed}; the doctor mints no token for it`, REFRESH_HINT);
     }
     const refused = vaultAddressProblem(t.connAddress, { namespace: ns, name: t.connName }, opts);
     if (refused) {
@@ -333,80 +368,4 @@ export function checkNamespaceArg(value: string, flag = "--namespace"): string |
         return undefined;
     }
     return `${flag} ${quoteArg(value)} is not a Kubernetes namespace name: use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (see kubectl get namespaces)`;
-}
-
-/** Why `value` is not a usable Vault address for `flag` (an http(s) URL without credentials), or undefined (pure). */
-export function checkVaultAddrArg(value: string, flag = "--vault-addr"): string | undefined {
-    const shown = quoteArg(value);
-    const example = "e.g. https://vault.example.lan:8200 or http://127.0.0.1:8200 for a port-forward";
-    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
-        const creds = /^[^/]*@/.test(value) ? ", without user:password@" : "";
-        return `${flag} ${shown} has no scheme: give Vault's URL with http:// or https://${creds}, ${example}`;
-    }
-    let u: URL;
-    try {
-        u = new URL(value);
-    } catch {
-        return `${flag} ${shown} is not a URL: give Vault's address, ${example}`;
-    }
-    if (u.username !== "" || u.password !== "") {
-        return `${flag} ${shown} contains credentials (user:password@): remove them; the doctor logs in with each namespace's ServiceAccount, ${example}`;
-    }
-    if (u.protocol !== "http:" && u.protocol !== "https:") {
-        return `${flag} ${shown} must use http:// or https://, ${example}`;
-    }
-    if (u.hostname === "" || u.search !== "" || u.hash !== "" || /[?#]/.test(value)) {
-        return `${flag} ${shown} must be scheme://host[:port][/path], without a query or fragment, ${example}`;
-    }
-    return undefined;
-}
-
-/** The doctor CLI's arguments, checked. */
-export interface DoctorCliArgs {
-    namespaces: string[];
-    stack?: string;
-    cwd: string;
-    vaultAddr?: string;
-    kubeconfig?: string;
-    json: boolean;
-    allowInsecureVault: boolean;
-    help: boolean;
-}
-
-export const DOCTOR_USAGE = "usage: doctor (--stack NAME [--cwd DIR] | --namespace NS [--namespace NS2]) [--vault-addr URL] [--allow-insecure-vault] [--kubeconfig FILE] [--json]\n  exit 0 = all ok, 2 = problems found, 1 = error";
-
-/** Parses and checks the doctor's arguments before any request: the arguments, or one message naming the flag and the fix (pure but for file checks). */
-export function parseDoctorArgs(argv: string[], cwd: string): { args: DoctorCliArgs } | { error: string } {
-    const p = parseCliFlags(argv, {
-        namespace: { names: ["--namespace", "-n"], value: true, repeat: true, meta: "NS" }, stack: { names: ["--stack", "-s"], value: true, meta: "NAME" },
-        cwd: { names: ["--cwd"], value: true, meta: "DIR" }, vaultAddr: { names: ["--vault-addr"], value: true, meta: "URL" },
-        kubeconfig: { names: ["--kubeconfig"], value: true, meta: "FILE" },
-        json: { names: ["--json"], value: false }, allowInsecureVault: { names: ["--allow-insecure-vault"], value: false }, help: { names: ["--help", "-h"], value: false },
-    });
-    if ("error" in p) {
-        return p;
-    }
-    const v = p.values;
-    const args: DoctorCliArgs = {
-        namespaces: v.namespace ?? [], stack: v.stack?.[0], cwd: v.cwd?.[0] ?? cwd, vaultAddr: v.vaultAddr?.[0], kubeconfig: v.kubeconfig?.[0],
-        json: v.json !== undefined, allowInsecureVault: v.allowInsecureVault !== undefined, help: v.help !== undefined,
-    };
-    if (args.help) {
-        return { args };
-    }
-    const problem = args.namespaces.map((n) => checkNamespaceArg(n)).find((x) => x !== undefined)
-        ?? (args.stack !== undefined ? checkStackArg(args.stack) : undefined)
-        ?? (args.stack !== undefined || v.cwd ? checkCwdArg(args.cwd) : undefined)
-        ?? (args.vaultAddr !== undefined ? checkVaultAddrArg(args.vaultAddr) : undefined)
-        ?? (args.kubeconfig !== undefined && !isFile(args.kubeconfig) ? `--kubeconfig ${quoteArg(args.kubeconfig)}: no such file; give the path of a kubeconfig (default $KUBECONFIG or ~/.kube/config)` : undefined)
-        ?? (args.stack === undefined && args.namespaces.length === 0 ? "give --stack NAME (the namespaces the stack created), or --namespace NS (repeat it for several)" : undefined);
-    return problem ? { error: problem } : { args };
-}
-
-function isFile(p: string): boolean {
-    try {
-        return fs.statSync(p).isFile();
-    } catch {
-        return false;
-    }
 }

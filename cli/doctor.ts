@@ -8,37 +8,32 @@
  * $VAULT_ADDR, the stack's address, or --allow-insecure-vault is given.
  * Exit codes: 0 all ok, 2 problems found, 1 error (bad arguments, a stack that does not exist, ...).
  */
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { loadKubeconfig, sanitizeText } from "../components/clients";
-import { DOCTOR_USAGE, DoctorCliArgs, formatDoctorReport, parseDoctorArgs, runDoctor } from "../components/doctor";
-import { describeStackError } from "../components/drift";
-
-/** The namespaces and the Vault address of a stack, from its outputs. */
-async function stackTargets(stack: string, cwd: string): Promise<{ namespaces: string[]; vaultAddress?: string }> {
-    const outputs = await (await LocalWorkspace.selectStack({ stackName: stack, workDir: cwd })).outputs();
-    const namespaces = ((outputs.namespaces?.value ?? []) as { namespace: string }[]).map((n) => n.namespace);
-    const addr = outputs.vaultAddress?.value;
-    return { namespaces, vaultAddress: typeof addr === "string" && addr !== "" ? addr : undefined };
-}
+import type { PlatformInventory } from "../components/inventory";
+import { DOCTOR_USAGE, DoctorCliArgs, parseDoctorArgs } from "./args";
+import { loadKubeconfig, sanitizeText } from "../ops/clients";
+import { formatDoctorReport, runDoctor } from "../ops/doctor";
+import { noInventoryMessage, stackInventory } from "../ops/inventory";
+import { describeStackError } from "../ops/drift";
 
 async function doctor(a: DoctorCliArgs): Promise<number> {
     const namespaces = [...a.namespaces];
     let stackVaultAddr: string | undefined;
+    let inventory: PlatformInventory | undefined;
     if (a.stack !== undefined) {
         try {
-            const t = await stackTargets(a.stack, a.cwd);
-            namespaces.push(...t.namespaces.filter((n) => !namespaces.includes(n)));
-            stackVaultAddr = t.vaultAddress;
+            inventory = await stackInventory(a.stack, a.cwd);
+            namespaces.push(...(inventory?.namespaces ?? []).map((n) => n.namespace).filter((n) => !namespaces.includes(n)));
+            stackVaultAddr = inventory?.vaultAddress || undefined;
         } catch (e) {
             process.stderr.write(`doctor: ${describeStackError(e, a.stack, a.cwd)}\n`);
             return 1;
         }
         if (namespaces.length === 0) {
-            process.stderr.write(`doctor: stack ${JSON.stringify(a.stack)} has no namespaces in its outputs: run pulumi up first, or give --namespace NS\n`);
+            process.stderr.write(`doctor: ${inventory ? `stack ${JSON.stringify(a.stack)} has no namespaces in its inventory: run pulumi up first, or give --namespace NS` : noInventoryMessage(a.stack)}\n`);
             return 1;
         }
     }
-    const report = await runDoctor({ kube: loadKubeconfig(a.kubeconfig), namespaces, vaultAddr: a.vaultAddr, stackVaultAddr, allowInsecureVault: a.allowInsecureVault });
+    const report = await runDoctor({ kube: loadKubeconfig(a.kubeconfig), namespaces, vaultAddr: a.vaultAddr, stackVaultAddr, allowInsecureVault: a.allowInsecureVault, inventory });
     process.stdout.write(a.json ? JSON.stringify(report, null, 2) + "\n" : formatDoctorReport(report) + "\n");
     return report.ok ? 0 : 2;
 }

@@ -5,8 +5,8 @@
  * Exit codes: 0 no drift, 2 drift found, 1 error (bad arguments, a stack that does not exist, ...).
  * Repair drift with `pulumi up --refresh` (a plain `pulumi up` trusts the recorded state).
  */
-import { checkVaultAddrArg } from "../components/doctor";
-import { DRIFT_USAGE, describeStackError, formatDriftTable, parseDriftArgs, runDriftCheck } from "../components/drift";
+import { describeStackError, formatDriftTable, runDriftCheck } from "../ops/drift";
+import { DRIFT_USAGE, checkVaultAddrArg, parseDriftArgs } from "./args";
 
 async function main(): Promise<number> {
     const parsed = parseDriftArgs(process.argv.slice(2), process.cwd());

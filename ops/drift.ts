@@ -3,10 +3,9 @@
  * (resource, field, expected → actual, secrets masked), plus a check of managed KV v2 values that
  * compares Vault's current version with the one recorded at the last `up` (values are never read).
  */
-import * as fs from "fs";
-import * as path from "path";
 import { CommandError, EngineEvent, LocalWorkspace, OpType, StackNotFoundError, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { redactUrlCredentials, sanitizeText } from "./clients";
+import { inventoryFromOutputs, noInventoryMessage } from "./inventory";
 
 /** One drifted field of one resource. */
 export interface DriftRow {
@@ -191,10 +190,13 @@ export async function runDriftCheck(opts: DriftCheckOptions): Promise<DriftRepor
 
     const addr = opts.vaultAddr ?? opts.envVars?.VAULT_ADDR ?? process.env.VAULT_ADDR;
     const token = opts.vaultToken ?? opts.envVars?.VAULT_TOKEN ?? process.env.VAULT_TOKEN;
-    const outputs = await stack.outputs();
-    const recorded = (outputs.managedVersions?.value ?? {}) as Record<string, string | undefined>;
-    const apps = (outputs.apps?.value ?? []) as { name: string; path: string; namespace: string }[];
-    const kvPath = (outputs.kvPath?.value ?? "kv") as string;
+    const inventory = inventoryFromOutputs(await stack.outputs());
+    if (!inventory) {
+        progress(`${noInventoryMessage(opts.stack)}; managed values were not checked by version`);
+    }
+    const recorded = inventory?.managedVersions ?? {};
+    const apps = inventory?.apps ?? [];
+    const kvPath = inventory?.kvPath ?? "kv";
     if (Object.keys(recorded).length > 0 && !(addr && token)) {
         progress("VAULT_ADDR/VAULT_TOKEN not set: managed values were not checked by version");
     } else if (Object.keys(recorded).length > 0) {
@@ -215,108 +217,6 @@ export async function runDriftCheck(opts: DriftCheckOptions): Promise<DriftRepor
 /** A value shown in an argument error: quoted, without credentials or control characters, at most 100 characters (pure). */
 export function quoteArg(value: string): string {
     return JSON.stringify(sanitizeText(redactUrlCredentials(value), 100));
-}
-
-/** One command-line flag: its spellings, whether it takes a value, whether it may be repeated. */
-export interface CliFlagSpec {
-    names: string[];
-    value: boolean;
-    repeat?: boolean;
-    /** What the value is, for messages, e.g. `URL`. */
-    meta?: string;
-}
-
-/**
- * Parses `--flag value`, `--flag=value` and boolean flags (pure): the values by key (booleans as
- * `["true"]`), or one message naming the argument and the fix.
- */
-export function parseCliFlags(argv: string[], spec: Record<string, CliFlagSpec>): { values: Record<string, string[]> } | { error: string } {
-    const values: Record<string, string[]> = {};
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const eq = a.startsWith("--") ? a.indexOf("=") : -1;
-        const name = eq > 0 ? a.slice(0, eq) : a;
-        const key = Object.keys(spec).find((k) => spec[k].names.includes(name));
-        if (key === undefined) {
-            return { error: `unknown argument ${quoteArg(a)}: see --help` };
-        }
-        const f = spec[key];
-        let value = "true";
-        if (f.value && eq > 0) {
-            value = a.slice(eq + 1);
-        } else if (f.value) {
-            const next = argv[i + 1];
-            if (next === undefined || (next.startsWith("-") && next.length > 1)) {
-                return { error: `${name} needs a value: ${name} ${f.meta ?? "VALUE"}` };
-            }
-            value = next;
-            i++;
-        } else if (eq > 0) {
-            return { error: `${name} takes no value: give ${name} alone` };
-        }
-        if (values[key] && !f.repeat) {
-            return { error: `${name} is given twice: give it once` };
-        }
-        (values[key] ??= []).push(value);
-    }
-    return { values };
-}
-
-/** Why `value` is not a Pulumi stack name (`stack`, or `org/project/stack`), or undefined (pure). */
-export function checkStackArg(value: string): string | undefined {
-    const parts = value.split("/");
-    if (parts.length <= 3 && parts.every((p) => p.length > 0 && p.length <= 100 && /^[A-Za-z0-9_.-]+$/.test(p))) {
-        return undefined;
-    }
-    return `--stack ${quoteArg(value)} is not a Pulumi stack name: use letters, digits, '-', '_' and '.' (or org/project/stack); list the stacks with \`pulumi stack ls\``;
-}
-
-/** Why `dir` cannot hold a Pulumi project (missing, or no Pulumi.yaml in it or above), or undefined. */
-export function checkCwdArg(dir: string): string | undefined {
-    let isDir = false;
-    try { isDir = fs.statSync(dir).isDirectory(); } catch { isDir = false; }
-    if (!isDir) {
-        return `--cwd ${quoteArg(dir)}: no such directory; give the directory of the Pulumi project (it holds Pulumi.yaml)`;
-    }
-    for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-        if (fs.existsSync(path.join(d, "Pulumi.yaml")) || fs.existsSync(path.join(d, "Pulumi.yml"))) {
-            return undefined;
-        }
-        if (path.dirname(d) === d) {
-            return `no Pulumi project in ${quoteArg(dir)} (no Pulumi.yaml there or above): run in the project's directory or pass --cwd DIR`;
-        }
-    }
-}
-
-/** The drift CLI's arguments, checked. */
-export interface DriftCliArgs {
-    stack: string;
-    json: boolean;
-    cwd: string;
-    help: boolean;
-}
-
-export const DRIFT_USAGE = "usage: drift --stack NAME [--json] [--cwd DIR]\n  exit 0 = no drift, 2 = drift, 1 = error";
-
-/** Parses and checks the drift CLI's arguments before Pulumi runs (pure but for the --cwd check). */
-export function parseDriftArgs(argv: string[], cwd: string): { args: DriftCliArgs } | { error: string } {
-    const p = parseCliFlags(argv, {
-        stack: { names: ["--stack", "-s"], value: true, meta: "NAME" }, json: { names: ["--json"], value: false },
-        cwd: { names: ["--cwd"], value: true, meta: "DIR" }, help: { names: ["--help", "-h"], value: false },
-    });
-    if ("error" in p) {
-        return p;
-    }
-    const v = p.values;
-    const args: DriftCliArgs = { stack: v.stack?.[0] ?? "", json: v.json !== undefined, cwd: v.cwd?.[0] ?? cwd, help: v.help !== undefined };
-    if (args.help) {
-        return { args };
-    }
-    if (v.stack === undefined) {
-        return { error: "--stack is required: the Pulumi stack to check (list them with `pulumi stack ls`)" };
-    }
-    const problem = checkStackArg(args.stack) ?? checkCwdArg(args.cwd);
-    return problem ? { error: problem } : { args };
 }
 
 /**

@@ -1,0 +1,186 @@
+/**
+ * Argument parsing of the command-line tools (drift, doctor): every argument checked before any
+ * request, each problem one message naming the flag and the fix. No Pulumi, Vault or Kubernetes call.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { checkNamespaceArg } from "../ops/doctor";
+import { quoteArg } from "../ops/drift";
+
+/** One command-line flag: its spellings, whether it takes a value, whether it may be repeated. */
+export interface CliFlagSpec {
+    names: string[];
+    value: boolean;
+    repeat?: boolean;
+    /** What the value is, for messages, e.g. `URL`. */
+    meta?: string;
+}
+
+/**
+ * Parses `--flag value`, `--flag=value` and boolean flags (pure): the values by key (booleans as
+ * `["true"]`), or one message naming the argument and the fix.
+ */
+export function parseCliFlags(argv: string[], spec: Record<string, CliFlagSpec>): { values: Record<string, string[]> } | { error: string } {
+    const values: Record<string, string[]> = {};
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+        const name = eq > 0 ? a.slice(0, eq) : a;
+        const key = Object.keys(spec).find((k) => spec[k].names.includes(name));
+        if (key === undefined) {
+            return { error: `unknown argument ${quoteArg(a)}: see --help` };
+        }
+        const f = spec[key];
+        let value = "true";
+        if (f.value && eq > 0) {
+            value = a.slice(eq + 1);
+        } else if (f.value) {
+            const next = argv[i + 1];
+            if (next === undefined || (next.startsWith("-") && next.length > 1)) {
+                return { error: `${name} needs a value: ${name} ${f.meta ?? "VALUE"}` };
+            }
+            value = next;
+            i++;
+        } else if (eq > 0) {
+            return { error: `${name} takes no value: give ${name} alone` };
+        }
+        if (values[key] && !f.repeat) {
+            return { error: `${name} is given twice: give it once` };
+        }
+        (values[key] ??= []).push(value);
+    }
+    return { values };
+}
+
+/** Why `value` is not a Pulumi stack name (`stack`, or `org/project/stack`), or undefined (pure). */
+export function checkStackArg(value: string): string | undefined {
+    const parts = value.split("/");
+    if (parts.length <= 3 && parts.every((p) => p.length > 0 && p.length <= 100 && /^[A-Za-z0-9_.-]+$/.test(p))) {
+        return undefined;
+    }
+    return `--stack ${quoteArg(value)} is not a Pulumi stack name: use letters, digits, '-', '_' and '.' (or org/project/stack); list the stacks with \`pulumi stack ls\``;
+}
+
+/** Why `dir` cannot hold a Pulumi project (missing, or no Pulumi.yaml in it or above), or undefined. */
+export function checkCwdArg(dir: string): string | undefined {
+    let isDir = false;
+    try { isDir = fs.statSync(dir).isDirectory(); } catch { isDir = false; }
+    if (!isDir) {
+        return `--cwd ${quoteArg(dir)}: no such directory; give the directory of the Pulumi project (it holds Pulumi.yaml)`;
+    }
+    for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+        if (fs.existsSync(path.join(d, "Pulumi.yaml")) || fs.existsSync(path.join(d, "Pulumi.yml"))) {
+            return undefined;
+        }
+        if (path.dirname(d) === d) {
+            return `no Pulumi project in ${quoteArg(dir)} (no Pulumi.yaml there or above): run in the project's directory or pass --cwd DIR`;
+        }
+    }
+}
+
+/** The drift CLI's arguments, checked. */
+export interface DriftCliArgs {
+    stack: string;
+    json: boolean;
+    cwd: string;
+    help: boolean;
+}
+
+export const DRIFT_USAGE = "usage: drift --stack NAME [--json] [--cwd DIR]\n  exit 0 = no drift, 2 = drift, 1 = error";
+
+/** Parses and checks the drift CLI's arguments before Pulumi runs (pure but for the --cwd check). */
+export function parseDriftArgs(argv: string[], cwd: string): { args: DriftCliArgs } | { error: string } {
+    const p = parseCliFlags(argv, {
+        stack: { names: ["--stack", "-s"], value: true, meta: "NAME" }, json: { names: ["--json"], value: false },
+        cwd: { names: ["--cwd"], value: true, meta: "DIR" }, help: { names: ["--help", "-h"], value: false },
+    });
+    if ("error" in p) {
+        return p;
+    }
+    const v = p.values;
+    const args: DriftCliArgs = { stack: v.stack?.[0] ?? "", json: v.json !== undefined, cwd: v.cwd?.[0] ?? cwd, help: v.help !== undefined };
+    if (args.help) {
+        return { args };
+    }
+    if (v.stack === undefined) {
+        return { error: "--stack is required: the Pulumi stack to check (list them with `pulumi stack ls`)" };
+    }
+    const problem = checkStackArg(args.stack) ?? checkCwdArg(args.cwd);
+    return problem ? { error: problem } : { args };
+}
+
+/** Why `value` is not a usable Vault address for `flag` (an http(s) URL without credentials), or undefined (pure). */
+export function checkVaultAddrArg(value: string, flag = "--vault-addr"): string | undefined {
+    const shown = quoteArg(value);
+    const example = "e.g. https://vault.example.lan:8200 or http://127.0.0.1:8200 for a port-forward";
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
+        const creds = /^[^/]*@/.test(value) ? ", without user:password@" : "";
+        return `${flag} ${shown} has no scheme: give Vault's URL with http:// or https://${creds}, ${example}`;
+    }
+    let u: URL;
+    try {
+        u = new URL(value);
+    } catch {
+        return `${flag} ${shown} is not a URL: give Vault's address, ${example}`;
+    }
+    if (u.username !== "" || u.password !== "") {
+        return `${flag} ${shown} contains credentials (user:password@): remove them; the doctor logs in with each namespace's ServiceAccount, ${example}`;
+    }
+    if (u.protocol !== "http:" && u.protocol !== "https:") {
+        return `${flag} ${shown} must use http:// or https://, ${example}`;
+    }
+    if (u.hostname === "" || u.search !== "" || u.hash !== "" || /[?#]/.test(value)) {
+        return `${flag} ${shown} must be scheme://host[:port][/path], without a query or fragment, ${example}`;
+    }
+    return undefined;
+}
+
+/** The doctor CLI's arguments, checked. */
+export interface DoctorCliArgs {
+    namespaces: string[];
+    stack?: string;
+    cwd: string;
+    vaultAddr?: string;
+    kubeconfig?: string;
+    json: boolean;
+    allowInsecureVault: boolean;
+    help: boolean;
+}
+
+export const DOCTOR_USAGE = "usage: doctor (--stack NAME [--cwd DIR] | --namespace NS [--namespace NS2]) [--vault-addr URL] [--allow-insecure-vault] [--kubeconfig FILE] [--json]\n  exit 0 = all ok, 2 = problems found, 1 = error";
+
+/** Parses and checks the doctor's arguments before any request: the arguments, or one message naming the flag and the fix (pure but for file checks). */
+export function parseDoctorArgs(argv: string[], cwd: string): { args: DoctorCliArgs } | { error: string } {
+    const p = parseCliFlags(argv, {
+        namespace: { names: ["--namespace", "-n"], value: true, repeat: true, meta: "NS" }, stack: { names: ["--stack", "-s"], value: true, meta: "NAME" },
+        cwd: { names: ["--cwd"], value: true, meta: "DIR" }, vaultAddr: { names: ["--vault-addr"], value: true, meta: "URL" },
+        kubeconfig: { names: ["--kubeconfig"], value: true, meta: "FILE" },
+        json: { names: ["--json"], value: false }, allowInsecureVault: { names: ["--allow-insecure-vault"], value: false }, help: { names: ["--help", "-h"], value: false },
+    });
+    if ("error" in p) {
+        return p;
+    }
+    const v = p.values;
+    const args: DoctorCliArgs = {
+        namespaces: v.namespace ?? [], stack: v.stack?.[0], cwd: v.cwd?.[0] ?? cwd, vaultAddr: v.vaultAddr?.[0], kubeconfig: v.kubeconfig?.[0],
+        json: v.json !== undefined, allowInsecureVault: v.allowInsecureVault !== undefined, help: v.help !== undefined,
+    };
+    if (args.help) {
+        return { args };
+    }
+    const problem = args.namespaces.map((n) => checkNamespaceArg(n)).find((x) => x !== undefined)
+        ?? (args.stack !== undefined ? checkStackArg(args.stack) : undefined)
+        ?? (args.stack !== undefined || v.cwd ? checkCwdArg(args.cwd) : undefined)
+        ?? (args.vaultAddr !== undefined ? checkVaultAddrArg(args.vaultAddr) : undefined)
+        ?? (args.kubeconfig !== undefined && !isFile(args.kubeconfig) ? `--kubeconfig ${quoteArg(args.kubeconfig)}: no such file; give the path of a kubeconfig (default $KUBECONFIG or ~/.kube/config)` : undefined)
+        ?? (args.stack === undefined && args.namespaces.length === 0 ? "give --stack NAME (the namespaces the stack created), or --namespace NS (repeat it for several)" : undefined);
+    return problem ? { error: problem } : { args };
+}
+
+function isFile(p: string): boolean {
+    try {
+        return fs.statSync(p).isFile();
+    } catch {
+        return false;
+    }
+}
