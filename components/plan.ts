@@ -172,6 +172,9 @@ const APP_FIELDS: Record<string, FieldType> = {
     shareAcrossNamespaces: "boolean",
 };
 
+/** Field names of one app (`apps[]`), for programs that read apps from config. */
+export const APP_FIELD_NAMES: string[] = [...Object.keys(APP_FIELDS), "data"];
+
 /** Type of one AppShape (the planner's input). */
 export const APP_SHAPE_TYPE: FieldType = { fields: { ...APP_FIELDS, dataKeys: { list: "string" } }, what: APP_WHAT };
 

@@ -151,7 +151,7 @@ export interface TypeCheck {
 
 /**
  * Checks `value` (if present: undefined means "take the default") against `type`, recursively, and
- * returns every mismatch with its path, e.g. `apps[1].keys`. Unknown fields are left alone.
+ * returns every mismatch with its path, e.g. `apps[1].keys`, and every unknown field of an object.
  */
 export function checkType(field: string, value: unknown, type: FieldType): TypeCheck {
     if (value === undefined) {
@@ -174,12 +174,52 @@ export function checkType(field: string, value: unknown, type: FieldType): TypeC
     return checkFields(field, value as Record<string, unknown>, type);
 }
 
-/** checkType for objects: each known field, and the required ones. */
+/** Fields renamed in 0.2 to VSO's own words: old name → new name. */
+export const RENAMED_FIELDS: Record<string, string> = {
+    restartTargets: "rolloutRestartTargets",
+    skipTlsVerify: "skipTLSVerify",
+};
+
+/** Edit distance of two short strings (for "did you mean"). */
+function distance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const cur = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = cur;
+        }
+    }
+    return row[b.length];
+}
+
+/**
+ * One problem per field of `obj` that is not in `known` (pure): a misspelled or renamed field would
+ * otherwise be ignored silently and its default used. Names the replacement of a renamed field, or
+ * the closest known one.
+ */
+export function unknownFieldProblems(field: string, obj: Record<string, unknown>, known: string[]): ValidationProblem[] {
+    const prefix = field ? `${field}.` : "";
+    return Object.keys(obj).filter((k) => !known.includes(k) && obj[k] !== undefined).map((k) => {
+        const renamed = RENAMED_FIELDS[k] !== undefined && known.includes(RENAMED_FIELDS[k]) ? RENAMED_FIELDS[k] : undefined;
+        const near = renamed ?? known.find((n) => n.toLowerCase() === k.toLowerCase())
+            ?? known.map((n) => [n, distance(n.toLowerCase(), k.toLowerCase())] as const).filter(([, d]) => d <= 2).sort((x, y) => x[1] - y[1])[0]?.[0];
+        const shown = k.length > 60 ? `${k.slice(0, 60)}...` : k;
+        const hint = renamed ? `it was renamed to ${JSON.stringify(renamed)} (VSO's own name): rename it`
+            : near ? `did you mean ${JSON.stringify(near)}?` : `known fields: ${known.join(", ")}`;
+        return { field: `${prefix}${shown}`, message: `is not a known field, so it would be ignored: ${hint}` };
+    });
+}
+
+/** checkType for objects: each known field, the required ones, and no unknown one. */
 function checkFields(field: string, obj: Record<string, unknown>, type: { fields: Record<string, FieldType>; required?: string[] } | { mapOf: FieldType }): TypeCheck {
     const problems: ValidationProblem[] = [];
     const out: Record<string, unknown> = { ...obj };
     const prefix = field ? `${field}.` : "";
     const entries = "fields" in type ? Object.entries(type.fields) : Object.keys(obj).map((k) => [k, type.mapOf] as [string, FieldType]);
+
     for (const [key, t] of entries) {
         if ("fields" in type && (type.required ?? []).includes(key) && obj[key] === undefined) {
             problems.push({ field: `${prefix}${key}`, message: `is required: expected ${expectedOf(t)}, found nothing` });
@@ -188,6 +228,12 @@ function checkFields(field: string, obj: Record<string, unknown>, type: { fields
         problems.push(...r.problems);
         if (key in obj) {
             out[key] = r.value;
+        }
+    }
+    if ("fields" in type) {
+        for (const k of Object.keys(obj).filter((key) => !(key in type.fields))) {
+            problems.push(...unknownFieldProblems(field, { [k]: obj[k] }, Object.keys(type.fields)));
+            delete out[k];
         }
     }
     return { problems, value: out };

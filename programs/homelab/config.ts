@@ -3,7 +3,7 @@
  * (tested beside the component tests).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AppArgs, ValidationProblem, VaultSecretsPlatformArgs, VaultHelmInstallArgs, VaultSecretsOperatorInstallArgs, KubernetesAuthOptions } from "../../components";
+import { APP_FIELD_NAMES, AppArgs, ValidationProblem, unknownFieldProblems, VaultSecretsPlatformArgs, VaultHelmInstallArgs, VaultSecretsOperatorInstallArgs, KubernetesAuthOptions } from "../../components";
 
 /** One app in stack config (`apps:`): the platform's app fields, values replaced by `managed`. */
 export interface HomelabApp extends Omit<AppArgs, "data"> {
@@ -42,6 +42,7 @@ export function platformArgsFromConfig(
             problems.push({ field: `apps[${i}]`, message: `must be an object (name, namespace, path, ...), found ${a === null ? "null" : Array.isArray(a) ? "a list" : typeof a}` });
             return a as unknown as AppArgs;
         }
+        problems.push(...unknownFieldProblems(`apps[${i}]`, a as unknown as Record<string, unknown>, [...APP_FIELD_NAMES.filter((f) => f !== "data"), "managed"]));
         if (a.managed !== undefined && typeof a.managed !== "boolean") {
             problems.push({ field: `apps[${i}].managed`, message: `must be true or false (unquoted in YAML), found ${typeof a.managed}` });
         }
@@ -78,6 +79,9 @@ export function platformArgsFromConfig(
         }
         return app;
     });
+    if (cfg?.operator && typeof cfg.operator === "object") {
+        problems.push(...unknownFieldProblems("operator", cfg.operator as Record<string, unknown>, ["install", "helm", "crdDir"]));
+    }
     const args: VaultSecretsPlatformArgs = {
         vault: cfg?.vault ? { ...cfg.vault } : undefined,
         operator: { install: cfg?.operator?.install, helm: cfg?.operator?.helm, crdFiles },
@@ -88,4 +92,22 @@ export function platformArgsFromConfig(
         apps,
     };
     return { args, problems };
+}
+
+/** Top-level config keys the program reads (under the project's namespace). */
+export const HOMELAB_CONFIG_KEYS = ["vault", "operator", "kv", "kubernetesAuth", "serviceAccountName", "createNamespaces", "apps", "values"];
+
+/**
+ * Problems for config keys in the project's namespace that the program does not read (pure): a
+ * misspelled key (`app:` for `apps:`) would otherwise be ignored silently. `allConfig` is
+ * `pulumi.runtime.allConfig()` (keys `project:key`); other namespaces (`vault:`, `kubernetes:`) are not checked.
+ */
+export function unknownConfigKeys(allConfig: Record<string, string>, project: string): ValidationProblem[] {
+    const mine: Record<string, unknown> = {};
+    for (const k of Object.keys(allConfig)) {
+        if (k.startsWith(`${project}:`)) {
+            mine[k.slice(project.length + 1)] = true;
+        }
+    }
+    return unknownFieldProblems("", mine, HOMELAB_CONFIG_KEYS).map((p) => ({ ...p, field: `${project}:${p.field}` }));
 }

@@ -6,8 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { VaultSecretsPlatform, formatProblems, validatePlatformArgs } from "../../components";
-import { HomelabConfig, platformArgsFromConfig } from "./config";
+import { ValidationError, VaultSecretsPlatform, validatePlatformArgs } from "../../components";
+import { HomelabConfig, platformArgsFromConfig, unknownConfigKeys } from "./config";
 
 const config = new pulumi.Config();
 const cfg: HomelabConfig = {
@@ -28,32 +28,18 @@ if (cfg.operator?.install === false && crdDir) {
 }
 
 const { args, problems } = platformArgsFromConfig(cfg, values, crdFiles);
-// one message for every problem, whether in the program's config or in the platform's rules
-problems.push(...validatePlatformArgs(args));
+problems.unshift(...unknownConfigKeys(pulumi.runtime.allConfig(), pulumi.getProject()));
 if (problems.length > 0) {
-    throw new pulumi.RunError(formatProblems("homelab stack config", problems));
+    // one message for every problem, whether in the program's config or in the platform's rules
+    // (on the good path the platform validates its args once, itself)
+    throw new ValidationError("homelab stack config", [...problems, ...validatePlatformArgs(args)]);
 }
 const platform = new VaultSecretsPlatform("homelab", args);
 
+/** Vault address as VSO reaches it. */
 export const vaultAddress = platform.vaultAddress;
-export const kvPath = platform.plan.kvPath;
-export const authPath = platform.plan.authPath;
-export const namespaces = platform.plan.namespaces.map((n) => ({
-    namespace: n.namespace,
-    role: n.roleName,
-    policy: n.policyName,
-    serviceAccount: n.serviceAccountName,
-    vaultAuth: n.authName,
-    vaultConnection: n.connectionName,
-}));
-export const apps = platform.plan.namespaces.flatMap((n) => n.apps.map((a) => ({
-    name: a.name,
-    namespace: a.namespace,
-    path: a.path,
-    destination: a.destination,
-    keys: a.keys ?? [],
-    refreshAfter: a.refreshAfter,
-    managed: a.managed,
-})));
-/** KV v2 version of each managed value at this `up` (the drift check compares it with Vault's). */
-export const managedVersions = platform.managedVersions;
+/**
+ * What the stack manages (namespaces, roles, policies, apps, managed value versions, mount and auth
+ * paths): the drift check and the doctor read this output (see PlatformInventory).
+ */
+export const inventory = platform.inventory;

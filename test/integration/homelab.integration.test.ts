@@ -104,7 +104,7 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
 
         const outputs = await stack.outputs();
         assert.strictEqual(outputs.vaultAddress.value, bed.vaultAddr);
-        assert.deepStrictEqual(outputs.managedVersions.value, { "rustfs-cloudnativepg": "1" });
+        assert.deepStrictEqual(outputs.inventory.value.managedVersions, { "rustfs-cloudnativepg": "1" });
         // the state file as it sits on disk (exportStack() would decrypt secrets for display)
         const stateFile = path.join(BED_DIR, "pulumi-state/.pulumi/stacks/vault-vso-homelab", `${STACK}.json`);
         const state = fs.readFileSync(stateFile, "utf8");

@@ -182,12 +182,13 @@ describe("validation rules (pure)", () => {
                 "x.a: is required: expected a list of strings, found nothing",
                 "x.b.c: expected true or false, found a string (write true or false without quotes)",
                 "x.d.k: expected a string (or a Pulumi Output), found a number (YAML reads unquoted numbers, true/false and yes/no as such: quote the value)",
+                "x.extra: is not a known field, so it would be ignored: known fields: a, b, d",
             ]);
             const v = r.value as Record<string, any>;
             assert.strictEqual(v.b.c, undefined);
             assert.strictEqual(v.d.k, undefined);
             assert.ok(pulumi.Output.isInstance(v.d.ok), "Outputs are kept as they are");
-            assert.strictEqual(v.extra, 1, "unknown fields are left alone");
+            assert.strictEqual(v.extra, undefined, "unknown fields are reported and removed");
         });
         it("keeps one problem per field: the type problem wins", () => {
             const merged = mergeTypeProblems([{ field: "apps[0]", message: "t" }], [
