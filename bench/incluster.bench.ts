@@ -8,6 +8,7 @@
  *   - preview:    wall time of `pulumi preview --refresh` of the same stack right after (no changes)
  * Writes bench/results/incluster.json and .md. PVV_BENCH_ROUNDS (default 2) rounds.
  */
+import * as os from "os";
 import * as fs from "fs";
 import * as path from "path";
 import { kubeRequest } from "../ops/clients";
@@ -15,9 +16,13 @@ import { bedHasNode, createWorkload, freshStack, inClusterStackConfig, removeSta
 
 const ROUNDS = Number(process.env.PVV_BENCH_ROUNDS ?? 2);
 const APP = {
-    name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
-    keys: ["access_key", "access_secret_key"], refreshAfter: "5s",
-    rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
+    name: "rustfs-cloudnativepg",
+    namespace: "cnpg",
+    path: "rustfs/cloudnativepg",
+    keys: ["access_key", "access_secret_key"],
+    refreshAfter: "5s",
+    rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+    managed: true,
 };
 
 function median(xs: number[]): number {
@@ -63,7 +68,9 @@ async function round(i: number): Promise<{ up: number; secret: number; preview: 
             throw new Error(`preview --refresh after up should report no changes: ${JSON.stringify(pre.changeSummary)}`);
         }
         const resources = Object.values(res.summary.resourceChanges ?? {}).reduce((a, b) => a + (b ?? 0), 0);
-        process.stderr.write(`[bench] round ${i}: up ${(upMs / 1000).toFixed(1)}s, Secret at ${((secretAt - t0) / 1000).toFixed(1)}s, preview --refresh ${(previewMs / 1000).toFixed(1)}s (${resources} resources)\n`);
+        process.stderr.write(
+            `[bench] round ${i}: up ${(upMs / 1000).toFixed(1)}s, Secret at ${((secretAt - t0) / 1000).toFixed(1)}s, preview --refresh ${(previewMs / 1000).toFixed(1)}s (${resources} resources)\n`,
+        );
         return { up: upMs, secret: secretAt - t0, preview: previewMs, resources };
     } finally {
         await removeStack(bed, stackName);
@@ -77,26 +84,34 @@ async function main(): Promise<void> {
     }
     const s = (k: "up" | "secret" | "preview") => ({ median: median(rows.map((r) => r[k])) / 1000, max: Math.max(...rows.map((r) => r[k])) / 1000 });
     const out = {
-        date: new Date().toISOString(), rounds: ROUNDS, resources: rows[0].resources,
-        machine: `${require("os").cpus().length} cores`,
-        up: s("up"), secret: s("secret"), previewRefresh: s("preview"), samples: rows,
+        date: new Date().toISOString(),
+        rounds: ROUNDS,
+        resources: rows[0].resources,
+        machine: `${os.cpus().length} cores`,
+        up: s("up"),
+        secret: s("secret"),
+        previewRefresh: s("preview"),
+        samples: rows,
     };
     const dir = path.join(__dirname, "results");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "incluster.json"), JSON.stringify(out, null, 2) + "\n");
     const f = (x: { median: number; max: number }) => `${x.median.toFixed(1)} s (max ${x.max.toFixed(1)} s)`;
-    fs.writeFileSync(path.join(dir, "incluster.md"), [
-        "# In-cluster homelab: empty cluster → synced Secret",
-        "",
-        `${out.date}, ${out.machine}, ${ROUNDS} round(s), each on a freshly restarted bed (real node; Vault dev + VSO by Helm; ${out.resources} resources).`,
-        "",
-        "| measure | median |",
-        "| --- | --- |",
-        `| \`pulumi up\` (empty cluster → everything Ready) | ${f(out.up)} |`,
-        `| start of \`up\` → VSO's Secret exists | ${f(out.secret)} |`,
-        `| \`pulumi preview --refresh\` right after (no changes) | ${f(out.previewRefresh)} |`,
-        "",
-    ].join("\n"));
+    fs.writeFileSync(
+        path.join(dir, "incluster.md"),
+        [
+            "# In-cluster homelab: empty cluster → synced Secret",
+            "",
+            `${out.date}, ${out.machine}, ${ROUNDS} round(s), each on a freshly restarted bed (real node; Vault dev + VSO by Helm; ${out.resources} resources).`,
+            "",
+            "| measure | median |",
+            "| --- | --- |",
+            `| \`pulumi up\` (empty cluster → everything Ready) | ${f(out.up)} |`,
+            `| start of \`up\` → VSO's Secret exists | ${f(out.secret)} |`,
+            `| \`pulumi preview --refresh\` right after (no changes) | ${f(out.previewRefresh)} |`,
+            "",
+        ].join("\n"),
+    );
     process.stderr.write(`[bench] wrote bench/results/incluster.{json,md}\n`);
 }
 

@@ -27,8 +27,12 @@ async function main(): Promise<void> {
         const stackName = `bench-vso-${n}`;
         const nsCount = Math.max(1, Math.min(5, n));
         const apps = Array.from({ length: n }, (_, i) => ({
-            name: `app-${i}`, namespace: `bench-${i % nsCount}`, path: `bench/app-${i}`, keys: ["value"],
-            refreshAfter: `${REFRESH_AFTER_S}s`, rolloutRestartTargets: [{ kind: "Deployment", name: `app-${i}` }],
+            name: `app-${i}`,
+            namespace: `bench-${i % nsCount}`,
+            path: `bench/app-${i}`,
+            keys: ["value"],
+            refreshAfter: `${REFRESH_AFTER_S}s`,
+            rolloutRestartTargets: [{ kind: "Deployment", name: `app-${i}` }],
         }));
         process.stderr.write(`[bench] ${n} apps: pulumi up...\n`);
         await vaultRequest(bed.vaultAddr, bed.vaultToken, "DELETE", "sys/mounts/kv");
@@ -37,15 +41,23 @@ async function main(): Promise<void> {
         for (const a of apps) {
             await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", `kv/data/${a.path}`, { data: { value: "v0" } });
             await kubeRequest(bed.kube, "POST", `/apis/apps/v1/namespaces/${a.namespace}/deployments`, {
-                apiVersion: "apps/v1", kind: "Deployment", metadata: { name: a.name, namespace: a.namespace },
-                spec: { replicas: 1, selector: { matchLabels: { app: a.name } }, template: { metadata: { labels: { app: a.name } }, spec: { containers: [{ name: "c", image: "busybox" }] } } },
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: a.name, namespace: a.namespace },
+                spec: {
+                    replicas: 1,
+                    selector: { matchLabels: { app: a.name } },
+                    template: { metadata: { labels: { app: a.name } }, spec: { containers: [{ name: "c", image: "busybox" }] } },
+                },
             });
         }
         // wait for the initial sync of every app
         for (const a of apps) {
             for (let t = 0; t < 240; t++) {
                 const r = await kubeRequest(bed.kube, "GET", `/api/v1/namespaces/${a.namespace}/secrets/${a.name}`);
-                if (r.status === 200) { break; }
+                if (r.status === 200) {
+                    break;
+                }
                 await new Promise((res) => setTimeout(res, 250));
             }
         }
@@ -90,9 +102,16 @@ async function main(): Promise<void> {
         await stack.destroy({ excludeProtected: true, onOutput: () => undefined });
         await removeStack(bed, stackName);
         rows.push({
-            apps: n, rounds: ROUNDS, refreshAfterS: REFRESH_AFTER_S, samples: secretLat.length,
-            secretP50Ms: pct(secretLat, 50), secretP95Ms: pct(secretLat, 95), secretMaxMs: Math.max(...secretLat),
-            restartP50Ms: pct(restartLat, 50), restartP95Ms: pct(restartLat, 95), restartMaxMs: Math.max(...restartLat),
+            apps: n,
+            rounds: ROUNDS,
+            refreshAfterS: REFRESH_AFTER_S,
+            samples: secretLat.length,
+            secretP50Ms: pct(secretLat, 50),
+            secretP95Ms: pct(secretLat, 95),
+            secretMaxMs: Math.max(...secretLat),
+            restartP50Ms: pct(restartLat, 50),
+            restartP95Ms: pct(restartLat, 95),
+            restartMaxMs: Math.max(...restartLat),
             missed: n * ROUNDS - secretLat.length,
         });
     }
@@ -105,10 +124,16 @@ async function main(): Promise<void> {
         "",
         "| apps | samples | Secret p50 ms | p95 | max | restart p50 ms | p95 | max | p95 / refreshAfter | missed |",
         "|---|---|---|---|---|---|---|---|---|---|",
-        ...rows.map((r) => `| ${r.apps} | ${r.samples} | ${r.secretP50Ms} | ${r.secretP95Ms} | ${r.secretMaxMs} | ${r.restartP50Ms} | ${r.restartP95Ms} | ${r.restartMaxMs} | ${(r.secretP95Ms / (REFRESH_AFTER_S * 1000)).toFixed(2)} | ${r.missed} |`),
+        ...rows.map(
+            (r) =>
+                `| ${r.apps} | ${r.samples} | ${r.secretP50Ms} | ${r.secretP95Ms} | ${r.secretMaxMs} | ${r.restartP50Ms} | ${r.restartP95Ms} | ${r.restartMaxMs} | ${(r.secretP95Ms / (REFRESH_AFTER_S * 1000)).toFixed(2)} | ${r.missed} |`,
+        ),
     ].join("\n");
     fs.writeFileSync(path.join(dir, "vso-latency.md"), md + "\n");
     process.stdout.write(md + "\n");
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});

@@ -64,7 +64,11 @@ export function checkStackArg(value: string): string | undefined {
 /** Why `dir` cannot hold a Pulumi project (missing, or no Pulumi.yaml in it or above), or undefined. */
 export function checkCwdArg(dir: string): string | undefined {
     let isDir = false;
-    try { isDir = fs.statSync(dir).isDirectory(); } catch { isDir = false; }
+    try {
+        isDir = fs.statSync(dir).isDirectory();
+    } catch {
+        isDir = false;
+    }
     if (!isDir) {
         return `--cwd ${quoteArg(dir)}: no such directory; give the directory of the Pulumi project (it holds Pulumi.yaml)`;
     }
@@ -91,8 +95,10 @@ export const DRIFT_USAGE = "usage: drift --stack NAME [--json] [--cwd DIR]\n  ex
 /** Parses and checks the drift CLI's arguments before Pulumi runs (pure but for the --cwd check). */
 export function parseDriftArgs(argv: string[], cwd: string): { args: DriftCliArgs } | { error: string } {
     const p = parseCliFlags(argv, {
-        stack: { names: ["--stack", "-s"], value: true, meta: "NAME" }, json: { names: ["--json"], value: false },
-        cwd: { names: ["--cwd"], value: true, meta: "DIR" }, help: { names: ["--help", "-h"], value: false },
+        stack: { names: ["--stack", "-s"], value: true, meta: "NAME" },
+        json: { names: ["--json"], value: false },
+        cwd: { names: ["--cwd"], value: true, meta: "DIR" },
+        help: { names: ["--help", "-h"], value: false },
     });
     if ("error" in p) {
         return p;
@@ -147,33 +153,49 @@ export interface DoctorCliArgs {
     help: boolean;
 }
 
-export const DOCTOR_USAGE = "usage: doctor (--stack NAME [--cwd DIR] | --namespace NS [--namespace NS2]) [--vault-addr URL] [--allow-insecure-vault] [--kubeconfig FILE] [--json]\n  exit 0 = all ok, 2 = problems found, 1 = error";
+export const DOCTOR_USAGE =
+    "usage: doctor (--stack NAME [--cwd DIR] | --namespace NS [--namespace NS2]) [--vault-addr URL] [--allow-insecure-vault] [--kubeconfig FILE] [--json]\n  exit 0 = all ok, 2 = problems found, 1 = error";
 
 /** Parses and checks the doctor's arguments before any request: the arguments, or one message naming the flag and the fix (pure but for file checks). */
 export function parseDoctorArgs(argv: string[], cwd: string): { args: DoctorCliArgs } | { error: string } {
     const p = parseCliFlags(argv, {
-        namespace: { names: ["--namespace", "-n"], value: true, repeat: true, meta: "NS" }, stack: { names: ["--stack", "-s"], value: true, meta: "NAME" },
-        cwd: { names: ["--cwd"], value: true, meta: "DIR" }, vaultAddr: { names: ["--vault-addr"], value: true, meta: "URL" },
+        namespace: { names: ["--namespace", "-n"], value: true, repeat: true, meta: "NS" },
+        stack: { names: ["--stack", "-s"], value: true, meta: "NAME" },
+        cwd: { names: ["--cwd"], value: true, meta: "DIR" },
+        vaultAddr: { names: ["--vault-addr"], value: true, meta: "URL" },
         kubeconfig: { names: ["--kubeconfig"], value: true, meta: "FILE" },
-        json: { names: ["--json"], value: false }, allowInsecureVault: { names: ["--allow-insecure-vault"], value: false }, help: { names: ["--help", "-h"], value: false },
+        json: { names: ["--json"], value: false },
+        allowInsecureVault: { names: ["--allow-insecure-vault"], value: false },
+        help: { names: ["--help", "-h"], value: false },
     });
     if ("error" in p) {
         return p;
     }
     const v = p.values;
     const args: DoctorCliArgs = {
-        namespaces: v.namespace ?? [], stack: v.stack?.[0], cwd: v.cwd?.[0] ?? cwd, vaultAddr: v.vaultAddr?.[0], kubeconfig: v.kubeconfig?.[0],
-        json: v.json !== undefined, allowInsecureVault: v.allowInsecureVault !== undefined, help: v.help !== undefined,
+        namespaces: v.namespace ?? [],
+        stack: v.stack?.[0],
+        cwd: v.cwd?.[0] ?? cwd,
+        vaultAddr: v.vaultAddr?.[0],
+        kubeconfig: v.kubeconfig?.[0],
+        json: v.json !== undefined,
+        allowInsecureVault: v.allowInsecureVault !== undefined,
+        help: v.help !== undefined,
     };
     if (args.help) {
         return { args };
     }
-    const problem = args.namespaces.map((n) => checkNamespaceArg(n)).find((x) => x !== undefined)
-        ?? (args.stack !== undefined ? checkStackArg(args.stack) : undefined)
-        ?? (args.stack !== undefined || v.cwd ? checkCwdArg(args.cwd) : undefined)
-        ?? (args.vaultAddr !== undefined ? checkVaultAddrArg(args.vaultAddr) : undefined)
-        ?? (args.kubeconfig !== undefined && !isFile(args.kubeconfig) ? `--kubeconfig ${quoteArg(args.kubeconfig)}: no such file; give the path of a kubeconfig (default $KUBECONFIG or ~/.kube/config)` : undefined)
-        ?? (args.stack === undefined && args.namespaces.length === 0 ? "give --stack NAME (the namespaces the stack created), or --namespace NS (repeat it for several)" : undefined);
+    const problem =
+        args.namespaces.map((n) => checkNamespaceArg(n)).find((x) => x !== undefined) ??
+        (args.stack !== undefined ? checkStackArg(args.stack) : undefined) ??
+        (args.stack !== undefined || v.cwd ? checkCwdArg(args.cwd) : undefined) ??
+        (args.vaultAddr !== undefined ? checkVaultAddrArg(args.vaultAddr) : undefined) ??
+        (args.kubeconfig !== undefined && !isFile(args.kubeconfig)
+            ? `--kubeconfig ${quoteArg(args.kubeconfig)}: no such file; give the path of a kubeconfig (default $KUBECONFIG or ~/.kube/config)`
+            : undefined) ??
+        (args.stack === undefined && args.namespaces.length === 0
+            ? "give --stack NAME (the namespaces the stack created), or --namespace NS (repeat it for several)"
+            : undefined);
     return problem ? { error: problem } : { args };
 }
 

@@ -29,11 +29,20 @@ async function doctor(a: DoctorCliArgs): Promise<number> {
             return 1;
         }
         if (namespaces.length === 0) {
-            process.stderr.write(`doctor: ${inventory ? `stack ${JSON.stringify(a.stack)} has no namespaces in its inventory: run pulumi up first, or give --namespace NS` : noInventoryMessage(a.stack)}\n`);
+            process.stderr.write(
+                `doctor: ${inventory ? `stack ${JSON.stringify(a.stack)} has no namespaces in its inventory: run pulumi up first, or give --namespace NS` : noInventoryMessage(a.stack)}\n`,
+            );
             return 1;
         }
     }
-    const report = await runDoctor({ kube: loadKubeconfig(a.kubeconfig), namespaces, vaultAddr: a.vaultAddr, stackVaultAddr, allowInsecureVault: a.allowInsecureVault, inventory });
+    const report = await runDoctor({
+        kube: loadKubeconfig(a.kubeconfig),
+        namespaces,
+        vaultAddr: a.vaultAddr,
+        stackVaultAddr,
+        allowInsecureVault: a.allowInsecureVault,
+        inventory,
+    });
     process.stdout.write(a.json ? JSON.stringify(report, null, 2) + "\n" : formatDoctorReport(report) + "\n");
     return report.ok ? 0 : 2;
 }
@@ -51,7 +60,10 @@ async function main(): Promise<number> {
     return doctor(parsed.args);
 }
 
-main().then((c) => process.exit(c), (e) => {
-    process.stderr.write(`doctor: error: ${sanitizeText(e instanceof Error ? e.message : String(e), 500)}\n`);
-    process.exit(1);
-});
+main().then(
+    (c) => process.exit(c),
+    (e) => {
+        process.stderr.write(`doctor: error: ${sanitizeText(e instanceof Error ? e.message : String(e), 500)}\n`);
+        process.exit(1);
+    },
+);

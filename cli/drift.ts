@@ -25,7 +25,15 @@ async function main(): Promise<number> {
         return 1;
     }
     try {
-        const report = await runDriftCheck({ stack, workDir: cwd, onProgress: (m) => { if (!json) { process.stderr.write(`[drift] ${m}\n`); } } });
+        const report = await runDriftCheck({
+            stack,
+            workDir: cwd,
+            onProgress: (m) => {
+                if (!json) {
+                    process.stderr.write(`[drift] ${m}\n`);
+                }
+            },
+        });
         process.stdout.write(json ? JSON.stringify(report, null, 2) + "\n" : formatDriftTable(report) + "\n");
         return report.drifted ? 2 : 0;
     } catch (e) {
@@ -34,7 +42,10 @@ async function main(): Promise<number> {
     }
 }
 
-main().then((code) => process.exit(code), (e) => {
-    process.stderr.write(`drift: ${describeStackError(e, "", process.cwd())}\n`);
-    process.exit(1);
-});
+main().then(
+    (code) => process.exit(code),
+    (e) => {
+        process.stderr.write(`drift: ${describeStackError(e, "", process.cwd())}\n`);
+        process.exit(1);
+    },
+);

@@ -127,34 +127,50 @@ export class VaultApiServerAccess extends pulumi.ComponentResource {
         const scheme = args.scheme ?? "http";
         const meta = { namespace: args.namespace, labels: { "app.kubernetes.io/managed-by": "pulumi-vault-vso" } };
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { ...meta, name: saName } }, { parent: this });
-        const role = new k8s.rbac.v1.Role(`${name}-role`, {
-            metadata: { ...meta, name: saName },
-            rules: [{
-                apiGroups: [""],
-                resources: ["services/proxy"],
-                // the proxy request names the Service as "<scheme>:<name>:<port>"
-                resourceNames: [args.serviceName, `${scheme}:${args.serviceName}:${port}`, `${args.serviceName}:${port}`],
-                verbs: ["get", "create", "update", "patch", "delete"],
-            }],
-        }, { parent: this });
-        const binding = new k8s.rbac.v1.RoleBinding(`${name}-binding`, {
-            metadata: { ...meta, name: saName },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-            subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: args.namespace }],
-        }, { parent: this });
-        const token = new k8s.core.v1.Secret(`${name}-token`, {
-            metadata: { ...meta, name: `${saName}-token`, annotations: { "kubernetes.io/service-account.name": saName } },
-            type: "kubernetes.io/service-account-token",
-        }, { parent: this, dependsOn: [sa, binding], additionalSecretOutputs: ["data"] });
+        const role = new k8s.rbac.v1.Role(
+            `${name}-role`,
+            {
+                metadata: { ...meta, name: saName },
+                rules: [
+                    {
+                        apiGroups: [""],
+                        resources: ["services/proxy"],
+                        // the proxy request names the Service as "<scheme>:<name>:<port>"
+                        resourceNames: [args.serviceName, `${scheme}:${args.serviceName}:${port}`, `${args.serviceName}:${port}`],
+                        verbs: ["get", "create", "update", "patch", "delete"],
+                    },
+                ],
+            },
+            { parent: this },
+        );
+        const binding = new k8s.rbac.v1.RoleBinding(
+            `${name}-binding`,
+            {
+                metadata: { ...meta, name: saName },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: args.namespace }],
+            },
+            { parent: this },
+        );
+        const token = new k8s.core.v1.Secret(
+            `${name}-token`,
+            {
+                metadata: { ...meta, name: `${saName}-token`, annotations: { "kubernetes.io/service-account.name": saName } },
+                type: "kubernetes.io/service-account-token",
+            },
+            { parent: this, dependsOn: [sa, binding], additionalSecretOutputs: ["data"] },
+        );
         const cluster = pulumi.output(args.cluster);
         this.address = cluster.apply((c) => serviceProxyAddress(c.server, args.namespace, args.serviceName, port, scheme));
-        this.headers = pulumi.secret(token.data.apply((d) => {
-            const jwt = Buffer.from(d?.["token"] ?? "", "base64").toString("utf8");
-            if (!jwt) {
-                throw new Error(`the token Secret ${args.namespace}/${saName}-token has no token yet: is the cluster's token controller running?`);
-            }
-            return [{ name: "Authorization", value: `Bearer ${jwt}` }];
-        }));
+        this.headers = pulumi.secret(
+            token.data.apply((d) => {
+                const jwt = Buffer.from(d?.["token"] ?? "", "base64").toString("utf8");
+                if (!jwt) {
+                    throw new Error(`the token Secret ${args.namespace}/${saName}-token has no token yet: is the cluster's token controller running?`);
+                }
+                return [{ name: "Authorization", value: `Bearer ${jwt}` }];
+            }),
+        );
         this.caCertFile = cluster.apply((c) => (c.caPem ? writeCaFile(c.caPem) : undefined));
         this.skipTLSVerify = cluster.apply((c) => c.insecure === true);
         this.registerOutputs({ address: this.address, headers: this.headers });

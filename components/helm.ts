@@ -10,8 +10,9 @@ import { DEFAULTS } from "./plan";
 import { ValidationProblem, checkKubernetesName, checkUrl } from "./validate";
 import { VAULT_CHART_REPO, VAULT_CHART_VERSION, VSO_CHART_REPO, VSO_CHART_VERSION } from "./versions";
 
-/** How the Vault server runs. */
-export type VaultMode = "dev" | "standalone" | "ha";
+/** How the Vault server runs (written as a const object so that other languages get it as an enum). */
+export const VaultMode = { dev: "dev", standalone: "standalone", ha: "ha" } as const;
+export type VaultMode = (typeof VaultMode)[keyof typeof VaultMode];
 
 export interface VaultHelmInstallArgs {
     /**
@@ -75,9 +76,15 @@ export function vaultChartValues(mode: VaultMode, haReplicas = 3): Record<string
             return { server: { dev: { enabled: true } }, injector: { enabled: false } };
         case "standalone":
             // one raft server: the same storage as ha, so growing to ha later is a raft join, not a migration
-            return { server: { ha: { enabled: true, replicas: 1, raft: { enabled: true, setNodeId: true } }, dataStorage: { enabled: true } }, injector: { enabled: false } };
+            return {
+                server: { ha: { enabled: true, replicas: 1, raft: { enabled: true, setNodeId: true } }, dataStorage: { enabled: true } },
+                injector: { enabled: false },
+            };
         case "ha":
-            return { server: { ha: { enabled: true, replicas: haReplicas, raft: { enabled: true, setNodeId: true } }, dataStorage: { enabled: true } }, injector: { enabled: false } };
+            return {
+                server: { ha: { enabled: true, replicas: haReplicas, raft: { enabled: true, setNodeId: true } }, dataStorage: { enabled: true } },
+                injector: { enabled: false },
+            };
     }
 }
 
@@ -87,8 +94,11 @@ export function vaultServiceName(releaseName: string): string {
 }
 
 /** Where Helm takes a chart from: a local path, or name + version + repository (pure). */
-export function chartSource(name: string, defaults: { version: string; repo: string },
-    args: { chartPath?: string; chartVersion?: pulumi.Input<string>; repository?: pulumi.Input<string> }): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> {
+export function chartSource(
+    name: string,
+    defaults: { version: string; repo: string },
+    args: { chartPath?: string; chartVersion?: pulumi.Input<string>; repository?: pulumi.Input<string> },
+): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> {
     if (args.chartPath !== undefined) {
         return { chart: args.chartPath };
     }
@@ -157,20 +167,27 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
         let values: pulumi.Input<Record<string, unknown>> = vaultChartValues(mode, args.haReplicas);
         if (mode === "dev") {
             this.rootToken = pulumi.secret(pulumi.output(args.devRootToken ?? "root"));
-            values = pulumi.all([this.rootToken, pulumi.output(args.values ?? {})]).apply(([token, extra]) =>
-                mergeValues(mergeValues(vaultChartValues("dev"), { server: { dev: { devRootToken: token } } }), extra as Record<string, unknown>));
+            values = pulumi
+                .all([this.rootToken, pulumi.output(args.values ?? {})])
+                .apply(([token, extra]) =>
+                    mergeValues(mergeValues(vaultChartValues("dev"), { server: { dev: { devRootToken: token } } }), extra as Record<string, unknown>),
+                );
             values = pulumi.secret(values);
         } else if (args.values) {
             values = pulumi.output(args.values).apply((extra) => mergeValues(vaultChartValues(mode, args.haReplicas), extra as Record<string, unknown>));
         }
-        this.release = new k8s.helm.v3.Release(`${name}-vault`, {
-            name: releaseName,
-            ...chartSource("vault", { version: VAULT_CHART_VERSION, repo: VAULT_CHART_REPO }, args),
-            namespace: ns,
-            createNamespace: true,
-            values,
-            skipAwait: !(args.wait ?? mode === "dev"),
-        }, { parent: this });
+        this.release = new k8s.helm.v3.Release(
+            `${name}-vault`,
+            {
+                name: releaseName,
+                ...chartSource("vault", { version: VAULT_CHART_VERSION, repo: VAULT_CHART_REPO }, args),
+                namespace: ns,
+                createNamespace: true,
+                values,
+                skipAwait: !(args.wait ?? mode === "dev"),
+            },
+            { parent: this },
+        );
         this.address = pulumi.output(`http://${vaultServiceName(releaseName)}.${ns}.svc.cluster.local:8200`);
         this.registerOutputs({ address: this.address, rootToken: this.rootToken, namespace: ns });
     }
@@ -216,13 +233,17 @@ export class VaultSecretsOperatorInstall extends pulumi.ComponentResource {
         super(`${TYPE_PREFIX}VaultSecretsOperatorInstall`, name, {}, opts);
         failOnProblems("VaultSecretsOperatorInstall", validateOperatorInstallArgs(args), this);
         this.namespace = args.namespace ?? DEFAULTS.operatorNamespace;
-        this.release = new k8s.helm.v3.Release(`${name}-vso`, {
-            name: args.releaseName ?? "vault-secrets-operator",
-            ...chartSource("vault-secrets-operator", { version: VSO_CHART_VERSION, repo: VSO_CHART_REPO }, args),
-            namespace: this.namespace,
-            createNamespace: true,
-            values: args.values ?? {},
-        }, { parent: this });
+        this.release = new k8s.helm.v3.Release(
+            `${name}-vso`,
+            {
+                name: args.releaseName ?? "vault-secrets-operator",
+                ...chartSource("vault-secrets-operator", { version: VSO_CHART_VERSION, repo: VSO_CHART_REPO }, args),
+                namespace: this.namespace,
+                createNamespace: true,
+                values: args.values ?? {},
+            },
+            { parent: this },
+        );
         this.registerOutputs({ namespace: this.namespace });
     }
 }

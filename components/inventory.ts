@@ -43,7 +43,7 @@ export interface InventoryApp {
 
 /** What a stack manages, as the ops tools need it. Values and tokens are never part of it. */
 export interface PlatformInventory {
-    version: typeof INVENTORY_VERSION;
+    version: number;
     /** Vault address as VSO reaches it (the VaultConnections' address). */
     vaultAddress: string;
     /** KV v2 mount path and Kubernetes auth mount path. */
@@ -52,7 +52,7 @@ export interface PlatformInventory {
     namespaces: InventoryNamespace[];
     apps: InventoryApp[];
     /** KV v2 version of each managed value at the last `up`, by app name. */
-    managedVersions: Record<string, string | undefined>;
+    managedVersions: Record<string, string>;
 }
 
 /** The inventory of a plan, once the Vault address and the managed versions are known (pure). */
@@ -71,15 +71,17 @@ export function inventoryOf(plan: PlatformPlan, vaultAddress: string, managedVer
             vaultAuth: n.authName,
             vaultConnection: n.connectionName,
         })),
-        apps: plan.namespaces.flatMap((n) => n.apps.map((a) => ({
-            name: a.name,
-            namespace: a.namespace,
-            path: a.path,
-            destination: a.destination,
-            keys: a.keys ?? [],
-            refreshAfter: a.refreshAfter,
-            managed: a.managed,
-        }))),
-        managedVersions: { ...managedVersions },
+        apps: plan.namespaces.flatMap((n) =>
+            n.apps.map((a) => ({
+                name: a.name,
+                namespace: a.namespace,
+                path: a.path,
+                destination: a.destination,
+                keys: a.keys ?? [],
+                refreshAfter: a.refreshAfter,
+                managed: a.managed,
+            })),
+        ),
+        managedVersions: Object.fromEntries(Object.entries(managedVersions).filter((e): e is [string, string] => typeof e[1] === "string")),
     };
 }

@@ -154,10 +154,10 @@ export const SELF_TOKEN_POLICY = [
 // ---------------------------------------------------------------------------------------------------
 // Types of the config fields (checked before their values: YAML stack config arrives untyped)
 
-const TEMPLATE_TYPE: FieldType = { type: "string", what: "a name template string such as \"vso-{namespace}\"" };
+const TEMPLATE_TYPE: FieldType = { type: "string", what: 'a name template string such as "vso-{namespace}"' };
 const TOKEN_TTL_TYPE: FieldType = { type: "integer", what: "a whole number of seconds, e.g. 3600" };
-const AUDIENCE_TYPE: FieldType = { type: "string", what: "a string such as \"vault\"" };
-const REFRESH_AFTER_TYPE: FieldType = { type: "string", what: "a duration string such as \"60s\", \"5m\" or \"1h\"" };
+const AUDIENCE_TYPE: FieldType = { type: "string", what: 'a string such as "vault"' };
+const REFRESH_AFTER_TYPE: FieldType = { type: "string", what: 'a duration string such as "60s", "5m" or "1h"' };
 const APP_WHAT = "an object with name, namespace and path";
 
 /** The fields of an app, as both AppShape and the platform's apps[] hold them. */
@@ -193,7 +193,7 @@ const PLAN_OPTION_TYPES: [keyof PlanOptions, string, FieldType][] = [
 const HELM_FIELDS: Record<string, FieldType> = {
     namespace: "string",
     releaseName: "string",
-    chartVersion: { type: "input", what: "a version string such as \"0.28.1\"" },
+    chartVersion: { type: "input", what: 'a version string such as "0.28.1"' },
     repository: "input",
     chartPath: "string",
     values: { type: "map", what: "an object (a map of chart values)" },
@@ -202,21 +202,38 @@ const HELM_FIELDS: Record<string, FieldType> = {
 /** Type of every field of VaultSecretsPlatformArgs (see platform.ts), for config that comes from YAML. */
 export const PLATFORM_ARGS_TYPE: FieldType = {
     fields: {
-        vault: { fields: {
-            install: "boolean", address: "input", providerAddress: "input", token: "input", caCert: "input", skipTLSVerify: "boolean", allowInsecureHttp: "boolean",
-            helm: { fields: { ...HELM_FIELDS, mode: "string", devRootToken: "input", haReplicas: "integer", wait: "boolean" } },
-        } },
+        vault: {
+            fields: {
+                install: "boolean",
+                address: "input",
+                providerAddress: "input",
+                token: "input",
+                caCert: "input",
+                skipTLSVerify: "boolean",
+                allowInsecureHttp: "boolean",
+                helm: { fields: { ...HELM_FIELDS, mode: "string", devRootToken: "input", haReplicas: "integer", wait: "boolean" } },
+            },
+        },
         operator: { fields: { install: "boolean", helm: { fields: HELM_FIELDS }, crdFiles: { list: "string", what: "a list of file paths" } } },
         kv: { fields: { path: "string", protect: "boolean", description: "input" } },
-        kubernetesAuth: { fields: {
-            path: "string", kubernetesHost: "input", kubernetesCaCert: "input", tokenReviewerJwt: "input",
-            tokenReviewer: { oneOf: ["boolean", { fields: { namespace: "string", createNamespace: "boolean", serviceAccountName: "string" } }] },
-            tokenTtl: TOKEN_TTL_TYPE, audience: AUDIENCE_TYPE, roleNameTemplate: TEMPLATE_TYPE, policyNameTemplate: TEMPLATE_TYPE,
-        } },
+        kubernetesAuth: {
+            fields: {
+                path: "string",
+                kubernetesHost: "input",
+                kubernetesCaCert: "input",
+                tokenReviewerJwt: "input",
+                tokenReviewer: {
+                    oneOf: ["boolean", { fields: { enabled: "boolean", namespace: "string", createNamespace: "boolean", serviceAccountName: "string" } }],
+                },
+                tokenTtl: TOKEN_TTL_TYPE,
+                audience: AUDIENCE_TYPE,
+                roleNameTemplate: TEMPLATE_TYPE,
+                policyNameTemplate: TEMPLATE_TYPE,
+            },
+        },
         serviceAccountName: "string",
         createNamespaces: "boolean",
         apps: { list: { fields: { ...APP_FIELDS, data: { mapOf: "input", what: "an object of key: value" } }, what: APP_WHAT }, what: "a list of apps" },
-        providers: { fields: { vault: "map", kubernetes: "map" } },
         kubeconfig: "input",
     },
     required: ["apps"],
@@ -266,9 +283,15 @@ function validatePlanOptions(opts: PlanOptions): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
     problems.push(...checkMountPath("kv.path", opts.kvPath ?? DEFAULTS.kvPath));
     problems.push(...checkLoginServiceAccount("serviceAccountName", opts.serviceAccountName ?? DEFAULTS.serviceAccountName));
-    for (const [field, tmpl] of [["kubernetesAuth.roleNameTemplate", opts.roleNameTemplate], ["kubernetesAuth.policyNameTemplate", opts.policyNameTemplate]] as const) {
+    for (const [field, tmpl] of [
+        ["kubernetesAuth.roleNameTemplate", opts.roleNameTemplate],
+        ["kubernetesAuth.policyNameTemplate", opts.policyNameTemplate],
+    ] as const) {
         if (tmpl !== undefined && !tmpl.includes("{namespace}")) {
-            problems.push({ field, message: `${JSON.stringify(tmpl)} must contain "{namespace}", so that each namespace gets its own ${field.includes("role") ? "role" : "policy"}` });
+            problems.push({
+                field,
+                message: `${JSON.stringify(tmpl)} must contain "{namespace}", so that each namespace gets its own ${field.includes("role") ? "role" : "policy"}`,
+            });
         }
     }
     if (opts.tokenTtl !== undefined) {
@@ -334,7 +357,10 @@ export function checkPathOwners(apps: (AppShape | undefined)[]): ValidationProbl
         if (app.dataKeys !== undefined) {
             const prev = managedAt.get(app.path);
             if (prev !== undefined) {
-                problems.push({ field: `${f}.data`, message: `apps[${prev}] already manages the value at path ${JSON.stringify(app.path)}; a path has one owner. Keep data on one app and leave it off the other (it still reads the path)` });
+                problems.push({
+                    field: `${f}.data`,
+                    message: `apps[${prev}] already manages the value at path ${JSON.stringify(app.path)}; a path has one owner. Keep data on one app and leave it off the other (it still reads the path)`,
+                });
             } else {
                 managedAt.set(app.path, i);
             }
@@ -346,7 +372,10 @@ export function checkPathOwners(apps: (AppShape | undefined)[]): ValidationProbl
         }
         const other = apps[first] as AppShape;
         if (other.namespace !== app.namespace && !(app.shareAcrossNamespaces === true && other.shareAcrossNamespaces === true)) {
-            problems.push({ field: `${f}.path`, message: `${JSON.stringify(app.path)} is also read by apps[${first}] in namespace ${JSON.stringify(other.namespace)}; a path belongs to one namespace. If ${JSON.stringify(app.namespace)} really needs it, set shareAcrossNamespaces: true on both apps` });
+            problems.push({
+                field: `${f}.path`,
+                message: `${JSON.stringify(app.path)} is also read by apps[${first}] in namespace ${JSON.stringify(other.namespace)}; a path belongs to one namespace. If ${JSON.stringify(app.namespace)} really needs it, set shareAcrossNamespaces: true on both apps`,
+            });
         }
     });
     return problems;
@@ -361,7 +390,10 @@ function checkUnique(apps: (AppShape | undefined)[]): ValidationProblem[] {
         if (typeof app?.name === "string") {
             const prev = byName.get(app.name);
             if (prev !== undefined) {
-                problems.push({ field: `${f}.name`, message: `${JSON.stringify(app.name)} is also the name of apps[${prev}]; app names must be unique (they name the Pulumi resources and the VaultStaticSecrets)` });
+                problems.push({
+                    field: `${f}.name`,
+                    message: `${JSON.stringify(app.name)} is also the name of apps[${prev}]; app names must be unique (they name the Pulumi resources and the VaultStaticSecrets)`,
+                });
             } else {
                 byName.set(app.name, i);
             }
@@ -371,7 +403,10 @@ function checkUnique(apps: (AppShape | undefined)[]): ValidationProblem[] {
             const key = `${app.namespace}/${dest}`;
             const prev = byDestination.get(key);
             if (prev !== undefined) {
-                problems.push({ field: `${f}.destination`, message: `apps[${prev}] already writes Secret ${JSON.stringify(dest)} in namespace ${JSON.stringify(app.namespace)}; two VaultStaticSecrets would overwrite each other. Give one a different destination` });
+                problems.push({
+                    field: `${f}.destination`,
+                    message: `apps[${prev}] already writes Secret ${JSON.stringify(dest)} in namespace ${JSON.stringify(app.namespace)}; two VaultStaticSecrets would overwrite each other. Give one a different destination`,
+                });
             } else {
                 byDestination.set(key, i);
             }
@@ -391,7 +426,10 @@ function checkTemplatedName(kind: "policy" | "role", ns: string, template: strin
         return problems;
     }
     const lower = template !== template.toLowerCase() ? `; set it to ${JSON.stringify(template.toLowerCase())}` : "";
-    return problems.map((p) => ({ ...p, message: `${p.message} (the name comes from kubernetesAuth.${kind}NameTemplate ${JSON.stringify(template)}${lower})` }));
+    return problems.map((p) => ({
+        ...p,
+        message: `${p.message} (the name comes from kubernetesAuth.${kind}NameTemplate ${JSON.stringify(template)}${lower})`,
+    }));
 }
 
 /** Checks each namespace's policy and role names (after template expansion) and its role binding. */
@@ -468,7 +506,10 @@ export function planPlatform(apps: AppShape[], opts: PlanOptions = {}): Platform
         namespaces.push({
             namespace,
             policyName: nameFor(opts.policyNameTemplate ?? DEFAULTS.policyNameTemplate, namespace),
-            policyText: renderReadPolicy(kvPath, nsApps.map((a) => a.path)),
+            policyText: renderReadPolicy(
+                kvPath,
+                nsApps.map((a) => a.path),
+            ),
             roleName: nameFor(opts.roleNameTemplate ?? DEFAULTS.roleNameTemplate, namespace),
             serviceAccountName: opts.serviceAccountName ?? DEFAULTS.serviceAccountName,
             connectionName: opts.connectionName ?? DEFAULTS.connectionName,
@@ -508,7 +549,23 @@ export function staticSecretSpec(app: AppPlan, kvPath: string, authName: string)
  * Fingerprint of what a namespace's role and policy grant (pure): role and policy names, the policy
  * text, bound ServiceAccount, audience and token TTL. Any change yields a new value.
  */
-export function accessRevision(parts: { roleName: string; policyName: string; policy: string; serviceAccountName: string; audience: string; tokenTtl: number; authPath: string }): string {
-    const canonical = JSON.stringify([parts.authPath, parts.roleName, parts.policyName, parts.policy, parts.serviceAccountName, parts.audience, parts.tokenTtl]);
+export function accessRevision(parts: {
+    roleName: string;
+    policyName: string;
+    policy: string;
+    serviceAccountName: string;
+    audience: string;
+    tokenTtl: number;
+    authPath: string;
+}): string {
+    const canonical = JSON.stringify([
+        parts.authPath,
+        parts.roleName,
+        parts.policyName,
+        parts.policy,
+        parts.serviceAccountName,
+        parts.audience,
+        parts.tokenTtl,
+    ]);
     return crypto.createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }

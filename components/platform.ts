@@ -18,13 +18,51 @@ import {
 import { KubeCluster, VaultApiServerAccess, ambientKubeconfigPath, kubeClusterOf, kubeconfigText } from "./access";
 import { AppShape, DEFAULTS, NamespacePlan, accessRevision, PlanOptions, PlatformPlan, planPlatform, validateApps, withPlatformTypeChecks } from "./plan";
 import { ValidationProblem, checkUrl } from "./validate";
-import { KubernetesAuthMethod, KvV2Engine, VaultNamespaceAccess, TokenReviewerArgs, validateKubernetesAuthArgs } from "./vault";
-import { VaultStaticSecretApp, VsoNamespaceAccess } from "./vso";
+import {
+    KubernetesAuthMethod,
+    KvV2Engine,
+    TokenReviewerArgs,
+    VaultNamespaceAccess,
+    VaultNamespaceAccessArgs,
+    tokenReviewerOf,
+    validateKubernetesAuthArgs,
+} from "./vault";
+import { VaultStaticSecretApp, VsoNamespaceAccess, VsoNamespaceAccessArgs } from "./vso";
+import { RolloutRestartTarget } from "./vso-types";
 
-/** One app whose secret VSO copies from Vault into its namespace (fields documented on AppShape). */
-export interface AppArgs extends Omit<AppShape, "dataKeys"> {
-    /** Managed value, key → value; use secrets (`pulumi config set --secret`). Default: unmanaged. */
+/** One app whose secret VSO copies from Vault into its namespace. */
+export interface AppArgs {
+    /** Name of the app; also the VaultStaticSecret's name and, by default, the destination Secret's. */
+    name: string;
+    /** Kubernetes namespace the Secret is created in (and where VSO's objects for it live). */
+    namespace: string;
+    /** Secret path relative to the KV v2 mount, e.g. `rustfs/cloudnativepg` (no `kv/`, no `data/`). */
+    path: string;
+    /** Key names the secret must contain (checked by the doctor). Default: the keys of `data`, if given. */
+    keys?: string[];
+    /** Name of the Kubernetes Secret VSO writes. Default: `name`. */
+    destination?: string;
+    /** How often VSO re-reads the secret, e.g. `"60s"`, `"5m"` (1s to 24h). Default `"60s"`. */
+    refreshAfter?: string;
+    /** Workloads VSO restarts when the secret changes (kinds: Deployment, StatefulSet, DaemonSet, argo.Rollout). Default: none. */
+    rolloutRestartTargets?: RolloutRestartTarget[];
+    /**
+     * Lets apps in other namespaces read this app's path too. A path belongs to one namespace unless
+     * every app that uses it says `shareAcrossNamespaces: true`. Default `false`.
+     */
+    shareAcrossNamespaces?: boolean;
+    /** Managed value, key → value; use secrets (`pulumi config set --secret`). Default: unmanaged (write it in Vault). */
     data?: Record<string, pulumi.Input<string>>;
+}
+
+/** The KV v2 engine's options. */
+export interface KvOptions {
+    /** Mount path. Default `"kv"`. */
+    path?: string;
+    /** Protect the mount from `destroy` and replacement (deleting it deletes every secret in it). Default `true`. */
+    protect?: boolean;
+    /** Mount description. Default `"KV v2 secrets engine managed by pulumi-vault-vso"`. */
+    description?: pulumi.Input<string>;
 }
 
 export interface VaultOptions {
@@ -78,7 +116,7 @@ export interface KubernetesAuthOptions {
     /** Token reviewer JWT (secret). Default: empty in-cluster; created for external Vault. */
     tokenReviewerJwt?: pulumi.Input<string>;
     /** Reviewer ServiceAccount options. Default: created when `vault.install` is false and no `tokenReviewerJwt` is given. */
-    tokenReviewer?: TokenReviewerArgs | boolean;
+    tokenReviewer?: TokenReviewerArgs;
     /** Vault token TTL of the per-namespace roles, seconds. Default 3600. */
     tokenTtl?: number;
     /** Audience VSO's tokens carry and the roles require. Default `"vault"`. */
@@ -89,13 +127,18 @@ export interface KubernetesAuthOptions {
     policyNameTemplate?: string;
 }
 
+/**
+ * The platform's configuration. Explicit providers go in the resource options, not here:
+ * `new VaultSecretsPlatform(name, args, { providers: { vault, kubernetes } })` (children inherit
+ * them). Default: created from `vault.*`/`kubeconfig` when given, else the stack's default providers.
+ */
 export interface VaultSecretsPlatformArgs {
     /** Vault: installed with Helm (default, dev mode) or external. */
     vault?: VaultOptions;
     /** The Vault Secrets Operator: installed with Helm by default. */
     operator?: OperatorOptions;
     /** KV v2 engine. Default `{ path: "kv", protect: true }`. */
-    kv?: { path?: string; protect?: boolean; description?: pulumi.Input<string> };
+    kv?: KvOptions;
     /** Kubernetes auth method, its config, and the per-namespace roles. */
     kubernetesAuth?: KubernetesAuthOptions;
     /** ServiceAccount VSO logs in with, created in each app namespace. Default `"vso-auth"`. */
@@ -104,8 +147,6 @@ export interface VaultSecretsPlatformArgs {
     createNamespaces?: boolean;
     /** The apps. */
     apps: AppArgs[];
-    /** Explicit providers. Default: created from `vault.*`/`kubeconfig` when given, else the stack's default providers. */
-    providers?: { vault?: vault.Provider; kubernetes?: k8s.Provider };
     /** Kubeconfig (contents or path) for a Kubernetes provider. Default: the ambient kubeconfig. */
     kubeconfig?: pulumi.Input<string>;
 }
@@ -124,8 +165,10 @@ export function clusterOfKubeconfig(kubeconfig: pulumi.Input<string> | undefined
         }
         const file = ambientKubeconfigPath();
         if (!fs.existsSync(file)) {
-            throw new pulumi.RunError(`no kubeconfig at ${file}: Pulumi reaches the in-cluster Vault through the API server your kubeconfig names. ` +
-                "Set KUBECONFIG (or the platform's kubeconfig), or give vault.providerAddress to reach Vault another way");
+            throw new pulumi.RunError(
+                `no kubeconfig at ${file}: Pulumi reaches the in-cluster Vault through the API server your kubeconfig names. ` +
+                    "Set KUBECONFIG (or the platform's kubeconfig), or give vault.providerAddress to reach Vault another way",
+            );
         }
         return kubeClusterOf(fs.readFileSync(file, "utf8"), context);
     });
@@ -133,17 +176,21 @@ export function clusterOfKubeconfig(kubeconfig: pulumi.Input<string> | undefined
 
 /** Turns apps into the shape the pure planner takes (secret values never go there). */
 export function appShapes(apps: AppArgs[]): AppShape[] {
-    return (Array.isArray(apps) ? apps : []).map((a) => (a && typeof a === "object" ? {
-        name: a.name,
-        namespace: a.namespace,
-        path: a.path,
-        keys: a.keys,
-        destination: a.destination,
-        refreshAfter: a.refreshAfter,
-        rolloutRestartTargets: a.rolloutRestartTargets,
-        dataKeys: a.data ? Object.keys(a.data) : undefined,
-        shareAcrossNamespaces: a.shareAcrossNamespaces,
-    } : (a as unknown as AppShape)));
+    return (Array.isArray(apps) ? apps : []).map((a) =>
+        a && typeof a === "object"
+            ? {
+                  name: a.name,
+                  namespace: a.namespace,
+                  path: a.path,
+                  keys: a.keys,
+                  destination: a.destination,
+                  refreshAfter: a.refreshAfter,
+                  rolloutRestartTargets: a.rolloutRestartTargets,
+                  dataKeys: a.data ? Object.keys(a.data) : undefined,
+                  shareAcrossNamespaces: a.shareAcrossNamespaces,
+              }
+            : (a as unknown as AppShape),
+    );
 }
 
 /** Validates the whole platform config (pure). Returns every problem found. */
@@ -163,16 +210,27 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
     } else {
         const addr = plainValue(args.vault?.address);
         if (args.vault?.address === undefined) {
-            problems.push({ field: "vault.address", message: "is required when vault.install is false: give the address VSO reaches Vault at, e.g. \"https://vault.lan:8200\"" });
+            problems.push({
+                field: "vault.address",
+                message: 'is required when vault.install is false: give the address VSO reaches Vault at, e.g. "https://vault.lan:8200"',
+            });
         } else if (addr !== undefined) {
             const urlProblems = checkUrl("vault.address", addr);
             problems.push(...urlProblems);
             if (!urlProblems.length && typeof addr === "string" && /^http:/i.test(addr) && args.vault?.allowInsecureHttp !== true) {
-                problems.push({ field: "vault.address", message: "uses plain http: VSO would send ServiceAccount tokens to Vault and receive every secret unencrypted. Use https://, or set vault.allowInsecureHttp: true for a lab on a network you trust" });
+                problems.push({
+                    field: "vault.address",
+                    message:
+                        "uses plain http: VSO would send ServiceAccount tokens to Vault and receive every secret unencrypted. Use https://, or set vault.allowInsecureHttp: true for a lab on a network you trust",
+                });
             }
         }
         if (args.kubernetesAuth?.kubernetesHost === undefined) {
-            problems.push({ field: "kubernetesAuth.kubernetesHost", message: "is required when vault.install is false: Vault outside the cluster cannot resolve kubernetes.default.svc; give the API server address Vault can reach, e.g. \"https://192.0.2.10:6443\"" });
+            problems.push({
+                field: "kubernetesAuth.kubernetesHost",
+                message:
+                    'is required when vault.install is false: Vault outside the cluster cannot resolve kubernetes.default.svc; give the API server address Vault can reach, e.g. "https://192.0.2.10:6443"',
+            });
         }
     }
     const pa = plainValue(args.vault?.providerAddress);
@@ -188,7 +246,10 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
     const vsoNs = args.operator?.helm?.namespace ?? DEFAULTS.operatorNamespace;
     (Array.isArray(args.apps) ? args.apps : []).forEach((a, i) => {
         if (a && (a.namespace === vaultNs || a.namespace === vsoNs)) {
-            problems.push({ field: `apps[${i}].namespace`, message: `${JSON.stringify(a.namespace)} is ${a.namespace === vsoNs ? "VSO's" : "Vault's"} own namespace; VaultConnection, VaultAuth and VaultStaticSecret belong in the workload's namespace` });
+            problems.push({
+                field: `apps[${i}].namespace`,
+                message: `${JSON.stringify(a.namespace)} is ${a.namespace === vsoNs ? "VSO's" : "Vault's"} own namespace; VaultConnection, VaultAuth and VaultStaticSecret belong in the workload's namespace`,
+            });
         }
     });
     return problems;
@@ -202,9 +263,11 @@ export function securityWarnings(args: VaultSecretsPlatformArgs): string[] {
     const out: string[] = [];
     const install = args.vault?.install ?? true;
     if (install && (args.vault?.helm?.mode ?? "dev") === "dev") {
-        out.push("Vault runs in dev mode: everything is in memory (a pod restart loses every secret) and the root token is " +
-            (args.vault?.helm?.devRootToken === undefined ? "the well-known \"root\"" : "a static dev token") +
-            ", so anything that reaches Vault's Service can read every secret. Fine for a try-out; use vault.helm.mode \"standalone\" or \"ha\" for secrets you keep.");
+        out.push(
+            "Vault runs in dev mode: everything is in memory (a pod restart loses every secret) and the root token is " +
+                (args.vault?.helm?.devRootToken === undefined ? 'the well-known "root"' : "a static dev token") +
+                ', so anything that reaches Vault\'s Service can read every secret. Fine for a try-out; use vault.helm.mode "standalone" or "ha" for secrets you keep.',
+        );
     }
     if (!install && args.vault?.allowInsecureHttp === true && /^http:/i.test(String(plainValue(args.vault?.address) ?? ""))) {
         out.push("vault.address is plain http (allowed by vault.allowInsecureHttp): ServiceAccount tokens and secrets cross the network unencrypted.");
@@ -231,7 +294,21 @@ export function planPlatformArgs(args: VaultSecretsPlatformArgs): PlatformPlan {
     return planPlatform(appShapes(args.apps), planOptionsOf(args));
 }
 
+type NamespaceOpts = { vaultOpts: ProviderOpts; k8sOpts: ProviderOpts; bothOpts: ProviderOpts; operatorDeps: pulumi.Resource[] };
 type ProviderOpts = { parent: pulumi.Resource; dependsOn?: pulumi.Resource[]; providers?: Record<string, pulumi.ProviderResource> };
+
+/** The platform's child components (kept off the class's fields: see `VaultSecretsPlatform`). */
+interface PlatformParts {
+    plan: PlatformPlan;
+    vaultInstall?: VaultHelmInstall;
+    operatorInstall?: VaultSecretsOperatorInstall;
+    kv?: KvV2Engine;
+    kubernetesAuth?: KubernetesAuthMethod;
+    vaultAccess: Record<string, VaultNamespaceAccess>;
+    vsoAccess: Record<string, VsoNamespaceAccess>;
+    apps: Record<string, VaultStaticSecretApp>;
+}
+const PARTS = new WeakMap<VaultSecretsPlatform, PlatformParts>();
 
 /**
  * The whole setup: Vault and VSO (Helm, optional), the KV v2 engine, the Kubernetes auth method with
@@ -239,28 +316,55 @@ type ProviderOpts = { parent: pulumi.Resource; dependsOn?: pulumi.Resource[]; pr
  * VaultStaticSecret (and optional managed value) per app. Bad config fails here, before any API call,
  * with one `ValidationError` listing every problem. Validation and planning run once: the children
  * take their share of the plan.
+ *
+ * Its only fields are its outputs (`vaultAddress`, `managedVersions`, `inventory`); the children are
+ * getters. That keeps the class's schema inferable, so other languages can use it through the
+ * component provider (see README, "From other languages").
  */
 export class VaultSecretsPlatform extends pulumi.ComponentResource {
-    /** What the config plans (pure data: namespaces, names, policy texts, apps). */
-    public readonly plan: PlatformPlan;
-    public readonly vaultInstall?: VaultHelmInstall;
-    public readonly operatorInstall?: VaultSecretsOperatorInstall;
-    public readonly kv: KvV2Engine;
-    public readonly kubernetesAuth: KubernetesAuthMethod;
-    /** The Vault half of each namespace's access (policy + role), by namespace. */
-    public readonly vaultAccess: Record<string, VaultNamespaceAccess> = {};
-    /** The cluster half of each namespace's access (ServiceAccount + VaultConnection + VaultAuth), by namespace. */
-    public readonly vsoAccess: Record<string, VsoNamespaceAccess> = {};
-    public readonly apps: Record<string, VaultStaticSecretApp> = {};
     /** Vault address as VSO reaches it. */
     public readonly vaultAddress: pulumi.Output<string>;
     /** KV v2 version of each managed app value at the last `up`, by app name (for the drift check). */
-    public readonly managedVersions: pulumi.Output<Record<string, string | undefined>>;
+    public readonly managedVersions: pulumi.Output<Record<string, string>>;
     /**
      * What the stack manages, for the ops tools (drift check, doctor): export it from the program as
      * `export const inventory = platform.inventory` (see `PlatformInventory`).
      */
     public readonly inventory: pulumi.Output<PlatformInventory>;
+
+    /** What the config plans (pure data: namespaces, names, policy texts, apps). */
+    get plan(): PlatformPlan {
+        return this.parts.plan;
+    }
+    /** The Helm release of Vault, when `vault.install`. */
+    get vaultInstall(): VaultHelmInstall | undefined {
+        return this.parts.vaultInstall;
+    }
+    /** The Helm release of VSO, when `operator.install`. */
+    get operatorInstall(): VaultSecretsOperatorInstall | undefined {
+        return this.parts.operatorInstall;
+    }
+    get kv(): KvV2Engine {
+        return this.parts.kv!;
+    }
+    get kubernetesAuth(): KubernetesAuthMethod {
+        return this.parts.kubernetesAuth!;
+    }
+    /** The Vault half of each namespace's access (policy + role), by namespace. */
+    get vaultAccess(): Record<string, VaultNamespaceAccess> {
+        return this.parts.vaultAccess;
+    }
+    /** The cluster half of each namespace's access (ServiceAccount + VaultConnection + VaultAuth), by namespace. */
+    get vsoAccess(): Record<string, VsoNamespaceAccess> {
+        return this.parts.vsoAccess;
+    }
+    /** Each app's VaultStaticSecret (and managed value), by app name. */
+    get apps(): Record<string, VaultStaticSecretApp> {
+        return this.parts.apps;
+    }
+    private get parts(): PlatformParts {
+        return PARTS.get(this)!;
+    }
 
     constructor(name: string, args: VaultSecretsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultSecretsPlatform`, name, {}, opts);
@@ -268,37 +372,36 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         for (const w of securityWarnings(args)) {
             pulumi.log.warn(w, this);
         }
-        this.plan = planPlatformArgs(args);
-        const k8sProvider = args.providers?.kubernetes
-            ?? (args.kubeconfig !== undefined ? new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(args.kubeconfig) }, { parent: this }) : undefined);
+        const parts: PlatformParts = { plan: planPlatformArgs(args), vaultAccess: {}, vsoAccess: {}, apps: {} };
+        PARTS.set(this, parts);
+        const k8sProvider =
+            this.getProvider("kubernetes::") ??
+            (args.kubeconfig !== undefined ? new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(args.kubeconfig) }, { parent: this }) : undefined);
         const k8sOpts: ProviderOpts = { parent: this, ...(k8sProvider ? { providers: { kubernetes: k8sProvider } } : {}) };
         if (args.vault?.install ?? true) {
-            this.vaultInstall = new VaultHelmInstall(name, args.vault?.helm ?? {}, k8sOpts);
+            parts.vaultInstall = new VaultHelmInstall(name, args.vault?.helm ?? {}, k8sOpts);
         }
-        this.vaultAddress = args.vault?.address !== undefined ? pulumi.output(args.vault.address) : this.vaultInstall!.address;
-        const vaultProvider = args.providers?.vault ?? this.vaultProvider(name, args, k8sOpts);
-        const vaultDeps: pulumi.Resource[] = this.vaultInstall ? [this.vaultInstall] : [];
-        const vaultOpts: ProviderOpts = { parent: this, dependsOn: vaultDeps, ...(vaultProvider ? { providers: { vault: vaultProvider } } : {}) };
+        this.vaultAddress = args.vault?.address !== undefined ? pulumi.output(args.vault.address) : parts.vaultInstall!.address;
+        const vaultProvider = this.getProvider("vault::") ?? this.vaultProvider(name, args, k8sOpts);
+        const vaultDeps: pulumi.Resource[] = parts.vaultInstall ? [parts.vaultInstall] : [];
+        const vaultOpts: ProviderOpts = { parent: this, dependsOn: vaultDeps, providers: { vault: vaultProvider } };
         const bothOpts: ProviderOpts = { ...vaultOpts, providers: { ...vaultOpts.providers, ...k8sOpts.providers } };
         if (args.operator?.install ?? true) {
-            this.operatorInstall = new VaultSecretsOperatorInstall(name, args.operator?.helm ?? {}, k8sOpts);
+            parts.operatorInstall = new VaultSecretsOperatorInstall(name, args.operator?.helm ?? {}, k8sOpts);
         }
-        const operatorDeps = this.operatorInstall ? [this.operatorInstall] : this.operatorCrds(name, args, k8sOpts);
-        this.kv = new KvV2Engine(name, { path: this.plan.kvPath, protect: args.kv?.protect, description: args.kv?.description }, vaultOpts);
-        this.kubernetesAuth = this.authMethod(name, args, bothOpts);
-        for (const nsPlan of this.plan.namespaces) {
+        const operatorDeps = parts.operatorInstall ? [parts.operatorInstall] : this.operatorCrds(name, args, k8sOpts);
+        parts.kv = new KvV2Engine(name, { path: parts.plan.kvPath, protect: args.kv?.protect, description: args.kv?.description }, vaultOpts);
+        parts.kubernetesAuth = this.authMethod(name, args, bothOpts);
+        for (const nsPlan of parts.plan.namespaces) {
             this.namespace(name, args, nsPlan, { vaultOpts, k8sOpts, bothOpts, operatorDeps });
         }
-        this.managedVersions = pulumi.output(Object.fromEntries(Object.entries(this.apps).filter(([, a]) => a.managedVersion)
-            .map(([n, a]) => [n, a.managedVersion!]))) as pulumi.Output<Record<string, string | undefined>>;
-        const plan = this.plan;
-        this.inventory = pulumi.all([this.vaultAddress, this.managedVersions]).apply(([addr, versions]) => inventoryOf(plan, addr, versions));
-        this.registerOutputs({
-            plan: this.plan,
-            vaultAddress: this.vaultAddress,
-            managedVersions: this.managedVersions,
-            inventory: this.inventory,
-        });
+        const versions = Object.entries(parts.apps).filter(([, a]) => a.managedVersion);
+        this.managedVersions = pulumi
+            .all(Object.fromEntries(versions.map(([n, a]) => [n, a.managedVersion!])))
+            .apply((v) => Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === "string")));
+        const plan = parts.plan;
+        this.inventory = pulumi.all([this.vaultAddress, this.managedVersions]).apply(([addr, v]) => inventoryOf(plan, addr, v));
+        this.registerOutputs({ vaultAddress: this.vaultAddress, managedVersions: this.managedVersions, inventory: this.inventory });
     }
 
     /** The Vault provider the Vault resources use: through the API server to the installed Vault, or to `providerAddress`/`address`. */
@@ -311,26 +414,38 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         if (install && v.providerAddress === undefined) {
             // Pulumi reaches the in-cluster Vault through the API server, in this same run
             const vi = this.vaultInstall!;
-            const access = new VaultApiServerAccess(`${name}-vault-access`, {
-                namespace: vi.namespace,
-                serviceName: vi.serviceName,
-                cluster: clusterOfKubeconfig(args.kubeconfig),
-            }, { ...k8sOpts, dependsOn: [vi] });
-            return new vault.Provider(`${name}-vault`, {
-                address: access.address,
-                headers: access.headers,
-                caCertFile: access.caCertFile as pulumi.Output<string>,
-                skipTlsVerify: access.skipTLSVerify,
-                ...tokenArgs,
-                skipChildToken: true,
-            }, { parent: this });
+            const access = new VaultApiServerAccess(
+                `${name}-vault-access`,
+                {
+                    namespace: vi.namespace,
+                    serviceName: vi.serviceName,
+                    cluster: clusterOfKubeconfig(args.kubeconfig),
+                },
+                { ...k8sOpts, dependsOn: [vi] },
+            );
+            return new vault.Provider(
+                `${name}-vault`,
+                {
+                    address: access.address,
+                    headers: access.headers,
+                    caCertFile: access.caCertFile as pulumi.Output<string>,
+                    skipTlsVerify: access.skipTLSVerify,
+                    ...tokenArgs,
+                    skipChildToken: true,
+                },
+                { parent: this },
+            );
         }
         const address = v.providerAddress ?? (install ? undefined : v.address);
-        return new vault.Provider(`${name}-vault`, {
-            address: address ?? vaultConfig.get("address") ?? process.env.VAULT_ADDR ?? vaultConfig.require("address"),
-            ...tokenArgs,
-            skipChildToken: true,
-        }, { parent: this });
+        return new vault.Provider(
+            `${name}-vault`,
+            {
+                address: address ?? vaultConfig.get("address") ?? process.env.VAULT_ADDR ?? vaultConfig.require("address"),
+                ...tokenArgs,
+                skipChildToken: true,
+            },
+            { parent: this },
+        );
     }
 
     /** VSO's CRDs from files when VSO is not installed here; what the VSO objects must wait for. */
@@ -344,44 +459,88 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
     private authMethod(name: string, args: VaultSecretsPlatformArgs, bothOpts: ProviderOpts): KubernetesAuthMethod {
         const ka = args.kubernetesAuth ?? {};
         const install = args.vault?.install ?? true;
-        const tokenReviewer = ka.tokenReviewer ?? (!install && ka.tokenReviewerJwt === undefined);
-        return new KubernetesAuthMethod(name, {
-            path: this.plan.authPath,
-            kubernetesHost: ka.kubernetesHost,
-            kubernetesCaCert: ka.kubernetesCaCert,
-            tokenReviewerJwt: ka.tokenReviewerJwt,
-            tokenReviewer: tokenReviewer || undefined,
-        }, bothOpts);
+        const tokenReviewer =
+            ka.tokenReviewer !== undefined ? tokenReviewerOf(ka.tokenReviewer) : !install && ka.tokenReviewerJwt === undefined ? {} : undefined;
+        return new KubernetesAuthMethod(
+            name,
+            {
+                path: this.plan.authPath,
+                kubernetesHost: ka.kubernetesHost,
+                kubernetesCaCert: ka.kubernetesCaCert,
+                tokenReviewerJwt: ka.tokenReviewerJwt,
+                tokenReviewer,
+            },
+            bothOpts,
+        );
     }
 
     /** One namespace: its Vault half, its cluster half, and its apps, each given its share of the plan. */
-    private namespace(name: string, args: VaultSecretsPlatformArgs, nsPlan: NamespacePlan,
-        o: { vaultOpts: ProviderOpts; k8sOpts: ProviderOpts; bothOpts: ProviderOpts; operatorDeps: pulumi.Resource[] }): void {
+    private namespace(name: string, args: VaultSecretsPlatformArgs, nsPlan: NamespacePlan, o: NamespaceOpts): void {
         const ns = nsPlan.namespace;
-        const plan = this.plan;
         const vaultDeps = o.vaultOpts.dependsOn ?? [];
-        const access = new VaultNamespaceAccess(`${name}-${ns}`, markPlanned({
-            namespace: ns, paths: nsPlan.apps.map((a) => a.path), kvPath: plan.kvPath, authPath: this.kubernetesAuth.path,
-            serviceAccountName: nsPlan.serviceAccountName, policyName: nsPlan.policyName, roleName: nsPlan.roleName,
-            tokenTtl: plan.tokenTtl, audience: plan.audience,
-        }, nsPlan), { ...o.vaultOpts, dependsOn: [...vaultDeps, this.kv, this.kubernetesAuth] });
+        const access = new VaultNamespaceAccess(`${name}-${ns}`, markPlanned(this.vaultAccessArgs(nsPlan), nsPlan), {
+            ...o.vaultOpts,
+            dependsOn: [...vaultDeps, this.kv, this.kubernetesAuth],
+        });
         this.vaultAccess[ns] = access;
-        const vso = new VsoNamespaceAccess(`${name}-${ns}`, markPlanned({
-            namespace: ns, vaultAddress: this.vaultAddress, roleName: access.role.roleName, authPath: this.kubernetesAuth.path,
-            serviceAccountName: nsPlan.serviceAccountName, connectionName: nsPlan.connectionName, authName: nsPlan.authName,
-            audiences: plan.audience ? [plan.audience] : undefined, createNamespace: args.createNamespaces ?? false,
-            accessRevision: accessRevision({
-                authPath: plan.authPath, roleName: nsPlan.roleName, policyName: nsPlan.policyName, policy: nsPlan.policyText,
-                serviceAccountName: nsPlan.serviceAccountName, audience: plan.audience, tokenTtl: plan.tokenTtl,
-            }),
-            caCert: args.vault?.caCert, skipTLSVerify: args.vault?.skipTLSVerify,
-        }, nsPlan), { ...o.k8sOpts, dependsOn: [...o.operatorDeps, access] });
+        const vso = new VsoNamespaceAccess(`${name}-${ns}`, markPlanned(this.vsoAccessArgs(args, nsPlan, access), nsPlan), {
+            ...o.k8sOpts,
+            dependsOn: [...o.operatorDeps, access],
+        });
         this.vsoAccess[ns] = vso;
         for (const app of nsPlan.apps) {
-            this.apps[app.name] = new VaultStaticSecretApp(`${name}-${app.name}`, markPlanned({
-                secretName: app.name, namespace: ns, path: app.path, kvPath: plan.kvPath, vaultAuthRef: nsPlan.authName,
+            const appArgs = {
+                secretName: app.name,
+                namespace: ns,
+                path: app.path,
+                kvPath: this.plan.kvPath,
+                vaultAuthRef: nsPlan.authName,
                 data: args.apps[app.index].data,
-            }, app), { ...o.bothOpts, dependsOn: [...vaultDeps, this.kv, vso] });
+            };
+            this.apps[app.name] = new VaultStaticSecretApp(`${name}-${app.name}`, markPlanned(appArgs, app), {
+                ...o.bothOpts,
+                dependsOn: [...vaultDeps, this.kv, vso],
+            });
         }
+    }
+
+    private vaultAccessArgs(nsPlan: NamespacePlan): VaultNamespaceAccessArgs {
+        return {
+            namespace: nsPlan.namespace,
+            paths: nsPlan.apps.map((a) => a.path),
+            kvPath: this.plan.kvPath,
+            authPath: this.kubernetesAuth.path,
+            serviceAccountName: nsPlan.serviceAccountName,
+            policyName: nsPlan.policyName,
+            roleName: nsPlan.roleName,
+            tokenTtl: this.plan.tokenTtl,
+            audience: this.plan.audience,
+        };
+    }
+
+    private vsoAccessArgs(args: VaultSecretsPlatformArgs, nsPlan: NamespacePlan, access: VaultNamespaceAccess): VsoNamespaceAccessArgs {
+        const plan = this.plan;
+        return {
+            namespace: nsPlan.namespace,
+            vaultAddress: this.vaultAddress,
+            roleName: access.role.roleName,
+            authPath: this.kubernetesAuth.path,
+            serviceAccountName: nsPlan.serviceAccountName,
+            connectionName: nsPlan.connectionName,
+            authName: nsPlan.authName,
+            audiences: plan.audience ? [plan.audience] : undefined,
+            createNamespace: args.createNamespaces ?? false,
+            accessRevision: accessRevision({
+                authPath: plan.authPath,
+                roleName: nsPlan.roleName,
+                policyName: nsPlan.policyName,
+                policy: nsPlan.policyText,
+                serviceAccountName: nsPlan.serviceAccountName,
+                audience: plan.audience,
+                tokenTtl: plan.tokenTtl,
+            }),
+            caCert: args.vault?.caCert,
+            skipTLSVerify: args.vault?.skipTLSVerify,
+        };
     }
 }

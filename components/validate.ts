@@ -59,7 +59,7 @@ function yamlHint(expected: string, found: string): string {
         return " (an empty YAML key gives null: give it a value, or remove the key to take the default)";
     }
     if (/duration/.test(expected) && /number/.test(found)) {
-        return " (add the unit and quote it, e.g. \"60s\")";
+        return ' (add the unit and quote it, e.g. "60s")';
     }
     if (/string/.test(expected) && /number|boolean/.test(found)) {
         return " (YAML reads unquoted numbers, true/false and yes/no as such: quote the value)";
@@ -71,7 +71,7 @@ function yamlHint(expected: string, found: string): string {
         return " (write the number without quotes)";
     }
     if (/list/.test(expected) && found !== "a list") {
-        return " (in YAML, write a list as [a, b] or as one \"- item\" line per entry)";
+        return ' (in YAML, write a list as [a, b] or as one "- item" line per entry)';
     }
     return "";
 }
@@ -101,18 +101,23 @@ export type FieldType =
 /** Words for what a FieldType expects, e.g. "a list of strings". */
 export function expectedOf(type: FieldType): string {
     switch (type) {
-        case "string": return "a string";
-        case "boolean": return "true or false";
-        case "integer": return "a whole number";
-        case "input": return "a string (or a Pulumi Output)";
-        case "map": return "an object (a map)";
+        case "string":
+            return "a string";
+        case "boolean":
+            return "true or false";
+        case "integer":
+            return "a whole number";
+        case "input":
+            return "a string (or a Pulumi Output)";
+        case "map":
+            return "an object (a map)";
     }
     if ("type" in type) {
         return type.what;
     }
     if ("list" in type) {
         const nouns: Record<string, string> = { string: "strings", input: "strings", integer: "whole numbers", boolean: "true/false values" };
-        return type.what ?? `a list of ${typeof type.list === "string" ? nouns[type.list] ?? "objects" : "objects"}`;
+        return type.what ?? `a list of ${typeof type.list === "string" ? (nouns[type.list] ?? "objects") : "objects"}`;
     }
     if ("oneOf" in type) {
         return type.oneOf.map(expectedOf).join(" or ");
@@ -124,11 +129,16 @@ export function expectedOf(type: FieldType): string {
 function hasShape(value: unknown, type: FieldType): boolean {
     const isObject = typeof value === "object" && value !== null && !Array.isArray(value) && !isDeferred(value);
     switch (type) {
-        case "string": return typeof value === "string";
-        case "boolean": return typeof value === "boolean";
-        case "integer": return typeof value === "number" && Number.isInteger(value);
-        case "input": return typeof value === "string" || isDeferred(value);
-        case "map": return isObject || isDeferred(value);
+        case "string":
+            return typeof value === "string";
+        case "boolean":
+            return typeof value === "boolean";
+        case "integer":
+            return typeof value === "number" && Number.isInteger(value);
+        case "input":
+            return typeof value === "string" || isDeferred(value);
+        case "map":
+            return isObject || isDeferred(value);
     }
     if ("type" in type) {
         return hasShape(value, type.type);
@@ -180,6 +190,11 @@ export const RENAMED_FIELDS: Record<string, string> = {
     skipTlsVerify: "skipTLSVerify",
 };
 
+/** Fields moved out of the args in 0.2: field → where it went. */
+export const MOVED_FIELDS: Record<string, string> = {
+    providers: "providers go in the resource options now: new VaultSecretsPlatform(name, args, { providers: { vault, kubernetes } })",
+};
+
 /** Edit distance of two short strings (for "did you mean"). */
 function distance(a: string, b: string): number {
     const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -202,19 +217,36 @@ function distance(a: string, b: string): number {
  */
 export function unknownFieldProblems(field: string, obj: Record<string, unknown>, known: string[]): ValidationProblem[] {
     const prefix = field ? `${field}.` : "";
-    return Object.keys(obj).filter((k) => !known.includes(k) && obj[k] !== undefined).map((k) => {
-        const renamed = RENAMED_FIELDS[k] !== undefined && known.includes(RENAMED_FIELDS[k]) ? RENAMED_FIELDS[k] : undefined;
-        const near = renamed ?? known.find((n) => n.toLowerCase() === k.toLowerCase())
-            ?? known.map((n) => [n, distance(n.toLowerCase(), k.toLowerCase())] as const).filter(([, d]) => d <= 2).sort((x, y) => x[1] - y[1])[0]?.[0];
-        const shown = k.length > 60 ? `${k.slice(0, 60)}...` : k;
-        const hint = renamed ? `it was renamed to ${JSON.stringify(renamed)} (VSO's own name): rename it`
-            : near ? `did you mean ${JSON.stringify(near)}?` : `known fields: ${known.join(", ")}`;
-        return { field: `${prefix}${shown}`, message: `is not a known field, so it would be ignored: ${hint}` };
-    });
+    return Object.keys(obj)
+        .filter((k) => !known.includes(k) && obj[k] !== undefined)
+        .map((k) => {
+            const renamed = RENAMED_FIELDS[k] !== undefined && known.includes(RENAMED_FIELDS[k]) ? RENAMED_FIELDS[k] : undefined;
+            const near =
+                renamed ??
+                known.find((n) => n.toLowerCase() === k.toLowerCase()) ??
+                known
+                    .map((n) => [n, distance(n.toLowerCase(), k.toLowerCase())] as const)
+                    .filter(([, d]) => d <= 2)
+                    .sort((x, y) => x[1] - y[1])[0]?.[0];
+            const shown = k.length > 60 ? `${k.slice(0, 60)}...` : k;
+            const moved = field === "" ? MOVED_FIELDS[k] : undefined;
+            const hint = moved
+                ? moved
+                : renamed
+                  ? `it was renamed to ${JSON.stringify(renamed)} (VSO's own name): rename it`
+                  : near
+                    ? `did you mean ${JSON.stringify(near)}?`
+                    : `known fields: ${known.join(", ")}`;
+            return { field: `${prefix}${shown}`, message: `is not a known field, so it would be ignored: ${hint}` };
+        });
 }
 
 /** checkType for objects: each known field, the required ones, and no unknown one. */
-function checkFields(field: string, obj: Record<string, unknown>, type: { fields: Record<string, FieldType>; required?: string[] } | { mapOf: FieldType }): TypeCheck {
+function checkFields(
+    field: string,
+    obj: Record<string, unknown>,
+    type: { fields: Record<string, FieldType>; required?: string[] } | { mapOf: FieldType },
+): TypeCheck {
     const problems: ValidationProblem[] = [];
     const out: Record<string, unknown> = { ...obj };
     const prefix = field ? `${field}.` : "";
@@ -291,17 +323,24 @@ export function checkKubernetesName(field: string, value: unknown, kind: "label"
         return [{ field, message: `${JSON.stringify(value)} is ${value.length} characters long; Kubernetes allows at most ${max}` }];
     }
     if (!re.test(value)) {
-        const what = kind === "label"
-            ? "lowercase letters, digits and '-', starting and ending with a letter or digit (RFC 1123 label)"
-            : "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (RFC 1123 subdomain)";
-        return [{ field, message: `${JSON.stringify(value)} is not a valid Kubernetes name: use ${what}, e.g. ${JSON.stringify(suggestKubernetesName(value))}` }];
+        const what =
+            kind === "label"
+                ? "lowercase letters, digits and '-', starting and ending with a letter or digit (RFC 1123 label)"
+                : "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (RFC 1123 subdomain)";
+        return [
+            { field, message: `${JSON.stringify(value)} is not a valid Kubernetes name: use ${what}, e.g. ${JSON.stringify(suggestKubernetesName(value))}` },
+        ];
     }
     return [];
 }
 
 /** Suggests a valid Kubernetes name close to `value` (used in error messages only). */
 export function suggestKubernetesName(value: string): string {
-    const s = value.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").replace(/-{2,}/g, "-");
+    const s = value
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .replace(/^-+|-+$/g, "")
+        .replace(/-{2,}/g, "-");
     return s.slice(0, 63).replace(/-+$/, "") || "my-name";
 }
 
@@ -317,14 +356,25 @@ export function checkRoleBinding(field: string, value: unknown, allowWildcard: b
     const qs = quoteOrSpaceProblem(value);
     if (qs) {
         const quotedWildcard = value.replace(/["'`\s]/g, "") === "*";
-        return [{ field, message: quotedWildcard
-            ? `${qs}. This is the classic quoted wildcard: every login fails with 'namespace not authorized'. Bind the exact namespace instead`
-            : qs }];
+        return [
+            {
+                field,
+                message: quotedWildcard
+                    ? `${qs}. This is the classic quoted wildcard: every login fails with 'namespace not authorized'. Bind the exact namespace instead`
+                    : qs,
+            },
+        ];
     }
     if (value === "*") {
         return allowWildcard
             ? []
-            : [{ field, message: "is the wildcard '*', which binds every namespace or service account. Bind the exact name, or set allowWildcardBindings: true if you really mean it" }];
+            : [
+                  {
+                      field,
+                      message:
+                          "is the wildcard '*', which binds every namespace or service account. Bind the exact name, or set allowWildcardBindings: true if you really mean it",
+                  },
+              ];
     }
     if (value.includes("*")) {
         return allowWildcard
@@ -339,7 +389,7 @@ export function checkRoleBinding(field: string, value: unknown, allowWildcard: b
  * `data/`/`metadata/` segments, no reserved Vault prefixes.
  */
 export function checkMountPath(field: string, value: unknown): ValidationProblem[] {
-    const bad = notAString(field, value, "is required and must be a non-empty string, e.g. \"kv\"");
+    const bad = notAString(field, value, 'is required and must be a non-empty string, e.g. "kv"');
     if (bad || typeof value !== "string") {
         return bad ? [bad] : [];
     }
@@ -391,7 +441,7 @@ function secretPathLengthProblem(value: string): string | undefined {
  * empty segments and whitespace.
  */
 export function checkSecretPath(field: string, value: unknown, mount: string): ValidationProblem[] {
-    const bad = notAString(field, value, "is required and must be a non-empty string, e.g. \"myapp/config\"");
+    const bad = notAString(field, value, 'is required and must be a non-empty string, e.g. "myapp/config"');
     if (bad || typeof value !== "string") {
         return bad ? [bad] : [];
     }
@@ -417,10 +467,20 @@ export function checkSecretPath(field: string, value: unknown, mount: string): V
         return [{ field, message: `${JSON.stringify(value)} contains '.' or '..' segments; give the plain path` }];
     }
     if (mount && (value === mount || value.startsWith(`${mount}/`))) {
-        return [{ field, message: `${JSON.stringify(value)} starts with the mount name ${JSON.stringify(mount)}; paths are relative to the mount: use ${JSON.stringify(value.slice(mount.length + 1) || "<path>")}` }];
+        return [
+            {
+                field,
+                message: `${JSON.stringify(value)} starts with the mount name ${JSON.stringify(mount)}; paths are relative to the mount: use ${JSON.stringify(value.slice(mount.length + 1) || "<path>")}`,
+            },
+        ];
     }
     if (segments[0] === "data" || segments[0] === "metadata") {
-        return [{ field, message: `${JSON.stringify(value)} starts with '${segments[0]}/', which is part of the KV v2 API, not of the secret's path; VSO and the policy add it. Use ${JSON.stringify(segments.slice(1).join("/") || "<path>")}` }];
+        return [
+            {
+                field,
+                message: `${JSON.stringify(value)} starts with '${segments[0]}/', which is part of the KV v2 API, not of the secret's path; VSO and the policy add it. Use ${JSON.stringify(segments.slice(1).join("/") || "<path>")}`,
+            },
+        ];
     }
     if (!segments.every((s) => /^[A-Za-z0-9._@-]+$/.test(s))) {
         return [{ field, message: `${JSON.stringify(value)} has characters Vault paths should not: use letters, digits, '.', '_', '-', '@' between '/'` }];
@@ -442,7 +502,7 @@ export const REFRESH_AFTER_MAX_SECONDS = 24 * 3600;
  */
 export function checkRefreshAfter(field: string, value: unknown): ValidationProblem[] {
     if (typeof value !== "string") {
-        return [typeProblem(field, "a duration string such as \"60s\", \"5m\" or \"1h\"", value)];
+        return [typeProblem(field, 'a duration string such as "60s", "5m" or "1h"', value)];
     }
     if (!/^([0-9]+(\.[0-9]+)?(s|m|h))$/.test(value)) {
         return [{ field, message: `${JSON.stringify(value)} is not a duration VSO accepts: use a number followed by s, m or h, e.g. "60s", "5m", "1h"` }];
@@ -455,7 +515,12 @@ export function checkRefreshAfter(field: string, value: unknown): ValidationProb
         return [{ field, message: `${JSON.stringify(value)} is under a second; use at least "1s" (accepted: "1s" to "24h"; the default is "60s")` }];
     }
     if (seconds > REFRESH_AFTER_MAX_SECONDS) {
-        return [{ field, message: `${JSON.stringify(value)} is longer than a day; use at most "24h" (accepted: "1s" to "24h"), or VSO would take that long to deliver a rotated secret` }];
+        return [
+            {
+                field,
+                message: `${JSON.stringify(value)} is longer than a day; use at most "24h" (accepted: "1s" to "24h"), or VSO would take that long to deliver a rotated secret`,
+            },
+        ];
     }
     return [];
 }
@@ -470,9 +535,8 @@ export function checkRolloutRestartTarget(field: string, value: unknown): Valida
     const t = value as { kind?: unknown; name?: unknown };
     const problems: ValidationProblem[] = [];
     if (typeof t.kind !== "string" || !(ROLLOUT_RESTART_KINDS as readonly string[]).includes(t.kind)) {
-        const near = typeof t.kind === "string"
-            ? ROLLOUT_RESTART_KINDS.find((k) => k.toLowerCase() === (t.kind as string).toLowerCase().replace(/s$/, ""))
-            : undefined;
+        const near =
+            typeof t.kind === "string" ? ROLLOUT_RESTART_KINDS.find((k) => k.toLowerCase() === (t.kind as string).toLowerCase().replace(/s$/, "")) : undefined;
         problems.push({
             field: `${field}.kind`,
             message: `${JSON.stringify(t.kind)} is not a kind VSO can restart: use one of ${ROLLOUT_RESTART_KINDS.join(", ")}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`,
@@ -485,7 +549,7 @@ export function checkRolloutRestartTarget(field: string, value: unknown): Valida
 /** Checks the ServiceAccount VSO logs in with: a valid name, and never the shared `default`. */
 export function checkLoginServiceAccount(field: string, value: unknown): ValidationProblem[] {
     if (value === "default") {
-        return [{ field, message: "\"default\" is shared by every pod in the namespace; VSO should log in with a dedicated ServiceAccount such as \"vso-auth\"" }];
+        return [{ field, message: '"default" is shared by every pod in the namespace; VSO should log in with a dedicated ServiceAccount such as "vso-auth"' }];
     }
     return checkKubernetesName(field, value, "subdomain");
 }
@@ -516,7 +580,12 @@ export function checkVaultName(field: string, value: unknown): ValidationProblem
         return bad ? [bad] : [];
     }
     if (RESERVED_VAULT_NAMES.includes(value.toLowerCase())) {
-        return [{ field, message: `${JSON.stringify(value)} is one of Vault's built-in names (${RESERVED_VAULT_NAMES.join(", ")}); anything added to 'default' is granted to every token. Pick a dedicated name` }];
+        return [
+            {
+                field,
+                message: `${JSON.stringify(value)} is one of Vault's built-in names (${RESERVED_VAULT_NAMES.join(", ")}); anything added to 'default' is granted to every token. Pick a dedicated name`,
+            },
+        ];
     }
     const qs = quoteOrSpaceProblem(value);
     if (qs) {
@@ -526,7 +595,12 @@ export function checkVaultName(field: string, value: unknown): ValidationProblem
         return [{ field, message: `${JSON.stringify(value)} is not a valid Vault name: use letters, digits, '.', '_' and '-' (at most 128)` }];
     }
     if (value !== value.toLowerCase()) {
-        return [{ field, message: `${JSON.stringify(value)} has uppercase letters; Vault keeps policy and role names in lowercase, so this name would drift at every refresh. Use the lowercase form ${JSON.stringify(value.toLowerCase())}` }];
+        return [
+            {
+                field,
+                message: `${JSON.stringify(value)} has uppercase letters; Vault keeps policy and role names in lowercase, so this name would drift at every refresh. Use the lowercase form ${JSON.stringify(value.toLowerCase())}`,
+            },
+        ];
     }
     return [];
 }
@@ -549,10 +623,13 @@ export function checkTokenTtl(field: string, value: unknown): ValidationProblem[
         return [{ field, message: `${value} must be a positive whole number of seconds, e.g. 3600` }];
     }
     if (value < TOKEN_TTL_MIN_SECONDS || value > TOKEN_TTL_MAX_SECONDS) {
-        const why = value < TOKEN_TTL_MIN_SECONDS
-            ? "shorter tokens make VSO log in again constantly"
-            : "VSO renews its token by itself, so a longer TTL only keeps a leaked token valid longer, and Vault truncates TTLs above the mount's max_lease_ttl";
-        return [{ field, message: `${value} seconds is out of range: use at least ${TOKEN_TTL_MIN_SECONDS} and at most ${TOKEN_TTL_MAX_SECONDS} (24h); ${why}` }];
+        const why =
+            value < TOKEN_TTL_MIN_SECONDS
+                ? "shorter tokens make VSO log in again constantly"
+                : "VSO renews its token by itself, so a longer TTL only keeps a leaked token valid longer, and Vault truncates TTLs above the mount's max_lease_ttl";
+        return [
+            { field, message: `${value} seconds is out of range: use at least ${TOKEN_TTL_MIN_SECONDS} and at most ${TOKEN_TTL_MAX_SECONDS} (24h); ${why}` },
+        ];
     }
     return [];
 }
@@ -564,20 +641,25 @@ export function checkTokenTtl(field: string, value: unknown): ValidationProblem[
  */
 export function checkAudience(field: string, value: unknown): ValidationProblem[] {
     if (typeof value !== "string") {
-        return [typeProblem(field, "a string such as \"vault\"", value)];
+        return [typeProblem(field, 'a string such as "vault"', value)];
     }
     if (value.length === 0) {
-        return [{ field, message: "is empty: the role would accept ServiceAccount tokens for any audience. Give one, e.g. \"vault\" (the default)" }];
+        return [{ field, message: 'is empty: the role would accept ServiceAccount tokens for any audience. Give one, e.g. "vault" (the default)' }];
     }
     const qs = quoteOrSpaceProblem(value);
     if (qs) {
         return [{ field, message: qs }];
     }
     if (value.includes(",")) {
-        return [{ field, message: `${JSON.stringify(value)} holds a comma: a role takes one audience, and VSO requests exactly that one. Give one audience, e.g. "vault"` }];
+        return [
+            {
+                field,
+                message: `${JSON.stringify(value)} holds a comma: a role takes one audience, and VSO requests exactly that one. Give one audience, e.g. "vault"`,
+            },
+        ];
     }
     if (value.length > 256 || !/^[\x21-\x7e]+$/.test(value)) {
-        return [{ field, message: "is not a usable audience: use at most 256 printable ASCII characters, e.g. \"vault\" or a URL" }];
+        return [{ field, message: 'is not a usable audience: use at most 256 printable ASCII characters, e.g. "vault" or a URL' }];
     }
     return [];
 }
@@ -623,7 +705,7 @@ export function redactUrl(value: string): string {
  * Messages show the URL without its credentials.
  */
 export function checkUrl(field: string, value: unknown, schemes: string[] = ["http:", "https:"]): ValidationProblem[] {
-    const bad = notAString(field, value, "is required: give a URL such as \"https://vault.example.lan:8200\"");
+    const bad = notAString(field, value, 'is required: give a URL such as "https://vault.example.lan:8200"');
     if (bad || typeof value !== "string") {
         return bad ? [bad] : [];
     }
@@ -631,7 +713,12 @@ export function checkUrl(field: string, value: unknown, schemes: string[] = ["ht
     const names = schemes.map((s) => s.replace(":", "")).join(" or ");
     if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
         const creds = /^[^/]*@/.test(value) ? "; and remove the credentials before '@'" : "";
-        return [{ field, message: `the scheme is missing from ${shown}: write it with ${names}, e.g. ${JSON.stringify(`${schemes.includes("https:") ? "https" : schemes[0].replace(":", "")}://${redactUrl(value)}`)}${creds}` }];
+        return [
+            {
+                field,
+                message: `the scheme is missing from ${shown}: write it with ${names}, e.g. ${JSON.stringify(`${schemes.includes("https:") ? "https" : schemes[0].replace(":", "")}://${redactUrl(value)}`)}${creds}`,
+            },
+        ];
     }
     let u: URL;
     try {
@@ -640,7 +727,12 @@ export function checkUrl(field: string, value: unknown, schemes: string[] = ["ht
         return [{ field, message: `${shown} is not a URL: give one such as "https://vault.example.lan:8200"` }];
     }
     if (u.username !== "" || u.password !== "") {
-        return [{ field, message: `embeds credentials (user:password@), which would be stored in plain text in the Pulumi state and the cluster. Remove them: ${shown}; give tokens through their own (secret) settings` }];
+        return [
+            {
+                field,
+                message: `embeds credentials (user:password@), which would be stored in plain text in the Pulumi state and the cluster. Remove them: ${shown}; give tokens through their own (secret) settings`,
+            },
+        ];
     }
     if (!schemes.includes(u.protocol)) {
         return [{ field, message: `${shown} must use ${names}` }];

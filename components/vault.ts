@@ -45,12 +45,16 @@ export class KvV2Engine extends pulumi.ComponentResource {
         super(`${TYPE_PREFIX}KvV2Engine`, name, {}, opts);
         const path = args.path ?? DEFAULTS.kvPath;
         failOnProblems("KvV2Engine", checkMountPath("path", path), this);
-        this.mount = new vault.Mount(`${name}-kv`, {
-            path,
-            type: "kv",
-            options: { version: "2" },
-            description: args.description ?? "KV v2 secrets engine managed by pulumi-vault-vso",
-        }, { parent: this, protect: args.protect ?? true });
+        this.mount = new vault.Mount(
+            `${name}-kv`,
+            {
+                path,
+                type: "kv",
+                options: { version: "2" },
+                description: args.description ?? "KV v2 secrets engine managed by pulumi-vault-vso",
+            },
+            { parent: this, protect: args.protect ?? true },
+        );
         this.path = this.mount.path;
         this.registerOutputs({ path: this.path });
     }
@@ -61,6 +65,8 @@ export class KvV2Engine extends pulumi.ComponentResource {
 
 /** Vault outside the cluster needs a token reviewer; these options create one. */
 export interface TokenReviewerArgs {
+    /** Create the reviewer. Default `true` (give `{ enabled: false }` to configure Vault without one). */
+    enabled?: boolean;
     /** Namespace of the reviewer ServiceAccount (must exist, or set `createNamespace`). Default `"vault-auth"`. */
     namespace?: string;
     /** Create the namespace. Default `true`. */
@@ -89,11 +95,22 @@ export interface KubernetesAuthMethodArgs {
      * `system:auth-delegator` and a long-lived token for it, and configure Vault with that token and
      * the cluster CA. Default: not created (in-cluster Vault).
      */
-    tokenReviewer?: TokenReviewerArgs | boolean;
+    tokenReviewer?: TokenReviewerArgs;
     /** Expected `iss` of ServiceAccount tokens; empty skips the check (Vault's default). Default unset. */
     issuer?: pulumi.Input<string>;
     /** Description of the auth mount. */
     description?: pulumi.Input<string>;
+}
+
+/**
+ * The reviewer to create, or undefined for none (pure). `true`/`false` (from YAML config written
+ * for 0.1) mean `{}` and none; `{ enabled: false }` means none.
+ */
+export function tokenReviewerOf(r: TokenReviewerArgs | boolean | undefined): TokenReviewerArgs | undefined {
+    if (r === true) {
+        return {};
+    }
+    return typeof r === "object" && r !== null && r.enabled !== false ? r : undefined;
 }
 
 /** Checks KubernetesAuthMethod's arguments (pure). */
@@ -106,14 +123,19 @@ export function validateKubernetesAuthArgs(args: KubernetesAuthMethodArgs, prefi
     }
     const ca = plainValue(args.kubernetesCaCert);
     if (typeof ca === "string" && ca.length > 0 && !ca.includes("-----BEGIN CERTIFICATE-----")) {
-        problems.push({ field: `${prefix}kubernetesCaCert`, message: "is not a PEM certificate: give the cluster CA, starting with -----BEGIN CERTIFICATE-----" });
+        problems.push({
+            field: `${prefix}kubernetesCaCert`,
+            message: "is not a PEM certificate: give the cluster CA, starting with -----BEGIN CERTIFICATE-----",
+        });
     }
-    if (args.tokenReviewer && args.tokenReviewerJwt !== undefined) {
+    if (tokenReviewerOf(args.tokenReviewer) && args.tokenReviewerJwt !== undefined) {
         problems.push({ field: `${prefix}tokenReviewerJwt`, message: "is set together with tokenReviewer; give one: tokenReviewer creates the JWT for you" });
     }
     if (typeof args.tokenReviewer === "object" && args.tokenReviewer !== null) {
         problems.push(...checkKubernetesName(`${prefix}tokenReviewer.namespace`, args.tokenReviewer.namespace ?? "vault-auth", "label"));
-        problems.push(...checkKubernetesName(`${prefix}tokenReviewer.serviceAccountName`, args.tokenReviewer.serviceAccountName ?? "vault-token-reviewer", "subdomain"));
+        problems.push(
+            ...checkKubernetesName(`${prefix}tokenReviewer.serviceAccountName`, args.tokenReviewer.serviceAccountName ?? "vault-token-reviewer", "subdomain"),
+        );
     }
     return problems;
 }
@@ -134,53 +156,74 @@ export class KubernetesAuthMethod extends pulumi.ComponentResource {
         super(`${TYPE_PREFIX}KubernetesAuthMethod`, name, {}, opts);
         failOnProblems("KubernetesAuthMethod", validateKubernetesAuthArgs(args), this);
         const path = args.path ?? DEFAULTS.authPath;
-        this.backend = new vault.AuthBackend(`${name}-kubernetes`, {
-            type: "kubernetes",
-            path,
-            description: args.description ?? "Kubernetes auth for the Vault Secrets Operator, managed by pulumi-vault-vso",
-        }, { parent: this });
+        this.backend = new vault.AuthBackend(
+            `${name}-kubernetes`,
+            {
+                type: "kubernetes",
+                path,
+                description: args.description ?? "Kubernetes auth for the Vault Secrets Operator, managed by pulumi-vault-vso",
+            },
+            { parent: this },
+        );
 
         let caCert: pulumi.Input<string> | undefined = args.kubernetesCaCert;
         let reviewerJwt: pulumi.Input<string> | undefined = args.tokenReviewerJwt;
-        if (args.tokenReviewer) {
-            const r = typeof args.tokenReviewer === "object" ? args.tokenReviewer : {};
-            const ns = r.namespace ?? "vault-auth";
-            const saName = r.serviceAccountName ?? "vault-token-reviewer";
-            const nsRes = (r.createNamespace ?? true)
-                ? new k8s.core.v1.Namespace(`${name}-reviewer-ns`, { metadata: { name: ns } }, { parent: this })
-                : undefined;
-            const sa = new k8s.core.v1.ServiceAccount(`${name}-reviewer`, {
-                metadata: { name: saName, namespace: ns },
-                automountServiceAccountToken: false,
-            }, { parent: this, dependsOn: nsRes ? [nsRes] : [] });
-            this.reviewerServiceAccount = sa;
-            new k8s.rbac.v1.ClusterRoleBinding(`${name}-reviewer-auth-delegator`, {
+        const wanted = tokenReviewerOf(args.tokenReviewer);
+        if (wanted) {
+            const reviewer = this.tokenReviewer(name, wanted);
+            reviewerJwt = reviewer.jwt;
+            this.reviewerServiceAccount = reviewer.sa;
+            caCert = args.kubernetesCaCert ?? reviewer.ca;
+        }
+        this.config = new vault.kubernetes.AuthBackendConfig(
+            `${name}-config`,
+            {
+                backend: this.backend.path,
+                kubernetesHost: args.kubernetesHost ?? "https://kubernetes.default.svc.cluster.local:443",
+                kubernetesCaCert: caCert,
+                tokenReviewerJwt: reviewerJwt === undefined ? undefined : pulumi.secret(reviewerJwt),
+                issuer: args.issuer,
+                // Vault's own default since 1.9; validate `iss` only when an issuer is given.
+                disableIssValidation: args.issuer === undefined,
+            },
+            { parent: this, additionalSecretOutputs: ["tokenReviewerJwt"] },
+        );
+        this.path = this.backend.path;
+        this.registerOutputs({ path: this.path });
+    }
+
+    /** A reviewer ServiceAccount bound to `system:auth-delegator` and its long-lived token (JWT and cluster CA). */
+    private tokenReviewer(name: string, r: TokenReviewerArgs): { sa: k8s.core.v1.ServiceAccount; jwt: pulumi.Output<string>; ca: pulumi.Output<string> } {
+        const ns = r.namespace ?? "vault-auth";
+        const saName = r.serviceAccountName ?? "vault-token-reviewer";
+        const nsRes = (r.createNamespace ?? true) ? new k8s.core.v1.Namespace(`${name}-reviewer-ns`, { metadata: { name: ns } }, { parent: this }) : undefined;
+        const sa = new k8s.core.v1.ServiceAccount(
+            `${name}-reviewer`,
+            { metadata: { name: saName, namespace: ns }, automountServiceAccountToken: false },
+            { parent: this, dependsOn: nsRes ? [nsRes] : [] },
+        );
+        new k8s.rbac.v1.ClusterRoleBinding(
+            `${name}-reviewer-auth-delegator`,
+            {
                 metadata: { name: `${ns}-${saName}-auth-delegator` },
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
                 subjects: [{ kind: "ServiceAccount", name: saName, namespace: ns }],
-            }, { parent: this, dependsOn: [sa] });
-            const tokenSecret = new k8s.core.v1.Secret(`${name}-reviewer-token`, {
+            },
+            { parent: this, dependsOn: [sa] },
+        );
+        const tokenSecret = new k8s.core.v1.Secret(
+            `${name}-reviewer-token`,
+            {
                 metadata: { name: `${saName}-token`, namespace: ns, annotations: { "kubernetes.io/service-account.name": saName } },
                 type: "kubernetes.io/service-account-token",
-            }, { parent: this, dependsOn: [sa], additionalSecretOutputs: ["data"] });
-            const decoded = tokenSecret.data.apply((d) => ({
-                token: Buffer.from(d?.["token"] ?? "", "base64").toString("utf8"),
-                ca: Buffer.from(d?.["ca.crt"] ?? "", "base64").toString("utf8"),
-            }));
-            reviewerJwt = pulumi.secret(decoded.apply((d) => d.token));
-            caCert = args.kubernetesCaCert ?? decoded.apply((d) => d.ca);
-        }
-        this.config = new vault.kubernetes.AuthBackendConfig(`${name}-config`, {
-            backend: this.backend.path,
-            kubernetesHost: args.kubernetesHost ?? "https://kubernetes.default.svc.cluster.local:443",
-            kubernetesCaCert: caCert,
-            tokenReviewerJwt: reviewerJwt === undefined ? undefined : pulumi.secret(reviewerJwt),
-            issuer: args.issuer,
-            // Vault's own default since 1.9; validate `iss` only when an issuer is given.
-            disableIssValidation: args.issuer === undefined,
-        }, { parent: this, additionalSecretOutputs: ["tokenReviewerJwt"] });
-        this.path = this.backend.path;
-        this.registerOutputs({ path: this.path });
+            },
+            { parent: this, dependsOn: [sa], additionalSecretOutputs: ["data"] },
+        );
+        const decoded = tokenSecret.data.apply((d) => ({
+            token: Buffer.from(d?.["token"] ?? "", "base64").toString("utf8"),
+            ca: Buffer.from(d?.["ca.crt"] ?? "", "base64").toString("utf8"),
+        }));
+        return { sa, jwt: pulumi.secret(decoded.apply((d) => d.token)), ca: decoded.apply((d) => d.ca) };
     }
 }
 
@@ -211,7 +254,10 @@ export interface VaultNamespaceAccessArgs {
 }
 
 /** Policy and role names of a VaultNamespaceAccess: given, else from DEFAULTS' templates (`*` becomes `all`). */
-export function vaultNamespaceAccessNames(args: Pick<VaultNamespaceAccessArgs, "namespace" | "policyName" | "roleName">): { policyName: string; roleName: string } {
+export function vaultNamespaceAccessNames(args: Pick<VaultNamespaceAccessArgs, "namespace" | "policyName" | "roleName">): {
+    policyName: string;
+    roleName: string;
+} {
     const ns = typeof args.namespace === "string" ? args.namespace.replace(/\*/g, "all") : "";
     return {
         policyName: args.policyName ?? nameFor(DEFAULTS.policyNameTemplate, ns),
@@ -269,22 +315,30 @@ export class VaultNamespaceAccess extends pulumi.ComponentResource {
         }
         const kvPath = args.kvPath ?? DEFAULTS.kvPath;
         ({ policyName: this.policyName, roleName: this.roleName } = vaultNamespaceAccessNames(args));
-        this.policy = new vault.Policy(`${name}-policy`, {
-            name: this.policyName,
-            policy: planned?.policyText ?? renderReadPolicy(kvPath, args.paths),
-        }, { parent: this });
+        this.policy = new vault.Policy(
+            `${name}-policy`,
+            {
+                name: this.policyName,
+                policy: planned?.policyText ?? renderReadPolicy(kvPath, args.paths),
+            },
+            { parent: this },
+        );
         const audience = args.audience ?? DEFAULTS.audience;
-        this.role = new vault.kubernetes.AuthBackendRole(`${name}-role`, {
-            backend: args.authPath ?? DEFAULTS.authPath,
-            roleName: this.roleName,
-            boundServiceAccountNames: [args.serviceAccountName ?? DEFAULTS.serviceAccountName],
-            boundServiceAccountNamespaces: [args.namespace],
-            tokenPolicies: [this.policy.name],
-            tokenTtl: args.tokenTtl ?? DEFAULTS.tokenTtl,
-            // tokens carry only the namespace's policy: nothing someone adds to `default` reaches them
-            tokenNoDefaultPolicy: true,
-            ...(audience ? { audience } : {}),
-        }, { parent: this });
+        this.role = new vault.kubernetes.AuthBackendRole(
+            `${name}-role`,
+            {
+                backend: args.authPath ?? DEFAULTS.authPath,
+                roleName: this.roleName,
+                boundServiceAccountNames: [args.serviceAccountName ?? DEFAULTS.serviceAccountName],
+                boundServiceAccountNamespaces: [args.namespace],
+                tokenPolicies: [this.policy.name],
+                tokenTtl: args.tokenTtl ?? DEFAULTS.tokenTtl,
+                // tokens carry only the namespace's policy: nothing someone adds to `default` reaches them
+                tokenNoDefaultPolicy: true,
+                ...(audience ? { audience } : {}),
+            },
+            { parent: this },
+        );
         this.registerOutputs({ policyName: this.policyName, roleName: this.roleName });
     }
 }

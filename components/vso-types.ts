@@ -26,12 +26,12 @@ export const PATCH_FORCE = { "pulumi.com/patchForce": "true" } as const;
 
 /** Kinds VSO can restart when a secret changes (`rolloutRestartTargets[].kind`). */
 export const ROLLOUT_RESTART_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "argo.Rollout"] as const;
-export type RolloutRestartKind = typeof ROLLOUT_RESTART_KINDS[number];
+export type RolloutRestartKind = (typeof ROLLOUT_RESTART_KINDS)[number];
 
 /** A workload VSO restarts when the secret changes. */
 export interface RolloutRestartTarget {
     /** One of `Deployment`, `StatefulSet`, `DaemonSet`, `argo.Rollout`. */
-    kind: RolloutRestartKind | string;
+    kind: string;
     /** The workload's name, in the VaultStaticSecret's namespace. */
     name: string;
 }

@@ -9,8 +9,15 @@ import { TYPE_PREFIX, failOnProblems, plainValue, plannedBy } from "./common";
 import { AppPlan, DEFAULTS, planApp, staticSecretSpec, validateAppValues } from "./plan";
 import { ValidationProblem, checkKubernetesName, checkLoginServiceAccount, checkMountPath, checkUrl, checkVaultName } from "./validate";
 import {
-    ACCESS_REVISION_HEADER, KEYS_ANNOTATION, MANAGED_BY_LABEL, PATCH_FORCE, RolloutRestartTarget, VSO_API_VERSION,
-    VaultAuthSpec, VaultConnectionSpec, VaultStaticSecretSpec,
+    ACCESS_REVISION_HEADER,
+    KEYS_ANNOTATION,
+    MANAGED_BY_LABEL,
+    PATCH_FORCE,
+    RolloutRestartTarget,
+    VSO_API_VERSION,
+    VaultAuthSpec,
+    VaultConnectionSpec,
+    VaultStaticSecretSpec,
 } from "./vso-types";
 
 export interface VsoNamespaceAccessArgs {
@@ -50,7 +57,10 @@ export function validateVsoNamespaceAccessArgs(args: VsoNamespaceAccessArgs, pre
     const problems: ValidationProblem[] = [];
     problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace, "label"));
     if ([DEFAULTS.vaultNamespace, DEFAULTS.operatorNamespace].includes(args.namespace as never)) {
-        problems.push({ field: `${prefix}namespace`, message: `${JSON.stringify(args.namespace)} is Vault's or VSO's own namespace; VaultConnection and VaultAuth belong in the workload's namespace, next to its VaultStaticSecrets` });
+        problems.push({
+            field: `${prefix}namespace`,
+            message: `${JSON.stringify(args.namespace)} is Vault's or VSO's own namespace; VaultConnection and VaultAuth belong in the workload's namespace, next to its VaultStaticSecrets`,
+        });
     }
     const addr = plainValue(args.vaultAddress);
     if (addr !== undefined) {
@@ -100,10 +110,19 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
             this.namespaceResource = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, { parent: this, retainOnDelete: true });
             deps.push(this.namespaceResource);
         }
-        this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
-            metadata: { name: args.serviceAccountName ?? DEFAULTS.serviceAccountName, namespace: args.namespace, labels: MANAGED_BY_LABEL, annotations: PATCH_FORCE },
-            automountServiceAccountToken: false,
-        }, { parent: this, dependsOn: deps });
+        this.serviceAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            {
+                metadata: {
+                    name: args.serviceAccountName ?? DEFAULTS.serviceAccountName,
+                    namespace: args.namespace,
+                    labels: MANAGED_BY_LABEL,
+                    annotations: PATCH_FORCE,
+                },
+                automountServiceAccountToken: false,
+            },
+            { parent: this, dependsOn: deps },
+        );
         this.connection = this.vaultConnection(name, args, deps);
         this.auth = this.vaultAuth(name, args, deps);
         this.registerOutputs({ namespace: this.namespace, authName: this.authName, connectionName: this.connectionName });
@@ -112,22 +131,32 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
     private vaultConnection(name: string, args: VsoNamespaceAccessArgs, deps: pulumi.Resource[]): k8s.apiextensions.CustomResource {
         const connDeps = [...deps];
         if (args.caCert !== undefined) {
-            connDeps.push(new k8s.core.v1.Secret(`${name}-vault-ca`, {
-                metadata: { name: "vault-ca", namespace: args.namespace, annotations: PATCH_FORCE },
-                stringData: { "ca.crt": args.caCert },
-            }, { parent: this, dependsOn: deps }));
+            connDeps.push(
+                new k8s.core.v1.Secret(
+                    `${name}-vault-ca`,
+                    {
+                        metadata: { name: "vault-ca", namespace: args.namespace, annotations: PATCH_FORCE },
+                        stringData: { "ca.crt": args.caCert },
+                    },
+                    { parent: this, dependsOn: deps },
+                ),
+            );
         }
         const spec: pulumi.Input<pulumi.Inputs> & Omit<VaultConnectionSpec, "address"> & { address: pulumi.Input<string> } = {
             address: args.vaultAddress,
             skipTLSVerify: args.skipTLSVerify ?? false,
             ...(args.caCert !== undefined ? { caCertSecretRef: "vault-ca" } : {}),
         };
-        return new k8s.apiextensions.CustomResource(`${name}-connection`, {
-            apiVersion: VSO_API_VERSION,
-            kind: "VaultConnection",
-            metadata: { name: this.connectionName, namespace: args.namespace, annotations: PATCH_FORCE },
-            spec,
-        }, { parent: this, dependsOn: connDeps });
+        return new k8s.apiextensions.CustomResource(
+            `${name}-connection`,
+            {
+                apiVersion: VSO_API_VERSION,
+                kind: "VaultConnection",
+                metadata: { name: this.connectionName, namespace: args.namespace, annotations: PATCH_FORCE },
+                spec,
+            },
+            { parent: this, dependsOn: connDeps },
+        );
     }
 
     private vaultAuth(name: string, args: VsoNamespaceAccessArgs, deps: pulumi.Resource[]): k8s.apiextensions.CustomResource {
@@ -143,12 +172,16 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
             kubernetes: { role: args.roleName, serviceAccount: this.serviceAccount.metadata.name, audiences: args.audiences ?? [DEFAULTS.audience] },
             ...(args.accessRevision !== undefined ? { headers: { [ACCESS_REVISION_HEADER]: args.accessRevision } } : {}),
         };
-        return new k8s.apiextensions.CustomResource(`${name}-auth`, {
-            apiVersion: VSO_API_VERSION,
-            kind: "VaultAuth",
-            metadata: { name: this.authName, namespace: args.namespace, annotations: PATCH_FORCE },
-            spec,
-        }, { parent: this, dependsOn: [this.connection, ...deps] });
+        return new k8s.apiextensions.CustomResource(
+            `${name}-auth`,
+            {
+                apiVersion: VSO_API_VERSION,
+                kind: "VaultAuth",
+                metadata: { name: this.authName, namespace: args.namespace, annotations: PATCH_FORCE },
+                spec,
+            },
+            { parent: this, dependsOn: [this.connection, ...deps] },
+        );
     }
 }
 
@@ -181,8 +214,13 @@ export interface VaultStaticSecretAppArgs {
 /** The app as the planner sees it (pure; values never go there). */
 function appShapeOf(name: string, args: VaultStaticSecretAppArgs) {
     return {
-        name: args.secretName ?? name, namespace: args.namespace, path: args.path, destination: args.destination,
-        keys: args.keys, refreshAfter: args.refreshAfter, rolloutRestartTargets: args.rolloutRestartTargets,
+        name: args.secretName ?? name,
+        namespace: args.namespace,
+        path: args.path,
+        destination: args.destination,
+        keys: args.keys,
+        refreshAfter: args.refreshAfter,
+        rolloutRestartTargets: args.rolloutRestartTargets,
         dataKeys: args.data ? Object.keys(args.data) : undefined,
     };
 }
@@ -193,7 +231,10 @@ export function validateStaticSecretArgs(name: string, args: VaultStaticSecretAp
     const problems = [...checkMountPath(`${prefix}kvPath`, kvPath), ...validateAppValues(prefix, appShapeOf(name, args), kvPath)];
     problems.push(...checkKubernetesName(`${prefix}vaultAuthRef`, args.vaultAuthRef ?? DEFAULTS.authName, "subdomain"));
     if (typeof args.vaultAuthRef === "string" && args.vaultAuthRef.includes("/")) {
-        problems.push({ field: `${prefix}vaultAuthRef`, message: "points at another namespace; the VaultAuth must be in the same namespace as the VaultStaticSecret" });
+        problems.push({
+            field: `${prefix}vaultAuthRef`,
+            message: "points at another namespace; the VaultAuth must be in the same namespace as the VaultStaticSecret",
+        });
     }
     return problems;
 }
@@ -228,27 +269,36 @@ export class VaultStaticSecretApp extends pulumi.ComponentResource {
             deps.push(this.kvSecret);
         }
         const spec: VaultStaticSecretSpec = staticSecretSpec(plan, kvPath, args.vaultAuthRef ?? DEFAULTS.authName);
-        this.staticSecret = new k8s.apiextensions.CustomResource(`${name}-vss`, {
-            apiVersion: VSO_API_VERSION,
-            kind: "VaultStaticSecret",
-            metadata: {
-                name: plan.name,
-                namespace: args.namespace,
-                annotations: plan.keys ? { ...PATCH_FORCE, [KEYS_ANNOTATION]: plan.keys.join(",") } : PATCH_FORCE,
+        this.staticSecret = new k8s.apiextensions.CustomResource(
+            `${name}-vss`,
+            {
+                apiVersion: VSO_API_VERSION,
+                kind: "VaultStaticSecret",
+                metadata: {
+                    name: plan.name,
+                    namespace: args.namespace,
+                    annotations: plan.keys ? { ...PATCH_FORCE, [KEYS_ANNOTATION]: plan.keys.join(",") } : PATCH_FORCE,
+                },
+                spec,
             },
-            spec,
-        }, { parent: this, dependsOn: deps });
+            { parent: this, dependsOn: deps },
+        );
         this.registerOutputs({ destination: this.destination, managedVersion: this.managedVersion });
     }
 
     private managedValue(name: string, kvPath: string, path: string, data: Record<string, pulumi.Input<string>>): vault.kv.SecretV2 {
         const dataJson = pulumi.secret(pulumi.all(data).apply((d) => JSON.stringify(d)));
-        return new vault.kv.SecretV2(`${name}-value`, { mount: kvPath, name: path, dataJson }, {
-            parent: this, additionalSecretOutputs: ["dataJson", "data"],
-            // the value outlives the app entry: removing or renaming the app, or `destroy`, leaves it
-            // in Vault (the provider's delete would soft-delete the path's latest version, which after
-            // a rename is the one just written). Delete it on purpose with `vault kv metadata delete`.
-            retainOnDelete: true,
-        });
+        return new vault.kv.SecretV2(
+            `${name}-value`,
+            { mount: kvPath, name: path, dataJson },
+            {
+                parent: this,
+                additionalSecretOutputs: ["dataJson", "data"],
+                // the value outlives the app entry: removing or renaming the app, or `destroy`, leaves it
+                // in Vault (the provider's delete would soft-delete the path's latest version, which after
+                // a rename is the one just written). Delete it on purpose with `vault kv metadata delete`.
+                retainOnDelete: true,
+            },
+        );
     }
 }

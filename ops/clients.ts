@@ -61,16 +61,30 @@ function request(url: string, method: string, headers: Record<string, string>, b
         const mod = u.protocol === "https:" ? https : http;
         // agent: false — no pooled keep-alive socket: one that outlived its server (a restarted API
         // server, an address that moved) would fail the next request with ETIMEDOUT/ECONNRESET
-        const req = mod.request(u, { method, headers: { ...headers, ...(body !== undefined ? { "Content-Length": Buffer.byteLength(body).toString() } : {}) }, ...tls, timeout: 30000, agent: false }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => {
-                const text = Buffer.concat(chunks).toString("utf8");
-                let parsed: any = undefined;
-                try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
-                resolve({ status: res.statusCode ?? 0, body: parsed, text });
-            });
-        });
+        const req = mod.request(
+            u,
+            {
+                method,
+                headers: { ...headers, ...(body !== undefined ? { "Content-Length": Buffer.byteLength(body).toString() } : {}) },
+                ...tls,
+                timeout: 30000,
+                agent: false,
+            },
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => chunks.push(c));
+                res.on("end", () => {
+                    const text = Buffer.concat(chunks).toString("utf8");
+                    let parsed: any = undefined;
+                    try {
+                        parsed = text ? JSON.parse(text) : undefined;
+                    } catch {
+                        parsed = undefined;
+                    }
+                    resolve({ status: res.statusCode ?? 0, body: parsed, text });
+                });
+            },
+        );
         req.on("timeout", () => req.destroy(new Error(`${method} ${u.origin}${u.pathname}: timed out`)));
         req.on("error", reject);
         if (body !== undefined) {
@@ -81,7 +95,14 @@ function request(url: string, method: string, headers: Record<string, string>, b
 }
 
 /** One Kubernetes API call. `body` objects are sent as JSON (or merge-patch for PATCH). */
-export function kubeRequest(kc: KubeTarget, method: string, path: string, body?: unknown, contentType?: string, extraHeaders: Record<string, string> = {}): Promise<HttpResult> {
+export function kubeRequest(
+    kc: KubeTarget,
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+    extraHeaders: Record<string, string> = {},
+): Promise<HttpResult> {
     const headers: Record<string, string> = { Accept: "application/json", ...extraHeaders };
     if (kc.token) {
         headers.Authorization = `Bearer ${kc.token}`;
@@ -89,8 +110,12 @@ export function kubeRequest(kc: KubeTarget, method: string, path: string, body?:
     if (body !== undefined) {
         headers["Content-Type"] = contentType ?? (method === "PATCH" ? "application/merge-patch+json" : "application/json");
     }
-    return request(`${kc.server.replace(/\/$/, "")}${path}`, method, headers, body === undefined ? undefined : JSON.stringify(body),
-        { ca: kc.ca, cert: kc.cert, key: kc.key, rejectUnauthorized: !kc.insecure });
+    return request(`${kc.server.replace(/\/$/, "")}${path}`, method, headers, body === undefined ? undefined : JSON.stringify(body), {
+        ca: kc.ca,
+        cert: kc.cert,
+        key: kc.key,
+        rejectUnauthorized: !kc.insecure,
+    });
 }
 
 /** One Vault API call (`path` without `/v1/`). */
@@ -135,11 +160,18 @@ export function inClusterServiceOf(addr: string): InClusterService | undefined {
         return undefined;
     }
     const scheme = u.protocol === "https:" ? "https" : "http";
-    return { scheme, service: m[1], namespace: m[3], port: u.port ? Number(u.port) : (scheme === "https" ? 443 : 80) };
+    return { scheme, service: m[1], namespace: m[3], port: u.port ? Number(u.port) : scheme === "https" ? 443 : 80 };
 }
 
 /** One Vault API call through the Kubernetes API server's Service proxy (for a Vault inside the cluster). */
-export function vaultRequestViaKube(kc: KubeTarget, svc: InClusterService, token: string | undefined, method: string, path: string, body?: unknown): Promise<HttpResult> {
+export function vaultRequestViaKube(
+    kc: KubeTarget,
+    svc: InClusterService,
+    token: string | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+): Promise<HttpResult> {
     const headers: Record<string, string> = {};
     if (token) {
         headers["X-Vault-Token"] = token;
@@ -179,7 +211,8 @@ export function redactSecrets(text: string): string {
  * redacted, and at most `max` characters (pure).
  */
 export function sanitizeText(text: string, max = 300): string {
-    const cleaned = text.slice(0, 16384)
+    const cleaned = text
+        .slice(0, 16384)
         // eslint-disable-next-line no-control-regex
         .replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-_]?/g, "")
         .replace(/[\t\n\r\v\f]+/g, " ")

@@ -8,8 +8,16 @@
  * ServiceAccount token in clear text to an address it only read from the cluster.
  */
 import {
-    HttpResult, KubeTarget, inClusterServiceOf, kubeRequest, redactUrlCredentials, sameVaultAddress, sanitizeText,
-    vaultErrors, vaultRequest, vaultRequestViaKube,
+    HttpResult,
+    KubeTarget,
+    inClusterServiceOf,
+    kubeRequest,
+    redactUrlCredentials,
+    sameVaultAddress,
+    sanitizeText,
+    vaultErrors,
+    vaultRequest,
+    vaultRequestViaKube,
 } from "./clients";
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from "../components/validate";
 import { quoteArg } from "./drift";
@@ -103,16 +111,27 @@ export function explainLoginError(err: string, ctx: { namespace: string; service
  * for an in-cluster Service (reached through the API server's proxy), an address the user trusts
  * (`trustedVaultAddrs`, default $VAULT_ADDR; the stack's), or with `allowInsecureVault`.
  */
-export function vaultAddressProblem(address: string, conn: { namespace: string; name: string }, trust: DoctorVaultTrust): { message: string; fix: string } | undefined {
+export function vaultAddressProblem(
+    address: string,
+    conn: { namespace: string; name: string },
+    trust: DoctorVaultTrust,
+): { message: string; fix: string } | undefined {
     if (trust.vaultAddr !== undefined) {
         return undefined;
     }
     const shown = JSON.stringify(sanitizeText(redactUrlCredentials(address), 200));
     const what = `VaultConnection ${conn.namespace}/${conn.name}`;
     let u: URL | undefined;
-    try { u = new URL(address); } catch { u = undefined; }
+    try {
+        u = new URL(address);
+    } catch {
+        u = undefined;
+    }
     if (!u || (u.protocol !== "http:" && u.protocol !== "https:")) {
-        return { message: `${what} has the address ${shown}, which is not an http(s) URL`, fix: `set its spec.address to Vault's URL (${REFRESH_HINT}), or pass --vault-addr URL` };
+        return {
+            message: `${what} has the address ${shown}, which is not an http(s) URL`,
+            fix: `set its spec.address to Vault's URL (${REFRESH_HINT}), or pass --vault-addr URL`,
+        };
     }
     if (u.username !== "" || u.password !== "") {
         return { message: `${what} embeds credentials in its address ${shown}`, fix: `remove user:password@ from its spec.address (${REFRESH_HINT})` };
@@ -140,7 +159,11 @@ export function vaultAddressProblem(address: string, conn: { namespace: string; 
  * Why the doctor will not mint a token for a VaultAuth in a namespace of the stack's inventory, or
  * undefined when it logs in exactly as the stack set up (pure).
  */
-export function loginTargetProblem(t: { mount: string; role: string; sa: string; audiences: string[] }, ns: string, inventory: PlatformInventory | undefined): string | undefined {
+export function loginTargetProblem(
+    t: { mount: string; role: string; sa: string; audiences: string[] },
+    ns: string,
+    inventory: PlatformInventory | undefined,
+): string | undefined {
     const want = inventory?.namespaces.find((n) => n.namespace === ns);
     if (!inventory || !want) {
         return undefined;
@@ -187,8 +210,11 @@ function unsafeName(n: unknown): boolean {
 async function findLoginTarget(opts: DoctorOptions, ns: string, vss: any, fail: Fail): Promise<LoginTarget | DoctorCheck> {
     const ref = String(vss.spec?.vaultAuthRef ?? "default");
     if (ref.includes("/") && ref.split("/")[0] !== ns) {
-        return fail("vaultauth", `vaultAuthRef ${JSON.stringify(ref)} points at a VaultAuth in namespace ${JSON.stringify(ref.split("/")[0])}`,
-            `VaultAuth must be in the same namespace as the VaultStaticSecret: create one in ${JSON.stringify(ns)} (VsoNamespaceAccess) and set vaultAuthRef to its name`);
+        return fail(
+            "vaultauth",
+            `vaultAuthRef ${JSON.stringify(ref)} points at a VaultAuth in namespace ${JSON.stringify(ref.split("/")[0])}`,
+            `VaultAuth must be in the same namespace as the VaultStaticSecret: create one in ${JSON.stringify(ns)} (VsoNamespaceAccess) and set vaultAuthRef to its name`,
+        );
     }
     const authName = ref.includes("/") ? ref.split("/")[1] : ref;
     if (unsafeName(authName)) {
@@ -196,24 +222,37 @@ async function findLoginTarget(opts: DoctorOptions, ns: string, vss: any, fail: 
     }
     const authRes = await kubeRequest(opts.kube, "GET", `/apis/${VSO_API_VERSION}/namespaces/${ns}/vaultauths/${authName}`);
     if (authRes.status === 404) {
-        return fail("vaultauth", `VaultAuth ${JSON.stringify(authName)} not found in namespace ${JSON.stringify(ns)}`,
-            `create the VaultAuth and VaultConnection in ${JSON.stringify(ns)} — they must be in the workload's namespace, not Vault's or VSO's (if the stack created them, run pulumi up --refresh to recreate them)`);
+        return fail(
+            "vaultauth",
+            `VaultAuth ${JSON.stringify(authName)} not found in namespace ${JSON.stringify(ns)}`,
+            `create the VaultAuth and VaultConnection in ${JSON.stringify(ns)} — they must be in the workload's namespace, not Vault's or VSO's (if the stack created them, run pulumi up --refresh to recreate them)`,
+        );
     }
     if (authRes.status !== 200) {
         return fail("vaultauth", `reading VaultAuth ${ns}/${authName}: HTTP ${authRes.status}`, "check the kubeconfig's permissions");
     }
     const k = authRes.body?.spec?.kubernetes ?? {};
     const t = {
-        mount: String(authRes.body?.spec?.mount ?? "kubernetes"), role: String(k.role ?? ""), sa: String(k.serviceAccount ?? "default"),
-        audiences: Array.isArray(k.audiences) ? (k.audiences as unknown[]).map(String) : [], connName: String(authRes.body?.spec?.vaultConnectionRef ?? "default"),
+        mount: String(authRes.body?.spec?.mount ?? "kubernetes"),
+        role: String(k.role ?? ""),
+        sa: String(k.serviceAccount ?? "default"),
+        audiences: Array.isArray(k.audiences) ? (k.audiences as unknown[]).map(String) : [],
+        connName: String(authRes.body?.spec?.vaultConnectionRef ?? "default"),
     };
     if (unsafeVaultPath(t.mount) || unsafeName(t.sa) || unsafeName(t.connName) || !t.role || /[\\/?#%]/.test(t.role)) {
-        return fail("vaultauth", `VaultAuth ${ns}/${authName} has an unusable mount, role, serviceAccount or vaultConnectionRef`, `fix its spec (${REFRESH_HINT})`);
+        return fail(
+            "vaultauth",
+            `VaultAuth ${ns}/${authName} has an unusable mount, role, serviceAccount or vaultConnectionRef`,
+            `fix its spec (${REFRESH_HINT})`,
+        );
     }
     const connRes = await kubeRequest(opts.kube, "GET", `/apis/${VSO_API_VERSION}/namespaces/${ns}/vaultconnections/${t.connName}`);
     if (connRes.status !== 200) {
-        return fail("connection", `VaultConnection ${JSON.stringify(t.connName)} not found in namespace ${JSON.stringify(ns)} (HTTP ${connRes.status})`,
-            `create it in ${JSON.stringify(ns)} next to the VaultAuth (if the stack created it, run pulumi up --refresh to recreate it)`);
+        return fail(
+            "connection",
+            `VaultConnection ${JSON.stringify(t.connName)} not found in namespace ${JSON.stringify(ns)} (HTTP ${connRes.status})`,
+            `create it in ${JSON.stringify(ns)} next to the VaultAuth (if the stack created it, run pulumi up --refresh to recreate it)`,
+        );
     }
     return { ...t, connAddress: String(connRes.body?.spec?.address ?? "") };
 }
@@ -234,24 +273,45 @@ function vaultRoute(opts: DoctorOptions, address: string): { call: VaultCall; wh
 }
 
 async function mintToken(opts: DoctorOptions, ns: string, t: LoginTarget, fail: Fail): Promise<string | DoctorCheck> {
-    const tr = await kubeRequest(opts.kube, "POST", `/api/v1/namespaces/${ns}/serviceaccounts/${t.sa}/token`,
-        { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: t.audiences.length ? t.audiences : undefined, expirationSeconds: 600 } });
+    const tr = await kubeRequest(opts.kube, "POST", `/api/v1/namespaces/${ns}/serviceaccounts/${t.sa}/token`, {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: { audiences: t.audiences.length ? t.audiences : undefined, expirationSeconds: 600 },
+    });
     if (tr.status === 404) {
-        return fail("token", `ServiceAccount ${JSON.stringify(t.sa)} not found in namespace ${JSON.stringify(ns)}`, `create it (VsoNamespaceAccess creates "vso-auth"; if the stack created it, run pulumi up --refresh)`);
+        return fail(
+            "token",
+            `ServiceAccount ${JSON.stringify(t.sa)} not found in namespace ${JSON.stringify(ns)}`,
+            `create it (VsoNamespaceAccess creates "vso-auth"; if the stack created it, run pulumi up --refresh)`,
+        );
     }
     const jwt = tr.body?.status?.token;
     if ((tr.status !== 201 && tr.status !== 200) || typeof jwt !== "string") {
-        return fail("token", `TokenRequest for ${ns}/${t.sa}: HTTP ${tr.status} ${sanitizeText(String(tr.body?.message ?? ""), SERVER_TEXT_MAX)}`.trim(), "check the kubeconfig's permissions (create serviceaccounts/token)");
+        return fail(
+            "token",
+            `TokenRequest for ${ns}/${t.sa}: HTTP ${tr.status} ${sanitizeText(String(tr.body?.message ?? ""), SERVER_TEXT_MAX)}`.trim(),
+            "check the kubeconfig's permissions (create serviceaccounts/token)",
+        );
     }
     return jwt;
 }
 
 /** Logs in as the namespace's ServiceAccount and reads the app's path: the key names found, or the failure. */
-async function loginAndRead(opts: DoctorOptions, ns: string, vss: any, t: LoginTarget, fail: Fail): Promise<{ found: string[]; kvMount: string; path: string } | DoctorCheck> {
+async function loginAndRead(
+    opts: DoctorOptions,
+    ns: string,
+    vss: any,
+    t: LoginTarget,
+    fail: Fail,
+): Promise<{ found: string[]; kvMount: string; path: string } | DoctorCheck> {
     const kvMount = String(vss.spec?.mount ?? "");
     const path = String(vss.spec?.path ?? "");
     if (unsafeVaultPath(kvMount) || unsafeVaultPath(path)) {
-        return fail("read", `VaultStaticSecret ${ns}/${vss.metadata.name} has an unusable mount ${JSON.stringify(kvMount)} or path ${JSON.stringify(path)}`, "give the KV mount and the secret's path, without '..', '?', '#' or '%'");
+        return fail(
+            "read",
+            `VaultStaticSecret ${ns}/${vss.metadata.name} has an unusable mount ${JSON.stringify(kvMount)} or path ${JSON.stringify(path)}`,
+            "give the KV mount and the secret's path, without '..', '?', '#' or '%'",
+        );
     }
     const { call, where } = vaultRoute(opts, t.connAddress);
     const jwt = await mintToken(opts, ns, t, fail);
@@ -262,12 +322,19 @@ async function loginAndRead(opts: DoctorOptions, ns: string, vss: any, t: LoginT
     try {
         login = await call(undefined, "POST", `auth/${t.mount}/login`, { role: t.role, jwt });
     } catch (e) {
-        return fail("login", `cannot reach Vault at ${where}: ${sanitizeText((e as Error).message, SERVER_TEXT_MAX)}`, "check VaultConnection.spec.address (or pass --vault-addr)");
+        return fail(
+            "login",
+            `cannot reach Vault at ${where}: ${sanitizeText((e as Error).message, SERVER_TEXT_MAX)}`,
+            "check VaultConnection.spec.address (or pass --vault-addr)",
+        );
     }
     if (login.status !== 200 || typeof login.body?.auth?.client_token !== "string") {
         const err = vaultErrors(login);
-        return fail("login", `login to auth/${t.mount} with role ${JSON.stringify(t.role)} as ${ns}/${t.sa}: ${sanitizeText(err, SERVER_TEXT_MAX)}`,
-            explainLoginError(err, { namespace: ns, serviceAccount: t.sa, role: t.role, mount: t.mount }));
+        return fail(
+            "login",
+            `login to auth/${t.mount} with role ${JSON.stringify(t.role)} as ${ns}/${t.sa}: ${sanitizeText(err, SERVER_TEXT_MAX)}`,
+            explainLoginError(err, { namespace: ns, serviceAccount: t.sa, role: t.role, mount: t.mount }),
+        );
     }
     const clientToken = login.body.auth.client_token as string;
     const policies = (login.body.auth.policies ?? []) as string[];
@@ -275,11 +342,18 @@ async function loginAndRead(opts: DoctorOptions, ns: string, vss: any, t: LoginT
     // Revoke the short-lived token; failures here don't matter.
     await call(clientToken, "POST", "auth/token/revoke-self").catch(() => undefined);
     if (read.status === 403) {
-        return fail("read", `permission denied reading ${kvMount}/data/${path} with policies ${JSON.stringify(policies)}`,
-            `grant read on exactly "${kvMount}/data/${path}" in this namespace's policy (add the app's path to VaultNamespaceAccess/apps), then run pulumi up --refresh (a plain pulumi up does not see a policy changed outside Pulumi)`);
+        return fail(
+            "read",
+            `permission denied reading ${kvMount}/data/${path} with policies ${JSON.stringify(policies)}`,
+            `grant read on exactly "${kvMount}/data/${path}" in this namespace's policy (add the app's path to VaultNamespaceAccess/apps), then run pulumi up --refresh (a plain pulumi up does not see a policy changed outside Pulumi)`,
+        );
     }
     if (read.status === 404) {
-        return fail("read", `no secret at ${kvMount}/${path}`, `write it: vault kv put -mount=${kvMount} ${path} key=value ... (or manage it with apps[].data and run pulumi up --refresh)`);
+        return fail(
+            "read",
+            `no secret at ${kvMount}/${path}`,
+            `write it: vault kv put -mount=${kvMount} ${path} key=value ... (or manage it with apps[].data and run pulumi up --refresh)`,
+        );
     }
     if (read.status !== 200) {
         return fail("read", `reading ${kvMount}/data/${path}: ${sanitizeText(vaultErrors(read), SERVER_TEXT_MAX)}`, "check the path and the KV mount (kv-v2)");
@@ -311,12 +385,24 @@ async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<Doct
     const declared = opts.declaredKeys?.[`${ns}/${app}`] ?? (vss.metadata.annotations?.[KEYS_ANNOTATION]?.split(",").filter(Boolean) as string[] | undefined);
     const missing = (declared ?? []).filter((k) => !found.includes(k));
     if (missing.length > 0) {
-        return { ...fail("keys", `secret ${kvMount}/${path} lacks key(s) ${missing.map((k) => JSON.stringify(k)).join(", ")} (found: ${found.map((k) => JSON.stringify(k)).join(", ") || "none"})`,
-            "add the missing key(s) in Vault (for a value the stack manages, run pulumi up --refresh), or fix the app's keys"), keysFound: found };
+        return {
+            ...fail(
+                "keys",
+                `secret ${kvMount}/${path} lacks key(s) ${missing.map((k) => JSON.stringify(k)).join(", ")} (found: ${found.map((k) => JSON.stringify(k)).join(", ") || "none"})`,
+                "add the missing key(s) in Vault (for a value the stack manages, run pulumi up --refresh), or fix the app's keys",
+            ),
+            keysFound: found,
+        };
     }
     const extra = declared ? found.filter((k) => !declared.includes(k)) : [];
     const note = extra.length ? ` (not declared, also copied into the Secret: ${extra.join(", ")})` : "";
-    return { ...base, ok: true, step: "ok", message: `logged in as ${ns}/${t.sa} (role ${t.role}), read ${kvMount}/${path}: keys ${found.join(", ")}${note}`, keysFound: found };
+    return {
+        ...base,
+        ok: true,
+        step: "ok",
+        message: `logged in as ${ns}/${t.sa} (role ${t.role}), read ${kvMount}/${path}: keys ${found.join(", ")}${note}`,
+        keysFound: found,
+    };
 }
 
 /** A check made safe to print: message and fix sanitised and bounded, key names sanitised. */
@@ -339,7 +425,14 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     for (const ns of opts.namespaces) {
         const list = await kubeRequest(opts.kube, "GET", `/apis/${VSO_API_VERSION}/namespaces/${ns}/vaultstaticsecrets`);
         if (list.status !== 200) {
-            checks.push({ namespace: ns, app: "*", ok: false, step: "vaultauth", message: `listing VaultStaticSecrets in ${ns}: HTTP ${list.status}`, fix: "are VSO's CRDs installed? is the namespace right?" });
+            checks.push({
+                namespace: ns,
+                app: "*",
+                ok: false,
+                step: "vaultauth",
+                message: `listing VaultStaticSecrets in ${ns}: HTTP ${list.status}`,
+                fix: "are VSO's CRDs installed? is the namespace right?",
+            });
             continue;
         }
         for (const vss of list.body?.items ?? []) {
@@ -354,9 +447,9 @@ export function formatDoctorReport(r: DoctorReport): string {
     if (r.checks.length === 0) {
         return "doctor: no VaultStaticSecret found in the given namespaces";
     }
-    const lines = r.checks.map((c) => c.ok
-        ? `ok    ${c.namespace}/${c.app}: ${c.message}`
-        : `FAIL  ${c.namespace}/${c.app} [${c.step}]: ${c.message}\n      fix: ${c.fix}`);
+    const lines = r.checks.map((c) =>
+        c.ok ? `ok    ${c.namespace}/${c.app}: ${c.message}` : `FAIL  ${c.namespace}/${c.app} [${c.step}]: ${c.message}\n      fix: ${c.fix}`,
+    );
     const bad = r.checks.filter((c) => !c.ok).length;
     lines.push("", bad === 0 ? `doctor: all ${r.checks.length} secret(s) ok` : `doctor: ${bad} of ${r.checks.length} secret(s) will fail in VSO`);
     return lines.join("\n");

@@ -37,7 +37,10 @@ const DRIFT_OPS: OpType[] = ["update", "replace", "create", "delete", "create-re
 
 function getPath(obj: unknown, path: string): unknown {
     let cur: unknown = obj;
-    for (const part of path.replace(/\[(\d+)\]/g, ".$1").split(".").filter(Boolean)) {
+    for (const part of path
+        .replace(/\[(\d+)\]/g, ".$1")
+        .split(".")
+        .filter(Boolean)) {
         if (cur === null || typeof cur !== "object") {
             return undefined;
         }
@@ -73,7 +76,14 @@ export function driftRowsFromEvents(events: EngineEvent[]): { rows: DriftRow[]; 
         }
         const resource = `${m.type} ${m.urn.split("::").pop()}`;
         if (m.op === "create" || m.op === "delete") {
-            rows.push({ resource, urn: m.urn, op: m.op, field: "*", expected: m.op === "create" ? "exists" : "(not in program)", actual: m.op === "create" ? "missing" : "exists" });
+            rows.push({
+                resource,
+                urn: m.urn,
+                op: m.op,
+                field: "*",
+                expected: m.op === "create" ? "exists" : "(not in program)",
+                actual: m.op === "create" ? "missing" : "exists",
+            });
             continue;
         }
         const fields = m.detailedDiff ? Object.keys(m.detailedDiff) : (m.diffs ?? []);
@@ -111,7 +121,11 @@ export function formatDriftTable(report: DriftReport): string {
     const head = ["RESOURCE", "FIELD", "EXPECTED", "ACTUAL"];
     const data = report.rows.map((r) => [r.resource, r.field, r.expected, r.actual]);
     const widths = head.map((h, i) => Math.min(70, Math.max(h.length, ...data.map((d) => d[i].length))));
-    const line = (cols: string[]) => cols.map((c, i) => (c.length > widths[i] ? c.slice(0, widths[i] - 1) + "…" : c.padEnd(widths[i]))).join("  ").trimEnd();
+    const line = (cols: string[]) =>
+        cols
+            .map((c, i) => (c.length > widths[i] ? c.slice(0, widths[i] - 1) + "…" : c.padEnd(widths[i])))
+            .join("  ")
+            .trimEnd();
     const resources = new Set(report.rows.map((r) => r.urn)).size;
     return [
         `Drift in stack ${report.stack}: ${resources} resource${resources === 1 ? "" : "s"}, ${report.rows.length} field${report.rows.length === 1 ? "" : "s"} (expected = the program, actual = live). ${repairHint(report.stack)}`,
@@ -185,7 +199,13 @@ export async function runDriftCheck(opts: DriftCheckOptions): Promise<DriftRepor
     const stack = await LocalWorkspace.selectStack({ stackName: opts.stack, workDir: opts.workDir ?? process.cwd() }, { envVars: opts.envVars });
     const events: EngineEvent[] = [];
     progress(`refreshing and previewing stack ${opts.stack} (no changes are made)...`);
-    await stack.preview({ refresh: true, diff: false, onEvent: (e) => { events.push(e); } });
+    await stack.preview({
+        refresh: true,
+        diff: false,
+        onEvent: (e) => {
+            events.push(e);
+        },
+    });
     const { rows, checked } = driftRowsFromEvents(events);
 
     const addr = opts.vaultAddr ?? opts.envVars?.VAULT_ADDR ?? process.env.VAULT_ADDR;
@@ -237,7 +257,9 @@ export function describeStackError(e: unknown, stack: string, workDir: string): 
         return `no Pulumi project in ${where}: run in the project's directory (it holds Pulumi.yaml) or pass --cwd DIR`;
     }
     // a CommandError's message is its result dumped: "code: ...", " stdout: ...", " stderr: ...", " err?: ..."
-    const lines = raw.split("\n").map((l) => l.trim().replace(/^(stdout|stderr|err\?):\s*/, ""))
+    const lines = raw
+        .split("\n")
+        .map((l) => l.trim().replace(/^(stdout|stderr|err\?):\s*/, ""))
         .filter((l) => l !== "" && !/^(code: -?\d+|Command failed with|Error: Command failed with)/.test(l));
     const errors = lines.filter((l) => /^error:/.test(l));
     const shown = [...new Set(errors.length ? errors : lines)].slice(0, 10).map((l) => sanitizeText(l, 300));

@@ -16,24 +16,41 @@ function str(v: unknown, dflt = ""): string {
 }
 
 function namespacesOf(v: unknown): InventoryNamespace[] {
-    return (Array.isArray(v) ? v : []).filter(isObject).map((n) => ({
-        namespace: str(n.namespace), role: str(n.role), policy: str(n.policy), serviceAccount: str(n.serviceAccount),
-        ...(typeof n.audience === "string" ? { audience: n.audience } : {}), vaultAuth: str(n.vaultAuth), vaultConnection: str(n.vaultConnection),
-    })).filter((n) => n.namespace !== "");
+    return (Array.isArray(v) ? v : [])
+        .filter(isObject)
+        .map((n) => ({
+            namespace: str(n.namespace),
+            role: str(n.role),
+            policy: str(n.policy),
+            serviceAccount: str(n.serviceAccount),
+            ...(typeof n.audience === "string" ? { audience: n.audience } : {}),
+            vaultAuth: str(n.vaultAuth),
+            vaultConnection: str(n.vaultConnection),
+        }))
+        .filter((n) => n.namespace !== "");
 }
 
 function appsOf(v: unknown): InventoryApp[] {
-    return (Array.isArray(v) ? v : []).filter(isObject).map((a) => ({
-        name: str(a.name), namespace: str(a.namespace), path: str(a.path), destination: str(a.destination),
-        keys: Array.isArray(a.keys) ? a.keys.filter((k): k is string => typeof k === "string") : [],
-        refreshAfter: str(a.refreshAfter), managed: a.managed === true,
-    })).filter((a) => a.name !== "");
+    return (Array.isArray(v) ? v : [])
+        .filter(isObject)
+        .map((a) => ({
+            name: str(a.name),
+            namespace: str(a.namespace),
+            path: str(a.path),
+            destination: str(a.destination),
+            keys: Array.isArray(a.keys) ? a.keys.filter((k): k is string => typeof k === "string") : [],
+            refreshAfter: str(a.refreshAfter),
+            managed: a.managed === true,
+        }))
+        .filter((a) => a.name !== "");
 }
 
-function versionsOf(v: unknown): Record<string, string | undefined> {
-    const out: Record<string, string | undefined> = {};
+function versionsOf(v: unknown): Record<string, string> {
+    const out: Record<string, string> = {};
     for (const [k, x] of Object.entries(isObject(v) ? v : {})) {
-        out[k] = x === undefined || x === null ? undefined : String(x);
+        if (typeof x === "string" || typeof x === "number") {
+            out[k] = String(x);
+        }
     }
     return out;
 }
@@ -47,22 +64,33 @@ export function inventoryFromOutputs(outputs: Outputs): PlatformInventory | unde
     const looksLike = (v: unknown) => isObject(v) && v.version === INVENTORY_VERSION && typeof v.kvPath === "string" && Array.isArray(v.namespaces);
     let raw: unknown = outputs[INVENTORY_OUTPUT]?.value;
     if (!looksLike(raw)) {
-        const found = Object.values(outputs).map((o) => o?.value).filter(looksLike);
+        const found = Object.values(outputs)
+            .map((o) => o?.value)
+            .filter(looksLike);
         raw = found.length === 1 ? found[0] : undefined;
     }
     if (isObject(raw)) {
         return {
-            version: INVENTORY_VERSION, vaultAddress: str(raw.vaultAddress), kvPath: str(raw.kvPath, "kv"), authPath: str(raw.authPath, "kubernetes"),
-            namespaces: namespacesOf(raw.namespaces), apps: appsOf(raw.apps), managedVersions: versionsOf(raw.managedVersions),
+            version: INVENTORY_VERSION,
+            vaultAddress: str(raw.vaultAddress),
+            kvPath: str(raw.kvPath, "kv"),
+            authPath: str(raw.authPath, "kubernetes"),
+            namespaces: namespacesOf(raw.namespaces),
+            apps: appsOf(raw.apps),
+            managedVersions: versionsOf(raw.managedVersions),
         };
     }
     if (outputs.namespaces === undefined && outputs.apps === undefined && outputs.managedVersions === undefined) {
         return undefined;
     }
     return {
-        version: INVENTORY_VERSION, vaultAddress: str(outputs.vaultAddress?.value), kvPath: str(outputs.kvPath?.value, "kv"),
-        authPath: str(outputs.authPath?.value, "kubernetes"), namespaces: namespacesOf(outputs.namespaces?.value),
-        apps: appsOf(outputs.apps?.value), managedVersions: versionsOf(outputs.managedVersions?.value),
+        version: INVENTORY_VERSION,
+        vaultAddress: str(outputs.vaultAddress?.value),
+        kvPath: str(outputs.kvPath?.value, "kv"),
+        authPath: str(outputs.authPath?.value, "kubernetes"),
+        namespaces: namespacesOf(outputs.namespaces?.value),
+        apps: appsOf(outputs.apps?.value),
+        managedVersions: versionsOf(outputs.managedVersions?.value),
     };
 }
 

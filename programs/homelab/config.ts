@@ -3,7 +3,16 @@
  * (tested beside the component tests).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { APP_FIELD_NAMES, AppArgs, ValidationProblem, unknownFieldProblems, VaultSecretsPlatformArgs, VaultHelmInstallArgs, VaultSecretsOperatorInstallArgs, KubernetesAuthOptions } from "../../components";
+import {
+    APP_FIELD_NAMES,
+    AppArgs,
+    ValidationProblem,
+    unknownFieldProblems,
+    VaultSecretsPlatformArgs,
+    VaultHelmInstallArgs,
+    VaultSecretsOperatorInstallArgs,
+    KubernetesAuthOptions,
+} from "../../components";
 
 /** One app in stack config (`apps:`): the platform's app fields, values replaced by `managed`. */
 export interface HomelabApp extends Omit<AppArgs, "data"> {
@@ -39,23 +48,39 @@ export function platformArgsFromConfig(
     const cfgApps: HomelabApp[] = Array.isArray(cfg?.apps) ? cfg.apps : [];
     const apps: AppArgs[] = cfgApps.map((a, i) => {
         if (!a || typeof a !== "object" || Array.isArray(a)) {
-            problems.push({ field: `apps[${i}]`, message: `must be an object (name, namespace, path, ...), found ${a === null ? "null" : Array.isArray(a) ? "a list" : typeof a}` });
+            problems.push({
+                field: `apps[${i}]`,
+                message: `must be an object (name, namespace, path, ...), found ${a === null ? "null" : Array.isArray(a) ? "a list" : typeof a}`,
+            });
             return a as unknown as AppArgs;
         }
-        problems.push(...unknownFieldProblems(`apps[${i}]`, a as unknown as Record<string, unknown>, [...APP_FIELD_NAMES.filter((f) => f !== "data"), "managed"]));
+        problems.push(
+            ...unknownFieldProblems(`apps[${i}]`, a as unknown as Record<string, unknown>, [...APP_FIELD_NAMES.filter((f) => f !== "data"), "managed"]),
+        );
         if (a.managed !== undefined && typeof a.managed !== "boolean") {
             problems.push({ field: `apps[${i}].managed`, message: `must be true or false (unquoted in YAML), found ${typeof a.managed}` });
         }
         const app: AppArgs = {
-            name: a.name, namespace: a.namespace, path: a.path, keys: a.keys,
-            destination: a.destination, refreshAfter: a.refreshAfter, rolloutRestartTargets: a.rolloutRestartTargets,
+            name: a.name,
+            namespace: a.namespace,
+            path: a.path,
+            keys: a.keys,
+            destination: a.destination,
+            refreshAfter: a.refreshAfter,
+            rolloutRestartTargets: a.rolloutRestartTargets,
             shareAcrossNamespaces: a.shareAcrossNamespaces,
         };
         if (a.managed === true) {
             if (!Array.isArray(a.keys) || a.keys.length === 0) {
-                problems.push({ field: `apps[${i}].keys`, message: "is required when managed is true: list the keys whose values come from `pulumi config set --secret --path values.<app>.<key>`" });
+                problems.push({
+                    field: `apps[${i}].keys`,
+                    message: "is required when managed is true: list the keys whose values come from `pulumi config set --secret --path values.<app>.<key>`",
+                });
             } else if (!values) {
-                problems.push({ field: `values`, message: `apps[${i}] is managed but the secret config "values" is missing: run pulumi config set --secret --path 'values.${a.name}.${a.keys[0]}' <value>` });
+                problems.push({
+                    field: `values`,
+                    message: `apps[${i}] is managed but the secret config "values" is missing: run pulumi config set --secret --path 'values.${a.name}.${a.keys[0]}' <value>`,
+                });
             } else {
                 const keys = a.keys;
                 // the key names are not secret; checking them here keeps values out of errors
@@ -64,9 +89,15 @@ export function platformArgsFromConfig(
                     const missing = keys.filter((k) => !got.includes(k));
                     const extra = got.filter((k) => !keys.includes(k));
                     if (missing.length || extra.length) {
-                        throw new Error(`secret config values.${a.name} must hold exactly keys ${keys.join(", ")}` +
-                            (missing.length ? `; missing ${missing.join(", ")}: run pulumi config set --secret --path 'values.${a.name}.${missing[0]}' <value>` : "") +
-                            (extra.length ? `; not in apps[${i}].keys: ${extra.join(", ")} (add them to keys or remove them with pulumi config rm --path 'values.${a.name}.${extra[0]}')` : ""));
+                        throw new Error(
+                            `secret config values.${a.name} must hold exactly keys ${keys.join(", ")}` +
+                                (missing.length
+                                    ? `; missing ${missing.join(", ")}: run pulumi config set --secret --path 'values.${a.name}.${missing[0]}' <value>`
+                                    : "") +
+                                (extra.length
+                                    ? `; not in apps[${i}].keys: ${extra.join(", ")} (add them to keys or remove them with pulumi config rm --path 'values.${a.name}.${extra[0]}')`
+                                    : ""),
+                        );
                     }
                     return v[a.name];
                 });

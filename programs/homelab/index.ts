@@ -24,7 +24,11 @@ const values = config.getSecretObject<Record<string, Record<string, string>>>("v
 let crdFiles: string[] = [];
 const crdDir = cfg.operator?.crdDir ?? process.env.VSO_CRDS_DIR;
 if (cfg.operator?.install === false && crdDir) {
-    crdFiles = fs.readdirSync(crdDir).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(crdDir, f));
+    crdFiles = fs
+        .readdirSync(crdDir)
+        .filter((f) => f.endsWith(".yaml"))
+        .sort()
+        .map((f) => path.join(crdDir, f));
 }
 
 const { args, problems } = platformArgsFromConfig(cfg, values, crdFiles);

@@ -57,7 +57,10 @@ let cached: BedEnv | undefined;
 export function startBed(opts: { fresh?: boolean; vso?: boolean } = {}): BedEnv {
     // the bed's VSO runs as a local process; the in-cluster suite installs its own with Helm instead
     const extraEnv = { PVV_BED_VSO: opts.vso === false ? "0" : "1" };
-    execFileSync("bash", [path.join(REPO, "scripts/bed.sh"), opts.fresh ? "restart" : "start"], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...extraEnv } });
+    execFileSync("bash", [path.join(REPO, "scripts/bed.sh"), opts.fresh ? "restart" : "start"], {
+        stdio: ["ignore", "inherit", "inherit"],
+        env: { ...process.env, ...extraEnv },
+    });
     if (cached) {
         return cached;
     }
@@ -102,8 +105,12 @@ function loadBedEnv(extraEnv: Record<string, string>): BedEnv {
 
 /** Runs one of the package's CLIs (scripts/<name>.ts) as a user would, with the bed's environment. */
 export function runScript(bed: BedEnv, name: string, args: string[]): { code: number; out: string; err: string } {
-    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, `cli/${name}.ts`), ...args],
-        { cwd: REPO, env: { ...process.env, ...bed.env }, encoding: "utf8", timeout: 300000 });
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, `cli/${name}.ts`), ...args], {
+        cwd: REPO,
+        env: { ...process.env, ...bed.env },
+        encoding: "utf8",
+        timeout: 300000,
+    });
     return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -127,20 +134,25 @@ export function bedStackConfig(bed: BedEnv, apps: unknown[], values: unknown): R
 export function inClusterStackConfig(bed: BedEnv, apps: unknown[], values: unknown): Record<string, { value: string; secret?: boolean }> {
     const versions = toolVersions();
     return {
-        "vault-vso-homelab:vault": { value: JSON.stringify({
-            install: true,
-            helm: {
-                mode: "dev", chartPath: bed.env.PVV_VAULT_CHART_DIR,
-                values: { server: { image: { tag: versions.VAULT_VERSION, pullPolicy: "Never" } } },
-            },
-        }) },
-        "vault-vso-homelab:operator": { value: JSON.stringify({
-            install: true,
-            helm: {
-                chartPath: bed.env.PVV_VSO_CHART_DIR,
-                values: { controller: { manager: { image: { pullPolicy: "Never" } }, kubeRbacProxy: { image: { pullPolicy: "Never" } } } },
-            },
-        }) },
+        "vault-vso-homelab:vault": {
+            value: JSON.stringify({
+                install: true,
+                helm: {
+                    mode: "dev",
+                    chartPath: bed.env.PVV_VAULT_CHART_DIR,
+                    values: { server: { image: { tag: versions.VAULT_VERSION, pullPolicy: "Never" } } },
+                },
+            }),
+        },
+        "vault-vso-homelab:operator": {
+            value: JSON.stringify({
+                install: true,
+                helm: {
+                    chartPath: bed.env.PVV_VSO_CHART_DIR,
+                    values: { controller: { manager: { image: { pullPolicy: "Never" } }, kubeRbacProxy: { image: { pullPolicy: "Never" } } } },
+                },
+            }),
+        },
         "vault-vso-homelab:kv": { value: JSON.stringify({ path: "kv", protect: true }) },
         "vault-vso-homelab:kubernetesAuth": { value: JSON.stringify({ path: "kubernetes" }) },
         "vault-vso-homelab:apps": { value: JSON.stringify(apps) },
@@ -161,9 +173,12 @@ export async function createWorkload(bed: BedEnv, ns: string, name: string, secr
         throw new Error(`creating namespace ${ns}: ${nsRes.status} ${nsRes.text}`);
     }
     const dep = await kubeRequest(bed.kube, "POST", `/apis/apps/v1/namespaces/${ns}/deployments`, {
-        apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: ns },
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name, namespace: ns },
         spec: {
-            replicas: 1, selector: { matchLabels: { app: name } },
+            replicas: 1,
+            selector: { matchLabels: { app: name } },
             template: {
                 metadata: { labels: { app: name } },
                 spec: {

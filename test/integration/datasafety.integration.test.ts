@@ -21,7 +21,7 @@ describe("integration: data safety and least privilege (issue 8) on the bed", fu
     /** The managed value as Vault serves it now (undefined when deleted or absent). */
     async function value(): Promise<Record<string, string> | undefined> {
         const r = await v("GET", `kv/data/${APP.path}`);
-        return r.status === 200 ? r.body.data.data ?? undefined : undefined;
+        return r.status === 200 ? (r.body.data.data ?? undefined) : undefined;
     }
 
     async function up(apps: unknown[], values: unknown): Promise<void> {
@@ -46,8 +46,12 @@ describe("integration: data safety and least privilege (issue 8) on the bed", fu
         await up([APP, OTHER], { [APP.name]: { access_key: "ds-1" } });
         assert.deepStrictEqual(await value(), { access_key: "ds-1" });
         // something of the user's in the namespace Pulumi created for the app
-        const cm = await kubeRequest(bed.kube, "POST", `/api/v1/namespaces/${APP.namespace}/configmaps`,
-            { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "user-data" }, data: { keep: "me" } });
+        const cm = await kubeRequest(bed.kube, "POST", `/api/v1/namespaces/${APP.namespace}/configmaps`, {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: "user-data" },
+            data: { keep: "me" },
+        });
         assert.strictEqual(cm.status, 201, cm.text);
 
         // rename: Pulumi sees a new resource and an old one to delete; the value must stay.
@@ -84,8 +88,11 @@ describe("integration: data safety and least privilege (issue 8) on the bed", fu
         await v("PUT", "sys/policies/acl/default", { policy: `${original}\npath "kv/data/ds/*" {\n  capabilities = ["read"]\n}\n` });
         try {
             // log in as VSO does for ds-monitoring: its ServiceAccount's token, audience "vault"
-            const tr = await kubeRequest(bed.kube, "POST", `/api/v1/namespaces/${OTHER.namespace}/serviceaccounts/vso-auth/token`,
-                { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: ["vault"], expirationSeconds: 600 } });
+            const tr = await kubeRequest(bed.kube, "POST", `/api/v1/namespaces/${OTHER.namespace}/serviceaccounts/vso-auth/token`, {
+                apiVersion: "authentication.k8s.io/v1",
+                kind: "TokenRequest",
+                spec: { audiences: ["vault"], expirationSeconds: 600 },
+            });
             assert.strictEqual(tr.status, 201, tr.text);
             const login = await v("POST", `auth/kubernetes/login`, { role: `vso-${OTHER.namespace}`, jwt: tr.body.status.token });
             assert.strictEqual(login.status, 200, login.text);

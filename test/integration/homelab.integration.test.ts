@@ -18,9 +18,13 @@ const VSO = "/apis/secrets.hashicorp.com/v1beta1";
 /** The article's CloudNativePG case (managed, values from secret config) plus an unmanaged app in another namespace. */
 export const APPS = [
     {
-        name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
-        keys: ["access_key", "access_secret_key"], refreshAfter: "60s",
-        rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
+        name: "rustfs-cloudnativepg",
+        namespace: "cnpg",
+        path: "rustfs/cloudnativepg",
+        keys: ["access_key", "access_secret_key"],
+        refreshAfter: "60s",
+        rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+        managed: true,
     },
     { name: "grafana-admin", namespace: "monitoring", path: "homelab/grafana", keys: ["admin_user", "admin_password"] },
 ];
@@ -51,7 +55,9 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
         const res = await stack.up({ onOutput: () => undefined });
         assert.strictEqual(res.summary.result, "succeeded");
         // the unmanaged app's value is written in Vault by hand, as the article does
-        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/homelab/grafana", { data: { admin_user: "admin", admin_password: "it-grafana-pw" } });
+        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/homelab/grafana", {
+            data: { admin_user: "admin", admin_password: "it-grafana-pw" },
+        });
 
         const v = (p: string) => vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", p);
         const mounts = await v("sys/mounts");
@@ -63,7 +69,10 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
         assert.strictEqual(cfg.body.data.kubernetes_host, bed.kubeApi);
         assert.match(cfg.body.data.kubernetes_ca_cert, /BEGIN CERTIFICATE/, "the reviewer token's CA is configured");
         assert.strictEqual(cfg.body.data.token_reviewer_jwt_set, true, "external Vault has a token reviewer JWT");
-        for (const [ns, paths] of [["cnpg", ["rustfs/cloudnativepg"]], ["monitoring", ["homelab/grafana"]]] as const) {
+        for (const [ns, paths] of [
+            ["cnpg", ["rustfs/cloudnativepg"]],
+            ["monitoring", ["homelab/grafana"]],
+        ] as const) {
             const pol = await v(`sys/policies/acl/vso-${ns}-read`);
             assert.strictEqual(pol.body.data.policy, renderReadPolicy("kv", [...paths]));
             const role = await v(`auth/kubernetes/role/vso-${ns}`);
@@ -111,7 +120,10 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
         assert.match(state, /"ciphertext"/, "secret values are stored encrypted");
         for (const secret of ["it-s3cr3t-value", "it-access-key"]) {
             const at = state.indexOf(secret);
-            assert.ok(at < 0, `secret values are never in plain state; found one in: ...${state.slice(Math.max(0, at - 300), at).replace(/it-[a-z0-9-]+/g, "***")}`);
+            assert.ok(
+                at < 0,
+                `secret values are never in plain state; found one in: ...${state.slice(Math.max(0, at - 300), at).replace(/it-[a-z0-9-]+/g, "***")}`,
+            );
         }
     });
 
@@ -129,9 +141,11 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
 
     it("detects drift made behind Pulumi's back, exactly those resources, exit 2; up repairs it", async () => {
         // the article's broken binding, a policy edit and a VaultStaticSecret edit
-        let w = await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "auth/kubernetes/role/vso-cnpg", { bound_service_account_namespaces: ["\"*\""] });
+        let w = await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "auth/kubernetes/role/vso-cnpg", { bound_service_account_namespaces: ['"*"'] });
         assert.strictEqual(w.status, 204, w.text);
-        w = await vaultRequest(bed.vaultAddr, bed.vaultToken, "PUT", "sys/policies/acl/vso-monitoring-read", { policy: "path \"kv/data/*\" {\n  capabilities = [\"read\", \"list\"]\n}\n" });
+        w = await vaultRequest(bed.vaultAddr, bed.vaultToken, "PUT", "sys/policies/acl/vso-monitoring-read", {
+            policy: 'path "kv/data/*" {\n  capabilities = ["read", "list"]\n}\n',
+        });
         assert.strictEqual(w.status, 204, w.text);
         const p = await kubeRequest(bed.kube, "PATCH", `${VSO}/namespaces/monitoring/vaultstaticsecrets/grafana-admin`, { spec: { refreshAfter: "1h" } });
         assert.strictEqual(p.status, 200, p.text);
@@ -165,7 +179,9 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
     });
 
     it("notices a managed value changed in Vault behind Pulumi's back, without printing it", async () => {
-        const w = await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/rustfs/cloudnativepg", { data: { access_key: "rotated-by-hand", access_secret_key: "rotated-s3cr3t" } });
+        const w = await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/rustfs/cloudnativepg", {
+            data: { access_key: "rotated-by-hand", access_secret_key: "rotated-s3cr3t" },
+        });
         assert.strictEqual(w.status, 200, w.text);
         const cli = runDriftCli(bed);
         assert.strictEqual(cli.code, 2, `${cli.out}\n${cli.err}`);
@@ -182,7 +198,12 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
 
     it("destroy removes everything except the protected KV mount, and says so", async () => {
         let out = "";
-        const res = await stack.destroy({ excludeProtected: true, onOutput: (s) => { out += s; } });
+        const res = await stack.destroy({
+            excludeProtected: true,
+            onOutput: (s) => {
+                out += s;
+            },
+        });
         assert.strictEqual(res.summary.result, "succeeded");
         assert.match(out, /protected/i);
         const v = (p: string) => vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", p);
@@ -192,6 +213,9 @@ describe("integration: homelab program on the local bed (external-Vault mode)", 
         assert.strictEqual((await v("sys/policies/acl/vso-cnpg-read")).status, 404);
         assert.strictEqual((await kubeRequest(bed.kube, "GET", `${VSO}/namespaces/cnpg/vaultstaticsecrets/rustfs-cloudnativepg`)).status, 404);
         const remaining = (await stack.exportStack()).deployment.resources?.filter((r: any) => r.custom && !r.type.startsWith("pulumi:providers:")) ?? [];
-        assert.deepStrictEqual(remaining.map((r: any) => r.type), ["vault:index/mount:Mount"]);
+        assert.deepStrictEqual(
+            remaining.map((r: any) => r.type),
+            ["vault:index/mount:Mount"],
+        );
     });
 });

@@ -12,7 +12,19 @@ import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { HttpResult, InClusterService, kubeRequest, vaultRequestViaKube } from "../../ops/clients";
 import { ACCESS_REVISION_HEADER } from "../../components/vso-types";
-import { BedEnv, REPO, bedHasNode, createWorkload, freshStack, inClusterStackConfig, removeStack, requireBedOrSkip, runScript, startBed, toolVersions } from "./bed";
+import {
+    BedEnv,
+    REPO,
+    bedHasNode,
+    createWorkload,
+    freshStack,
+    inClusterStackConfig,
+    removeStack,
+    requireBedOrSkip,
+    runScript,
+    startBed,
+    toolVersions,
+} from "./bed";
 
 const STACK = `it-incluster-${process.pid}`;
 const VSO_API = "/apis/secrets.hashicorp.com/v1beta1";
@@ -20,9 +32,13 @@ const VAULT_SVC: InClusterService = { scheme: "http", service: "vault", namespac
 const ROOT = "root"; // the dev-mode root token the platform defaults to
 
 const APP = {
-    name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
-    keys: ["access_key", "access_secret_key"], refreshAfter: "3s",
-    rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
+    name: "rustfs-cloudnativepg",
+    namespace: "cnpg",
+    path: "rustfs/cloudnativepg",
+    keys: ["access_key", "access_secret_key"],
+    refreshAfter: "3s",
+    rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+    managed: true,
 };
 const OTHER = { name: "rustfs-backup", namespace: "cnpg", path: "rustfs/backup", keys: ["token"], refreshAfter: "3s", managed: true };
 
@@ -63,7 +79,9 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
     async function podsReady(ns: string, selector: string): Promise<any[] | undefined> {
         const r = await kube("GET", `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`);
         const pods = (r.body?.items ?? []) as any[];
-        const ready = pods.filter((p) => !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"));
+        const ready = pods.filter(
+            (p) => !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"),
+        );
         return ready.length > 0 && ready.length === pods.filter((p) => !p.metadata.deletionTimestamp).length ? ready : undefined;
     }
 
@@ -137,9 +155,14 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
 
     it("a value change reaches the Secret and rolls my-app (new pods)", async () => {
         const restartedAt = async (): Promise<string | undefined> =>
-            (await kube("GET", "/apis/apps/v1/namespaces/cnpg/deployments/my-app")).body?.spec?.template?.metadata?.annotations?.["vso.secrets.hashicorp.com/restartedAt"];
+            (await kube("GET", "/apis/apps/v1/namespaces/cnpg/deployments/my-app")).body?.spec?.template?.metadata?.annotations?.[
+                "vso.secrets.hashicorp.com/restartedAt"
+            ];
         const before = await restartedAt();
-        await stack.setConfig("vault-vso-homelab:values", { value: JSON.stringify({ [APP.name]: { access_key: "ak-2", access_secret_key: "sk-2" } }), secret: true });
+        await stack.setConfig("vault-vso-homelab:values", {
+            value: JSON.stringify({ [APP.name]: { access_key: "ak-2", access_secret_key: "sk-2" } }),
+            secret: true,
+        });
         const res = await stack.up({ onOutput: () => undefined });
         assert.strictEqual(res.summary.result, "succeeded");
         await waitFor("the new value in the Secret", 120000, async () => (await secretData("cnpg", APP.name))?.access_key === "ak-2");
@@ -162,7 +185,7 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
     });
 
     it("the article's broken role: VSO reports it, drift exits 2, the doctor names it, up --refresh repairs it, VSO syncs again by itself", async () => {
-        const broken = await vault("POST", "auth/kubernetes/role/vso-cnpg", { bound_service_account_namespaces: ["\"*\""] });
+        const broken = await vault("POST", "auth/kubernetes/role/vso-cnpg", { bound_service_account_namespaces: ['"*"'] });
         assert.ok([200, 204].includes(broken.status), broken.text);
         // VSO's current token stays valid until it expires: revoke it so VSO must log in again, as after a TTL
         const rev = await vault("PUT", "sys/leases/revoke-prefix/auth/kubernetes/login");
@@ -195,20 +218,28 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
 
         // nobody restarts VSO: a new value still arrives
         const vsoPods = await podsReady("vault-secrets-operator-system", "app.kubernetes.io/name=vault-secrets-operator");
-        await stack.setConfig("vault-vso-homelab:values", { value: JSON.stringify({ [APP.name]: { access_key: "ak-3", access_secret_key: "sk-3" } }), secret: true });
+        await stack.setConfig("vault-vso-homelab:values", {
+            value: JSON.stringify({ [APP.name]: { access_key: "ak-3", access_secret_key: "sk-3" } }),
+            secret: true,
+        });
         await stack.up({ onOutput: () => undefined });
         await waitFor("VSO syncs again after the repair", 180000, async () => (await secretData("cnpg", APP.name))?.access_key === "ak-3");
         const after = await podsReady("vault-secrets-operator-system", "app.kubernetes.io/name=vault-secrets-operator");
-        assert.deepStrictEqual(after?.map((p) => [p.metadata.name, p.status.containerStatuses.map((c: any) => c.restartCount)]),
-            vsoPods?.map((p) => [p.metadata.name, p.status.containerStatuses.map((c: any) => c.restartCount)]), "VSO was not restarted");
+        assert.deepStrictEqual(
+            after?.map((p) => [p.metadata.name, p.status.containerStatuses.map((c: any) => c.restartCount)]),
+            vsoPods?.map((p) => [p.metadata.name, p.status.containerStatuses.map((c: any) => c.restartCount)]),
+            "VSO was not restarted",
+        );
     });
 
     it("a path added to the namespace's policy gives the VaultAuth a new generation, and VSO syncs the new app without a restart", async () => {
         const before = await kube("GET", `${VSO_API}/namespaces/cnpg/vaultauths/vault-auth`);
-        await stack.setAllConfig(stackConfig([APP, OTHER], {
-            [APP.name]: { access_key: "ak-3", access_secret_key: "sk-3" },
-            [OTHER.name]: { token: "backup-token-1" },
-        }));
+        await stack.setAllConfig(
+            stackConfig([APP, OTHER], {
+                [APP.name]: { access_key: "ak-3", access_secret_key: "sk-3" },
+                [OTHER.name]: { token: "backup-token-1" },
+            }),
+        );
         const res = await stack.up({ onOutput: () => undefined });
         assert.strictEqual(res.summary.result, "succeeded");
         const pol = await vault("GET", "sys/policies/acl/vso-cnpg-read");
@@ -220,7 +251,10 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
         assert.deepStrictEqual(data, { token: "backup-token-1" });
     });
 
-    for (const [mode, replicas] of [["standalone", 1], ["ha", 3]] as const) {
+    for (const [mode, replicas] of [
+        ["standalone", 1],
+        ["ha", 3],
+    ] as const) {
         it(`${mode}: the real chart installs and its ${replicas} pod(s) start (sealed until initialised)`, async () => {
             const name = `it-${mode}-${process.pid}`;
             const workDir = path.join(REPO, "test/integration/programs/vault-modes");
@@ -234,22 +268,32 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
                     "vault-vso-vault-modes:releaseName": { value: `vault-${mode}` },
                     "vault-vso-vault-modes:chartPath": { value: bed.env.PVV_VAULT_CHART_DIR },
                     // (one node: the chart's one-pod-per-node anti-affinity would leave two ha pods Pending)
-                    "vault-vso-vault-modes:values": { value: JSON.stringify({ server: {
-                        image: { tag: versions.VAULT_VERSION, pullPolicy: "Never" }, dataStorage: { size: "1Gi" },
-                        ...(mode === "ha" ? { affinity: "" } : {}),
-                    } }) },
+                    "vault-vso-vault-modes:values": {
+                        value: JSON.stringify({
+                            server: {
+                                image: { tag: versions.VAULT_VERSION, pullPolicy: "Never" },
+                                dataStorage: { size: "1Gi" },
+                                ...(mode === "ha" ? { affinity: "" } : {}),
+                            },
+                        }),
+                    },
                 });
                 const res = await s.up({ onOutput: () => undefined });
                 assert.strictEqual(res.summary.result, "succeeded");
                 const pods = await waitFor(`${replicas} running Vault pod(s) in vault-${mode}`, 300000, async () => {
                     const r = await kube("GET", `/api/v1/namespaces/vault-${mode}/pods?labelSelector=${encodeURIComponent("component=server")}`);
-                    const running = ((r.body?.items ?? []) as any[]).filter((p) => p.status?.phase === "Running" && (p.status.containerStatuses ?? []).every((c: any) => c.state?.running));
+                    const running = ((r.body?.items ?? []) as any[]).filter(
+                        (p) => p.status?.phase === "Running" && (p.status.containerStatuses ?? []).every((c: any) => c.state?.running),
+                    );
                     return running.length === replicas ? running : undefined;
                 });
                 assert.strictEqual(pods.length, replicas);
                 const pvcs = await kube("GET", `/api/v1/namespaces/vault-${mode}/persistentvolumeclaims`);
                 assert.strictEqual(pvcs.body.items.length, replicas);
-                assert.ok(pvcs.body.items.every((p: any) => p.status.phase === "Bound"), "raft data on the bed's local StorageClass");
+                assert.ok(
+                    pvcs.body.items.every((p: any) => p.status.phase === "Bound"),
+                    "raft data on the bed's local StorageClass",
+                );
                 for (const pod of pods) {
                     // each server answers (through the API server's pod proxy): not initialised, sealed
                     // (a running container may not listen yet: wait for the first answer)

@@ -52,7 +52,9 @@ describe("integration: upgrade from 0.1 keeps every resource (issue 11 aliases) 
         await oldStack.setAllConfig(bedStackConfig(bed, [oldApp], values));
         const first = await oldStack.up({ onOutput: () => undefined });
         assert.strictEqual(first.summary.result, "succeeded");
-        const oldTypes = Object.keys((await oldStack.exportStack()).deployment.resources.reduce((m: Record<string, 1>, r: { type: string }) => ({ ...m, [r.type]: 1 }), {}));
+        const oldTypes = Object.keys(
+            (await oldStack.exportStack()).deployment.resources.reduce((m: Record<string, 1>, r: { type: string }) => ({ ...m, [r.type]: 1 }), {}),
+        );
         assert.ok(oldTypes.includes("vault-vso:index:VsoNamespaceBinding"), "the old program used the old names");
         const vaultAuthBefore = await kubeRequest(bed.kube, "GET", `/apis/secrets.hashicorp.com/v1beta1/namespaces/${APP.namespace}/vaultauths/vault-auth`);
         assert.strictEqual(vaultAuthBefore.status, 200);
@@ -60,18 +62,34 @@ describe("integration: upgrade from 0.1 keeps every resource (issue 11 aliases) 
         const stack = await LocalWorkspace.selectStack({ stackName: STACK, workDir: REPO }, { envVars: bed.env });
         await stack.setAllConfig(bedStackConfig(bed, [{ ...APP, ...target }], values));
         const events: EngineEvent[] = [];
-        const res = await stack.up({ onEvent: (e) => { events.push(e); }, onOutput: () => undefined });
+        const res = await stack.up({
+            onEvent: (e) => {
+                events.push(e);
+            },
+            onOutput: () => undefined,
+        });
         assert.strictEqual(res.summary.result, "succeeded");
-        const ops = events.filter((e) => e.resourcePreEvent).map((e) => `${e.resourcePreEvent!.metadata.op} ${e.resourcePreEvent!.metadata.type} ${e.resourcePreEvent!.metadata.urn}`);
+        const ops = events
+            .filter((e) => e.resourcePreEvent)
+            .map((e) => `${e.resourcePreEvent!.metadata.op} ${e.resourcePreEvent!.metadata.type} ${e.resourcePreEvent!.metadata.urn}`);
         // (a default provider the 0.1 run registered without a version may be dropped: it is not a
         // resource of the user's, and every resource it served shows "same" below)
-        const destructive = ops.filter((o) => /^(replace|delete|create-replacement|delete-replaced|create) /.test(o) && !/ pulumi:(pulumi:Stack|providers:\w+) /.test(o));
-        assert.deepStrictEqual(destructive, [], `the upgrade creates, replaces or deletes nothing (steps: ${[...new Set(ops.map((o) => o.split(" ").slice(0, 2).join(" ")))].join(", ")})`);
+        const destructive = ops.filter(
+            (o) => /^(replace|delete|create-replacement|delete-replaced|create) /.test(o) && !/ pulumi:(pulumi:Stack|providers:\w+) /.test(o),
+        );
+        assert.deepStrictEqual(
+            destructive,
+            [],
+            `the upgrade creates, replaces or deletes nothing (steps: ${[...new Set(ops.map((o) => o.split(" ").slice(0, 2).join(" ")))].join(", ")})`,
+        );
         const changes = res.summary.resourceChanges ?? {};
         assert.strictEqual(changes.replace ?? 0, 0);
         assert.ok(ops.filter((o) => o.startsWith("same ")).length >= 20, "every resource was matched to its old self");
         const newTypes = (await stack.exportStack()).deployment.resources.map((r: { type: string }) => r.type);
-        assert.ok(newTypes.includes("vault-vso:index:VsoNamespaceAccess") && newTypes.includes("vault-vso:index:VaultNamespaceAccess"), "the stack now records the new names");
+        assert.ok(
+            newTypes.includes("vault-vso:index:VsoNamespaceAccess") && newTypes.includes("vault-vso:index:VaultNamespaceAccess"),
+            "the stack now records the new names",
+        );
         assert.ok(!newTypes.includes("vault-vso:index:VsoNamespaceBinding"), "and not the old ones");
         const vaultAuthAfter = await kubeRequest(bed.kube, "GET", `/apis/secrets.hashicorp.com/v1beta1/namespaces/${APP.namespace}/vaultauths/vault-auth`);
         assert.strictEqual(vaultAuthAfter.body.metadata.uid, vaultAuthBefore.body.metadata.uid, "the same VaultAuth object, never recreated");

@@ -18,9 +18,13 @@ const RESTARTED_AT = "vso.secrets.hashicorp.com/restartedAt";
 
 const APPS = [
     {
-        name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
-        keys: ["access_key", "access_secret_key"], refreshAfter: "2s",
-        rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }], managed: true,
+        name: "rustfs-cloudnativepg",
+        namespace: "cnpg",
+        path: "rustfs/cloudnativepg",
+        keys: ["access_key", "access_secret_key"],
+        refreshAfter: "2s",
+        rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+        managed: true,
     },
     { name: "grafana-admin", namespace: "monitoring", path: "homelab/grafana", keys: ["admin_user", "admin_password"], refreshAfter: "2s" },
 ];
@@ -60,11 +64,16 @@ function decode(data: Record<string, string>): Record<string, string> {
 }
 
 const deployment = {
-    apiVersion: "apps/v1", kind: "Deployment",
+    apiVersion: "apps/v1",
+    kind: "Deployment",
     metadata: { name: "my-app", namespace: "cnpg" },
     spec: {
-        replicas: 1, selector: { matchLabels: { app: "my-app" } },
-        template: { metadata: { labels: { app: "my-app" } }, spec: { containers: [{ name: "app", image: "busybox", envFrom: [{ secretRef: { name: "rustfs-cloudnativepg" } }] }] } },
+        replicas: 1,
+        selector: { matchLabels: { app: "my-app" } },
+        template: {
+            metadata: { labels: { app: "my-app" } },
+            spec: { containers: [{ name: "app", image: "busybox", envFrom: [{ secretRef: { name: "rustfs-cloudnativepg" } }] }] },
+        },
     },
 };
 
@@ -72,8 +81,12 @@ const deployment = {
 async function vsoSays(bed: BedEnv, ns: string, name: string, offset: number): Promise<string> {
     const ev = await kubeRequest(bed.kube, "GET", `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name%3D${name}`);
     const events = ((ev.body?.items ?? []) as { reason: string; message: string }[]).map((e) => `${e.reason}: ${e.message}`);
-    const log = fs.readFileSync(path.join(BED_DIR, "logs/vso.log")).subarray(offset).toString("utf8")
-        .split("\n").filter((l) => l.includes(`"name":"${name}"`));
+    const log = fs
+        .readFileSync(path.join(BED_DIR, "logs/vso.log"))
+        .subarray(offset)
+        .toString("utf8")
+        .split("\n")
+        .filter((l) => l.includes(`"name":"${name}"`));
     return [...events, ...log].join("\n");
 }
 
@@ -97,7 +110,9 @@ describe("integration: VSO end to end and the doctor", function () {
         stack = await freshStack(bed, STACK, bedStackConfig(bed, APPS, VALUES));
         const up = await stack.up({ onOutput: () => undefined });
         assert.strictEqual(up.summary.result, "succeeded");
-        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/homelab/grafana", { data: { admin_user: "admin", admin_password: "vso-grafana-1" } });
+        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/homelab/grafana", {
+            data: { admin_user: "admin", admin_password: "vso-grafana-1" },
+        });
         const d = await kubeRequest(bed.kube, "POST", "/apis/apps/v1/namespaces/cnpg/deployments", deployment);
         assert.ok(d.status === 201 || d.status === 409, d.text);
     });
@@ -129,7 +144,9 @@ describe("integration: VSO end to end and the doctor", function () {
         const before = await kubeRequest(bed.kube, "GET", "/apis/apps/v1/namespaces/cnpg/deployments/my-app");
         const restartedBefore = before.body.spec.template.metadata?.annotations?.[RESTARTED_AT];
         const t0 = Date.now();
-        const w = await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/rustfs/cloudnativepg", { data: { access_key: "vso-ak-2", access_secret_key: "vso-sk-2" } });
+        const w = await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/rustfs/cloudnativepg", {
+            data: { access_key: "vso-ak-2", access_secret_key: "vso-sk-2" },
+        });
         assert.strictEqual(w.status, 200, w.text);
         await waitFor("the updated value in the Secret", 30000, async () => {
             const r = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/cnpg/secrets/rustfs-cloudnativepg");
@@ -149,14 +166,22 @@ describe("integration: VSO end to end and the doctor", function () {
 
     it("the doctor says ok for a healthy namespace", async () => {
         const report = await runDoctor({ kube: bed.kube, namespaces: ["cnpg", "monitoring"] });
-        assert.deepStrictEqual(report.checks.map((c) => [c.namespace, c.app, c.ok, c.step]), [
-            ["cnpg", "rustfs-cloudnativepg", true, "ok"],
-            ["monitoring", "grafana-admin", true, "ok"],
-        ]);
+        assert.deepStrictEqual(
+            report.checks.map((c) => [c.namespace, c.app, c.ok, c.step]),
+            [
+                ["cnpg", "rustfs-cloudnativepg", true, "ok"],
+                ["monitoring", "grafana-admin", true, "ok"],
+            ],
+        );
         assert.ok(!JSON.stringify(report).includes("vso-sk-2"), "the doctor never reports values");
         const cli = doctorCli(bed, ["--stack", STACK, "--json"]);
         assert.strictEqual(cli.code, 0, cli.out);
-        assert.deepStrictEqual(JSON.parse(cli.out.slice(cli.out.indexOf("{"))).checks.map((c: { app: string }) => c.app).sort(), ["grafana-admin", "rustfs-cloudnativepg"]);
+        assert.deepStrictEqual(
+            JSON.parse(cli.out.slice(cli.out.indexOf("{")))
+                .checks.map((c: { app: string }) => c.app)
+                .sort(),
+            ["grafana-admin", "rustfs-cloudnativepg"],
+        );
     });
 
     it("the doctor reports a missing key", async () => {
@@ -170,14 +195,16 @@ describe("integration: VSO end to end and the doctor", function () {
         assert.match(cli.out, /FAIL {2}monitoring\/grafana-admin \[keys\]/);
         assert.match(cli.out, /ok {4}cnpg\/rustfs-cloudnativepg/);
         assert.ok(!cli.out.includes("vso-grafana-1"), "no values in the output");
-        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/homelab/grafana", { data: { admin_user: "admin", admin_password: "vso-grafana-2" } });
+        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "kv/data/homelab/grafana", {
+            data: { admin_user: "admin", admin_password: "vso-grafana-2" },
+        });
     });
 
     it("a namespace its role does not bind: VSO and the doctor both say 'namespace not authorized'", async () => {
         const logFile = path.join(BED_DIR, "logs/vso.log");
         const logOffset = fs.statSync(logFile).size;
         // the article's broken binding, made behind Pulumi's back
-        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "auth/kubernetes/role/vso-monitoring", { bound_service_account_namespaces: ["\"*\""] });
+        await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "auth/kubernetes/role/vso-monitoring", { bound_service_account_namespaces: ['"*"'] });
         const report = await runDoctor({ kube: bed.kube, namespaces: ["monitoring"] });
         const c = report.checks[0];
         assert.deepStrictEqual([c.ok, c.step], [false, "login"]);
@@ -192,10 +219,23 @@ describe("integration: VSO end to end and the doctor", function () {
                 await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "auth/token/revoke-accessor", { accessor });
             }
         }
-        const vss = { apiVersion: "secrets.hashicorp.com/v1beta1", kind: "VaultStaticSecret", metadata: { name: "probe", namespace: "monitoring" },
-            spec: { vaultAuthRef: "vault-auth", mount: "kv", type: "kv-v2", path: "homelab/grafana", refreshAfter: "2s", destination: { name: "probe", create: true } } };
+        const vss = {
+            apiVersion: "secrets.hashicorp.com/v1beta1",
+            kind: "VaultStaticSecret",
+            metadata: { name: "probe", namespace: "monitoring" },
+            spec: {
+                vaultAuthRef: "vault-auth",
+                mount: "kv",
+                type: "kv-v2",
+                path: "homelab/grafana",
+                refreshAfter: "2s",
+                destination: { name: "probe", create: true },
+            },
+        };
         await kubeRequest(bed.kube, "POST", `${VSO}/namespaces/monitoring/vaultstaticsecrets`, vss);
-        await waitFor("VSO logging 'namespace not authorized'", 60000, async () => fs.readFileSync(logFile).subarray(logOffset).toString("utf8").includes("namespace not authorized") ? true : undefined);
+        await waitFor("VSO logging 'namespace not authorized'", 60000, async () =>
+            fs.readFileSync(logFile).subarray(logOffset).toString("utf8").includes("namespace not authorized") ? true : undefined,
+        );
         await kubeRequest(bed.kube, "DELETE", `${VSO}/namespaces/monitoring/vaultstaticsecrets/probe`);
         await stack.up({ refresh: true, onOutput: () => undefined });
         const fixed = await runDoctor({ kube: bed.kube, namespaces: ["monitoring"] });
@@ -203,8 +243,19 @@ describe("integration: VSO end to end and the doctor", function () {
     });
 
     it("a path its policy does not grant: 'permission denied' on read", async () => {
-        const vss = { apiVersion: "secrets.hashicorp.com/v1beta1", kind: "VaultStaticSecret", metadata: { name: "not-granted", namespace: "cnpg" },
-            spec: { vaultAuthRef: "vault-auth", mount: "kv", type: "kv-v2", path: "homelab/grafana", refreshAfter: "2s", destination: { name: "not-granted", create: true } } };
+        const vss = {
+            apiVersion: "secrets.hashicorp.com/v1beta1",
+            kind: "VaultStaticSecret",
+            metadata: { name: "not-granted", namespace: "cnpg" },
+            spec: {
+                vaultAuthRef: "vault-auth",
+                mount: "kv",
+                type: "kv-v2",
+                path: "homelab/grafana",
+                refreshAfter: "2s",
+                destination: { name: "not-granted", create: true },
+            },
+        };
         const offset = vsoLogSize();
         const c = await kubeRequest(bed.kube, "POST", `${VSO}/namespaces/cnpg/vaultstaticsecrets`, vss);
         assert.strictEqual(c.status, 201, c.text);
@@ -227,8 +278,19 @@ describe("integration: VSO end to end and the doctor", function () {
     });
 
     it("a VaultStaticSecret whose VaultAuth sits in another namespace", async () => {
-        const vss = { apiVersion: "secrets.hashicorp.com/v1beta1", kind: "VaultStaticSecret", metadata: { name: "cross-ns", namespace: "cnpg" },
-            spec: { vaultAuthRef: "monitoring/vault-auth", mount: "kv", type: "kv-v2", path: "rustfs/cloudnativepg", refreshAfter: "2s", destination: { name: "cross-ns", create: true } } };
+        const vss = {
+            apiVersion: "secrets.hashicorp.com/v1beta1",
+            kind: "VaultStaticSecret",
+            metadata: { name: "cross-ns", namespace: "cnpg" },
+            spec: {
+                vaultAuthRef: "monitoring/vault-auth",
+                mount: "kv",
+                type: "kv-v2",
+                path: "rustfs/cloudnativepg",
+                refreshAfter: "2s",
+                destination: { name: "cross-ns", create: true },
+            },
+        };
         const offset = vsoLogSize();
         const c = await kubeRequest(bed.kube, "POST", `${VSO}/namespaces/cnpg/vaultstaticsecrets`, vss);
         assert.strictEqual(c.status, 201, c.text);
@@ -239,7 +301,8 @@ describe("integration: VSO end to end and the doctor", function () {
             assert.match(bad.fix!, /same namespace/);
             // VSO refuses it too: the VaultAuth does not allow the VaultStaticSecret's namespace
             await waitFor("VSO refusing the cross-namespace VaultAuth", 30000, async () =>
-                /not allowed by kind=VaultAuth/.test(await vsoSays(bed, "cnpg", "cross-ns", offset)) ? true : undefined);
+                /not allowed by kind=VaultAuth/.test(await vsoSays(bed, "cnpg", "cross-ns", offset)) ? true : undefined,
+            );
         } finally {
             await kubeRequest(bed.kube, "DELETE", `${VSO}/namespaces/cnpg/vaultstaticsecrets/cross-ns`);
         }

@@ -3,13 +3,25 @@ import { inClusterServiceOf, redactSecrets, redactUrlCredentials, sameVaultAddre
 
 describe("in-cluster Vault addresses (pure)", () => {
     it("names the Service of an in-cluster address, so the doctor goes through the API server", () => {
-        assert.deepStrictEqual(inClusterServiceOf("http://vault.vault.svc.cluster.local:8200"), { scheme: "http", service: "vault", namespace: "vault", port: 8200 });
+        assert.deepStrictEqual(inClusterServiceOf("http://vault.vault.svc.cluster.local:8200"), {
+            scheme: "http",
+            service: "vault",
+            namespace: "vault",
+            port: 8200,
+        });
         assert.deepStrictEqual(inClusterServiceOf("https://vault.sec.svc:8200/"), { scheme: "https", service: "vault", namespace: "sec", port: 8200 });
         assert.deepStrictEqual(inClusterServiceOf("http://vault.sec.svc"), { scheme: "http", service: "vault", namespace: "sec", port: 80 });
     });
 
     it("leaves every other address alone", () => {
-        for (const a of ["http://127.0.0.1:8200", "https://vault.lan:8200", "http://vault:8200", "http://a.b.c.svc.cluster.local:8200", "ftp://vault.vault.svc:21", "not a url"]) {
+        for (const a of [
+            "http://127.0.0.1:8200",
+            "https://vault.lan:8200",
+            "http://vault:8200",
+            "http://a.b.c.svc.cluster.local:8200",
+            "ftp://vault.vault.svc:21",
+            "not a url",
+        ]) {
             assert.strictEqual(inClusterServiceOf(a), undefined, a);
         }
     });
@@ -30,13 +42,20 @@ describe("printing untrusted text (pure)", () => {
     });
 
     it("keeps ordinary messages as they are", () => {
-        for (const s of ["permission denied", "namespace not authorized", "invalid role name \"vso-cnpg\"", "lacks key(s) \"admin_password\" (found: \"admin_user\")", "its.value"]) {
+        for (const s of [
+            "permission denied",
+            "namespace not authorized",
+            'invalid role name "vso-cnpg"',
+            'lacks key(s) "admin_password" (found: "admin_user")',
+            "its.value",
+        ]) {
             assert.strictEqual(sanitizeText(s), s);
         }
     });
 
     it("strips ANSI escapes and control characters, folds lines, and bounds the length", () => {
         const out = sanitizeText("\u001b[31mred\u001b[0m\r\nnext\u0007line\u001b]0;title\u0007 \u202eevil\u0000" + "x".repeat(5000));
+        // eslint-disable-next-line no-control-regex -- the test looks for exactly those characters
         assert.ok(!/[\u0000-\u001f\u007f-\u009f\u202e]/.test(out), JSON.stringify(out.slice(0, 80)));
         assert.ok(out.startsWith("red nextline evilxxx"), out.slice(0, 40));
         assert.strictEqual(out.length, 300);

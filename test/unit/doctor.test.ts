@@ -17,7 +17,11 @@ const VSO = "/apis/secrets.hashicorp.com/v1beta1/namespaces/cnpg";
 /** What the fake API server mints for the namespace's ServiceAccount: it must never be printed. */
 const MINTED = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6Y25wZzp2c28tYXV0aCJ9.bWludGVk";
 
-interface Seen { method: string; url: string; body: string }
+interface Seen {
+    method: string;
+    url: string;
+    body: string;
+}
 type Handler = (req: Seen) => { status: number; body?: unknown };
 
 /** A fake HTTP server recording every request. */
@@ -29,7 +33,9 @@ class FakeServer {
     async start(): Promise<string> {
         this.server = http.createServer((req, res) => {
             let body = "";
-            req.on("data", (c) => { body += c; });
+            req.on("data", (c) => {
+                body += c;
+            });
             req.on("end", () => {
                 const seen = { method: req.method ?? "", url: req.url ?? "", body };
                 this.seen.push(seen);
@@ -71,10 +77,24 @@ function kubeHandler(address: () => string, vault: Handler): Handler {
         }
         switch (`${req.method} ${req.url}`) {
             case `GET ${VSO}/vaultstaticsecrets`:
-                return { status: 200, body: { items: [{ metadata: { name: "rustfs-cloudnativepg", annotations: { "vault-vso.pulumi.io/keys": "access_key,access_secret_key" } },
-                    spec: { vaultAuthRef: "vault-auth", mount: "kv", path: "rustfs/cloudnativepg" } }] } };
+                return {
+                    status: 200,
+                    body: {
+                        items: [
+                            {
+                                metadata: { name: "rustfs-cloudnativepg", annotations: { "vault-vso.pulumi.io/keys": "access_key,access_secret_key" } },
+                                spec: { vaultAuthRef: "vault-auth", mount: "kv", path: "rustfs/cloudnativepg" },
+                            },
+                        ],
+                    },
+                };
             case `GET ${VSO}/vaultauths/vault-auth`:
-                return { status: 200, body: { spec: { mount: "kubernetes", vaultConnectionRef: "vault-connection", kubernetes: { role: "vso-cnpg", serviceAccount: "vso-auth" } } } };
+                return {
+                    status: 200,
+                    body: {
+                        spec: { mount: "kubernetes", vaultConnectionRef: "vault-connection", kubernetes: { role: "vso-cnpg", serviceAccount: "vso-auth" } },
+                    },
+                };
             case `GET ${VSO}/vaultconnections/vault-connection`:
                 return { status: 200, body: { spec: { address: address() } } };
             case "POST /api/v1/namespaces/cnpg/serviceaccounts/vso-auth/token":
@@ -87,12 +107,19 @@ function kubeHandler(address: () => string, vault: Handler): Handler {
 
 function runCli(name: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "cli", `${name}.ts`), ...args],
-            { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "cli", `${name}.ts`), ...args], {
+            cwd: REPO,
+            env: { ...process.env, ...env },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         let out = "";
         let err = "";
-        child.stdout.on("data", (d) => { out += d; });
-        child.stderr.on("data", (d) => { err += d; });
+        child.stdout.on("data", (d) => {
+            out += d;
+        });
+        child.stderr.on("data", (d) => {
+            err += d;
+        });
         child.on("close", (code) => resolve({ code, out, err }));
     });
 }
@@ -100,7 +127,14 @@ function runCli(name: string, args: string[], env: Record<string, string>): Prom
 describe("doctor: hints (pure)", () => {
     it("every repair hint says pulumi up --refresh, never a plain pulumi up", () => {
         const ctx = { namespace: "cnpg", serviceAccount: "vso-auth", role: "vso-cnpg", mount: "kubernetes" };
-        for (const err of ["namespace not authorized", "service account name not authorized", "invalid role name", "invalid audience (aud) claim", "permission denied", "something else"]) {
+        for (const err of [
+            "namespace not authorized",
+            "service account name not authorized",
+            "invalid role name",
+            "invalid audience (aud) claim",
+            "permission denied",
+            "something else",
+        ]) {
             const fix = explainLoginError(err, ctx);
             assert.match(fix, /pulumi up --refresh/, err);
             assert.ok(!/pulumi up(?! --refresh)/.test(fix.replace(/a plain pulumi up/g, "")), fix);
@@ -123,9 +157,14 @@ describe("doctor: arguments (pure)", () => {
             assert.strictEqual(checkVaultAddrArg(ok), undefined, ok);
         }
         const cases: [string, RegExp][] = [
-            ["vault.lan:8200", /has no scheme/], ["not a url", /has no scheme/], ["http://", /is not a URL/], ["ftp://vault.lan", /must use http/],
-            ["http://admin:s3cr3t@vault.lan:8200", /contains credentials/], ["admin:s3cr3t@vault.lan:8200", /has no scheme.*without user:password@/],
-            ["http://vault.lan:8200?x=1", /without a query/], ["http://vault.lan:99999", /is not a URL/],
+            ["vault.lan:8200", /has no scheme/],
+            ["not a url", /has no scheme/],
+            ["http://", /is not a URL/],
+            ["ftp://vault.lan", /must use http/],
+            ["http://admin:s3cr3t@vault.lan:8200", /contains credentials/],
+            ["admin:s3cr3t@vault.lan:8200", /has no scheme.*without user:password@/],
+            ["http://vault.lan:8200?x=1", /without a query/],
+            ["http://vault.lan:99999", /is not a URL/],
         ];
         for (const [bad, message] of cases) {
             const m = checkVaultAddrArg(bad) ?? "";
@@ -137,10 +176,24 @@ describe("doctor: arguments (pure)", () => {
 
     it("parses the flags, and needs a stack or a namespace", () => {
         const r = parseDoctorArgs(["-n", "cnpg", "--namespace=monitoring", "--vault-addr", "http://127.0.0.1:8200", "--allow-insecure-vault", "--json"], REPO);
-        assert.deepStrictEqual(r, { args: { namespaces: ["cnpg", "monitoring"], stack: undefined, cwd: REPO, vaultAddr: "http://127.0.0.1:8200", kubeconfig: undefined, json: true, allowInsecureVault: true, help: false } });
+        assert.deepStrictEqual(r, {
+            args: {
+                namespaces: ["cnpg", "monitoring"],
+                stack: undefined,
+                cwd: REPO,
+                vaultAddr: "http://127.0.0.1:8200",
+                kubeconfig: undefined,
+                json: true,
+                allowInsecureVault: true,
+                help: false,
+            },
+        });
         assert.match((parseDoctorArgs([], REPO) as { error: string }).error, /give --stack NAME.*or --namespace NS/);
         assert.match((parseDoctorArgs(["--namespace"], REPO) as { error: string }).error, /--namespace needs a value/);
-        assert.match((parseDoctorArgs(["-n", "a", "--kubeconfig", "/no/such/file"], REPO) as { error: string }).error, /--kubeconfig "\/no\/such\/file": no such file/);
+        assert.match(
+            (parseDoctorArgs(["-n", "a", "--kubeconfig", "/no/such/file"], REPO) as { error: string }).error,
+            /--kubeconfig "\/no\/such\/file": no such file/,
+        );
         assert.match((parseDoctorArgs(["--stack", "dev;x"], REPO) as { error: string }).error, /--stack "dev;x" is not a Pulumi stack name/);
     });
 });
@@ -157,14 +210,24 @@ interface Fakes {
 /** Registers hooks that start a fake Vault and API server (and a kubeconfig for it) around a suite. */
 function useFakes(): Fakes {
     const state: Fakes["state"] = { address: "" };
-    const f: Fakes = { state, vault: new FakeServer(vaultHandler(state)), kube: new FakeServer(kubeHandler(() => state.address, vaultHandler(state))), vaultUrl: "", kubeUrl: "", kubeconfig: "" };
+    const f: Fakes = {
+        state,
+        vault: new FakeServer(vaultHandler(state)),
+        kube: new FakeServer(kubeHandler(() => state.address, vaultHandler(state))),
+        vaultUrl: "",
+        kubeUrl: "",
+        kubeconfig: "",
+    };
     let tmp = "";
     before(async () => {
         f.vaultUrl = await f.vault.start();
         f.kubeUrl = await f.kube.start();
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "doctor-unit-"));
         f.kubeconfig = path.join(tmp, "kubeconfig");
-        fs.writeFileSync(f.kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${f.kubeUrl}"}}]\nusers: [{name: u, user: {token: kube-admin-token}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
+        fs.writeFileSync(
+            f.kubeconfig,
+            `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${f.kubeUrl}"}}]\nusers: [{name: u, user: {token: kube-admin-token}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+        );
     });
     after(async () => {
         await f.vault.stop();
@@ -187,8 +250,11 @@ describe("doctor CLI against a fake API server and Vault", function () {
     it("bad --namespace or --vault-addr: one line naming the flag, exit 1, and not one request", async () => {
         const env = { KUBECONFIG: f.kubeconfig, VAULT_ADDR: "" };
         const cases: [string[], string][] = [
-            [["--namespace", "../../"], "--namespace"], [["--namespace", "a/b"], "--namespace"], [["--namespace", "%2F"], "--namespace"],
-            [["--namespace", "cnpg", "--vault-addr", "not-a-url"], "--vault-addr"], [["--namespace", "cnpg", "--vault-addr", "vault.lan:8200"], "--vault-addr"],
+            [["--namespace", "../../"], "--namespace"],
+            [["--namespace", "a/b"], "--namespace"],
+            [["--namespace", "%2F"], "--namespace"],
+            [["--namespace", "cnpg", "--vault-addr", "not-a-url"], "--vault-addr"],
+            [["--namespace", "cnpg", "--vault-addr", "vault.lan:8200"], "--vault-addr"],
             [["--namespace", "cnpg", "--vault-addr", "http://admin:s3cr3t@vault.lan:8200"], "--vault-addr"],
         ];
         const runs = await Promise.all(cases.map(([args]) => runCli("doctor", args, env)));
@@ -214,7 +280,12 @@ describe("doctor CLI against a fake API server and Vault", function () {
 describe("doctor: where tokens go, and what is printed (fake API server and Vault)", function () {
     this.timeout(60000);
     const f = useFakes();
-    const opts = (extra: Partial<DoctorOptions> = {}): DoctorOptions => ({ kube: { server: f.kubeUrl }, namespaces: ["cnpg"], trustedVaultAddrs: [], ...extra });
+    const opts = (extra: Partial<DoctorOptions> = {}): DoctorOptions => ({
+        kube: { server: f.kubeUrl },
+        namespaces: ["cnpg"],
+        trustedVaultAddrs: [],
+        ...extra,
+    });
     const tokenRequests = () => f.kube.seen.filter((s) => s.url.endsWith("/token")).length;
 
     it("refuses to send a token over plain http to an address read from the cluster, before minting one", async () => {
@@ -229,18 +300,30 @@ describe("doctor: where tokens go, and what is printed (fake API server and Vaul
     });
 
     it("sends it when the user trusts the address: --vault-addr, $VAULT_ADDR, or --allow-insecure-vault", async () => {
-        for (const extra of [{ vaultAddr: f.vaultUrl }, { trustedVaultAddrs: [`${f.vaultUrl}/`] }, { allowInsecureVault: true }, { stackVaultAddr: f.vaultUrl }]) {
+        for (const extra of [
+            { vaultAddr: f.vaultUrl },
+            { trustedVaultAddrs: [`${f.vaultUrl}/`] },
+            { allowInsecureVault: true },
+            { stackVaultAddr: f.vaultUrl },
+        ]) {
             f.vault.seen = [];
             const report = await runDoctor(opts(extra));
             assert.strictEqual(report.ok, true, JSON.stringify([extra, report.checks]));
-            assert.ok(f.vault.seen.some((s) => s.url === "/v1/auth/kubernetes/login" && s.body.includes(MINTED)), JSON.stringify(extra));
+            assert.ok(
+                f.vault.seen.some((s) => s.url === "/v1/auth/kubernetes/login" && s.body.includes(MINTED)),
+                JSON.stringify(extra),
+            );
         }
         const saved = process.env.VAULT_ADDR;
         process.env.VAULT_ADDR = f.vaultUrl;
         try {
             assert.strictEqual((await runDoctor({ kube: { server: f.kubeUrl }, namespaces: ["cnpg"] })).ok, true, "$VAULT_ADDR is trusted by default");
         } finally {
-            if (saved === undefined) { delete process.env.VAULT_ADDR; } else { process.env.VAULT_ADDR = saved; }
+            if (saved === undefined) {
+                delete process.env.VAULT_ADDR;
+            } else {
+                process.env.VAULT_ADDR = saved;
+            }
         }
     });
 
@@ -261,13 +344,17 @@ describe("doctor: where tokens go, and what is printed (fake API server and Vaul
         assert.match(c.fix!, /pulumi up --refresh/);
         assert.strictEqual(tokenRequests(), 0, "no token minted");
     });
-
 });
 
 describe("doctor: what it prints (fake API server and Vault)", function () {
     this.timeout(60000);
     const f = useFakes();
-    const opts = (extra: Partial<DoctorOptions> = {}): DoctorOptions => ({ kube: { server: f.kubeUrl }, namespaces: ["cnpg"], trustedVaultAddrs: [], ...extra });
+    const opts = (extra: Partial<DoctorOptions> = {}): DoctorOptions => ({
+        kube: { server: f.kubeUrl },
+        namespaces: ["cnpg"],
+        trustedVaultAddrs: [],
+        ...extra,
+    });
 
     it("prints a server's error bounded and sanitised: no escapes, no tokens, no JWTs", async () => {
         f.state.loginError = `\u001b[2J\u001b[31mpermission denied\u001b[0m\r\nfor ${MINTED} with hvs.CAESIAnotherTokenFromTheServer12345 and Authorization: Bearer kube-admin-token ${"x".repeat(5000)}`;
@@ -283,7 +370,10 @@ describe("doctor: what it prints (fake API server and Vault)", function () {
     });
 
     it("the library rejects a namespace that is not a Kubernetes name before any request", async () => {
-        await assert.rejects(runDoctor(opts({ namespaces: ["../../api/v1/secrets"] })), /^Error: namespace "..\/..\/api\/v1\/secrets" is not a Kubernetes namespace name/);
+        await assert.rejects(
+            runDoctor(opts({ namespaces: ["../../api/v1/secrets"] })),
+            /^Error: namespace "..\/..\/api\/v1\/secrets" is not a Kubernetes namespace name/,
+        );
         assert.strictEqual(f.kube.seen.length, 0);
     });
 });

@@ -47,21 +47,28 @@ export class MockRecorder {
         this.resources = [];
         // (again per test: an integration suite in the same mocha run points KUBECONFIG at the bed)
         process.env.KUBECONFIG = FIXTURE_KUBECONFIG;
-        pulumi.runtime.setMocks({
-            newResource: (args: pulumi.runtime.MockResourceArgs) => {
-                const secrets = new Set<string>();
-                const inputs: Record<string, any> = {};
-                for (const [k, v] of Object.entries(args.inputs ?? {})) {
-                    inputs[k] = unwrapSecrets(v, k, secrets, k);
-                }
-                this.resources.push({ type: args.type, name: args.name, inputs, secretInputs: [...secrets], provider: args.provider ?? "" });
-                // like a cluster's token controller, fill ServiceAccount token Secrets
-                const filled = args.type === "kubernetes:core/v1:Secret" && inputs.type === "kubernetes.io/service-account-token"
-                    ? { data: { token: Buffer.from("sa.token.value").toString("base64") } } : {};
-                return { id: `${args.name}-id`, state: { ...args.inputs, ...filled, ...state(args.type, inputs) } };
+        pulumi.runtime.setMocks(
+            {
+                newResource: (args: pulumi.runtime.MockResourceArgs) => {
+                    const secrets = new Set<string>();
+                    const inputs: Record<string, any> = {};
+                    for (const [k, v] of Object.entries(args.inputs ?? {})) {
+                        inputs[k] = unwrapSecrets(v, k, secrets, k);
+                    }
+                    this.resources.push({ type: args.type, name: args.name, inputs, secretInputs: [...secrets], provider: args.provider ?? "" });
+                    // like a cluster's token controller, fill ServiceAccount token Secrets
+                    const filled =
+                        args.type === "kubernetes:core/v1:Secret" && inputs.type === "kubernetes.io/service-account-token"
+                            ? { data: { token: Buffer.from("sa.token.value").toString("base64") } }
+                            : {};
+                    return { id: `${args.name}-id`, state: { ...args.inputs, ...filled, ...state(args.type, inputs) } };
+                },
+                call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
             },
-            call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-        }, "project", "stack", false);
+            "project",
+            "stack",
+            false,
+        );
     }
 
     /** Waits until no new resource has been registered for a few event-loop turns. */
@@ -94,7 +101,12 @@ export class MockRecorder {
 
 /** Resolves an Output's value in tests. */
 export function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+    return new Promise((resolve) =>
+        o.apply((v) => {
+            resolve(v);
+            return v;
+        }),
+    );
 }
 
 /** Resolves whether an Output is secret. */
@@ -109,11 +121,15 @@ export function articleArgs(): VaultSecretsPlatformArgs {
         operator: { install: true },
         kv: { path: "kv" },
         kubernetesAuth: { path: "kubernetes", kubernetesHost: "https://kubernetes.default.svc.cluster.local:443" },
-        apps: [{
-            name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg",
-            keys: ["access_key", "access_secret_key"],
-            refreshAfter: "60s",
-            rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
-        }],
+        apps: [
+            {
+                name: "rustfs-cloudnativepg",
+                namespace: "cnpg",
+                path: "rustfs/cloudnativepg",
+                keys: ["access_key", "access_secret_key"],
+                refreshAfter: "60s",
+                rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+            },
+        ],
     };
 }

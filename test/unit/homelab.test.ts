@@ -25,12 +25,24 @@ describe("homelab program config", () => {
 
     it("YAML shapes that are easy to get wrong: apps as a map, managed as a string, an app that is not an object", () => {
         const asMap = platformArgsFromConfig({ apps: { "rustfs-cloudnativepg": { namespace: "cnpg" } } } as unknown as HomelabConfig, undefined);
-        assert.ok(asMap.problems.some((p) => p.field === "apps" && /write a list/.test(p.message)), JSON.stringify(asMap.problems));
-        const quoted = platformArgsFromConfig({ apps: [{ name: "a", namespace: "n", path: "p", keys: ["k"], managed: "false" }] } as unknown as HomelabConfig, undefined);
-        assert.ok(quoted.problems.some((p) => p.field === "apps[0].managed" && /true or false/.test(p.message)), JSON.stringify(quoted.problems));
-        assert.strictEqual(quoted.args.apps[0].data, undefined, "a quoted \"false\" never turns on managed values");
+        assert.ok(
+            asMap.problems.some((p) => p.field === "apps" && /write a list/.test(p.message)),
+            JSON.stringify(asMap.problems),
+        );
+        const quoted = platformArgsFromConfig(
+            { apps: [{ name: "a", namespace: "n", path: "p", keys: ["k"], managed: "false" }] } as unknown as HomelabConfig,
+            undefined,
+        );
+        assert.ok(
+            quoted.problems.some((p) => p.field === "apps[0].managed" && /true or false/.test(p.message)),
+            JSON.stringify(quoted.problems),
+        );
+        assert.strictEqual(quoted.args.apps[0].data, undefined, 'a quoted "false" never turns on managed values');
         const scalar = platformArgsFromConfig({ apps: ["rustfs"] } as unknown as HomelabConfig, undefined);
-        assert.ok(scalar.problems.some((p) => p.field === "apps[0]" && /must be an object/.test(p.message)), JSON.stringify(scalar.problems));
+        assert.ok(
+            scalar.problems.some((p) => p.field === "apps[0]" && /must be an object/.test(p.message)),
+            JSON.stringify(scalar.problems),
+        );
     });
 
     it("the shipped stack config reproduces the article's CloudNativePG case", async () => {

@@ -12,11 +12,17 @@ const article: AppShape = {
 
 describe("planning (pure)", () => {
     it("grants read on exactly <kv>/data/<path>, no globs", () => {
-        assert.strictEqual(renderReadPolicy("kv", ["rustfs/cloudnativepg"]),
-            "path \"kv/data/rustfs/cloudnativepg\" {\n  capabilities = [\"read\"]\n}\n\n" + SELF_TOKEN_POLICY);
+        assert.strictEqual(
+            renderReadPolicy("kv", ["rustfs/cloudnativepg"]),
+            'path "kv/data/rustfs/cloudnativepg" {\n  capabilities = ["read"]\n}\n\n' + SELF_TOKEN_POLICY,
+        );
         const text = renderReadPolicy("kv", ["b/x", "a/y", "b/x"]);
         assert.strictEqual((text.match(/path "kv\//g) ?? []).length, 2, "duplicates are merged");
-        assert.deepStrictEqual(text.match(/path "auth\/[^"]+"/g), ['path "auth/token/lookup-self"', 'path "auth/token/renew-self"'], "only the token's own paths besides the KV paths");
+        assert.deepStrictEqual(
+            text.match(/path "auth\/[^"]+"/g),
+            ['path "auth/token/lookup-self"', 'path "auth/token/renew-self"'],
+            "only the token's own paths besides the KV paths",
+        );
         assert.ok(text.indexOf("kv/data/a/y") < text.indexOf("kv/data/b/x"), "sorted, so the text is stable");
         assert.ok(!text.includes("*"));
     });
@@ -51,16 +57,25 @@ describe("planning (pure)", () => {
             { name: "a2", namespace: "ns-a", path: "a/two" },
         ];
         const plan = planPlatform(apps);
-        assert.deepStrictEqual(plan.namespaces.map((n) => n.namespace), ["ns-a", "ns-b"]);
+        assert.deepStrictEqual(
+            plan.namespaces.map((n) => n.namespace),
+            ["ns-a", "ns-b"],
+        );
         const [a, b] = plan.namespaces;
-        assert.deepStrictEqual(a.apps.map((x) => x.name), ["a1", "a2"]);
+        assert.deepStrictEqual(
+            a.apps.map((x) => x.name),
+            ["a1", "a2"],
+        );
         assert.ok(a.policyText.includes("kv/data/a/one") && a.policyText.includes("kv/data/a/two"));
         assert.ok(!a.policyText.includes("b/one"), "namespace a cannot read b's path");
         assert.ok(!b.policyText.includes("kv/data/a/"), "namespace b cannot read a's paths");
     });
 
     it("defaults refreshAfter to 60s and destination to the app name; overrides win", () => {
-        const plan = planPlatform([{ name: "x", namespace: "n", path: "p", destination: "other", refreshAfter: "5m" }, { name: "y", namespace: "n", path: "q" }]);
+        const plan = planPlatform([
+            { name: "x", namespace: "n", path: "p", destination: "other", refreshAfter: "5m" },
+            { name: "y", namespace: "n", path: "q" },
+        ]);
         assert.strictEqual(plan.namespaces[0].apps[0].destination, "other");
         assert.strictEqual(plan.namespaces[0].apps[0].refreshAfter, "5m");
         assert.strictEqual(plan.namespaces[0].apps[1].refreshAfter, "60s");
@@ -68,7 +83,11 @@ describe("planning (pure)", () => {
     });
 
     it("honours name templates and a custom KV mount", () => {
-        const plan = planPlatform([{ name: "x", namespace: "n", path: "p" }], { kvPath: "secret", roleNameTemplate: "r-{namespace}", policyNameTemplate: "p-{namespace}" });
+        const plan = planPlatform([{ name: "x", namespace: "n", path: "p" }], {
+            kvPath: "secret",
+            roleNameTemplate: "r-{namespace}",
+            policyNameTemplate: "p-{namespace}",
+        });
         assert.strictEqual(plan.namespaces[0].roleName, "r-n");
         assert.strictEqual(plan.namespaces[0].policyName, "p-n");
         assert.match(plan.namespaces[0].policyText, /path "secret\/data\/p"/);
@@ -80,36 +99,80 @@ describe("planning (pure)", () => {
         });
         it("rejects two apps with the same name", () => {
             const ps = validateApps([article, { ...article, namespace: "other", path: "other/path" }]);
-            assert.deepStrictEqual(ps.map((p) => p.field), ["apps[1].name"]);
+            assert.deepStrictEqual(
+                ps.map((p) => p.field),
+                ["apps[1].name"],
+            );
         });
         it("rejects two apps writing the same Secret in one namespace", () => {
             const ps = validateApps([article, { ...article, name: "second", destination: "rustfs-cloudnativepg" }]);
-            assert.deepStrictEqual(ps.map((p) => p.field), ["apps[1].destination"]);
+            assert.deepStrictEqual(
+                ps.map((p) => p.field),
+                ["apps[1].destination"],
+            );
             assert.match(ps[0].message, /apps\[0\] already writes Secret "rustfs-cloudnativepg"/);
         });
         it("allows the same destination name in different namespaces", () => {
-            assert.deepStrictEqual(validateApps([article, { ...article, name: "second", namespace: "other", path: "other/path", destination: "rustfs-cloudnativepg" }]), []);
+            assert.deepStrictEqual(
+                validateApps([article, { ...article, name: "second", namespace: "other", path: "other/path", destination: "rustfs-cloudnativepg" }]),
+                [],
+            );
         });
         it("a path belongs to one namespace: another namespace naming it is rejected unless both apps share it (issue 8 item 5)", () => {
             const evil = { ...article, name: "stolen", namespace: "evil" };
             const ps = validateApps([article, evil]);
-            assert.deepStrictEqual(ps.map((p) => p.field), ["apps[1].path"]);
+            assert.deepStrictEqual(
+                ps.map((p) => p.field),
+                ["apps[1].path"],
+            );
             assert.match(ps[0].message, /also read by apps\[0\] in namespace "cnpg".*shareAcrossNamespaces: true on both/);
             assert.strictEqual(validateApps([article, { ...evil, shareAcrossNamespaces: true }]).length, 1, "one side saying so is not enough");
-            assert.deepStrictEqual(validateApps([{ ...article, shareAcrossNamespaces: true }, { ...evil, shareAcrossNamespaces: true }]), []);
-            assert.deepStrictEqual(validateApps([article, { ...article, name: "second", destination: "second" }]), [], "two apps of one namespace may read one path");
-            const plan = planPlatform([{ ...article, shareAcrossNamespaces: true }, { ...evil, shareAcrossNamespaces: true }]);
-            assert.ok(plan.namespaces.every((n) => n.policyText.includes("kv/data/rustfs/cloudnativepg")), "shared on purpose: both policies grant it");
+            assert.deepStrictEqual(
+                validateApps([
+                    { ...article, shareAcrossNamespaces: true },
+                    { ...evil, shareAcrossNamespaces: true },
+                ]),
+                [],
+            );
+            assert.deepStrictEqual(
+                validateApps([article, { ...article, name: "second", destination: "second" }]),
+                [],
+                "two apps of one namespace may read one path",
+            );
+            const plan = planPlatform([
+                { ...article, shareAcrossNamespaces: true },
+                { ...evil, shareAcrossNamespaces: true },
+            ]);
+            assert.ok(
+                plan.namespaces.every((n) => n.policyText.includes("kv/data/rustfs/cloudnativepg")),
+                "shared on purpose: both policies grant it",
+            );
         });
         it("a path has one owner: two apps managing the same value are rejected (issue 8 item 2)", () => {
-            const ps = validateApps([{ ...article, dataKeys: article.keys }, { ...article, name: "second", destination: "second", dataKeys: article.keys }]);
-            assert.deepStrictEqual(ps.map((p) => p.field), ["apps[1].data"]);
+            const ps = validateApps([
+                { ...article, dataKeys: article.keys },
+                { ...article, name: "second", destination: "second", dataKeys: article.keys },
+            ]);
+            assert.deepStrictEqual(
+                ps.map((p) => p.field),
+                ["apps[1].data"],
+            );
             assert.match(ps[0].message, /apps\[0\] already manages the value at path "rustfs\/cloudnativepg"/);
-            assert.deepStrictEqual(validateApps([{ ...article, dataKeys: article.keys }, { ...article, name: "second", destination: "second" }]), [], "a reader beside the owner is fine");
+            assert.deepStrictEqual(
+                validateApps([
+                    { ...article, dataKeys: article.keys },
+                    { ...article, name: "second", destination: "second" },
+                ]),
+                [],
+                "a reader beside the owner is fine",
+            );
         });
         it("rejects policy or role templates that produce Vault's built-in names", () => {
             const ps = validateApps([article], { policyNameTemplate: "default" });
-            assert.ok(ps.some((p) => p.field === "kubernetesAuth.policyNameTemplate"), "template without {namespace}");
+            assert.ok(
+                ps.some((p) => p.field === "kubernetesAuth.policyNameTemplate"),
+                "template without {namespace}",
+            );
             assert.ok(ps.some((p) => /built-in/.test(p.message)));
         });
         it("rejects the default ServiceAccount", () => {
@@ -123,11 +186,24 @@ describe("planning (pure)", () => {
             ] as unknown as AppShape[];
             const opts = { roleNameTemplate: 5, policyNameTemplate: ["vso-{namespace}"], tokenTtl: "3600", audience: null } as unknown as PlanOptions;
             let ps: { field: string; message: string }[] = [];
-            assert.doesNotThrow(() => { ps = validateApps(apps, opts); });
-            assert.deepStrictEqual(ps.map((p) => p.field), [
-                "kubernetesAuth.roleNameTemplate", "kubernetesAuth.policyNameTemplate", "kubernetesAuth.tokenTtl", "kubernetesAuth.audience",
-                "apps[0].keys", "apps[0].rolloutRestartTargets", "apps[1]", "apps[2].name", "apps[2].namespace", "apps[2].refreshAfter",
-            ]);
+            assert.doesNotThrow(() => {
+                ps = validateApps(apps, opts);
+            });
+            assert.deepStrictEqual(
+                ps.map((p) => p.field),
+                [
+                    "kubernetesAuth.roleNameTemplate",
+                    "kubernetesAuth.policyNameTemplate",
+                    "kubernetesAuth.tokenTtl",
+                    "kubernetesAuth.audience",
+                    "apps[0].keys",
+                    "apps[0].rolloutRestartTargets",
+                    "apps[1]",
+                    "apps[2].name",
+                    "apps[2].namespace",
+                    "apps[2].refreshAfter",
+                ],
+            );
             for (const p of ps) {
                 assert.match(p.message, /^expected .+, found (a string|a number|a list|an object|null)/, `${p.field}: ${p.message}`);
             }
@@ -147,18 +223,32 @@ describe("planning (pure)", () => {
         });
         it("rejects names that templates expand to uppercase, suggesting the lowercase template (issue 8)", () => {
             const ps = validateApps([article], { policyNameTemplate: "VSO-{namespace}-read", roleNameTemplate: "vso-{namespace}" });
-            assert.deepStrictEqual(ps.map((p) => p.field), ["policy name for namespace \"cnpg\""]);
-            assert.match(ps[0].message, /"VSO-cnpg-read" has uppercase letters.*"vso-cnpg-read".*kubernetesAuth\.policyNameTemplate.*set it to "vso-\{namespace\}-read"/);
+            assert.deepStrictEqual(
+                ps.map((p) => p.field),
+                ['policy name for namespace "cnpg"'],
+            );
+            assert.match(
+                ps[0].message,
+                /"VSO-cnpg-read" has uppercase letters.*"vso-cnpg-read".*kubernetesAuth\.policyNameTemplate.*set it to "vso-\{namespace\}-read"/,
+            );
         });
         it("lists every problem of every app at once", () => {
             const ps = validateApps([
-                { name: "Bad_Name", namespace: "\"*\"", path: "kv/x", refreshAfter: "1d", rolloutRestartTargets: [{ kind: "Job", name: "j" }] },
+                { name: "Bad_Name", namespace: '"*"', path: "kv/x", refreshAfter: "1d", rolloutRestartTargets: [{ kind: "Job", name: "j" }] },
                 { name: "ok", namespace: "ns", path: "data/y", keys: ["a"], dataKeys: ["b"] },
             ]);
-            assert.deepStrictEqual(ps.map((p) => p.field).sort(), [
-                "apps[0].name", "apps[0].namespace", "apps[0].path", "apps[0].refreshAfter", "apps[0].rolloutRestartTargets[0].kind",
-                "apps[1].keys", "apps[1].path",
-            ].sort());
+            assert.deepStrictEqual(
+                ps.map((p) => p.field).sort(),
+                [
+                    "apps[0].name",
+                    "apps[0].namespace",
+                    "apps[0].path",
+                    "apps[0].refreshAfter",
+                    "apps[0].rolloutRestartTargets[0].kind",
+                    "apps[1].keys",
+                    "apps[1].path",
+                ].sort(),
+            );
         });
     });
 });

@@ -42,20 +42,21 @@ const T = {
     k8sRole: "kubernetes:rbac.authorization.k8s.io/v1:Role",
 };
 
-
 const FAKE_CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
 
 describe("VaultSecretsPlatform (mocked engine)", function () {
     const rec = new MockRecorder();
-    beforeEach(() => rec.install((type) => {
-        if (type === T.secret) {
-            return { data: { token: Buffer.from("reviewer.jwt.value").toString("base64"), "ca.crt": Buffer.from(FAKE_CA).toString("base64") } };
-        }
-        if (type === T.kvSecret) {
-            return { metadata: { version: "1" } };
-        }
-        return {};
-    }));
+    beforeEach(() =>
+        rec.install((type) => {
+            if (type === T.secret) {
+                return { data: { token: Buffer.from("reviewer.jwt.value").toString("base64"), "ca.crt": Buffer.from(FAKE_CA).toString("base64") } };
+            }
+            if (type === T.kvSecret) {
+                return { metadata: { version: "1" } };
+            }
+            return {};
+        }),
+    );
 
     it("creates the article's setup, resource by resource", async () => {
         const p = new VaultSecretsPlatform("homelab", articleArgs());
@@ -87,7 +88,7 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
 
         const policy = rec.one(T.policy);
         assert.strictEqual(policy.inputs.name, "vso-cnpg-read");
-        assert.strictEqual(policy.inputs.policy, "path \"kv/data/rustfs/cloudnativepg\" {\n  capabilities = [\"read\"]\n}\n\n" + SELF_TOKEN_POLICY);
+        assert.strictEqual(policy.inputs.policy, 'path "kv/data/rustfs/cloudnativepg" {\n  capabilities = ["read"]\n}\n\n' + SELF_TOKEN_POLICY);
 
         const role = rec.one(T.role);
         assert.strictEqual(role.inputs.roleName, "vso-cnpg");
@@ -113,10 +114,17 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
             mount: "kubernetes",
             vaultConnectionRef: "vault-connection",
             kubernetes: { role: "vso-cnpg", serviceAccount: "vso-auth", audiences: ["vault"] },
-            headers: { "X-Vault-Vso-Access-Revision": accessRevision({
-                authPath: "kubernetes", roleName: "vso-cnpg", policyName: "vso-cnpg-read", policy: policy.inputs.policy,
-                serviceAccountName: "vso-auth", audience: "vault", tokenTtl: 3600,
-            }) },
+            headers: {
+                "X-Vault-Vso-Access-Revision": accessRevision({
+                    authPath: "kubernetes",
+                    roleName: "vso-cnpg",
+                    policyName: "vso-cnpg-read",
+                    policy: policy.inputs.policy,
+                    serviceAccountName: "vso-auth",
+                    audience: "vault",
+                    tokenTtl: 3600,
+                }),
+            },
         });
         assert.strictEqual(role.inputs.audience, "vault", "the role requires the audience VaultAuth requests");
 
@@ -135,7 +143,12 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
 
         assert.strictEqual(rec.ofType(T.kvSecret).length, 0, "no managed value unless data is given");
         assert.strictEqual(rec.ofType(T.ns).length, 0, "namespaces are not created unless asked");
-        for (const r of [...rec.ofType(T.conn), ...rec.ofType(T.auth), ...rec.ofType(T.vss), ...rec.ofType(T.sa).filter((x) => x.name !== "homelab-vault-access-sa")]) {
+        for (const r of [
+            ...rec.ofType(T.conn),
+            ...rec.ofType(T.auth),
+            ...rec.ofType(T.vss),
+            ...rec.ofType(T.sa).filter((x) => x.name !== "homelab-vault-access-sa"),
+        ]) {
             assert.ok(!["vault", "vault-secrets-operator-system"].includes(r.inputs.metadata.namespace), `${r.name} is in a workload namespace`);
         }
         assert.strictEqual(await valueOf(p.vaultAddress), "http://vault.vault.svc.cluster.local:8200");
@@ -146,8 +159,11 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         new VaultSecretsPlatform("homelab", articleArgs());
         await rec.settle();
         const prov = rec.one(T.vaultProvider);
-        assert.strictEqual(prov.inputs.address, "https://192.0.2.10:6443/api/v1/namespaces/vault/services/http:vault:8200/proxy",
-            "the kubeconfig's API server, Vault's namespace, Service and port");
+        assert.strictEqual(
+            prov.inputs.address,
+            "https://192.0.2.10:6443/api/v1/namespaces/vault/services/http:vault:8200/proxy",
+            "the kubeconfig's API server, Vault's namespace, Service and port",
+        );
         assert.ok(prov.secretInputs.includes("headers"), "the bearer token header is a secret");
         assert.ok(prov.secretInputs.includes("token"), "the Vault token is a secret");
         assert.deepStrictEqual(JSON.parse(prov.inputs.headers), [{ name: "Authorization", value: "Bearer reviewer.jwt.value" }]);
@@ -155,10 +171,14 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         assert.strictEqual(ca, kubeClusterOf(fs.readFileSync(FIXTURE_KUBECONFIG, "utf8")).caPem, "the provider trusts the kubeconfig's CA");
         assert.strictEqual(fs.statSync(prov.inputs.caCertFile).mode & 0o777, 0o644);
         const role = rec.one(T.k8sRole);
-        assert.deepStrictEqual(role.inputs.rules, [{
-            apiGroups: [""], resources: ["services/proxy"], resourceNames: ["vault", "http:vault:8200", "vault:8200"],
-            verbs: ["get", "create", "update", "patch", "delete"],
-        }]);
+        assert.deepStrictEqual(role.inputs.rules, [
+            {
+                apiGroups: [""],
+                resources: ["services/proxy"],
+                resourceNames: ["vault", "http:vault:8200", "vault:8200"],
+                verbs: ["get", "create", "update", "patch", "delete"],
+            },
+        ]);
         assert.strictEqual(role.inputs.metadata.namespace, "vault");
         const token = rec.one(T.secret, (r) => r.inputs.metadata.namespace === "vault");
         assert.strictEqual(token.inputs.type, "kubernetes.io/service-account-token");
@@ -189,7 +209,9 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         await rec.settle();
         for (const t of [T.conn, T.auth, T.sa, T.policy, T.role]) {
             // (the ServiceAccount Pulumi reaches Vault through the API server with lives in Vault's namespace)
-            const byNs = rec.ofType(t).filter((r) => r.inputs.metadata?.namespace !== "vault")
+            const byNs = rec
+                .ofType(t)
+                .filter((r) => r.inputs.metadata?.namespace !== "vault")
                 .map((r) => r.inputs.metadata?.namespace ?? r.inputs.boundServiceAccountNamespaces?.[0] ?? r.inputs.name);
             assert.strictEqual(byNs.length, 3, `${t}: ${byNs}`);
         }
@@ -198,7 +220,10 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
             const n = Number(/vso-ns-(\d)-read/.exec(policy.inputs.name)![1]);
             const paths = [...policy.inputs.policy.matchAll(/path "kv\/data\/team\/app-(\d+)"/g)].map((m: RegExpMatchArray) => Number(m[1]));
             assert.strictEqual(paths.length, 4);
-            assert.ok(paths.every((i: number) => i % 3 === n), `policy ${policy.inputs.name} grants only its namespace's paths: ${paths}`);
+            assert.ok(
+                paths.every((i: number) => i % 3 === n),
+                `policy ${policy.inputs.name} grants only its namespace's paths: ${paths}`,
+            );
         }
         for (const vss of rec.ofType(T.vss)) {
             const auth = rec.one(T.auth, (a) => a.inputs.metadata.namespace === vss.inputs.metadata.namespace);
@@ -277,7 +302,10 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
     it("creates namespaces when asked", async () => {
         new VaultSecretsPlatform("nss", { ...articleArgs(), createNamespaces: true });
         await rec.settle();
-        assert.deepStrictEqual(rec.ofType(T.ns).map((r) => r.inputs.metadata.name), ["cnpg"]);
+        assert.deepStrictEqual(
+            rec.ofType(T.ns).map((r) => r.inputs.metadata.name),
+            ["cnpg"],
+        );
     });
 
     describe("validation before apply", () => {
@@ -296,13 +324,28 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         it("fails at construction with one message listing every problem, before any resource is created", async () => {
             const args = articleArgs();
             args.apps = [
-                { name: "Rustfs_CNPG", namespace: "cnpg ", path: "kv/rustfs/cloudnativepg", refreshAfter: "1 minute", rolloutRestartTargets: [{ kind: "Pod", name: "x" }] },
+                {
+                    name: "Rustfs_CNPG",
+                    namespace: "cnpg ",
+                    path: "kv/rustfs/cloudnativepg",
+                    refreshAfter: "1 minute",
+                    rolloutRestartTargets: [{ kind: "Pod", name: "x" }],
+                },
                 { name: "dup", namespace: "cnpg", path: "data/x" },
                 { name: "dup", namespace: "cnpg", path: "y", keys: ["a"], data: { b: "v" } },
             ];
             const ps = problemsOf(args);
             const fields = ps.map((p) => p.field);
-            for (const f of ["apps[0].name", "apps[0].namespace", "apps[0].path", "apps[0].refreshAfter", "apps[0].rolloutRestartTargets[0].kind", "apps[1].path", "apps[2].name", "apps[2].keys"]) {
+            for (const f of [
+                "apps[0].name",
+                "apps[0].namespace",
+                "apps[0].path",
+                "apps[0].refreshAfter",
+                "apps[0].rolloutRestartTargets[0].kind",
+                "apps[1].path",
+                "apps[2].name",
+                "apps[2].keys",
+            ]) {
                 assert.ok(fields.includes(f), `expected a problem for ${f}; got ${fields.join(", ")}`);
             }
             await rec.settle();
@@ -312,7 +355,7 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
 
         it("rejects the quoted wildcard namespace of the article", () => {
             const args = articleArgs();
-            args.apps[0].namespace = "\"*\"";
+            args.apps[0].namespace = '"*"';
             assert.ok(problemsOf(args).some((p) => p.field === "apps[0].namespace" && /quote/.test(p.message)));
         });
 
@@ -330,7 +373,11 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         it("rejects policy and role names that collide with Vault's default or root", () => {
             const ps = problemsOf({ ...articleArgs(), kubernetesAuth: { policyNameTemplate: "default" } });
             assert.ok(ps.some((p) => /built-in names/.test(p.message)));
-            const ps2 = problemsOf({ ...articleArgs(), kubernetesAuth: { roleNameTemplate: "{namespace}" }, apps: [{ name: "a", namespace: "root", path: "p" }] });
+            const ps2 = problemsOf({
+                ...articleArgs(),
+                kubernetesAuth: { roleNameTemplate: "{namespace}" },
+                apps: [{ name: "a", namespace: "root", path: "p" }],
+            });
             assert.ok(ps2.some((p) => /built-in names/.test(p.message) && /role name/.test(p.field)));
         });
 
@@ -360,7 +407,12 @@ describe("building blocks used alone (mocked engine)", () => {
             new KubernetesAuthMethod("bad", { kubernetesCaCert: "not a pem", kubernetesHost: "nope" });
             assert.fail("expected a validation error");
         } catch (e) {
-            assert.deepStrictEqual(validationProblemsOf(e)?.map((p) => p.field).sort(), ["kubernetesCaCert", "kubernetesHost"]);
+            assert.deepStrictEqual(
+                validationProblemsOf(e)
+                    ?.map((p) => p.field)
+                    .sort(),
+                ["kubernetesCaCert", "kubernetesHost"],
+            );
         }
     });
 
@@ -375,7 +427,10 @@ describe("building blocks used alone (mocked engine)", () => {
         await rec.settle();
         assert.deepStrictEqual([w2.policyName, w2.roleName], ["vso-all-read", "vso-all"], "the names checked are the names created");
         assert.deepStrictEqual(rec.one(T.role, (r) => r.inputs.roleName === "vso-all").inputs.boundServiceAccountNamespaces, ["*"]);
-        assert.strictEqual(rec.one(T.policy, (r) => r.inputs.name === "vso-all-read").inputs.policy, "path \"kv/data/x\" {\n  capabilities = [\"read\"]\n}\n\n" + SELF_TOKEN_POLICY);
+        assert.strictEqual(
+            rec.one(T.policy, (r) => r.inputs.name === "vso-all-read").inputs.policy,
+            'path "kv/data/x" {\n  capabilities = ["read"]\n}\n\n' + SELF_TOKEN_POLICY,
+        );
     });
 
     it("VsoNamespaceAccess: ServiceAccount, VaultConnection and VaultAuth in the namespace", async () => {
@@ -383,7 +438,10 @@ describe("building blocks used alone (mocked engine)", () => {
         await rec.settle();
         assert.strictEqual(rec.one(T.conn).inputs.metadata.namespace, "apps");
         assert.strictEqual(rec.one(T.auth).inputs.spec.kubernetes.role, "vso-apps");
-        assert.throws(() => new VsoNamespaceAccess("v", { namespace: "vault-secrets-operator-system", vaultAddress: "http://v:8200", roleName: "r" }), /workload's namespace/);
+        assert.throws(
+            () => new VsoNamespaceAccess("v", { namespace: "vault-secrets-operator-system", vaultAddress: "http://v:8200", roleName: "r" }),
+            /workload's namespace/,
+        );
     });
 
     it("VaultStaticSecretApp: alone, and its VaultAuth must be in its namespace", async () => {
@@ -400,8 +458,11 @@ describe("building blocks used alone (mocked engine)", () => {
         new VaultHelmInstall("ha", { mode: "ha", namespace: "vault-ha", repository: "https://mirror.lan/charts", haReplicas: 5 });
         new VaultSecretsOperatorInstall("vso", { values: { controller: { replicas: 2 } }, chartVersion: "9.9.9" });
         await rec.settle();
-        assert.strictEqual(await valueOf(new VaultHelmInstall("named", { releaseName: "secrets", namespace: "sec" }).address), "http://secrets-vault.sec.svc.cluster.local:8200",
-            "the chart names its Service <release>-vault unless the release name contains vault");
+        assert.strictEqual(
+            await valueOf(new VaultHelmInstall("named", { releaseName: "secrets", namespace: "sec" }).address),
+            "http://secrets-vault.sec.svc.cluster.local:8200",
+            "the chart names its Service <release>-vault unless the release name contains vault",
+        );
         await rec.settle();
         const ha = rec.one(T.release, (r) => r.inputs.chart === "vault" && r.inputs.namespace === "vault-ha");
         assert.strictEqual(ha.inputs.values.server.ha.raft.enabled, true);
@@ -413,7 +474,11 @@ describe("building blocks used alone (mocked engine)", () => {
         new VaultHelmInstall("dev", { namespace: "vault-dev" });
         await rec.settle();
         const sa = rec.one(T.release, (r) => r.inputs.namespace === "vault-sa");
-        assert.deepStrictEqual(sa.inputs.values.server.ha, { enabled: true, replicas: 1, raft: { enabled: true, setNodeId: true } }, "standalone is one raft server");
+        assert.deepStrictEqual(
+            sa.inputs.values.server.ha,
+            { enabled: true, replicas: 1, raft: { enabled: true, setNodeId: true } },
+            "standalone is one raft server",
+        );
         assert.strictEqual(sa.inputs.values.server.dataStorage.enabled, true);
         assert.strictEqual(sa.inputs.skipAwait, true);
         assert.strictEqual(rec.one(T.release, (r) => r.inputs.namespace === "vault-dev").inputs.skipAwait, false, "dev waits until Vault is Ready");
@@ -442,7 +507,10 @@ describe("chart sources, proxy addresses and access revisions (pure)", () => {
     it("chartSource: repository, oci:// and local path", () => {
         const d = { version: "1.0.0", repo: "https://helm.releases.hashicorp.com" };
         assert.deepStrictEqual(chartSource("vault", d, {}), { chart: "vault", version: "1.0.0", repositoryOpts: { repo: d.repo } });
-        assert.deepStrictEqual(chartSource("vault", d, { repository: "oci://registry.lan/charts/", chartVersion: "2.0.0" }), { chart: "oci://registry.lan/charts/vault", version: "2.0.0" });
+        assert.deepStrictEqual(chartSource("vault", d, { repository: "oci://registry.lan/charts/", chartVersion: "2.0.0" }), {
+            chart: "oci://registry.lan/charts/vault",
+            version: "2.0.0",
+        });
         assert.deepStrictEqual(chartSource("vault", d, { chartPath: "/charts/vault", chartVersion: "9" }), { chart: "/charts/vault" });
     });
 
@@ -455,7 +523,10 @@ describe("chart sources, proxy addresses and access revisions (pure)", () => {
 
     it("serviceProxyAddress and kubeClusterOf", () => {
         assert.strictEqual(serviceProxyAddress("https://k:6443/", "sec", "vault", 8200), "https://k:6443/api/v1/namespaces/sec/services/http:vault:8200/proxy");
-        assert.strictEqual(serviceProxyAddress("https://k:6443", "sec", "vault", 8200, "https"), "https://k:6443/api/v1/namespaces/sec/services/https:vault:8200/proxy");
+        assert.strictEqual(
+            serviceProxyAddress("https://k:6443", "sec", "vault", 8200, "https"),
+            "https://k:6443/api/v1/namespaces/sec/services/https:vault:8200/proxy",
+        );
         const c = kubeClusterOf(fs.readFileSync(FIXTURE_KUBECONFIG, "utf8"));
         assert.strictEqual(c.server, "https://192.0.2.10:6443");
         assert.match(c.caPem!, /BEGIN CERTIFICATE/);
@@ -465,9 +536,24 @@ describe("chart sources, proxy addresses and access revisions (pure)", () => {
     });
 
     it("accessRevision changes with anything the role or policy grants, and only then", () => {
-        const base = { authPath: "kubernetes", roleName: "vso-cnpg", policyName: "vso-cnpg-read", policy: "path \"kv/data/a\" {}", serviceAccountName: "vso-auth", audience: "vault", tokenTtl: 3600 };
+        const base = {
+            authPath: "kubernetes",
+            roleName: "vso-cnpg",
+            policyName: "vso-cnpg-read",
+            policy: 'path "kv/data/a" {}',
+            serviceAccountName: "vso-auth",
+            audience: "vault",
+            tokenTtl: 3600,
+        };
         assert.strictEqual(accessRevision(base), accessRevision({ ...base }));
-        for (const change of [{ policy: "path \"kv/data/a\" {} path \"kv/data/b\" {}" }, { roleName: "r2" }, { audience: "x" }, { tokenTtl: 60 }, { serviceAccountName: "sa" }, { authPath: "k8s" }]) {
+        for (const change of [
+            { policy: 'path "kv/data/a" {} path "kv/data/b" {}' },
+            { roleName: "r2" },
+            { audience: "x" },
+            { tokenTtl: 60 },
+            { serviceAccountName: "sa" },
+            { authPath: "k8s" },
+        ]) {
             assert.notStrictEqual(accessRevision({ ...base, ...change }), accessRevision(base), JSON.stringify(change));
         }
     });

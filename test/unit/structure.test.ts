@@ -7,9 +7,9 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import {
-    INVENTORY_VERSION, PlatformInventory, ValidationError, VaultSecretsPlatform, validatePlatformArgs, validationProblemsOf,
-} from "../../components";
+import * as k8s from "@pulumi/kubernetes";
+import * as vault from "@pulumi/vault";
+import { INVENTORY_VERSION, PlatformInventory, ValidationError, VaultSecretsPlatform, validatePlatformArgs, validationProblemsOf } from "../../components";
 import { inventoryFromOutputs, loginTargetProblem } from "../../ops";
 import { platformArgsFromConfig, unknownConfigKeys } from "../../programs/homelab/config";
 import { MockRecorder, articleArgs, valueOf } from "./harness";
@@ -52,7 +52,11 @@ describe("package layout (issue 11)", () => {
         const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO, encoding: "utf8" });
         assert.strictEqual(r.status, 0, r.stderr);
         const added = (JSON.parse(r.stdout.trim().split("\n").pop()!) as string[]).map((f) => path.relative(REPO, f));
-        assert.deepStrictEqual(added.filter((f) => !f.startsWith("components/")), [], "no ops, cli or other module is loaded");
+        assert.deepStrictEqual(
+            added.filter((f) => !f.startsWith("components/")),
+            [],
+            "no ops, cli or other module is loaded",
+        );
         assert.ok(added.length > 5, `the components were loaded (${added.length} files)`);
     });
 
@@ -83,10 +87,20 @@ describe("the platform's inventory (issue 11)", () => {
         assert.strictEqual(inv.version, INVENTORY_VERSION);
         assert.strictEqual(inv.kvPath, "kv");
         assert.strictEqual(inv.authPath, "kubernetes");
-        assert.deepStrictEqual(inv.namespaces.map((n) => [n.namespace, n.role, n.policy, n.serviceAccount, n.audience]),
-            [["cnpg", "vso-cnpg", "vso-cnpg-read", "vso-auth", "vault"], ["apps", "vso-apps", "vso-apps-read", "vso-auth", "vault"]]);
-        assert.deepStrictEqual(inv.apps.map((a) => [a.name, a.namespace, a.path, a.managed]),
-            [["rustfs-cloudnativepg", "cnpg", "rustfs/cloudnativepg", true], ["other", "apps", "other/app", false]]);
+        assert.deepStrictEqual(
+            inv.namespaces.map((n) => [n.namespace, n.role, n.policy, n.serviceAccount, n.audience]),
+            [
+                ["cnpg", "vso-cnpg", "vso-cnpg-read", "vso-auth", "vault"],
+                ["apps", "vso-apps", "vso-apps-read", "vso-auth", "vault"],
+            ],
+        );
+        assert.deepStrictEqual(
+            inv.apps.map((a) => [a.name, a.namespace, a.path, a.managed]),
+            [
+                ["rustfs-cloudnativepg", "cnpg", "rustfs/cloudnativepg", true],
+                ["other", "apps", "other/app", false],
+            ],
+        );
         assert.deepStrictEqual(inv.managedVersions, { "rustfs-cloudnativepg": "3" });
         assert.doesNotMatch(JSON.stringify(inv), /s3cr3t|"ak"/, "no value in the inventory");
         // what drift and doctor do with a stack's outputs
@@ -96,7 +110,8 @@ describe("the platform's inventory (issue 11)", () => {
 
     it("reads a 0.1 stack's separate outputs, and drops fields of the wrong type instead of trusting them", () => {
         const legacy = inventoryFromOutputs({
-            vaultAddress: { value: "http://vault.vault.svc:8200" }, kvPath: { value: "kv" },
+            vaultAddress: { value: "http://vault.vault.svc:8200" },
+            kvPath: { value: "kv" },
             namespaces: { value: [{ namespace: "cnpg", role: "vso-cnpg", policy: "p", serviceAccount: "vso-auth" }, { namespace: 5 }] },
             apps: { value: [{ name: "a", namespace: "cnpg", path: "x", keys: ["k", 7], managed: "yes" }] },
             managedVersions: { value: { a: 2 } },
@@ -111,8 +126,23 @@ describe("the platform's inventory (issue 11)", () => {
 
     it("the doctor mints no token for a VaultAuth that logs in otherwise than the stack set up", () => {
         const inv: PlatformInventory = {
-            version: INVENTORY_VERSION, vaultAddress: "", kvPath: "kv", authPath: "kubernetes", apps: [], managedVersions: {},
-            namespaces: [{ namespace: "cnpg", role: "vso-cnpg", policy: "p", serviceAccount: "vso-auth", audience: "vault", vaultAuth: "vault-auth", vaultConnection: "vault-connection" }],
+            version: INVENTORY_VERSION,
+            vaultAddress: "",
+            kvPath: "kv",
+            authPath: "kubernetes",
+            apps: [],
+            managedVersions: {},
+            namespaces: [
+                {
+                    namespace: "cnpg",
+                    role: "vso-cnpg",
+                    policy: "p",
+                    serviceAccount: "vso-auth",
+                    audience: "vault",
+                    vaultAuth: "vault-auth",
+                    vaultConnection: "vault-connection",
+                },
+            ],
         };
         const same = { mount: "kubernetes", role: "vso-cnpg", sa: "vso-auth", audiences: ["vault"] };
         assert.strictEqual(loginTargetProblem(same, "cnpg", inv), undefined);
@@ -121,6 +151,34 @@ describe("the platform's inventory (issue 11)", () => {
         assert.match(loginTargetProblem({ ...same, role: "admin" }, "cnpg", inv)!, /role "admin"/);
         assert.strictEqual(loginTargetProblem({ ...same, sa: "x" }, "other-ns", inv), undefined, "namespaces outside the stack are not judged");
         assert.strictEqual(loginTargetProblem({ ...same, sa: "x" }, "cnpg", undefined), undefined, "without --stack there is nothing to compare");
+    });
+});
+
+describe("providers go through the resource options (issue 11)", () => {
+    const rec = new MockRecorder();
+    beforeEach(() => rec.install());
+
+    it("a Vault and a Kubernetes provider given in the options serve every child; none is created", async () => {
+        const vaultProvider = new vault.Provider("mine-vault", { address: "https://vault.lan:8200" });
+        const k8sProvider = new k8s.Provider("mine-k8s", {});
+        const args = articleArgs();
+        args.vault = { install: false, address: "https://vault.lan:8200" };
+        args.operator = { install: false };
+        new VaultSecretsPlatform("p", args, { providers: { vault: vaultProvider, kubernetes: k8sProvider } });
+        await rec.settle();
+        assert.deepStrictEqual(
+            rec.ofType("pulumi:providers:vault").map((r) => r.name),
+            ["mine-vault"],
+            "no Vault provider of its own",
+        );
+        assert.deepStrictEqual(
+            rec.ofType("pulumi:providers:kubernetes").map((r) => r.name),
+            ["mine-k8s"],
+        );
+        const policy = rec.one("vault:index/policy:Policy");
+        assert.match(policy.provider, /::mine-vault::/);
+        const vss = rec.one("kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret");
+        assert.match(vss.provider, /::mine-k8s::/);
     });
 });
 
@@ -139,7 +197,10 @@ describe("bad options raise one typed error (issue 11)", () => {
         const problems = validationProblemsOf(err)!;
         assert.ok(problems.some((p) => p.field === "apps[0].namespace"));
         const ipe = (err as ValidationError).toInputPropertiesError();
-        assert.deepStrictEqual(ipe.errors.map((e) => e.propertyPath), problems.map((p) => p.field));
+        assert.deepStrictEqual(
+            ipe.errors.map((e) => e.propertyPath),
+            problems.map((p) => p.field),
+        );
     });
 
     it("a renamed or misspelled field is an error naming the new name, not silently ignored", () => {
@@ -155,11 +216,20 @@ describe("bad options raise one typed error (issue 11)", () => {
     });
 
     it("the homelab program reports unknown keys in its apps, its operator options and its project config", () => {
-        const { problems } = platformArgsFromConfig({ apps: [{ name: "a", namespace: "n", path: "p", restartTargets: [] } as any], operator: { crdDirs: "/x" } as any }, undefined);
+        const { problems } = platformArgsFromConfig(
+            { apps: [{ name: "a", namespace: "n", path: "p", restartTargets: [] } as any], operator: { crdDirs: "/x" } as any },
+            undefined,
+        );
         assert.match(problems.find((p) => p.field === "apps[0].restartTargets")?.message ?? "", /renamed to "rolloutRestartTargets"/);
         assert.match(problems.find((p) => p.field === "operator.crdDirs")?.message ?? "", /did you mean "crdDir"\?/);
-        const cfg = unknownConfigKeys({ "vault-vso-homelab:app": "[]", "vault-vso-homelab:apps": "[]", "vault:token": "x", "kubernetes:context": "c" }, "vault-vso-homelab");
-        assert.deepStrictEqual(cfg.map((p) => p.field), ["vault-vso-homelab:app"]);
+        const cfg = unknownConfigKeys(
+            { "vault-vso-homelab:app": "[]", "vault-vso-homelab:apps": "[]", "vault:token": "x", "kubernetes:context": "c" },
+            "vault-vso-homelab",
+        );
+        assert.deepStrictEqual(
+            cfg.map((p) => p.field),
+            ["vault-vso-homelab:app"],
+        );
         assert.match(cfg[0].message, /did you mean "apps"\?/);
     });
 });

@@ -22,7 +22,7 @@ const fields = (ps: { field: string }[]) => ps.map((p) => p.field);
 describe("validation rules (pure)", () => {
     describe("role bindings", () => {
         it("rejects the article's quoted wildcard, naming the field and the fix", () => {
-            const ps = checkRoleBinding("bound_service_account_namespaces", "\"*\"", true);
+            const ps = checkRoleBinding("bound_service_account_namespaces", '"*"', true);
             assert.strictEqual(ps.length, 1);
             assert.strictEqual(ps[0].field, "bound_service_account_namespaces");
             assert.match(ps[0].message, /quote/);
@@ -54,8 +54,14 @@ describe("validation rules (pure)", () => {
         });
         it("rejects empty, slashed, doubled, dotted, globbed and spaced paths, each with its own reason", () => {
             const cases: [string, RegExp][] = [
-                ["", /required/], ["/a", /must not start or end with '\/'/], ["a/", /must not start or end with '\/'/],
-                ["a//b", /empty segment/], ["a/../b", /'\.' or '\.\.'/], ["a/*", /glob/], ["a b", /whitespace/], ["\"a\"", /quote/],
+                ["", /required/],
+                ["/a", /must not start or end with '\/'/],
+                ["a/", /must not start or end with '\/'/],
+                ["a//b", /empty segment/],
+                ["a/../b", /'\.' or '\.\.'/],
+                ["a/*", /glob/],
+                ["a b", /whitespace/],
+                ['"a"', /quote/],
             ];
             for (const [bad, why] of cases) {
                 const ps = checkSecretPath("f", bad, "kv");
@@ -156,7 +162,13 @@ describe("validation rules (pure)", () => {
             assert.match(checkUrl("f", "localhost")[0].message, /scheme is missing/);
         });
         it("rejects credentials without ever showing them", () => {
-            for (const url of ["https://admin:hunter2@vault.lan", "https://hunter2@vault.lan", "admin:hunter2@vault.lan:8200", "https://admin:hun/ter2@vault.lan", "https://vault.lan/?token=hunter2"]) {
+            for (const url of [
+                "https://admin:hunter2@vault.lan",
+                "https://hunter2@vault.lan",
+                "admin:hunter2@vault.lan:8200",
+                "https://admin:hun/ter2@vault.lan",
+                "https://vault.lan/?token=hunter2",
+            ]) {
                 const ps = checkUrl("f", url);
                 assert.ok(url.includes("?token") || ps.length === 1, url);
                 assert.ok(!ps.some((p) => p.message.includes("hunter2") || p.message.includes("admin")), `${url}: ${ps[0]?.message}`);
@@ -172,18 +184,30 @@ describe("validation rules (pure)", () => {
 
     describe("types (issue 8)", () => {
         it("describes types, never values", () => {
-            assert.deepStrictEqual(["s3cr3t", 1, 1.5, true, null, [], {}, undefined, pulumi.output("x")].map(describeType),
-                ["a string", "a number", "a fractional number", "a boolean", "null", "a list", "an object", "nothing", "a Pulumi Output or promise"]);
+            assert.deepStrictEqual(["s3cr3t", 1, 1.5, true, null, [], {}, undefined, pulumi.output("x")].map(describeType), [
+                "a string",
+                "a number",
+                "a fractional number",
+                "a boolean",
+                "null",
+                "a list",
+                "an object",
+                "nothing",
+                "a Pulumi Output or promise",
+            ]);
         });
         it("checks nested fields with their paths and removes the wrong ones", () => {
             const t = { fields: { a: { list: "string" as const }, b: { fields: { c: "boolean" as const } }, d: { mapOf: "input" as const } }, required: ["a"] };
             const r = checkType("x", { b: { c: "true" }, d: { k: 5, ok: pulumi.secret("v") }, extra: 1 }, t);
-            assert.deepStrictEqual(r.problems.map((p) => `${p.field}: ${p.message}`), [
-                "x.a: is required: expected a list of strings, found nothing",
-                "x.b.c: expected true or false, found a string (write true or false without quotes)",
-                "x.d.k: expected a string (or a Pulumi Output), found a number (YAML reads unquoted numbers, true/false and yes/no as such: quote the value)",
-                "x.extra: is not a known field, so it would be ignored: known fields: a, b, d",
-            ]);
+            assert.deepStrictEqual(
+                r.problems.map((p) => `${p.field}: ${p.message}`),
+                [
+                    "x.a: is required: expected a list of strings, found nothing",
+                    "x.b.c: expected true or false, found a string (write true or false without quotes)",
+                    "x.d.k: expected a string (or a Pulumi Output), found a number (YAML reads unquoted numbers, true/false and yes/no as such: quote the value)",
+                    "x.extra: is not a known field, so it would be ignored: known fields: a, b, d",
+                ],
+            );
             const v = r.value as Record<string, any>;
             assert.strictEqual(v.b.c, undefined);
             assert.strictEqual(v.d.k, undefined);
@@ -191,10 +215,19 @@ describe("validation rules (pure)", () => {
             assert.strictEqual(v.extra, undefined, "unknown fields are reported and removed");
         });
         it("keeps one problem per field: the type problem wins", () => {
-            const merged = mergeTypeProblems([{ field: "apps[0]", message: "t" }], [
-                { field: "apps[0].name", message: "v1" }, { field: "apps[0]", message: "v2" }, { field: "apps[01]", message: "v3" }, { field: "apps[1]", message: "v4" },
-            ]);
-            assert.deepStrictEqual(merged.map((p) => p.message), ["t", "v3", "v4"]);
+            const merged = mergeTypeProblems(
+                [{ field: "apps[0]", message: "t" }],
+                [
+                    { field: "apps[0].name", message: "v1" },
+                    { field: "apps[0]", message: "v2" },
+                    { field: "apps[01]", message: "v3" },
+                    { field: "apps[1]", message: "v4" },
+                ],
+            );
+            assert.deepStrictEqual(
+                merged.map((p) => p.message),
+                ["t", "v3", "v4"],
+            );
         });
         it("reports the type of a non-string name, path or key", () => {
             assert.match(checkKubernetesName("f", 5, "label")[0].message, /expected a string, found a number/);
@@ -221,7 +254,10 @@ describe("validation rules (pure)", () => {
     });
 
     it("formats one message with every problem", () => {
-        const msg = formatProblems("X", [{ field: "a", message: "m1" }, { field: "b", message: "m2" }]);
+        const msg = formatProblems("X", [
+            { field: "a", message: "m1" },
+            { field: "b", message: "m2" },
+        ]);
         assert.match(msg, /2 problems/);
         assert.match(msg, /- a: m1\n {2}- b: m2/);
     });

@@ -16,11 +16,19 @@ function crdDir(): string | undefined {
     const candidates = [
         process.env.PVV_VSO_CHART_DIR,
         path.join(process.env.GOMODCACHE ?? path.join(os.homedir(), "go", "pkg", "mod"), "github.com", "hashicorp", "vault-secrets-operator@v0.10.0", "chart"),
-    ].filter((d): d is string => !!d).map((d) => path.join(d, "crds"));
+    ]
+        .filter((d): d is string => !!d)
+        .map((d) => path.join(d, "crds"));
     return candidates.find((d) => fs.existsSync(d));
 }
 
-interface Schema { type?: string; properties?: Record<string, Schema>; items?: Schema; additionalProperties?: Schema | boolean; "x-kubernetes-int-or-string"?: boolean }
+interface Schema {
+    type?: string;
+    properties?: Record<string, Schema>;
+    items?: Schema;
+    additionalProperties?: Schema | boolean;
+    "x-kubernetes-int-or-string"?: boolean;
+}
 
 function specSchema(dir: string, plural: string): Schema {
     const crd = yaml.load(fs.readFileSync(path.join(dir, `secrets.hashicorp.com_${plural}.yaml`), "utf8")) as any;
@@ -34,10 +42,14 @@ function mismatches(value: unknown, schema: Schema, at: string): string[] {
         return typeof value === "string" || typeof value === "number" ? [] : [`${at}: expected int or string`];
     }
     switch (schema.type) {
-        case "string": return typeof value === "string" ? [] : [`${at}: expected a string, got ${typeof value}`];
-        case "boolean": return typeof value === "boolean" ? [] : [`${at}: expected a boolean, got ${typeof value}`];
-        case "integer": return Number.isInteger(value) ? [] : [`${at}: expected an integer`];
-        case "array": return Array.isArray(value) ? value.flatMap((v, i) => mismatches(v, schema.items ?? {}, `${at}[${i}]`)) : [`${at}: expected a list`];
+        case "string":
+            return typeof value === "string" ? [] : [`${at}: expected a string, got ${typeof value}`];
+        case "boolean":
+            return typeof value === "boolean" ? [] : [`${at}: expected a boolean, got ${typeof value}`];
+        case "integer":
+            return Number.isInteger(value) ? [] : [`${at}: expected an integer`];
+        case "array":
+            return Array.isArray(value) ? value.flatMap((v, i) => mismatches(v, schema.items ?? {}, `${at}[${i}]`)) : [`${at}: expected a list`];
         case "object": {
             if (typeof value !== "object" || value === null || Array.isArray(value)) {
                 return [`${at}: expected an object`];
@@ -66,15 +78,27 @@ describe("VSO objects match VSO's CRDs (issue 11)", function () {
 
     it("every field the components write exists in the CRD with the type written", async () => {
         new VsoNamespaceAccess("ns", {
-            namespace: "cnpg", vaultAddress: "https://vault.lan:8200", roleName: "vso-cnpg", caCert: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
-            skipTLSVerify: false, accessRevision: "abc",
+            namespace: "cnpg",
+            vaultAddress: "https://vault.lan:8200",
+            roleName: "vso-cnpg",
+            caCert: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
+            skipTLSVerify: false,
+            accessRevision: "abc",
         });
         new VaultStaticSecretApp("app", {
-            namespace: "cnpg", path: "rustfs/cloudnativepg", keys: ["a"], refreshAfter: "60s",
-            rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }], data: { a: "v" },
+            namespace: "cnpg",
+            path: "rustfs/cloudnativepg",
+            keys: ["a"],
+            refreshAfter: "60s",
+            rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+            data: { a: "v" },
         });
         await rec.settle();
-        const kinds: [string, string][] = [["VaultConnection", "vaultconnections"], ["VaultAuth", "vaultauths"], ["VaultStaticSecret", "vaultstaticsecrets"]];
+        const kinds: [string, string][] = [
+            ["VaultConnection", "vaultconnections"],
+            ["VaultAuth", "vaultauths"],
+            ["VaultStaticSecret", "vaultstaticsecrets"],
+        ];
         for (const [kind, plural] of kinds) {
             const objs = rec.resources.filter((r) => r.type === `kubernetes:secrets.hashicorp.com/v1beta1:${kind}`);
             assert.strictEqual(objs.length, 1, `one ${kind}`);
