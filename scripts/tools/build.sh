@@ -18,6 +18,7 @@ echo "[tools] building or reusing tools in ${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-
 heartbeat=$!
 trap 'kill "$heartbeat" 2>/dev/null || true' EXIT
 bash "$HERE/build-pulumi.sh" all
+bash "$HERE/build-yaml.sh" all
 bash "$HERE/build-servers.sh"
 bash "$HERE/build-images.sh"
 echo "[tools] ready in $(( $(date +%s) - t0 ))s" >&2

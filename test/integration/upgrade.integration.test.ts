@@ -28,7 +28,7 @@ describe("integration: upgrade from 0.1 keeps every resource (issue 11 aliases) 
             console.warn(`  [integration] skipped: commit ${OLD_COMMIT} is not in this clone's history (a shallow clone?)`);
             this.skip();
         }
-        bed = startBed({ fresh: true });
+        bed = startBed();
         oldDir = fs.mkdtempSync(path.join(os.tmpdir(), "pvv-old-"));
         const tar = execFileSync("git", ["-C", REPO, "archive", OLD_COMMIT, "components", "programs", "Pulumi.yaml", "package.json", "tsconfig.json"]);
         execFileSync("tar", ["-x", "-C", oldDir], { input: tar });
@@ -37,6 +37,8 @@ describe("integration: upgrade from 0.1 keeps every resource (issue 11 aliases) 
 
     after(async function () {
         if (bed) {
+            const st = await LocalWorkspace.selectStack({ stackName: STACK, workDir: REPO }, { envVars: bed.env }).catch(() => undefined);
+            await st?.destroy({ onOutput: () => undefined }).catch(() => undefined);
             await removeStack(bed, STACK);
         }
         if (oldDir) {
@@ -44,12 +46,20 @@ describe("integration: upgrade from 0.1 keeps every resource (issue 11 aliases) 
         }
     });
 
+    /** The bed's config with this suite's own mounts (no restart of the bed needed). */
+    function config(apps: unknown[], values: unknown) {
+        const c = bedStackConfig(bed, apps, values);
+        c["vault-vso-homelab:kv"] = { value: JSON.stringify({ path: "kvupg", protect: false }) };
+        c["vault-vso-homelab:kubernetesAuth"] = { value: JSON.stringify({ path: "k8supg", kubernetesHost: bed.kubeApi }) };
+        return c;
+    }
+
     it("an up of the 0.1 program, then an up of this code: no replace, no delete, the same objects in the cluster", async () => {
         const values = { [APP.name]: { k: "v1" } };
         const target = { rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }] };
         const oldApp = { ...APP, restartTargets: target.rolloutRestartTargets };
         const oldStack = await LocalWorkspace.createStack({ stackName: STACK, workDir: oldDir }, { envVars: bed.env });
-        await oldStack.setAllConfig(bedStackConfig(bed, [oldApp], values));
+        await oldStack.setAllConfig(config([oldApp], values));
         const first = await oldStack.up({ onOutput: () => undefined });
         assert.strictEqual(first.summary.result, "succeeded");
         const oldTypes = Object.keys(
@@ -60,7 +70,7 @@ describe("integration: upgrade from 0.1 keeps every resource (issue 11 aliases) 
         assert.strictEqual(vaultAuthBefore.status, 200);
 
         const stack = await LocalWorkspace.selectStack({ stackName: STACK, workDir: REPO }, { envVars: bed.env });
-        await stack.setAllConfig(bedStackConfig(bed, [{ ...APP, ...target }], values));
+        await stack.setAllConfig(config([{ ...APP, ...target }], values));
         const events: EngineEvent[] = [];
         const res = await stack.up({
             onEvent: (e) => {
