@@ -173,6 +173,6 @@ export class VaultApiServerAccess extends pulumi.ComponentResource {
         );
         this.caCertFile = cluster.apply((c) => (c.caPem ? writeCaFile(c.caPem) : undefined));
         this.skipTLSVerify = cluster.apply((c) => c.insecure === true);
-        this.registerOutputs({ address: this.address, headers: this.headers });
+        this.registerOutputs({ address: this.address, headers: this.headers, caCertFile: this.caCertFile, skipTLSVerify: this.skipTLSVerify });
     }
 }

@@ -189,7 +189,7 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
             { parent: this },
         );
         this.address = pulumi.output(`http://${vaultServiceName(releaseName)}.${ns}.svc.cluster.local:8200`);
-        this.registerOutputs({ address: this.address, rootToken: this.rootToken, namespace: ns });
+        this.registerOutputs({ address: this.address, rootToken: this.rootToken, namespace: ns, serviceName: this.serviceName });
     }
 }
 

@@ -685,11 +685,23 @@ export function checkKeysMatchData(field: string, keys: string[] | undefined, da
     return [{ field, message: `${parts.join("; ")}. Make keys and data name the same keys (or drop keys: it defaults to data's keys)` }];
 }
 
+/** A URL safe to print: any `user:password@` before the host is replaced by `[redacted]@` (pure). */
+export function redactUrlCredentials(value: string): string {
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
+    const rest = value.slice(scheme.length);
+    const authorityEnd = rest.search(/[/?#]/);
+    const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
+    const at = authority.lastIndexOf("@");
+    return at < 0 ? value : `${scheme}[redacted]@${rest.slice(at + 1)}`;
+}
+
 /**
  * A URL safe to show in messages: everything up to the last '@' of the authority (user name and
  * password, even malformed ones) is cut, and a query or fragment is elided.
  */
 export function redactUrl(value: string): string {
+    // stricter than redactUrlCredentials: for a value that failed URL checks, everything up to the
+    // last "@" may be a credential (a password can hold "/"), so it is all dropped
     const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
     let rest = value.slice(scheme.length);
     const at = rest.lastIndexOf("@");

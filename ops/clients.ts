@@ -7,6 +7,9 @@ import * as fs from "fs";
 import * as https from "https";
 import * as http from "http";
 import * as yaml from "js-yaml";
+import { redactUrlCredentials } from "../components/validate";
+
+export { redactUrlCredentials };
 
 /** Credentials and address of one Kubernetes API server, from a kubeconfig's current context. */
 export interface KubeTarget {
@@ -178,16 +181,6 @@ export function vaultRequestViaKube(
     }
     const proxy = `/api/v1/namespaces/${svc.namespace}/services/${svc.scheme}:${svc.service}:${svc.port}/proxy`;
     return kubeRequest(kc, method, `${proxy}/v1/${path.replace(/^\//, "")}`, body, body !== undefined ? "application/json" : undefined, headers);
-}
-
-/** A URL safe to print: any `user:password@` before the host is replaced by `[redacted]@` (pure). */
-export function redactUrlCredentials(value: string): string {
-    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
-    const rest = value.slice(scheme.length);
-    const authorityEnd = rest.search(/[/?#]/);
-    const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
-    const at = authority.lastIndexOf("@");
-    return at < 0 ? value : `${scheme}[redacted]@${rest.slice(at + 1)}`;
 }
 
 /** Things that look like credentials in free text, and what replaces them. */
