@@ -451,7 +451,10 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
     /** VSO's CRDs from files when VSO is not installed here; what the VSO objects must wait for. */
     private operatorCrds(name: string, args: VaultSecretsPlatformArgs, k8sOpts: ProviderOpts): pulumi.Resource[] {
         if (args.operator?.crdFiles && args.operator.crdFiles.length > 0) {
-            return [new k8s.yaml.v2.ConfigGroup(`${name}-vso-crds`, { files: args.operator.crdFiles }, k8sOpts)];
+            // CRDs are cluster-wide and shared: deleting one deletes every VaultStaticSecret in the
+            // cluster, and with them the Secrets VSO wrote. Removing the stack leaves them in place.
+            const retain: pulumi.ResourceTransform = (a) => ({ props: a.props, opts: pulumi.mergeOptions(a.opts, { retainOnDelete: true }) });
+            return [new k8s.yaml.v2.ConfigGroup(`${name}-vso-crds`, { files: args.operator.crdFiles }, { ...k8sOpts, transforms: [retain] })];
         }
         return [];
     }

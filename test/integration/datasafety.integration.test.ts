@@ -70,7 +70,7 @@ describe("integration: data safety and least privilege (issue 8) on the bed", fu
         }
     });
 
-    it("namespaces created for apps are kept (with the workloads in them) after their apps are gone and after destroy", async () => {
+    it("namespaces created for apps (with the workloads in them) and VSO's CRDs are kept after their apps are gone and after destroy", async () => {
         for (const ns of [APP.namespace, OTHER.namespace]) {
             const r = await kubeRequest(bed.kube, "GET", `/api/v1/namespaces/${ns}`);
             assert.strictEqual(r.status, 200, `namespace ${ns}: ${r.status}`);
@@ -78,6 +78,11 @@ describe("integration: data safety and least privilege (issue 8) on the bed", fu
         }
         const cm = await kubeRequest(bed.kube, "GET", `/api/v1/namespaces/${APP.namespace}/configmaps/user-data`);
         assert.strictEqual(cm.status, 200, "the user's object in it survived");
+        // VSO's CRDs (operator.crdFiles) are cluster-wide: destroying the stack must not delete them,
+        // or every VaultStaticSecret in the cluster (and the Secrets VSO wrote) would go with them
+        const crd = await kubeRequest(bed.kube, "GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/vaultstaticsecrets.secrets.hashicorp.com");
+        assert.strictEqual(crd.status, 200, `VSO's CRD is still there after destroy: ${crd.status}`);
+        assert.ok(!crd.body.metadata.deletionTimestamp, "and not being deleted");
     });
 
     it("VSO's tokens do not carry Vault's default policy: a path added to default is not readable with them", async () => {
