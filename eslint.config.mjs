@@ -17,6 +17,12 @@ export default tseslint.config(
         },
     },
     {
+        // plain CommonJS entry points (programs/*/run.js)
+        files: ["**/*.js"],
+        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", __dirname: "readonly" } },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
+    {
         // the library: small functions, and nothing from the ops layer or the Automation API
         files: ["components/**/*.ts"],
         rules: {
