@@ -103,6 +103,29 @@ export interface VaultApiServerAccessArgs {
     cluster: pulumi.Input<KubeCluster>;
     /** Name of the ServiceAccount Pulumi proxies as. Default `"pulumi-vault-access"`. */
     serviceAccountName?: string;
+    /**
+     * A durable Vault's bootstrap (VaultInit): also proxy to these pods (init, unseal) and write the
+     * keys Secret. Default: none (the Service proxy only).
+     */
+    bootstrap?: { pods: string[]; keysSecretName: string };
+}
+
+/** The extra RBAC rules of a durable Vault's bootstrap: its pods' proxy, and its keys Secret only (pure). */
+export function bootstrapRules(b: VaultApiServerAccessArgs["bootstrap"], port: number): k8s.types.input.rbac.v1.PolicyRule[] {
+    if (!b) {
+        return [];
+    }
+    return [
+        {
+            apiGroups: [""],
+            resources: ["pods/proxy"],
+            resourceNames: b.pods.flatMap((p) => [p, `${p}:${port}`, `http:${p}:${port}`]),
+            verbs: ["get", "create", "update"],
+        },
+        // create cannot be limited to one name by RBAC; read and replace can
+        { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+        { apiGroups: [""], resources: ["secrets"], resourceNames: [b.keysSecretName], verbs: ["get", "update"] },
+    ];
 }
 
 /**
@@ -139,6 +162,7 @@ export class VaultApiServerAccess extends pulumi.ComponentResource {
                         resourceNames: [args.serviceName, `${scheme}:${args.serviceName}:${port}`, `${args.serviceName}:${port}`],
                         verbs: ["get", "create", "update", "patch", "delete"],
                     },
+                    ...bootstrapRules(args.bootstrap, port),
                 ],
             },
             { parent: this },

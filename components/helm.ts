@@ -8,7 +8,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { TYPE_PREFIX, failOnProblems } from "./common";
 import { DEFAULTS } from "./plan";
 import { ValidationProblem, checkKubernetesName, checkUrl } from "./validate";
+import { UnsealOptions, withUnsealer } from "./unseal";
+import { mergeValues } from "./values";
 import { VAULT_CHART_REPO, VAULT_CHART_VERSION, VSO_CHART_REPO, VSO_CHART_VERSION } from "./versions";
+
+export { mergeValues };
 
 /** How the Vault server runs (written as a const object so that other languages get it as an enum). */
 export const VaultMode = { dev: "dev", standalone: "standalone", ha: "ha" } as const;
@@ -46,6 +50,11 @@ export interface VaultHelmInstallArgs {
     wait?: boolean;
     /** Extra chart values, merged over the ones the mode sets. Default none. */
     values?: pulumi.Inputs;
+    /**
+     * `standalone`/`ha`: the unseal keys and the unsealer sidecar that unseals each pod after any
+     * restart (see README, "Durable Vault"). Default: 5 shares, threshold 3, Secret `vault-unseal-keys`.
+     */
+    unseal?: UnsealOptions;
 }
 
 /** Checks VaultHelmInstall's arguments (pure). */
@@ -62,6 +71,20 @@ export function validateVaultHelmInstallArgs(args: VaultHelmInstallArgs, prefix 
     problems.push(...checkChartPath(`${prefix}chartPath`, args.chartPath));
     if (args.wait !== undefined && typeof args.wait !== "boolean") {
         problems.push({ field: `${prefix}wait`, message: `${JSON.stringify(args.wait)} must be true or false` });
+    }
+    const u = args.unseal ?? {};
+    const shares = u.keyShares ?? 5;
+    if (u.keyShares !== undefined && (!Number.isInteger(u.keyShares) || u.keyShares < 1 || u.keyShares > 10)) {
+        problems.push({ field: `${prefix}unseal.keyShares`, message: `${u.keyShares} must be a whole number from 1 to 10 (5 is usual)` });
+    }
+    if (u.keyThreshold !== undefined && (!Number.isInteger(u.keyThreshold) || u.keyThreshold < 1 || u.keyThreshold > shares)) {
+        problems.push({
+            field: `${prefix}unseal.keyThreshold`,
+            message: `${u.keyThreshold} must be a whole number from 1 to keyShares (${shares}); 3 of 5 is usual`,
+        });
+    }
+    if (u.keysSecretName !== undefined) {
+        problems.push(...checkKubernetesName(`${prefix}unseal.keysSecretName`, u.keysSecretName, "subdomain"));
     }
     if (args.haReplicas !== undefined && (!Number.isInteger(args.haReplicas) || args.haReplicas < 1)) {
         problems.push({ field: `${prefix}haReplicas`, message: `${args.haReplicas} must be a whole number ≥ 1 (3 or 5 for raft quorum)` });
@@ -126,24 +149,11 @@ export function checkChartPath(field: string, p: unknown): ValidationProblem[] {
     return [];
 }
 
-/** Deep-merges plain objects (`b` wins); arrays and scalars are replaced. */
-export function mergeValues(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-    const out: Record<string, unknown> = { ...a };
-    for (const [k, v] of Object.entries(b)) {
-        const av = out[k];
-        if (av && v && typeof av === "object" && typeof v === "object" && !Array.isArray(av) && !Array.isArray(v)) {
-            out[k] = mergeValues(av as Record<string, unknown>, v as Record<string, unknown>);
-        } else {
-            out[k] = v;
-        }
-    }
-    return out;
-}
-
 /**
  * Installs HashiCorp Vault with its Helm chart. In `dev` mode Vault is unsealed and its root token
- * is `rootToken` (a secret); `standalone` and `ha` servers must be initialised and unsealed by you
- * (`vault operator init`) before Vault resources can be applied.
+ * is `rootToken` (a secret). `standalone` and `ha` run raft storage with an unsealer sidecar in each
+ * pod; `VaultSecretsPlatform` initialises them in the same `up` (alone, this component leaves them
+ * uninitialised: initialise with `vault operator init` and put the shares into the keys Secret).
  */
 export class VaultHelmInstall extends pulumi.ComponentResource {
     /** The Helm release. */
@@ -173,8 +183,11 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
                     mergeValues(mergeValues(vaultChartValues("dev"), { server: { dev: { devRootToken: token } } }), extra as Record<string, unknown>),
                 );
             values = pulumi.secret(values);
-        } else if (args.values) {
-            values = pulumi.output(args.values).apply((extra) => mergeValues(vaultChartValues(mode, args.haReplicas), extra as Record<string, unknown>));
+        } else {
+            const durable = { mode, serviceName: this.serviceName, replicas: mode === "ha" ? (args.haReplicas ?? 3) : 1, unseal: args.unseal };
+            values = pulumi
+                .output(args.values ?? {})
+                .apply((extra) => withUnsealer(mergeValues(vaultChartValues(mode, args.haReplicas), extra as Record<string, unknown>), durable));
         }
         this.release = new k8s.helm.v3.Release(
             `${name}-vault`,

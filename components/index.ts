@@ -14,3 +14,4 @@ export * from "./helm";
 export * from "./vault";
 export * from "./vso";
 export * from "./platform";
+export * from "./unseal";

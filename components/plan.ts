@@ -211,7 +211,16 @@ export const PLATFORM_ARGS_TYPE: FieldType = {
                 caCert: "input",
                 skipTLSVerify: "boolean",
                 allowInsecureHttp: "boolean",
-                helm: { fields: { ...HELM_FIELDS, mode: "string", devRootToken: "input", haReplicas: "integer", wait: "boolean" } },
+                helm: {
+                    fields: {
+                        ...HELM_FIELDS,
+                        mode: "string",
+                        devRootToken: "input",
+                        haReplicas: "integer",
+                        wait: "boolean",
+                        unseal: { fields: { keyShares: "integer", keyThreshold: "integer", keysSecretName: "string", unsealerImage: "string" } },
+                    },
+                },
             },
         },
         operator: { fields: { install: "boolean", helm: { fields: HELM_FIELDS }, crdFiles: { list: "string", what: "a list of file paths" } } },

@@ -29,6 +29,8 @@ import {
 } from "./vault";
 import { VaultStaticSecretApp, VsoNamespaceAccess, VsoNamespaceAccessArgs } from "./vso";
 import { RolloutRestartTarget } from "./vso-types";
+import { UNSEAL_DEFAULTS, policyPrefixOf, pulumiTokenPolicy } from "./unseal";
+import { VaultInit } from "./vault-init";
 
 /** One app whose secret VSO copies from Vault into its namespace. */
 export interface AppArgs {
@@ -297,6 +299,29 @@ export function planPlatformArgs(args: VaultSecretsPlatformArgs): PlatformPlan {
 type NamespaceOpts = { vaultOpts: ProviderOpts; k8sOpts: ProviderOpts; bothOpts: ProviderOpts; operatorDeps: pulumi.Resource[] };
 type ProviderOpts = { parent: pulumi.Resource; dependsOn?: pulumi.Resource[]; providers?: Record<string, pulumi.ProviderResource> };
 
+/**
+ * What a durable Vault's bootstrap needs (pure): its pods and keys, when the platform installs a
+ * standalone/ha Vault and reaches it through the API server without a token of the user's; else undefined.
+ */
+export function bootstrapOf(
+    args: VaultSecretsPlatformArgs,
+    serviceName: string,
+): { pods: string[]; keysSecretName: string; keyShares: number; keyThreshold: number } | undefined {
+    const v = args.vault ?? {};
+    const mode = v.helm?.mode ?? "dev";
+    if (!(v.install ?? true) || mode === "dev" || v.token !== undefined || v.providerAddress !== undefined) {
+        return undefined;
+    }
+    const replicas = mode === "ha" ? (v.helm?.haReplicas ?? 3) : 1;
+    const u = v.helm?.unseal ?? {};
+    return {
+        pods: Array.from({ length: replicas }, (_, i) => `${serviceName}-${i}`),
+        keysSecretName: u.keysSecretName ?? UNSEAL_DEFAULTS.keysSecretName,
+        keyShares: u.keyShares ?? UNSEAL_DEFAULTS.keyShares,
+        keyThreshold: u.keyThreshold ?? UNSEAL_DEFAULTS.keyThreshold,
+    };
+}
+
 /** The platform's child components (kept off the class's fields: see `VaultSecretsPlatform`). */
 interface PlatformParts {
     plan: PlatformPlan;
@@ -409,20 +434,22 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         const v = args.vault ?? {};
         const install = v.install ?? true;
         const vaultConfig = new pulumi.Config("vault");
-        const token = v.token ?? this.vaultInstall?.rootToken ?? vaultConfig.getSecret("token");
-        const tokenArgs = token !== undefined ? { token: pulumi.secret(token) } : {};
+        let token = v.token ?? this.vaultInstall?.rootToken ?? vaultConfig.getSecret("token");
         if (install && v.providerAddress === undefined) {
             // Pulumi reaches the in-cluster Vault through the API server, in this same run
             const vi = this.vaultInstall!;
+            const boot = bootstrapOf(args, vi.serviceName);
+            const cluster = clusterOfKubeconfig(args.kubeconfig);
             const access = new VaultApiServerAccess(
                 `${name}-vault-access`,
-                {
-                    namespace: vi.namespace,
-                    serviceName: vi.serviceName,
-                    cluster: clusterOfKubeconfig(args.kubeconfig),
-                },
+                { namespace: vi.namespace, serviceName: vi.serviceName, cluster, bootstrap: boot },
                 { ...k8sOpts, dependsOn: [vi] },
             );
+            if (boot) {
+                // a durable Vault: initialised, unsealed and given Pulumi's own token in this same run
+                token = this.vaultInit(name, args, { cluster, access, boot, vi }).token;
+            }
+            const tokenArgs = token !== undefined ? { token: pulumi.secret(token) } : {};
             return new vault.Provider(
                 `${name}-vault`,
                 {
@@ -436,6 +463,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
+        const tokenArgs = token !== undefined ? { token: pulumi.secret(token) } : {};
         const address = v.providerAddress ?? (install ? undefined : v.address);
         return new vault.Provider(
             `${name}-vault`,
@@ -445,6 +473,34 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 skipChildToken: true,
             },
             { parent: this },
+        );
+    }
+
+    private vaultInit(
+        name: string,
+        args: VaultSecretsPlatformArgs,
+        o: { cluster: pulumi.Output<KubeCluster>; access: VaultApiServerAccess; boot: NonNullable<ReturnType<typeof bootstrapOf>>; vi: VaultHelmInstall },
+    ): VaultInit {
+        const { cluster, access, boot, vi } = o;
+        return new VaultInit(
+            `${name}-vault-init`,
+            {
+                server: cluster.apply((c) => c.server),
+                caPem: cluster.apply((c) => c.caPem),
+                insecure: cluster.apply((c) => c.insecure),
+                authorization: pulumi.secret(access.headers.apply((h) => h[0].value)),
+                namespace: vi.namespace,
+                pods: boot.pods,
+                keyShares: boot.keyShares,
+                keyThreshold: boot.keyThreshold,
+                keysSecretName: boot.keysSecretName,
+                policy: pulumiTokenPolicy(
+                    this.plan.kvPath,
+                    this.plan.authPath,
+                    policyPrefixOf(args.kubernetesAuth?.policyNameTemplate ?? DEFAULTS.policyNameTemplate),
+                ),
+            },
+            { parent: this, dependsOn: [vi, access] },
         );
     }
 

@@ -286,18 +286,9 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         assert.strictEqual(await valueOf(p.vaultAddress), "https://vault.lan:8200");
     });
 
-    it("applies VSO CRDs from files when the operator is not installed here", async () => {
-        const fs = await import("fs");
-        const os = await import("os");
-        const path = await import("path");
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crds-"));
-        const file = path.join(dir, "crd.yaml");
-        fs.writeFileSync(file, "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: vaultauths.secrets.hashicorp.com\n");
-        new VaultSecretsPlatform("crds", { ...articleArgs(), operator: { install: false, crdFiles: [file] } });
-        await rec.settle();
-        assert.strictEqual(rec.ofType("kubernetes:yaml/v2:ConfigGroup").length, 1);
-        assert.deepStrictEqual(rec.one("kubernetes:yaml/v2:ConfigGroup").inputs.files, [file]);
-    });
+    // (VSO's CRDs from operator.crdFiles: a ConfigGroup whose children are retained on delete by a
+    // transform, which Pulumi's mocks cannot run; the bed suites apply and keep them for real:
+    // datasafety.integration.test.ts checks the CRD after destroy)
 
     it("creates namespaces when asked", async () => {
         new VaultSecretsPlatform("nss", { ...articleArgs(), createNamespaces: true });
@@ -476,8 +467,8 @@ describe("building blocks used alone (mocked engine)", () => {
         const sa = rec.one(T.release, (r) => r.inputs.namespace === "vault-sa");
         assert.deepStrictEqual(
             sa.inputs.values.server.ha,
-            { enabled: true, replicas: 1, raft: { enabled: true, setNodeId: true } },
-            "standalone is one raft server",
+            { enabled: true, replicas: 1, raft: { enabled: true, setNodeId: true }, disruptionBudget: { enabled: false } },
+            "standalone is one raft server (no disruption budget: it would block every node drain)",
         );
         assert.strictEqual(sa.inputs.values.server.dataStorage.enabled, true);
         assert.strictEqual(sa.inputs.skipAwait, true);

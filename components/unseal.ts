@@ -1,0 +1,143 @@
+/**
+ * Durable Vault (standalone/ha on raft) that initialises and unseals itself: the chart values for
+ * the unsealer sidecar, and the policy of the token Pulumi uses once Vault is bootstrapped (pure).
+ *
+ * Mechanism: every Vault pod runs a sidecar (the server's own image, busybox sh + wget) that reads
+ * the Shamir key shares from the Secret `vault-unseal-keys` (mounted read-only, mode 0400) and
+ * submits them whenever its server is sealed — after a pod restart, a node reboot, a crash. The
+ * first `pulumi up` initialises Vault through the API server (VaultInit), stores the shares in that
+ * Secret, unseals, creates a token with `pulumiTokenPolicy` and revokes the root token.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { mergeValues } from "./values";
+
+/** Where the unseal keys live and how many there are. */
+export interface UnsealOptions {
+    /** Number of Shamir key shares Vault is initialised with. Default 5. */
+    keyShares?: number;
+    /** Shares needed to unseal. Default 3. */
+    keyThreshold?: number;
+    /**
+     * Secret in Vault's namespace that holds the shares (`key-0`..`key-N`). Anyone who can read it
+     * can unseal Vault: it is as safe as the cluster's etcd and RBAC. Default `"vault-unseal-keys"`.
+     */
+    keysSecretName?: string;
+    /** Image of the unsealer sidecar. Default: the Vault server's image. */
+    unsealerImage?: string;
+}
+
+export const UNSEAL_DEFAULTS = {
+    keyShares: 5,
+    keyThreshold: 3,
+    keysSecretName: "vault-unseal-keys",
+    vaultImage: "hashicorp/vault",
+    vaultTag: "1.21.4",
+} as const;
+
+/** The name of the policy of the token Pulumi uses after bootstrap. */
+export const PULUMI_TOKEN_POLICY = "pulumi-vault-vso";
+
+/** The unsealer's shell script (components/unsealer.sh). */
+export function unsealerScript(): string {
+    for (const dir of [__dirname, path.join(__dirname, "..", "..", "components")]) {
+        const f = path.join(dir, "unsealer.sh");
+        if (fs.existsSync(f)) {
+            return fs.readFileSync(f, "utf8");
+        }
+    }
+    throw new Error(`unsealer.sh not found next to ${__dirname}: reinstall pulumi-vault-vso`);
+}
+
+/** The raft config of an ha release: every pod may join any other through the headless Service. */
+export function haRaftConfig(serviceName: string, replicas: number): string {
+    const joins = Array.from(
+        { length: replicas },
+        (_, i) => `  retry_join {\n    leader_api_addr = "http://${serviceName}-${i}.${serviceName}-internal:8200"\n  }`,
+    ).join("\n");
+    return [
+        "ui = true",
+        'listener "tcp" {\n  tls_disable = 1\n  address = "[::]:8200"\n  cluster_address = "[::]:8201"\n}',
+        `storage "raft" {\n  path = "/vault/data"\n  performance_multiplier = 1\n${joins}\n}`,
+        'service_registration "kubernetes" {}',
+    ].join("\n\n");
+}
+
+/**
+ * Adds the unsealer sidecar (and, for ha, the raft join config) to the chart values of a durable
+ * mode (pure). The sidecar runs the server's image (from `values.server.image`) unless told otherwise.
+ */
+export function withUnsealer(
+    values: Record<string, any>,
+    o: { mode: "standalone" | "ha"; serviceName: string; replicas: number; unseal?: UnsealOptions },
+): Record<string, any> {
+    const image = values.server?.image ?? {};
+    const sidecarImage = o.unseal?.unsealerImage ?? `${image.repository ?? UNSEAL_DEFAULTS.vaultImage}:${image.tag ?? UNSEAL_DEFAULTS.vaultTag}`;
+    const secretName = o.unseal?.keysSecretName ?? UNSEAL_DEFAULTS.keysSecretName;
+    const sidecar = {
+        name: "unsealer",
+        image: sidecarImage,
+        imagePullPolicy: image.pullPolicy ?? "IfNotPresent",
+        command: ["/bin/sh", "-c", unsealerScript()],
+        env: [
+            { name: "VAULT_ADDR", value: "http://127.0.0.1:8200" },
+            { name: "UNSEAL_KEYS_DIR", value: "/vault/unseal" },
+            { name: "UNSEAL_INTERVAL", value: "3" },
+        ],
+        volumeMounts: [{ name: "unseal-keys", mountPath: "/vault/unseal", readOnly: true }],
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        resources: { requests: { cpu: "5m", memory: "8Mi" }, limits: { memory: "32Mi" } },
+    };
+    const server = values.server ?? {};
+    const added: Record<string, any> = {
+        server: {
+            // the chart's default image is older than the one the sidecar runs; both use this one
+            image: { repository: image.repository ?? UNSEAL_DEFAULTS.vaultImage, tag: image.tag ?? UNSEAL_DEFAULTS.vaultTag },
+            // pods unseal themselves, so an upgrade may restart them one by one (the chart's OnDelete never does)
+            updateStrategyType: server.updateStrategyType ?? "RollingUpdate",
+            // optional: the pods start before the first `up` has initialised Vault and written the keys
+            volumes: [...(server.volumes ?? []), { name: "unseal-keys", secret: { secretName, optional: true, defaultMode: 0o400 } }],
+            extraContainers: [...(server.extraContainers ?? []), sidecar],
+        },
+    };
+    if (o.mode === "ha") {
+        added.server.ha = { raft: { config: haRaftConfig(o.serviceName, o.replicas) } };
+    } else {
+        // one replica: the chart's budget (maxUnavailable 0) would block every node drain
+        added.server.ha = { disruptionBudget: { enabled: false } };
+    }
+    return mergeValues(values, added);
+}
+
+/**
+ * The policy of the token Pulumi configures Vault with after bootstrap (pure): exactly what the
+ * components manage — the KV mount, the Kubernetes auth method, its config and roles, the
+ * per-namespace policies (by their name prefix), the managed values — and its own token.
+ */
+export function pulumiTokenPolicy(kvPath: string, authPath: string, policyPrefix: string): string {
+    const rules: [string, string[]][] = [
+        [`sys/mounts/${kvPath}`, ["create", "read", "update", "delete"]],
+        [`sys/mounts/${kvPath}/tune`, ["read", "update"]],
+        ["sys/mounts", ["read"]],
+        [`sys/auth/${authPath}`, ["create", "read", "update", "delete", "sudo"]],
+        [`sys/auth/${authPath}/tune`, ["read", "update", "sudo"]],
+        [`sys/mounts/auth/${authPath}/tune`, ["read", "update"]],
+        ["sys/auth", ["read"]],
+        [`auth/${authPath}/config`, ["create", "read", "update", "delete"]],
+        [`auth/${authPath}/role/*`, ["create", "read", "update", "delete"]],
+        [`auth/${authPath}/role`, ["list"]],
+        [`sys/policies/acl/${policyPrefix}*`, ["create", "read", "update", "delete"]],
+        [`${kvPath}/data/*`, ["create", "read", "update", "delete"]],
+        [`${kvPath}/metadata/*`, ["create", "read", "update", "delete", "list"]],
+        [`${kvPath}/config`, ["read"]],
+        ["auth/token/lookup-self", ["read"]],
+        ["auth/token/renew-self", ["update"]],
+        ["auth/token/revoke-self", ["update"]],
+    ];
+    return rules.map(([p, caps]) => `path "${p}" {\n  capabilities = [${caps.map((c) => `"${c}"`).join(", ")}]\n}`).join("\n\n") + "\n";
+}
+
+/** The fixed prefix of a policy name template (`"vso-{namespace}-read"` → `"vso-"`). */
+export function policyPrefixOf(template: string): string {
+    return template.split("{namespace}")[0];
+}

@@ -1,0 +1,246 @@
+/**
+ * VaultInit: the first `pulumi up` of a durable (standalone/ha) Vault initialises it through the
+ * Kubernetes API server (the pods' proxy, with the access ServiceAccount's token), stores the
+ * Shamir shares in the keys Secret (where the unsealer sidecars read them), unseals every pod,
+ * creates the token Pulumi uses from then on (policy `pulumi-vault-vso`: exactly what the components
+ * manage) and revokes the root token. Its only output is that token, a Pulumi secret.
+ *
+ * Nothing is lost on failure: if the Secret cannot be written after init, the shares are written to
+ * a 0600 file under ~/.cache/pulumi-vault-vso/recovery and the error names it. Nothing is printed.
+ */
+/* eslint-disable max-lines-per-function -- create() runs in Pulumi's dynamic provider, serialised with its
+   closure: its helpers are defined inside it so that exactly what runs there is in one place */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface VaultInitInputs {
+    server: string;
+    caPem?: string;
+    insecure: boolean;
+    /** `Bearer <token>` of the access ServiceAccount (secret). */
+    authorization: string;
+    namespace: string;
+    /** Pod names, pod 0 first. */
+    pods: string[];
+    keyShares: number;
+    keyThreshold: number;
+    keysSecretName: string;
+    /** HCL of the policy of the token Pulumi uses. */
+    policy: string;
+}
+
+interface HttpResult {
+    status: number;
+    body: any;
+}
+
+/** The provider: runs inside Pulumi's Node.js process (serialised with its helpers). */
+export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: VaultInitInputs): Promise<pulumi.dynamic.CreateResult> {
+        /* eslint-disable @typescript-eslint/no-require-imports */
+        const https = require("https");
+        const http = require("http");
+        const fs = require("fs");
+        const os = require("os");
+        const path = require("path");
+        /* eslint-enable @typescript-eslint/no-require-imports */
+        const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+        const kube = (method: string, p: string, body?: unknown, vaultToken?: string): Promise<HttpResult> =>
+            new Promise((resolve, reject) => {
+                const u = new URL(inputs.server + p);
+                const data = body === undefined ? undefined : JSON.stringify(body);
+                const mod = u.protocol === "https:" ? https : http;
+                const headers: Record<string, string> = { Authorization: inputs.authorization, "Content-Type": "application/json", Accept: "application/json" };
+                if (vaultToken !== undefined) {
+                    headers["X-Vault-Token"] = vaultToken;
+                }
+                const req = mod.request(
+                    {
+                        method,
+                        hostname: u.hostname,
+                        port: u.port,
+                        path: u.pathname + u.search,
+                        headers,
+                        ca: inputs.caPem,
+                        rejectUnauthorized: !inputs.insecure,
+                        agent: false,
+                        timeout: 30000,
+                    },
+                    (res: any) => {
+                        let text = "";
+                        res.on("data", (c: Buffer) => (text += c.toString("utf8")));
+                        res.on("end", () => {
+                            let parsed: any = undefined;
+                            try {
+                                parsed = text ? JSON.parse(text) : undefined;
+                            } catch {
+                                parsed = undefined;
+                            }
+                            resolve({ status: res.statusCode ?? 0, body: parsed });
+                        });
+                    },
+                );
+                req.on("timeout", () => req.destroy(new Error("timed out")));
+                req.on("error", reject);
+                if (data !== undefined) {
+                    req.write(data);
+                }
+                req.end();
+            });
+        const ns = inputs.namespace;
+        const vault = (pod: string, method: string, p: string, body?: unknown, token?: string) =>
+            kube(method, `/api/v1/namespaces/${ns}/pods/${pod}:8200/proxy/v1/${p}`, body, token);
+        const sealStatus = async (pod: string, waitMs: number): Promise<any> => {
+            const end = Date.now() + waitMs;
+            let last = "";
+            for (;;) {
+                try {
+                    const r = await vault(pod, "GET", "sys/seal-status");
+                    if (r.status === 200 && r.body && typeof r.body.sealed === "boolean") {
+                        return r.body;
+                    }
+                    last = `HTTP ${r.status}`;
+                } catch (e) {
+                    last = (e as Error).message;
+                }
+                if (Date.now() > end) {
+                    throw new Error(
+                        `Vault pod ${ns}/${pod} did not answer within ${waitMs / 1000}s (${last}): check kubectl -n ${ns} get pods, and its events (a Pending pod: PersistentVolume or node affinity)`,
+                    );
+                }
+                await sleep(2000);
+            }
+        };
+        const unseal = async (pod: string, keys: string[], waitMs: number): Promise<boolean> => {
+            const end = Date.now() + waitMs;
+            for (;;) {
+                for (const key of keys.slice(0, inputs.keyThreshold)) {
+                    const r = await vault(pod, "PUT", "sys/unseal", { key }).catch(() => undefined);
+                    if (r?.status === 200 && r.body?.sealed === false) {
+                        return true;
+                    }
+                }
+                if (Date.now() > end) {
+                    return false;
+                }
+                await sleep(3000);
+            }
+        };
+
+        const pod0 = inputs.pods[0];
+        const status = await sealStatus(pod0, 300000);
+        const existing = await kube("GET", `/api/v1/namespaces/${ns}/secrets/${inputs.keysSecretName}`);
+        if (status.initialized) {
+            throw new Error(
+                `Vault ${ns}/${pod0} is already initialised, by something other than this stack${existing.status === 200 ? "" : `, and Secret ${ns}/${inputs.keysSecretName} with its unseal keys does not exist`}: ` +
+                    `give Pulumi a token for it (vault.token, a secret), and put its unseal keys into Secret ${ns}/${inputs.keysSecretName} (key-0, key-1, ...) for the unsealer; ` +
+                    `if the keys are lost, the data cannot be unsealed: remove the release's PersistentVolumeClaims to start from an empty Vault`,
+            );
+        }
+        const init = await vault(pod0, "PUT", "sys/init", { secret_shares: inputs.keyShares, secret_threshold: inputs.keyThreshold });
+        if (init.status !== 200 || !Array.isArray(init.body?.keys_base64) || typeof init.body?.root_token !== "string") {
+            throw new Error(`initialising Vault ${ns}/${pod0} failed: HTTP ${init.status} ${JSON.stringify(init.body?.errors ?? []).slice(0, 300)}`);
+        }
+        const keys: string[] = init.body.keys_base64;
+        const root: string = init.body.root_token;
+        const data: Record<string, string> = {};
+        keys.forEach((k, i) => (data[`key-${i}`] = Buffer.from(k).toString("base64")));
+        const secret = {
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: inputs.keysSecretName, namespace: ns, labels: { "app.kubernetes.io/managed-by": "pulumi-vault-vso" } },
+            type: "Opaque",
+            data,
+        };
+        let stored = false;
+        for (let i = 0; i < 5 && !stored; i++) {
+            const w = await kube("POST", `/api/v1/namespaces/${ns}/secrets`, secret).catch(() => undefined);
+            const r = w?.status === 409 ? await kube("PUT", `/api/v1/namespaces/${ns}/secrets/${inputs.keysSecretName}`, secret).catch(() => undefined) : w;
+            stored = r?.status === 200 || r?.status === 201;
+            if (!stored) {
+                await sleep(2000);
+            }
+        }
+        if (!stored) {
+            const dir = path.join(os.homedir(), ".cache", "pulumi-vault-vso", "recovery");
+            fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+            const file = path.join(dir, `${ns}-${Date.now()}.json`);
+            fs.writeFileSync(file, JSON.stringify({ namespace: ns, keys_base64: keys, root_token: root }), { mode: 0o600 });
+            throw new Error(
+                `Vault ${ns}/${pod0} was initialised but Secret ${ns}/${inputs.keysSecretName} could not be written: its unseal keys and root token are in ${file} (mode 0600). ` +
+                    `Create the Secret from it (kubectl -n ${ns} create secret generic ${inputs.keysSecretName} --from-literal=key-0=...), then run pulumi up with vault.token`,
+            );
+        }
+        for (const [i, pod] of inputs.pods.entries()) {
+            if (i > 0) {
+                await sealStatus(pod, 300000);
+            }
+            if (!(await unseal(pod, keys, i === 0 ? 60000 : 180000))) {
+                throw new Error(
+                    i === 0
+                        ? `Vault ${ns}/${pod} did not unseal with its new keys`
+                        : `Vault ${ns}/${pod} did not join the raft cluster and unseal within 3 minutes: check its log (kubectl -n ${ns} logs ${pod} -c vault) for retry_join errors; its unsealer keeps trying`,
+                );
+            }
+        }
+        // the token Pulumi uses from now on: only what the components manage; long-lived, so the
+        // token mount's max TTL is raised first (a homelab stack may go untouched for months)
+        const leader = pod0;
+        const steps: [string, string, unknown][] = [
+            ["POST", "sys/mounts/auth/token/tune", { max_lease_ttl: "87600h" }],
+            ["PUT", "sys/policies/acl/pulumi-vault-vso", { policy: inputs.policy }],
+        ];
+        for (const [m, p, b] of steps) {
+            const r = await vault(leader, m, p, b, root);
+            if (r.status >= 300) {
+                throw new Error(`bootstrapping Vault (${p}) failed: HTTP ${r.status} ${JSON.stringify(r.body?.errors ?? []).slice(0, 300)}`);
+            }
+        }
+        const tok = await vault(
+            leader,
+            "POST",
+            "auth/token/create-orphan",
+            {
+                policies: ["pulumi-vault-vso"],
+                no_default_policy: true,
+                ttl: "87600h",
+                display_name: "pulumi-vault-vso",
+                renewable: true,
+            },
+            root,
+        );
+        const token = tok.body?.auth?.client_token;
+        if (tok.status !== 200 || typeof token !== "string") {
+            throw new Error(`creating Pulumi's Vault token failed: HTTP ${tok.status}`);
+        }
+        await vault(leader, "POST", "auth/token/revoke-self", {}, root).catch(() => undefined);
+        return { id: `${ns}/${pod0}`, outs: { token, keysSecretName: inputs.keysSecretName, keyShares: inputs.keyShares, keyThreshold: inputs.keyThreshold } };
+    },
+    async diff(_id: string, olds: any, news: VaultInitInputs): Promise<pulumi.dynamic.DiffResult> {
+        // initialisation happens once; changing shares or the Secret's name later is a rekey, not an init
+        const changed = olds.keyShares !== news.keyShares || olds.keyThreshold !== news.keyThreshold || olds.keysSecretName !== news.keysSecretName;
+        return { changes: false, ...(changed ? { stables: ["token"] } : {}) };
+    },
+    async delete(): Promise<void> {
+        // never de-initialise: the data and the keys stay (remove the PVCs and the keys Secret on purpose)
+    },
+};
+
+/** Initialises, unseals and bootstraps a durable Vault once; `token` is what Pulumi uses afterwards (secret). */
+export class VaultInit extends pulumi.dynamic.Resource {
+    public readonly token!: pulumi.Output<string>;
+
+    constructor(
+        name: string,
+        args: pulumi.Unwrap<VaultInitInputs> | { [K in keyof VaultInitInputs]: pulumi.Input<VaultInitInputs[K]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(
+            vaultInitProvider,
+            name,
+            { ...args, token: undefined, keysSecretName: args.keysSecretName },
+            { ...opts, additionalSecretOutputs: ["token"] },
+            "pulumi-vault-vso",
+            "VaultInit",
+        );
+    }
+}

@@ -1,0 +1,172 @@
+/**
+ * Durable Vault (issue 9) on the bed's node: `vault.helm.mode` standalone and ha are initialised by
+ * the first `pulumi up`, unseal themselves after pod deletions (the unsealer sidecar), keep their
+ * values, and VSO syncs; Pulumi ends up with a scoped token (not root), and the unseal keys are only
+ * in the keys Secret (never in the state file).
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { HttpResult, kubeRequest } from "../../ops/clients";
+import { BED_DIR, BedEnv, REPO, bedHasNode, freshStack, inClusterStackConfig, removeStack, requireBedOrSkip, startBed } from "./bed";
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
+    const deadline = Date.now() + ms;
+    let last: unknown;
+    for (;;) {
+        try {
+            const v = await fn();
+            if (v !== undefined && v !== false) {
+                return v as T;
+            }
+        } catch (e) {
+            last = e;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`timed out after ${ms / 1000}s waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+        }
+        await sleep(1000);
+    }
+}
+
+describe("integration: durable Vault that initialises and unseals itself (issue 9) on the bed's node", function () {
+    this.timeout(40 * 60 * 1000);
+    let bed: BedEnv;
+    const kube = (method: string, p: string, body?: unknown): Promise<HttpResult> => kubeRequest(bed.kube, method, p, body);
+
+    before(async function () {
+        requireBedOrSkip(this);
+        bed = startBed({ fresh: true, vso: false });
+        if (!bedHasNode()) {
+            if (process.env.PVV_REQUIRE_NODE === "1") {
+                throw new Error("this suite needs the bed's node: see scripts/bed.sh status");
+            }
+            this.skip();
+        }
+    });
+
+    async function sealStatus(ns: string, pod: string): Promise<any | undefined> {
+        const r = await kube("GET", `/api/v1/namespaces/${ns}/pods/${pod}:8200/proxy/v1/sys/seal-status`).catch(() => undefined);
+        return r?.status === 200 ? r.body : undefined;
+    }
+
+    async function secretValue(ns: string, name: string, key: string): Promise<string | undefined> {
+        const r = await kube("GET", `/api/v1/namespaces/${ns}/secrets/${name}`);
+        return r.status === 200 && r.body.data?.[key] ? Buffer.from(r.body.data[key], "base64").toString() : undefined;
+    }
+
+    for (const [mode, replicas] of [
+        ["standalone", 1],
+        ["ha", 3],
+    ] as const) {
+        it(`${mode}: one up initialises and unseals it, VSO syncs; pods deleted unseal themselves with the value intact; a second up changes nothing`, async () => {
+            const STACK = `it-durable-${mode}-${process.pid}`;
+            const vaultNs = `vault-${mode}`;
+            const appNs = `dur-${mode}`;
+            const app = { name: "dur-app", namespace: appNs, path: `dur/${mode}`, keys: ["token"], refreshAfter: "3s", managed: true };
+            const config = (value: string) => {
+                const c = inClusterStackConfig(bed, [app], { [app.name]: { token: value } });
+                const v = JSON.parse(c["vault-vso-homelab:vault"].value);
+                v.helm.mode = mode;
+                v.helm.namespace = vaultNs;
+                v.helm.values.server.dataStorage = { size: "1Gi" };
+                if (mode === "ha") {
+                    // one node: the chart's one-pod-per-node anti-affinity would leave two pods Pending
+                    v.helm.values.server.affinity = "";
+                }
+                c["vault-vso-homelab:vault"] = { value: JSON.stringify(v) };
+                c["vault-vso-homelab:createNamespaces"] = { value: "true" };
+                return c;
+            };
+            const stack: Stack = await freshStack(bed, STACK, config("v1"));
+            try {
+                const res = await stack.up({ onOutput: () => undefined });
+                assert.strictEqual(res.summary.result, "succeeded");
+                const pods = Array.from({ length: replicas }, (_, i) => `vault-${i}`);
+                for (const pod of pods) {
+                    const st = await waitFor(`${pod} unsealed`, 180000, async () =>
+                        (await sealStatus(vaultNs, pod))?.sealed === false ? await sealStatus(vaultNs, pod) : undefined,
+                    );
+                    assert.strictEqual(st.initialized, true);
+                    assert.strictEqual(st.storage_type, "raft");
+                }
+                assert.strictEqual(await waitFor("VSO's Secret", 180000, () => secretValue(appNs, app.name, "token")), "v1");
+
+                // the keys live only in the keys Secret
+                const keys = await kube("GET", `/api/v1/namespaces/${vaultNs}/secrets/vault-unseal-keys`);
+                assert.strictEqual(keys.status, 200);
+                const shares = Object.values(keys.body.data as Record<string, string>).map((b) => Buffer.from(b, "base64").toString());
+                assert.strictEqual(shares.length, 5, "5 shares by default");
+                const stateFile = path.join(BED_DIR, "pulumi-state/.pulumi/stacks/vault-vso-homelab", `${STACK}.json`);
+                const state = fs.readFileSync(stateFile, "utf8");
+                for (const share of shares) {
+                    assert.ok(!state.includes(share), "no unseal key in the state file");
+                }
+                // Pulumi's token is the scoped one, not root
+                const exported = JSON.parse(
+                    execFileSync("pulumi", ["stack", "export", "--show-secrets", "--stack", STACK], {
+                        cwd: REPO,
+                        env: { ...process.env, ...bed.env },
+                        encoding: "utf8",
+                    }),
+                );
+                const init = exported.deployment.resources.find((r: any) => r.urn.endsWith("::homelab-vault-init"));
+                const token = init?.outputs?.token;
+                assert.ok(typeof token === "string" && token.length > 10, "VaultInit recorded Pulumi's token");
+                assert.ok(!state.includes(token), "the token is encrypted in the state file");
+                const self = await kubeRequest(
+                    bed.kube,
+                    "GET",
+                    `/api/v1/namespaces/${vaultNs}/services/http:vault:8200/proxy/v1/auth/token/lookup-self`,
+                    undefined,
+                    undefined,
+                    {
+                        "X-Vault-Token": token,
+                    },
+                );
+                assert.strictEqual(self.status, 200, `lookup-self: ${self.status}`);
+                assert.deepStrictEqual(self.body.data.policies, ["pulumi-vault-vso"], "not root: only the package's policy");
+
+                // delete the pods: they come back sealed and unseal themselves
+                const t0 = Date.now();
+                for (const pod of pods) {
+                    await kube("DELETE", `/api/v1/namespaces/${vaultNs}/pods/${pod}`, { gracePeriodSeconds: 1 });
+                }
+                await sleep(3000);
+                for (const pod of pods) {
+                    await waitFor(`${pod} unsealed again after deletion`, 240000, async () => (await sealStatus(vaultNs, pod))?.sealed === false);
+                }
+                const unsealedAfter = (Date.now() - t0) / 1000;
+                console.log(`    [durable] ${mode}: ${replicas} pod(s) deleted -> all unsealed again in ${unsealedAfter.toFixed(1)} s`);
+                if (mode === "ha") {
+                    await waitFor("a raft leader", 120000, async () => {
+                        const r = await kube("GET", `/api/v1/namespaces/${vaultNs}/services/http:vault:8200/proxy/v1/sys/leader`);
+                        return r.status === 200 && r.body.leader_address ? r.body : undefined;
+                    });
+                }
+                // the value is intact: a refresh-preview reads it back from Vault and finds nothing changed
+                const pre0 = await stack.preview({ refresh: true, onOutput: () => undefined });
+                const drift = Object.entries(pre0.changeSummary).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);
+                assert.deepStrictEqual(drift, [], "after the restart, Vault still holds exactly what the stack wrote");
+                // and VSO keeps syncing: a new value through Pulumi (with its token) reaches the Secret
+                await stack.setAllConfig(config("v2"));
+                const res2 = await stack.up({ onOutput: () => undefined });
+                assert.strictEqual(res2.summary.result, "succeeded");
+                assert.ok(await waitFor("VSO syncs v2", 120000, async () => (await secretValue(appNs, app.name, "token")) === "v2"));
+                const pre = await stack.preview({ onOutput: () => undefined });
+                const changed = Object.entries(pre.changeSummary).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);
+                assert.deepStrictEqual(changed, [], "a second up changes nothing");
+            } finally {
+                // (also after a failure: the next mode installs VSO and a Vault of its own)
+                await stack.destroy({ excludeProtected: true, onOutput: () => undefined }).catch(() => undefined);
+                await removeStack(bed, STACK);
+            }
+        });
+    }
+});

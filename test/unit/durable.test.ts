@@ -1,0 +1,89 @@
+/**
+ * Durable Vault (issue 9), the pure parts and the wiring under mocks: the unsealer sidecar in the
+ * chart values, the ha raft join config, the scoped policy of Pulumi's token, the bootstrap plan,
+ * and the dynamic provider that runs it can be serialised (it runs in Pulumi's provider process).
+ */
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { VaultSecretsPlatform, bootstrapOf, haRaftConfig, pulumiTokenPolicy, unsealerScript, validatePlatformArgs, withUnsealer } from "../../components";
+import { vaultInitProvider } from "../../components/vault-init";
+import { MockRecorder, articleArgs } from "./harness";
+
+describe("durable Vault (issue 9)", () => {
+    it("adds the unsealer sidecar with the keys Secret (optional, read-only) and the server's image", () => {
+        const v = withUnsealer({ server: { image: { tag: "1.21.4", pullPolicy: "Never" } } }, { mode: "standalone", serviceName: "vault", replicas: 1 });
+        const sidecar = v.server.extraContainers.find((c: any) => c.name === "unsealer");
+        assert.strictEqual(sidecar.image, "hashicorp/vault:1.21.4");
+        assert.strictEqual(sidecar.imagePullPolicy, "Never");
+        assert.strictEqual(sidecar.command[2], unsealerScript());
+        assert.deepStrictEqual(sidecar.volumeMounts, [{ name: "unseal-keys", mountPath: "/vault/unseal", readOnly: true }]);
+        const vol = v.server.volumes.find((x: any) => x.name === "unseal-keys");
+        assert.deepStrictEqual(vol.secret, { secretName: "vault-unseal-keys", optional: true, defaultMode: 0o400 });
+        assert.strictEqual(v.server.ha.disruptionBudget.enabled, false, "a one-replica budget would block node drains");
+        assert.doesNotMatch(JSON.stringify(sidecar.env), /key-|token/i, "no key or token in the environment");
+    });
+
+    it("ha: every pod may join every other through the headless Service", () => {
+        const cfg = haRaftConfig("vault", 3);
+        for (const i of [0, 1, 2]) {
+            assert.match(cfg, new RegExp(`leader_api_addr = "http://vault-${i}\\.vault-internal:8200"`));
+        }
+        assert.match(cfg, /performance_multiplier = 1/);
+        const v = withUnsealer({}, { mode: "ha", serviceName: "vault", replicas: 3 });
+        assert.strictEqual(v.server.ha.raft.config, cfg);
+    });
+
+    it("Pulumi's token policy covers exactly the stack's mount, auth method and policy prefix", () => {
+        const hcl = pulumiTokenPolicy("kv", "kubernetes", "vso-");
+        for (const p of ["sys/mounts/kv", "sys/auth/kubernetes", "auth/kubernetes/role/*", "sys/policies/acl/vso-*", "kv/data/*", "kv/metadata/*"]) {
+            assert.ok(hcl.includes(`path "${p}"`), p);
+        }
+        assert.doesNotMatch(hcl, /path "sys\/policies\/acl\/\*"|path "\*"|"root"|auth\/token\/create"/, "nothing beyond what the components manage");
+    });
+
+    it("bootstraps only a Vault it installs in a durable mode and reaches through the API server without a token of the user's", () => {
+        const a = articleArgs();
+        assert.strictEqual(bootstrapOf(a, "vault"), undefined, "dev mode: nothing to initialise");
+        a.vault = { install: true, helm: { mode: "ha", haReplicas: 3, unseal: { keyShares: 3, keyThreshold: 2 } } };
+        assert.deepStrictEqual(bootstrapOf(a, "vault"), {
+            pods: ["vault-0", "vault-1", "vault-2"],
+            keysSecretName: "vault-unseal-keys",
+            keyShares: 3,
+            keyThreshold: 2,
+        });
+        a.vault.token = "given";
+        assert.strictEqual(bootstrapOf(a, "vault"), undefined, "a token of the user's: Vault is theirs to initialise");
+    });
+
+    it("rejects a threshold above the shares, naming the field", () => {
+        const a = articleArgs();
+        a.vault = { install: true, helm: { mode: "standalone", unseal: { keyShares: 3, keyThreshold: 4 } } };
+        const p = validatePlatformArgs(a).find((x) => x.field === "vault.helm.unseal.keyThreshold");
+        assert.match(p?.message ?? "", /from 1 to keyShares \(3\)/);
+    });
+
+    it("the bootstrap's dynamic provider serialises (it runs in Pulumi's provider process)", async function () {
+        this.timeout(60000);
+        const fn = await pulumi.runtime.serializeFunction(() => vaultInitProvider, { allowSecrets: true });
+        assert.ok(fn.text.includes("sys/init"));
+    });
+
+    describe("under mocks", () => {
+        const rec = new MockRecorder();
+        beforeEach(() => rec.install());
+        it("standalone: a VaultInit with the access token as a secret input; the access may proxy to the pod and write the keys Secret only", async () => {
+            const a = articleArgs();
+            a.vault = { install: true, helm: { mode: "standalone" } };
+            new VaultSecretsPlatform("p", a);
+            await rec.settle();
+            const init = rec.one("pulumi-nodejs:dynamic/pulumi-vault-vso:VaultInit");
+            assert.deepStrictEqual(init.inputs.pods, ["vault-0"]);
+            assert.ok(init.secretInputs.includes("authorization"), "the access token is a secret input");
+            const role = rec.one("kubernetes:rbac.authorization.k8s.io/v1:Role");
+            const rules = role.inputs.rules as any[];
+            assert.ok(rules.some((r) => r.resources[0] === "pods/proxy" && r.resourceNames.includes("vault-0")));
+            assert.ok(rules.some((r) => r.resources[0] === "secrets" && (r.resourceNames ?? []).includes("vault-unseal-keys") && r.verbs.includes("get")));
+            assert.ok(!rules.some((r) => r.resources[0] === "secrets" && !r.resourceNames && r.verbs.includes("get")), "no read of other Secrets");
+        });
+    });
+});
