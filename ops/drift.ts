@@ -221,12 +221,10 @@ export async function runDriftCheck(opts: DriftCheckOptions): Promise<DriftRepor
         progress("VAULT_ADDR/VAULT_TOKEN not set: managed values were not checked by version");
     } else if (Object.keys(recorded).length > 0) {
         progress(`checking ${Object.keys(recorded).length} managed value(s) in Vault by version (values are not read)...`);
-        const current: Record<string, string | undefined> = {};
-        for (const app of apps) {
-            if (app.name in recorded) {
-                current[app.name] = await kvCurrentVersion(addr!, token!, kvPath, app.path);
-            }
-        }
+        // independent reads: all at once
+        const managed = apps.filter((app) => app.name in recorded);
+        const versions = await Promise.all(managed.map((app) => kvCurrentVersion(addr!, token!, kvPath, app.path)));
+        const current: Record<string, string | undefined> = Object.fromEntries(managed.map((app, i) => [app.name, versions[i]]));
         // the provider may have reported the same value already (its resource is named <platform>-<app>-value)
         const reported = (appName: string) => rows.some((r) => r.resource.startsWith("vault:kv/secretV2:SecretV2 ") && r.urn.endsWith(`-${appName}-value`));
         rows.push(...managedVersionRows(apps, recorded, current).filter((r) => !reported(r.urn.slice("kv-version:".length))));
