@@ -69,12 +69,15 @@ describe("integration: durable Vault that initialises and unseals itself (issue 
             const STACK = `it-durable-${mode}-${process.pid}`;
             const vaultNs = `vault-${mode}`;
             const appNs = `dur-${mode}`;
+            const release = `vault-${mode}`;
             const app = { name: "dur-app", namespace: appNs, path: `dur/${mode}`, keys: ["token"], refreshAfter: "3s", managed: true };
             const config = (value: string) => {
                 const c = inClusterStackConfig(bed, [app], { [app.name]: { token: value } });
                 const v = JSON.parse(c["vault-vso-homelab:vault"].value);
                 v.helm.mode = mode;
                 v.helm.namespace = vaultNs;
+                // its own release name: the chart's ClusterRoleBinding is named after the release
+                v.helm.releaseName = release;
                 v.helm.values.server.dataStorage = { size: "1Gi" };
                 if (mode === "ha") {
                     // one node: the chart's one-pod-per-node anti-affinity would leave two pods Pending
@@ -88,7 +91,7 @@ describe("integration: durable Vault that initialises and unseals itself (issue 
             try {
                 const res = await stack.up({ onOutput: () => undefined });
                 assert.strictEqual(res.summary.result, "succeeded");
-                const pods = Array.from({ length: replicas }, (_, i) => `vault-${i}`);
+                const pods = Array.from({ length: replicas }, (_, i) => `${release}-${i}`);
                 for (const pod of pods) {
                     const st = await waitFor(`${pod} unsealed`, 180000, async () =>
                         (await sealStatus(vaultNs, pod))?.sealed === false ? await sealStatus(vaultNs, pod) : undefined,
@@ -117,13 +120,15 @@ describe("integration: durable Vault that initialises and unseals itself (issue 
                     }),
                 );
                 const init = exported.deployment.resources.find((r: any) => r.urn.endsWith("::homelab-vault-init"));
-                const token = init?.outputs?.token;
+                // (--show-secrets prints a secret as { <sig>: ..., plaintext: "<JSON>" })
+                const raw = init?.outputs?.token;
+                const token = typeof raw === "object" && raw?.plaintext !== undefined ? JSON.parse(raw.plaintext) : raw;
                 assert.ok(typeof token === "string" && token.length > 10, "VaultInit recorded Pulumi's token");
                 assert.ok(!state.includes(token), "the token is encrypted in the state file");
                 const self = await kubeRequest(
                     bed.kube,
                     "GET",
-                    `/api/v1/namespaces/${vaultNs}/services/http:vault:8200/proxy/v1/auth/token/lookup-self`,
+                    `/api/v1/namespaces/${vaultNs}/services/http:${release}:8200/proxy/v1/auth/token/lookup-self`,
                     undefined,
                     undefined,
                     {
@@ -146,7 +151,7 @@ describe("integration: durable Vault that initialises and unseals itself (issue 
                 console.log(`    [durable] ${mode}: ${replicas} pod(s) deleted -> all unsealed again in ${unsealedAfter.toFixed(1)} s`);
                 if (mode === "ha") {
                     await waitFor("a raft leader", 120000, async () => {
-                        const r = await kube("GET", `/api/v1/namespaces/${vaultNs}/services/http:vault:8200/proxy/v1/sys/leader`);
+                        const r = await kube("GET", `/api/v1/namespaces/${vaultNs}/services/http:${release}:8200/proxy/v1/sys/leader`);
                         return r.status === 200 && r.body.leader_address ? r.body : undefined;
                     });
                 }
@@ -164,7 +169,9 @@ describe("integration: durable Vault that initialises and unseals itself (issue 
                 assert.deepStrictEqual(changed, [], "a second up changes nothing");
             } finally {
                 // (also after a failure: the next mode installs VSO and a Vault of its own)
-                await stack.destroy({ excludeProtected: true, onOutput: () => undefined }).catch(() => undefined);
+                await stack
+                    .destroy({ excludeProtected: true, onOutput: () => undefined })
+                    .catch((e) => console.warn(`    [durable] destroy: ${String(e).slice(0, 500)}`));
                 await removeStack(bed, STACK);
             }
         });
