@@ -17,6 +17,11 @@ export default tseslint.config(
         },
     },
     {
+        // benchmark scripts: measuring code, loaded on demand
+        files: ["bench/**/*.ts"],
+        rules: { "@typescript-eslint/no-require-imports": "off", "@typescript-eslint/no-unused-vars": "warn" },
+    },
+    {
         // plain CommonJS entry points (programs/*/run.js)
         files: ["**/*.js"],
         languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", __dirname: "readonly" } },

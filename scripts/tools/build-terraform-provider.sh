@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Builds terraform-provider-vault from the SAME Go module version that our Pulumi Vault
+# provider is built from (PULUMI_VAULT_TF_MODULE_VERSION in versions.env), for the
+# side-by-side benchmark bench/peer.bench.ts. Bench only: scripts/tools/build.sh (CI)
+# does not call it.
+#
+# The provider is built with the module's own dependency versions (its go.mod, as a
+# Terraform user would get it), not with the newer ones the Pulumi bridge forces.
+#
+# Output (cached by version; a second run only checks the binary and rewrites the config):
+#   ${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-vault-vso/tools}/terraform-provider-vault-<ver>/
+#     mirror/registry.terraform.io/hashicorp/vault/<semver>/linux_amd64/terraform-provider-vault_v<semver>
+#     terraform.rc      Terraform CLI config: provider_installation { filesystem_mirror { ... } }
+#     env.sh            export TF_CLI_CONFIG_FILE=... PVV_TF_VAULT_PROVIDER_VERSION=...
+#     build.log, src/   the wrapper module and the Go output
+#
+# Usage:  scripts/tools/build-terraform-provider.sh          # build or reuse, prints the dir
+#         source "<dir>/env.sh"; terraform init               # uses the mirror, no network
+#
+# Env:    PVV_TOOLS_DIR  cache root (default $HOME/.cache/pulumi-vault-vso/tools)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+set -a
+# shellcheck disable=SC1091
+source "$HERE/versions.env"
+set +a
+
+TOOLS_DIR=${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-vault-vso/tools}
+export CGO_ENABLED=0
+export GOFLAGS="-trimpath -buildvcs=false -mod=mod"
+export GOWORK=off
+
+log() { echo "[build-terraform-provider] $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+MOD=github.com/hashicorp/terraform-provider-vault
+VER=${PULUMI_VAULT_TF_MODULE_VERSION:?versions.env must set PULUMI_VAULT_TF_MODULE_VERSION}
+# The mirror needs a semver version: the pseudo-version v1.9.1-0.20220225202911-91f40a2aed19 becomes
+# the pre-release 1.9.1-dev91f40a2aed19 (base version + commit), pinned exactly in the bench's main.tf.
+base=${VER#v}; base=${base%%-*}
+commit=${VER##*-}
+TF_SEMVER="${base}-dev${commit:0:12}"
+OS_ARCH="$(go env GOOS)_$(go env GOARCH)"
+
+DIR="$TOOLS_DIR/terraform-provider-vault-$VER"
+MIRROR="$DIR/mirror"
+PDIR="$MIRROR/registry.terraform.io/hashicorp/vault/$TF_SEMVER/$OS_ARCH"
+BIN="$PDIR/terraform-provider-vault_v$TF_SEMVER"
+SRC="$DIR/src"
+LOGF="$DIR/build.log"
+
+run_logged() {
+  echo "+ $*" >>"$LOGF"
+  if ! "$@" >>"$LOGF" 2>&1; then
+    log "command failed: $*"
+    log "---- last 40 lines of $LOGF ----"
+    tail -n 40 "$LOGF" >&2
+    return 1
+  fi
+}
+
+build() {
+  if [[ -x "$BIN" && -s "$BIN" ]]; then
+    log "terraform-provider-vault $VER: cached ($BIN)"
+    return 0
+  fi
+  log "building terraform-provider-vault $VER (first run: several minutes)"
+  local t0=$SECONDS json dir gomod
+  rm -rf "$SRC"; mkdir -p "$SRC" "$PDIR"; : >"$LOGF"
+  json=$(cd "$DIR" && go mod download -json "$MOD@$VER" 2>&1) || { echo "$json" >&2; die "go mod download $MOD@$VER"; }
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json" | head -1)
+  gomod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$json" | head -1)
+  [[ -f "$dir/main.go" && -f "$gomod" ]] || die "module $MOD@$VER has no main.go / go.mod"
+  # A wrapper module around the provider's own main.go; it requires the provider module at
+  # exactly VER and copies its non-local replace directives, so `go mod tidy` picks the
+  # provider's own dependency versions (minimal version selection from its go.mod).
+  {
+    echo "module pvv.local/tools/terraform-provider-vault"
+    echo
+    echo "go $(awk '$1=="go"{print $2; exit}' "$gomod")"
+    echo
+    echo "require $MOD $VER"
+    awk '
+      /^replace[[:space:]]*\($/ {blk=1; next}
+      blk && /^\)/ {blk=0; next}
+      blk { l=$0; sub(/^[[:space:]]+/, "", l); if (l ~ /=>/ && l !~ /=>[[:space:]]*(\.|\/)/) print "replace " l; next }
+      /^replace[[:space:]]/ { if ($0 !~ /=>[[:space:]]*(\.|\/)/) print; next }
+    ' "$gomod"
+  } >"$SRC/go.mod"
+  # the provider's go.sum covers its whole graph: start from it (tidy adds what is missing)
+  [[ -f "$dir/go.sum" ]] && install -m 0644 "$dir/go.sum" "$SRC/go.sum"
+  install -m 0644 "$dir/main.go" "$SRC/main.go"
+  (cd "$SRC" && run_logged go mod tidy) || return 1
+  (cd "$SRC" && run_logged go build -o "$BIN.tmp" -ldflags "-s -w" .) || return 1
+  mv "$BIN.tmp" "$BIN"
+  log "terraform-provider-vault built in $((SECONDS - t0))s"
+  echo "first build: $((SECONDS - t0))s ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), GOCACHE $(go env GOCACHE))" >>"$LOGF"
+}
+
+write_config() {
+  # filesystem_mirror (not dev_overrides): `terraform init` and `plan` behave exactly as
+  # with a registry provider (lock file, no "development overrides" warning per run);
+  # `direct` is excluded for hashicorp/vault so it can never be fetched from the network.
+  cat >"$DIR/terraform.rc.tmp" <<EOF
+# Generated by scripts/tools/build-terraform-provider.sh
+provider_installation {
+  filesystem_mirror {
+    path    = "$MIRROR"
+    include = ["registry.terraform.io/hashicorp/vault"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/hashicorp/vault"]
+  }
+}
+disable_checkpoint = true
+EOF
+  mv "$DIR/terraform.rc.tmp" "$DIR/terraform.rc"
+  cat >"$DIR/env.sh.tmp" <<EOF
+# Generated by scripts/tools/build-terraform-provider.sh; source it before terraform init.
+export TF_CLI_CONFIG_FILE="$DIR/terraform.rc"
+export CHECKPOINT_DISABLE=1
+export PVV_TF_VAULT_PROVIDER_VERSION="$TF_SEMVER"
+export PVV_TF_VAULT_PROVIDER_BIN="$BIN"
+EOF
+  mv "$DIR/env.sh.tmp" "$DIR/env.sh"
+}
+
+mkdir -p "$DIR"
+build
+write_config
+log "provider $TF_SEMVER ($OS_ARCH) in $MIRROR; config $DIR/terraform.rc"
+echo "$DIR"
