@@ -138,23 +138,29 @@ describe("integration: durable Vault that initialises and unseals itself (issue 
                 assert.strictEqual(self.status, 200, `lookup-self: ${self.status}`);
                 assert.deepStrictEqual(self.body.data.policies, ["pulumi-vault-vso"], "not root: only the package's policy");
 
-                // delete the pods: they come back sealed and unseal themselves
+                // delete the pods: their replacements (new UIDs) come back sealed and unseal themselves
+                const uidOf = async (pod: string): Promise<string | undefined> => {
+                    const r = await kube("GET", `/api/v1/namespaces/${vaultNs}/pods/${pod}`);
+                    return r.status === 200 && !r.body.metadata.deletionTimestamp ? r.body.metadata.uid : undefined;
+                };
+                const oldUids = new Set(await Promise.all(pods.map(uidOf)));
                 const t0 = Date.now();
                 for (const pod of pods) {
                     await kube("DELETE", `/api/v1/namespaces/${vaultNs}/pods/${pod}`, { gracePeriodSeconds: 1 });
                 }
-                await sleep(3000);
                 for (const pod of pods) {
-                    await waitFor(`${pod} unsealed again after deletion`, 240000, async () => (await sealStatus(vaultNs, pod))?.sealed === false);
-                }
-                const unsealedAfter = (Date.now() - t0) / 1000;
-                console.log(`    [durable] ${mode}: ${replicas} pod(s) deleted -> all unsealed again in ${unsealedAfter.toFixed(1)} s`);
-                if (mode === "ha") {
-                    await waitFor("a raft leader", 120000, async () => {
-                        const r = await kube("GET", `/api/v1/namespaces/${vaultNs}/services/http:${release}:8200/proxy/v1/sys/leader`);
-                        return r.status === 200 && r.body.leader_address ? r.body : undefined;
+                    await waitFor(`a new ${pod} unsealed after the deletion`, 300000, async () => {
+                        const u = await uidOf(pod);
+                        return u !== undefined && !oldUids.has(u) && (await sealStatus(vaultNs, pod))?.sealed === false;
                     });
                 }
+                const unsealedAfter = (Date.now() - t0) / 1000;
+                console.log(`    [durable] ${mode}: ${replicas} pod(s) deleted -> all replacements unsealed in ${unsealedAfter.toFixed(1)} s`);
+                // and serving: an active node answers sys/health through the Service (200 = active, unsealed)
+                await waitFor("an active Vault behind the Service", 180000, async () => {
+                    const r = await kube("GET", `/api/v1/namespaces/${vaultNs}/services/http:${release}:8200/proxy/v1/sys/health`);
+                    return r.status === 200;
+                });
                 // the value is intact: a refresh-preview reads it back from Vault and finds nothing changed
                 const pre0 = await stack.preview({ refresh: true, onOutput: () => undefined });
                 const drift = Object.entries(pre0.changeSummary).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);
