@@ -206,3 +206,78 @@ function isFile(p: string): boolean {
         return false;
     }
 }
+
+/** The adopt CLI's arguments, checked. */
+export interface AdoptCliArgs {
+    stack: string;
+    cwd: string;
+    vaultAddr: string;
+    tokenFile?: string;
+    kubeconfig?: string;
+    include: string[];
+    json: boolean;
+    dryRun: boolean;
+    force: boolean;
+    help: boolean;
+}
+
+export const ADOPT_USAGE =
+    "usage: adopt --stack NAME [--cwd DIR] [--vault-addr URL] [--token-file FILE] [--kubeconfig FILE] [--include policy:NAME|role:NAME]... [--dry-run] [--force] [--json]\n" +
+    "  reads the running Vault + VSO setup and writes Pulumi.NAME.yaml for the homelab program; the Vault token comes from $VAULT_TOKEN or --token-file (never the command line)\n" +
+    "  exit 0 = written (or --dry-run), 1 = error (nothing written)";
+
+/** Parses and checks adopt's arguments before any request (pure but for file checks). `env` gives VAULT_ADDR/VAULT_TOKEN. */
+export function parseAdoptArgs(argv: string[], cwd: string, env: Record<string, string | undefined>): { args: AdoptCliArgs } | { error: string } {
+    const p = parseCliFlags(argv, {
+        stack: { names: ["--stack", "-s"], value: true, meta: "NAME" },
+        cwd: { names: ["--cwd"], value: true, meta: "DIR" },
+        vaultAddr: { names: ["--vault-addr"], value: true, meta: "URL" },
+        tokenFile: { names: ["--token-file"], value: true, meta: "FILE" },
+        kubeconfig: { names: ["--kubeconfig"], value: true, meta: "FILE" },
+        include: { names: ["--include"], value: true, repeat: true, meta: "policy:NAME" },
+        json: { names: ["--json"], value: false },
+        dryRun: { names: ["--dry-run"], value: false },
+        force: { names: ["--force"], value: false },
+        help: { names: ["--help", "-h"], value: false },
+    });
+    if ("error" in p) {
+        return p;
+    }
+    const v = p.values;
+    const args: AdoptCliArgs = {
+        stack: v.stack?.[0] ?? "",
+        cwd: v.cwd?.[0] ?? cwd,
+        vaultAddr: v.vaultAddr?.[0] ?? env.VAULT_ADDR ?? "",
+        tokenFile: v.tokenFile?.[0],
+        kubeconfig: v.kubeconfig?.[0],
+        include: v.include ?? [],
+        json: v.json !== undefined,
+        dryRun: v.dryRun !== undefined,
+        force: v.force !== undefined,
+        help: v.help !== undefined,
+    };
+    if (args.help) {
+        return { args };
+    }
+    const problem =
+        (v.stack === undefined ? "--stack is required: the name of the stack whose config adopt writes (Pulumi.NAME.yaml)" : checkStackArg(args.stack)) ??
+        checkCwdArg(args.cwd) ??
+        (args.vaultAddr === "" ? "give Vault's address: --vault-addr URL or $VAULT_ADDR (e.g. http://127.0.0.1:8200 through a port-forward)" : undefined) ??
+        checkVaultAddrArg(args.vaultAddr, v.vaultAddr ? "--vault-addr" : "VAULT_ADDR") ??
+        (args.tokenFile !== undefined && !isFile(args.tokenFile) ? `--token-file ${quoteArg(args.tokenFile)}: no such file; give a file that holds the Vault token` : undefined) ??
+        (args.tokenFile === undefined && !env.VAULT_TOKEN
+            ? "no Vault token: set $VAULT_TOKEN or give --token-file FILE (a token that may read sys/mounts, sys/auth, sys/policies/acl and the auth roles)"
+            : undefined) ??
+        (args.kubeconfig !== undefined && !isFile(args.kubeconfig)
+            ? `--kubeconfig ${quoteArg(args.kubeconfig)}: no such file; give the path of a kubeconfig (default $KUBECONFIG or ~/.kube/config)`
+            : undefined) ??
+        args.include.map(checkIncludeArg).find((x) => x !== undefined);
+    return problem ? { error: problem } : { args };
+}
+
+/** Why an --include value is not `policy:NAME` or `role:NAME`, or undefined (pure). */
+export function checkIncludeArg(value: string): string | undefined {
+    return /^(policy|role):[A-Za-z0-9_.@-]+$/.test(value)
+        ? undefined
+        : `--include ${quoteArg(value)} must be policy:NAME or role:NAME (a policy or role adopt lists as not managed)`;
+}

@@ -15,3 +15,4 @@ export * from "./vault";
 export * from "./vso";
 export * from "./platform";
 export * from "./unseal";
+export * from "./adopt";

@@ -244,6 +244,8 @@ export const PLATFORM_ARGS_TYPE: FieldType = {
         createNamespaces: "boolean",
         apps: { list: { fields: { ...APP_FIELDS, data: { mapOf: "input", what: "an object of key: value" } }, what: APP_WHAT }, what: "a list of apps" },
         kubeconfig: "input",
+        // checked field by field by validateAdoptedSetup (adopt.ts)
+        adopted: { type: "map", what: "an object (the section `npm run adopt` writes)" },
     },
     required: ["apps"],
 };

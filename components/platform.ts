@@ -31,6 +31,7 @@ import { VaultStaticSecretApp, VsoNamespaceAccess, VsoNamespaceAccessArgs } from
 import { RolloutRestartTarget } from "./vso-types";
 import { UNSEAL_DEFAULTS, policyPrefixOf, pulumiTokenPolicy } from "./unseal";
 import { VaultInit } from "./vault-init";
+import { AdoptedSetup, AdoptedVaultAccess, adoptedNamespace, adoptedPlan, adoptedStaticSecret, validateAdoptedSetup } from "./adopt";
 
 /** One app whose secret VSO copies from Vault into its namespace. */
 export interface AppArgs {
@@ -151,6 +152,13 @@ export interface VaultSecretsPlatformArgs {
     apps: AppArgs[];
     /** Kubeconfig (contents or path) for a Kubernetes provider. Default: the ambient kubeconfig. */
     kubeconfig?: pulumi.Input<string>;
+    /**
+     * A hand-built setup taken over as it is (the section `npm run adopt` writes): the first `up`
+     * imports these objects and changes nothing. Remove the section to move to the package's
+     * conventions (one policy and role and a `vso-auth` ServiceAccount per namespace); the adopted
+     * policies, roles and VSO objects are then released from the stack, never deleted. Default: none.
+     */
+    adopted?: AdoptedSetup;
 }
 
 /**
@@ -244,6 +252,7 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
     }
     problems.push(...validateKubernetesAuthArgs(args.kubernetesAuth ?? {}, "kubernetesAuth."));
     problems.push(...validateApps(appShapes(args.apps), planOptionsOf(args)));
+    problems.push(...validateAdoptedSetup(args.adopted));
     const vaultNs = install ? (args.vault?.helm?.namespace ?? DEFAULTS.vaultNamespace) : undefined;
     const vsoNs = args.operator?.helm?.namespace ?? DEFAULTS.operatorNamespace;
     (Array.isArray(args.apps) ? args.apps : []).forEach((a, i) => {
@@ -291,9 +300,9 @@ export function planOptionsOf(args: VaultSecretsPlatformArgs): PlanOptions {
     };
 }
 
-/** Plans the platform from validated args (pure). */
+/** Plans the platform from validated args (pure); an adopted namespace keeps its own names (see `adoptedPlan`). */
 export function planPlatformArgs(args: VaultSecretsPlatformArgs): PlatformPlan {
-    return planPlatform(appShapes(args.apps), planOptionsOf(args));
+    return adoptedPlan(planPlatform(appShapes(args.apps), planOptionsOf(args)), args.adopted);
 }
 
 type NamespaceOpts = { vaultOpts: ProviderOpts; k8sOpts: ProviderOpts; bothOpts: ProviderOpts; operatorDeps: pulumi.Resource[] };
@@ -332,6 +341,7 @@ interface PlatformParts {
     vaultAccess: Record<string, VaultNamespaceAccess>;
     vsoAccess: Record<string, VsoNamespaceAccess>;
     apps: Record<string, VaultStaticSecretApp>;
+    adoptedVaultAccess?: AdoptedVaultAccess;
 }
 const PARTS = new WeakMap<VaultSecretsPlatform, PlatformParts>();
 
@@ -415,8 +425,19 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
             parts.operatorInstall = new VaultSecretsOperatorInstall(name, args.operator?.helm ?? {}, k8sOpts);
         }
         const operatorDeps = parts.operatorInstall ? [parts.operatorInstall] : this.operatorCrds(name, args, k8sOpts);
-        parts.kv = new KvV2Engine(name, { path: parts.plan.kvPath, protect: args.kv?.protect, description: args.kv?.description }, vaultOpts);
+        parts.kv = new KvV2Engine(
+            name,
+            { path: parts.plan.kvPath, protect: args.kv?.protect, description: args.kv?.description, importExisting: args.adopted?.kvMount },
+            vaultOpts,
+        );
         parts.kubernetesAuth = this.authMethod(name, args, bothOpts);
+        if (args.adopted?.policies?.length || args.adopted?.roles?.length) {
+            parts.adoptedVaultAccess = new AdoptedVaultAccess(
+                `${name}-adopted`,
+                { authPath: parts.plan.authPath, policies: args.adopted.policies, roles: args.adopted.roles },
+                { ...vaultOpts, dependsOn: [...vaultDeps, parts.kubernetesAuth] },
+            );
+        }
         for (const nsPlan of parts.plan.namespaces) {
             this.namespace(name, args, nsPlan, { vaultOpts, k8sOpts, bothOpts, operatorDeps });
         }
@@ -518,6 +539,23 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
     private authMethod(name: string, args: VaultSecretsPlatformArgs, bothOpts: ProviderOpts): KubernetesAuthMethod {
         const ka = args.kubernetesAuth ?? {};
         const install = args.vault?.install ?? true;
+        const ac = args.adopted?.authConfig;
+        if (ac) {
+            // the config as found, imported; the reviewer JWT Vault holds (it never returns it) is left alone
+            return new KubernetesAuthMethod(
+                name,
+                {
+                    path: this.plan.authPath,
+                    kubernetesHost: ac.kubernetesHost,
+                    kubernetesCaCert: ac.kubernetesCaCert || undefined,
+                    issuer: ac.issuer || undefined,
+                    disableIssValidation: ac.disableIssValidation,
+                    disableLocalCaJwt: ac.disableLocalCaJwt,
+                    importExisting: { mount: args.adopted?.authMount, config: true },
+                },
+                bothOpts,
+            );
+        }
         const tokenReviewer =
             ka.tokenReviewer !== undefined ? tokenReviewerOf(ka.tokenReviewer) : !install && ka.tokenReviewerJwt === undefined ? {} : undefined;
         return new KubernetesAuthMethod(
@@ -528,6 +566,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 kubernetesCaCert: ka.kubernetesCaCert,
                 tokenReviewerJwt: ka.tokenReviewerJwt,
                 tokenReviewer,
+                importExisting: { mount: args.adopted?.authMount },
             },
             bothOpts,
         );
@@ -537,15 +576,24 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
     private namespace(name: string, args: VaultSecretsPlatformArgs, nsPlan: NamespacePlan, o: NamespaceOpts): void {
         const ns = nsPlan.namespace;
         const vaultDeps = o.vaultOpts.dependsOn ?? [];
-        const access = new VaultNamespaceAccess(`${name}-${ns}`, markPlanned(this.vaultAccessArgs(nsPlan), nsPlan), {
-            ...o.vaultOpts,
-            dependsOn: [...vaultDeps, this.kv, this.kubernetesAuth],
-        });
-        this.vaultAccess[ns] = access;
-        const vso = new VsoNamespaceAccess(`${name}-${ns}`, markPlanned(this.vsoAccessArgs(args, nsPlan, access), nsPlan), {
-            ...o.k8sOpts,
-            dependsOn: [...o.operatorDeps, access],
-        });
+        const adopted = adoptedNamespace(args.adopted, ns);
+        let vso: VsoNamespaceAccess;
+        if (adopted) {
+            // the namespace logs in as it did: its own VaultConnection/VaultAuth and the adopted role
+            const vsoArgs: VsoNamespaceAccessArgs = { namespace: ns, vaultAddress: this.vaultAddress, roleName: nsPlan.roleName, adopted };
+            const deps = [...o.operatorDeps, ...(this.parts.adoptedVaultAccess ? [this.parts.adoptedVaultAccess] : [])];
+            vso = new VsoNamespaceAccess(`${name}-${ns}`, markPlanned(vsoArgs, nsPlan), { ...o.k8sOpts, dependsOn: deps });
+        } else {
+            const access = new VaultNamespaceAccess(`${name}-${ns}`, markPlanned(this.vaultAccessArgs(nsPlan), nsPlan), {
+                ...o.vaultOpts,
+                dependsOn: [...vaultDeps, this.kv, this.kubernetesAuth],
+            });
+            this.vaultAccess[ns] = access;
+            vso = new VsoNamespaceAccess(`${name}-${ns}`, markPlanned(this.vsoAccessArgs(args, nsPlan, access), nsPlan), {
+                ...o.k8sOpts,
+                dependsOn: [...o.operatorDeps, access],
+            });
+        }
         this.vsoAccess[ns] = vso;
         for (const app of nsPlan.apps) {
             const appArgs = {
@@ -555,6 +603,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 kvPath: this.plan.kvPath,
                 vaultAuthRef: nsPlan.authName,
                 data: args.apps[app.index].data,
+                adopted: adoptedStaticSecret(args.adopted, ns, app.name),
             };
             this.apps[app.name] = new VaultStaticSecretApp(`${name}-${app.name}`, markPlanned(appArgs, app), {
                 ...o.bothOpts,

@@ -33,6 +33,11 @@ export interface KvV2EngineArgs {
      * secret in it. Default `true`. Set `false` for throwaway test stacks.
      */
     protect?: boolean;
+    /**
+     * The mount already exists (a hand-built setup, see `npm run adopt`): import it on the first `up`
+     * instead of creating it. Its description is then left as it is. Default `false`.
+     */
+    importExisting?: boolean;
 }
 
 /** Enables a KV version 2 secrets engine (`vault secrets enable -path=kv kv-v2`). */
@@ -53,7 +58,11 @@ export class KvV2Engine extends pulumi.ComponentResource {
                 options: { version: "2" },
                 description: args.description ?? "KV v2 secrets engine managed by pulumi-vault-vso",
             },
-            { parent: this, protect: args.protect ?? true },
+            {
+                parent: this,
+                protect: args.protect ?? true,
+                ...(args.importExisting ? { import: path, ignoreChanges: ["description"] } : {}),
+            },
         );
         this.path = this.mount.path;
         this.registerOutputs({ path: this.path });
@@ -97,6 +106,17 @@ export interface KubernetesAuthMethodArgs {
      */
     tokenReviewer?: TokenReviewerArgs;
     /** Expected `iss` of ServiceAccount tokens; empty skips the check (Vault's default). Default unset. */
+    /**
+     * Leave `iss` unchecked. Default: true unless `issuer` is given (Vault's own default since 1.9).
+     */
+    disableIssValidation?: boolean;
+    /** Do not use Vault's own pod CA and token for reviews (Vault's `disable_local_ca_jwt`). Default: Vault's (false). */
+    disableLocalCaJwt?: boolean;
+    /**
+     * The auth mount and/or its config already exist (a hand-built setup, see `npm run adopt`):
+     * import them on the first `up`. The mount's description is then left as it is. Default: create both.
+     */
+    importExisting?: { mount?: boolean; config?: boolean };
     issuer?: pulumi.Input<string>;
     /** Description of the auth mount. */
     description?: pulumi.Input<string>;
@@ -163,7 +183,7 @@ export class KubernetesAuthMethod extends pulumi.ComponentResource {
                 path,
                 description: args.description ?? "Kubernetes auth for the Vault Secrets Operator, managed by pulumi-vault-vso",
             },
-            { parent: this },
+            { parent: this, ...(args.importExisting?.mount ? { import: path, ignoreChanges: ["description"] } : {}) },
         );
 
         let caCert: pulumi.Input<string> | undefined = args.kubernetesCaCert;
@@ -184,9 +204,14 @@ export class KubernetesAuthMethod extends pulumi.ComponentResource {
                 tokenReviewerJwt: reviewerJwt === undefined ? undefined : pulumi.secret(reviewerJwt),
                 issuer: args.issuer,
                 // Vault's own default since 1.9; validate `iss` only when an issuer is given.
-                disableIssValidation: args.issuer === undefined,
+                disableIssValidation: args.disableIssValidation ?? args.issuer === undefined,
+                ...(args.disableLocalCaJwt !== undefined ? { disableLocalCaJwt: args.disableLocalCaJwt } : {}),
             },
-            { parent: this, additionalSecretOutputs: ["tokenReviewerJwt"] },
+            {
+                parent: this,
+                additionalSecretOutputs: ["tokenReviewerJwt"],
+                ...(args.importExisting?.config ? { import: `auth/${path}/config` } : {}),
+            },
         );
         this.path = this.backend.path;
         this.registerOutputs({ path: this.path });

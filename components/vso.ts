@@ -5,6 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
+import { AdoptedObject, adoptedManifest } from "./adopt";
 import { TYPE_PREFIX, failOnProblems, plainValue, plannedBy } from "./common";
 import { AppPlan, DEFAULTS, planApp, staticSecretSpec, validateAppValues } from "./plan";
 import { ValidationProblem, checkKubernetesName, checkLoginServiceAccount, checkMountPath, checkUrl, checkVaultName } from "./validate";
@@ -50,6 +51,12 @@ export interface VsoNamespaceAccessArgs {
      * keeping a stale or failed login (VSO issue 1185). Default: none.
      */
     accessRevision?: pulumi.Input<string>;
+    /**
+     * The namespace's VaultConnection and VaultAuth already exist (a hand-built setup, see `npm run
+     * adopt`): import them exactly as they are and create no ServiceAccount. Without it (the
+     * convention step) they are updated in place to the package's conventions. Default: none.
+     */
+    adopted?: { connection: AdoptedObject; auth: AdoptedObject };
 }
 
 /** Checks VsoNamespaceAccess's arguments (pure). */
@@ -86,7 +93,8 @@ const VSO_NAMESPACE_ACCESS_OLD_TYPE = `${TYPE_PREFIX}VsoNamespaceBinding`;
  */
 export class VsoNamespaceAccess extends pulumi.ComponentResource {
     public readonly namespace: string;
-    public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+    /** The ServiceAccount VSO logs in with; undefined while the namespace is adopted (it uses its own). */
+    public readonly serviceAccount?: k8s.core.v1.ServiceAccount;
     public readonly connection: k8s.apiextensions.CustomResource;
     public readonly auth: k8s.apiextensions.CustomResource;
     /** Name of the VaultAuth, for `vaultAuthRef`. */
@@ -110,6 +118,14 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
             this.namespaceResource = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, { parent: this, retainOnDelete: true });
             deps.push(this.namespaceResource);
         }
+        if (args.adopted) {
+            this.authName = args.adopted.auth.name;
+            this.connectionName = args.adopted.connection.name;
+            this.connection = this.adoptedObject(`${name}-connection`, "VaultConnection", args.adopted.connection, deps);
+            this.auth = this.adoptedObject(`${name}-auth`, "VaultAuth", args.adopted.auth, [this.connection, ...deps]);
+            this.registerOutputs({ namespace: this.namespace, authName: this.authName, connectionName: this.connectionName });
+            return;
+        }
         this.serviceAccount = new k8s.core.v1.ServiceAccount(
             `${name}-sa`,
             {
@@ -126,6 +142,16 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
         this.connection = this.vaultConnection(name, args, deps);
         this.auth = this.vaultAuth(name, args, deps);
         this.registerOutputs({ namespace: this.namespace, authName: this.authName, connectionName: this.connectionName });
+    }
+
+    /** An adopted object, imported as it is; the same resource the convention step later updates in place. */
+    private adoptedObject(name: string, kind: string, o: AdoptedObject, deps: pulumi.Resource[]): k8s.apiextensions.CustomResource {
+        return new k8s.apiextensions.CustomResource(name, adoptedManifest(kind, VSO_API_VERSION, o) as k8s.apiextensions.CustomResourceArgs, {
+            parent: this,
+            dependsOn: deps,
+            import: `${o.namespace}/${o.name}`,
+            retainOnDelete: true,
+        });
     }
 
     private vaultConnection(name: string, args: VsoNamespaceAccessArgs, deps: pulumi.Resource[]): k8s.apiextensions.CustomResource {
@@ -169,7 +195,7 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
             method: "kubernetes",
             mount: args.authPath ?? DEFAULTS.authPath,
             vaultConnectionRef: this.connectionName,
-            kubernetes: { role: args.roleName, serviceAccount: this.serviceAccount.metadata.name, audiences: args.audiences ?? [DEFAULTS.audience] },
+            kubernetes: { role: args.roleName, serviceAccount: this.serviceAccount!.metadata.name, audiences: args.audiences ?? [DEFAULTS.audience] },
             ...(args.accessRevision !== undefined ? { headers: { [ACCESS_REVISION_HEADER]: args.accessRevision } } : {}),
         };
         return new k8s.apiextensions.CustomResource(
@@ -209,6 +235,11 @@ export interface VaultStaticSecretAppArgs {
     data?: Record<string, pulumi.Input<string>>;
     /** Object name of the VaultStaticSecret. Default: the resource name. */
     secretName?: string;
+    /**
+     * The VaultStaticSecret already exists (a hand-built setup, see `npm run adopt`): import it exactly
+     * as it is. Without it (the convention step) it is updated in place, so its Secret stays. Default: none.
+     */
+    adopted?: AdoptedObject;
 }
 
 /** The app as the planner sees it (pure; values never go there). */
@@ -269,6 +300,16 @@ export class VaultStaticSecretApp extends pulumi.ComponentResource {
             deps.push(this.kvSecret);
         }
         const spec: VaultStaticSecretSpec = staticSecretSpec(plan, kvPath, args.vaultAuthRef ?? DEFAULTS.authName);
+        if (args.adopted) {
+            this.staticSecret = new k8s.apiextensions.CustomResource(
+                `${name}-vss`,
+                adoptedManifest("VaultStaticSecret", VSO_API_VERSION, args.adopted) as k8s.apiextensions.CustomResourceArgs,
+                // while adopted, the stack never deletes what it did not create (deleting it would delete its Secret)
+                { parent: this, dependsOn: deps, import: `${args.adopted.namespace}/${args.adopted.name}`, retainOnDelete: true },
+            );
+            this.registerOutputs({ destination: this.destination, managedVersion: this.managedVersion });
+            return;
+        }
         this.staticSecret = new k8s.apiextensions.CustomResource(
             `${name}-vss`,
             {

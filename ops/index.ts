@@ -6,3 +6,5 @@ export * from "./clients";
 export * from "./drift";
 export * from "./doctor";
 export * from "./inventory";
+export * from "./adopt";
+export * from "./stack-config";

@@ -12,6 +12,7 @@ import {
     VaultHelmInstallArgs,
     VaultSecretsOperatorInstallArgs,
     KubernetesAuthOptions,
+    AdoptedSetup,
 } from "../../components";
 
 /** One app in stack config (`apps:`): the platform's app fields, values replaced by `managed`. */
@@ -29,6 +30,8 @@ export interface HomelabConfig {
     serviceAccountName?: string;
     createNamespaces?: boolean;
     apps: HomelabApp[];
+    /** A hand-built setup taken over as it is (written by `npm run adopt`; see the platform's `adopted`). */
+    adopted?: AdoptedSetup;
 }
 
 /**
@@ -121,12 +124,13 @@ export function platformArgsFromConfig(
         serviceAccountName: cfg?.serviceAccountName,
         createNamespaces: cfg?.createNamespaces,
         apps,
+        ...(cfg?.adopted !== undefined ? { adopted: cfg.adopted } : {}),
     };
     return { args, problems };
 }
 
 /** Top-level config keys the program reads (under the project's namespace). */
-export const HOMELAB_CONFIG_KEYS = ["vault", "operator", "kv", "kubernetesAuth", "serviceAccountName", "createNamespaces", "apps", "values"];
+export const HOMELAB_CONFIG_KEYS = ["vault", "operator", "kv", "kubernetesAuth", "serviceAccountName", "createNamespaces", "apps", "values", "adopted"];
 
 /**
  * Problems for config keys in the project's namespace that the program does not read (pure): a

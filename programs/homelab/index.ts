@@ -18,6 +18,7 @@ const cfg: HomelabConfig = {
     serviceAccountName: config.get("serviceAccountName"),
     createNamespaces: config.getBoolean("createNamespaces"),
     apps: config.requireObject("apps"),
+    adopted: config.getObject("adopted"),
 };
 const values = config.getSecretObject<Record<string, Record<string, string>>>("values");
 

@@ -1,0 +1,244 @@
+/**
+ * Adopting a hand-built setup: the objects that already exist (written into stack config by
+ * `npm run adopt`) are imported exactly as they are on the first `up`, so that `up` changes nothing.
+ * Removing the `adopted` section afterwards moves the setup to the package's conventions.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import { TYPE_PREFIX } from "./common";
+import { PlatformPlan } from "./plan";
+import { FieldType, ValidationProblem, checkKubernetesName, checkType, checkVaultName } from "./validate";
+
+/** A Vault ACL policy kept exactly as it is (its text, byte for byte). */
+export interface AdoptedPolicy {
+    name: string;
+    policy: string;
+}
+
+/** A Kubernetes auth role kept exactly as it is. Fields Vault holds at their defaults are left out. */
+export interface AdoptedRole {
+    name: string;
+    boundServiceAccountNames: string[];
+    boundServiceAccountNamespaces: string[];
+    tokenPolicies?: string[];
+    /** Seconds; omitted when 0. */
+    tokenTtl?: number;
+    /** Seconds; omitted when 0. */
+    tokenMaxTtl?: number;
+    audience?: string;
+    aliasNameSource?: string;
+}
+
+/** A namespaced VSO object kept exactly as it is (its labels, annotations and spec). */
+export interface AdoptedObject {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    spec: Record<string, unknown>;
+}
+
+/** The Kubernetes auth method's config as found. Vault never returns the token reviewer JWT; it is left as it is. */
+export interface AdoptedAuthConfig {
+    kubernetesHost: string;
+    kubernetesCaCert?: string;
+    disableIssValidation?: boolean;
+    disableLocalCaJwt?: boolean;
+    issuer?: string;
+}
+
+/**
+ * What already exists and is taken over as it is (the `adopted` section `npm run adopt` writes).
+ * Everything here is imported on the first `up` (Pulumi's `import` option; ignored once the object is
+ * in the stack's state) and never deleted by the stack: dropping the section (the convention step)
+ * releases the old policies, roles and VSO objects from the stack and leaves them in place.
+ */
+export interface AdoptedSetup {
+    /** The KV v2 mount at `kv.path` exists: import it. Default `false` (create it). */
+    kvMount?: boolean;
+    /** The Kubernetes auth mount at `kubernetesAuth.path` exists: import it. Default `false` (create it). */
+    authMount?: boolean;
+    /** The auth method's config exists: import it with these values. Default: none (write the package's config). */
+    authConfig?: AdoptedAuthConfig;
+    /** Policies the adopted roles use, kept verbatim. Default none. */
+    policies?: AdoptedPolicy[];
+    /** Kubernetes auth roles the adopted VaultAuths log in with, kept verbatim. Default none. */
+    roles?: AdoptedRole[];
+    /** Per namespace: the VaultConnection and VaultAuth the apps use, kept verbatim. Default none. */
+    namespaces?: { namespace: string; connection: AdoptedObject; auth: AdoptedObject }[];
+    /** The apps' VaultStaticSecrets, kept verbatim (matched to `apps[]` by namespace and name). Default none. */
+    staticSecrets?: AdoptedObject[];
+}
+
+const OBJECT_TYPE: FieldType = {
+    fields: { name: "string", namespace: "string", labels: { mapOf: "string" }, annotations: { mapOf: "string" }, spec: "map" },
+    required: ["name", "namespace", "spec"],
+    what: "a Kubernetes object as `npm run adopt` writes it (name, namespace, spec)",
+};
+
+/** The shape of the `adopted` section. */
+export const ADOPTED_TYPE: FieldType = {
+    fields: {
+        kvMount: "boolean",
+        authMount: "boolean",
+        authConfig: {
+            fields: { kubernetesHost: "string", kubernetesCaCert: "string", disableIssValidation: "boolean", disableLocalCaJwt: "boolean", issuer: "string" },
+            required: ["kubernetesHost"],
+        },
+        policies: { list: { fields: { name: "string", policy: "string" }, required: ["name", "policy"] } },
+        roles: {
+            list: {
+                fields: {
+                    name: "string",
+                    boundServiceAccountNames: { list: "string" },
+                    boundServiceAccountNamespaces: { list: "string" },
+                    tokenPolicies: { list: "string" },
+                    tokenTtl: "integer",
+                    tokenMaxTtl: "integer",
+                    audience: "string",
+                    aliasNameSource: "string",
+                },
+                required: ["name", "boundServiceAccountNames", "boundServiceAccountNamespaces"],
+            },
+        },
+        namespaces: { list: { fields: { namespace: "string", connection: OBJECT_TYPE, auth: OBJECT_TYPE }, required: ["namespace", "connection", "auth"] } },
+        staticSecrets: { list: OBJECT_TYPE },
+    },
+};
+
+/**
+ * Validates the `adopted` section (pure): types, unknown fields and names, so a hand-edited section
+ * fails before any API call, naming the field.
+ */
+export function validateAdoptedSetup(a: AdoptedSetup | undefined, field = "adopted"): ValidationProblem[] {
+    const t = checkType(field, a, ADOPTED_TYPE);
+    if (t.problems.length || a === undefined) {
+        return t.problems;
+    }
+    const problems: ValidationProblem[] = [];
+    (a.policies ?? []).forEach((p, i) => problems.push(...checkVaultName(`${field}.policies[${i}].name`, p.name)));
+    (a.roles ?? []).forEach((r, i) => problems.push(...checkVaultName(`${field}.roles[${i}].name`, r.name)));
+    const objects: [string, AdoptedObject][] = [
+        ...(a.namespaces ?? []).flatMap((n, i): [string, AdoptedObject][] => [
+            [`${field}.namespaces[${i}].connection`, n.connection],
+            [`${field}.namespaces[${i}].auth`, n.auth],
+        ]),
+        ...(a.staticSecrets ?? []).map((s, i): [string, AdoptedObject] => [`${field}.staticSecrets[${i}]`, s]),
+    ];
+    for (const [f, o] of objects) {
+        problems.push(...checkKubernetesName(`${f}.name`, o.name, "subdomain"), ...checkKubernetesName(`${f}.namespace`, o.namespace, "label"));
+    }
+    (a.namespaces ?? []).forEach((n, i) => {
+        for (const part of ["connection", "auth"] as const) {
+            if (n[part].namespace !== n.namespace) {
+                problems.push({ field: `${field}.namespaces[${i}].${part}.namespace`, message: `must be ${JSON.stringify(n.namespace)}, the entry's namespace` });
+            }
+        }
+    });
+    return problems;
+}
+
+/** The adopted VaultConnection/VaultAuth of a namespace, if any (pure). */
+export function adoptedNamespace(a: AdoptedSetup | undefined, namespace: string): { connection: AdoptedObject; auth: AdoptedObject } | undefined {
+    return (a?.namespaces ?? []).find((n) => n?.namespace === namespace);
+}
+
+/** The adopted VaultStaticSecret of an app, if any (pure). */
+export function adoptedStaticSecret(a: AdoptedSetup | undefined, namespace: string, name: string): AdoptedObject | undefined {
+    return (a?.staticSecrets ?? []).find((s) => s?.namespace === namespace && s?.name === name);
+}
+
+/**
+ * The plan as it stands while the setup is adopted (pure): a namespace whose VaultAuth was adopted
+ * logs in with that VaultAuth's role, ServiceAccount and connection; its apps keep their destination
+ * and refresh interval. That is what the inventory (and so the drift check and the doctor) see.
+ */
+export function adoptedPlan(plan: PlatformPlan, a: AdoptedSetup | undefined): PlatformPlan {
+    if (!a) {
+        return plan;
+    }
+    return {
+        ...plan,
+        namespaces: plan.namespaces.map((n) => {
+            const ad = adoptedNamespace(a, n.namespace);
+            if (!ad) {
+                return n;
+            }
+            const k = (ad.auth.spec.kubernetes ?? {}) as { role?: string; serviceAccount?: string };
+            const role = (a.roles ?? []).find((r) => r.name === k.role);
+            return {
+                ...n,
+                roleName: k.role ?? n.roleName,
+                serviceAccountName: k.serviceAccount ?? "default",
+                policyName: (role?.tokenPolicies ?? []).join(",") || n.policyName,
+                policyText: (a.policies ?? [])
+                    .filter((p) => (role?.tokenPolicies ?? []).includes(p.name))
+                    .map((p) => p.policy)
+                    .join("\n"),
+                authName: ad.auth.name,
+                connectionName: ad.connection.name,
+            };
+        }),
+    };
+}
+
+/** The Kubernetes object of an adopted VSO object (pure): metadata and spec exactly as found. */
+export function adoptedManifest(kind: string, apiVersion: string, o: AdoptedObject): Record<string, unknown> {
+    const metadata: Record<string, unknown> = { name: o.name, namespace: o.namespace };
+    if (o.labels && Object.keys(o.labels).length) {
+        metadata.labels = o.labels;
+    }
+    if (o.annotations && Object.keys(o.annotations).length) {
+        metadata.annotations = o.annotations;
+    }
+    return { apiVersion, kind, metadata, spec: o.spec };
+}
+
+export interface AdoptedVaultAccessArgs {
+    /** Kubernetes auth mount path the roles live under (a plain string: it is part of the import ID). */
+    authPath: string;
+    /** Policies to import verbatim. Default none. */
+    policies?: AdoptedPolicy[];
+    /** Roles to import verbatim. Default none. */
+    roles?: AdoptedRole[];
+}
+
+/**
+ * The Vault policies and roles of a hand-built setup, imported as they are and never deleted by the
+ * stack (`retainOnDelete`): removing them from config releases them, and they stay in Vault until
+ * you delete them yourself (`vault policy delete`, `vault delete auth/<path>/role/<name>`).
+ */
+export class AdoptedVaultAccess extends pulumi.ComponentResource {
+    public readonly policies: Record<string, vault.Policy> = {};
+    public readonly roles: Record<string, vault.kubernetes.AuthBackendRole> = {};
+
+    constructor(name: string, args: AdoptedVaultAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}AdoptedVaultAccess`, name, {}, opts);
+        for (const p of args.policies ?? []) {
+            this.policies[p.name] = new vault.Policy(
+                `${name}-policy-${p.name}`,
+                { name: p.name, policy: p.policy },
+                { parent: this, import: p.name, retainOnDelete: true },
+            );
+        }
+        for (const r of args.roles ?? []) {
+            const policies = (r.tokenPolicies ?? []).filter((p) => this.policies[p]).map((p) => this.policies[p]);
+            this.roles[r.name] = new vault.kubernetes.AuthBackendRole(
+                `${name}-role-${r.name}`,
+                {
+                    backend: args.authPath,
+                    roleName: r.name,
+                    boundServiceAccountNames: r.boundServiceAccountNames,
+                    boundServiceAccountNamespaces: r.boundServiceAccountNamespaces,
+                    ...(r.tokenPolicies?.length ? { tokenPolicies: r.tokenPolicies } : {}),
+                    ...(r.tokenTtl ? { tokenTtl: r.tokenTtl } : {}),
+                    ...(r.tokenMaxTtl ? { tokenMaxTtl: r.tokenMaxTtl } : {}),
+                    ...(r.audience ? { audience: r.audience } : {}),
+                    ...(r.aliasNameSource ? { aliasNameSource: r.aliasNameSource } : {}),
+                },
+                { parent: this, import: `auth/${args.authPath}/role/${r.name}`, retainOnDelete: true, dependsOn: policies },
+            );
+        }
+        this.registerOutputs({});
+    }
+}
