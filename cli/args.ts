@@ -264,7 +264,9 @@ export function parseAdoptArgs(argv: string[], cwd: string, env: Record<string, 
         checkCwdArg(args.cwd) ??
         (args.vaultAddr === "" ? "give Vault's address: --vault-addr URL or $VAULT_ADDR (e.g. http://127.0.0.1:8200 through a port-forward)" : undefined) ??
         checkVaultAddrArg(args.vaultAddr, v.vaultAddr ? "--vault-addr" : "VAULT_ADDR") ??
-        (args.tokenFile !== undefined && !isFile(args.tokenFile) ? `--token-file ${quoteArg(args.tokenFile)}: no such file; give a file that holds the Vault token` : undefined) ??
+        (args.tokenFile !== undefined && !isFile(args.tokenFile)
+            ? `--token-file ${quoteArg(args.tokenFile)}: no such file; give a file that holds the Vault token`
+            : undefined) ??
         (args.tokenFile === undefined && !env.VAULT_TOKEN
             ? "no Vault token: set $VAULT_TOKEN or give --token-file FILE (a token that may read sys/mounts, sys/auth, sys/policies/acl and the auth roles)"
             : undefined) ??

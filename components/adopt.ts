@@ -131,7 +131,10 @@ export function validateAdoptedSetup(a: AdoptedSetup | undefined, field = "adopt
     (a.namespaces ?? []).forEach((n, i) => {
         for (const part of ["connection", "auth"] as const) {
             if (n[part].namespace !== n.namespace) {
-                problems.push({ field: `${field}.namespaces[${i}].${part}.namespace`, message: `must be ${JSON.stringify(n.namespace)}, the entry's namespace` });
+                problems.push({
+                    field: `${field}.namespaces[${i}].${part}.namespace`,
+                    message: `must be ${JSON.stringify(n.namespace)}, the entry's namespace`,
+                });
             }
         }
     });

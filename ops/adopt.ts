@@ -335,7 +335,11 @@ function unmanagedVaultObjects(vault: LiveVault, kvPath: string, authPath: strin
     for (const [mount, rs] of Object.entries(vault.roles)) {
         for (const name of Object.keys(rs).sort()) {
             if (mount !== authPath || !roles.includes(name)) {
-                out.push({ kind: "role", name: `${mount}/${name}`, why: `no adopted VaultAuth uses it; to keep it in the stack anyway: --include role:${name}` });
+                out.push({
+                    kind: "role",
+                    name: `${mount}/${name}`,
+                    why: `no adopted VaultAuth uses it; to keep it in the stack anyway: --include role:${name}`,
+                });
             }
         }
     }
@@ -343,11 +347,16 @@ function unmanagedVaultObjects(vault: LiveVault, kvPath: string, authPath: strin
 }
 
 /** The adopted app chains: one KV mount and one auth mount (the ones most apps use), one VaultAuth per namespace (pure). */
-function adoptableChains(cluster: LiveCluster, unmanaged: UnmanagedObject[], problems: AdoptionProblem[]): { chosen: Chain[]; kvPath: string; authPath: string } {
+function adoptableChains(
+    cluster: LiveCluster,
+    unmanaged: UnmanagedObject[],
+    problems: AdoptionProblem[],
+): { chosen: Chain[]; kvPath: string; authPath: string } {
     const all = chains(cluster, unmanaged, problems);
     const most = (values: string[], dflt: string) =>
-        [...values.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ??
-        dflt;
+        [...values.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string, number>())].sort(
+            (a, b) => b[1] - a[1] || a[0].localeCompare(b[0]),
+        )[0]?.[0] ?? dflt;
     const kvPath = most(
         all.map((c) => String(c.vss.spec?.mount ?? "")),
         DEFAULTS.kvPath,
@@ -407,11 +416,15 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
         const [kind, name] = inc.split(":");
         const exists = kind === "policy" ? vault.policies[name] !== undefined : kind === "role" ? vault.roles[authPath]?.[name] !== undefined : false;
         if (!exists) {
-            errors.push(`--include ${inc}: no such ${kind === "policy" || kind === "role" ? kind : "object"} in Vault (give policy:NAME or role:NAME of what adopt lists as unmanaged)`);
+            errors.push(
+                `--include ${inc}: no such ${kind === "policy" || kind === "role" ? kind : "object"} in Vault (give policy:NAME or role:NAME of what adopt lists as unmanaged)`,
+            );
         }
     }
     if (!vault.mounts[`${kvPath}/`] && chosen.length) {
-        errors.push(`the VaultStaticSecrets read mount ${kvPath}, which does not exist in Vault: enable it (vault secrets enable -path=${kvPath} kv-v2) or fix their mount`);
+        errors.push(
+            `the VaultStaticSecrets read mount ${kvPath}, which does not exist in Vault: enable it (vault secrets enable -path=${kvPath} kv-v2) or fix their mount`,
+        );
     } else if (vault.mounts[`${kvPath}/`] && (vault.mounts[`${kvPath}/`].type !== "kv" || String(vault.mounts[`${kvPath}/`].options?.version ?? "1") !== "2")) {
         errors.push(`mount ${kvPath} is not a KV version 2 engine; the package manages kv-v2 only`);
     }
@@ -423,7 +436,9 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
                 : `the VaultAuths log in at auth mount ${authPath}, which is not enabled in Vault ("permission denied" on every login): vault auth enable -path=${authPath} kubernetes, then run adopt again`,
         );
     }
-    const roleNames = [...new Set([...chosen.map((c) => String(c.auth.spec?.kubernetes?.role ?? "")), ...include.filter((i) => i.startsWith("role:")).map((i) => i.slice(5))])];
+    const roleNames = [
+        ...new Set([...chosen.map((c) => String(c.auth.spec?.kubernetes?.role ?? "")), ...include.filter((i) => i.startsWith("role:")).map((i) => i.slice(5))]),
+    ];
     const roles: AdoptedRole[] = [];
     for (const r of roleNames.sort()) {
         const live = vault.roles[authPath]?.[r];
@@ -468,7 +483,15 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
             }
         }
     }
-    unmanaged.push(...unmanagedVaultObjects(vault, kvPath, authPath, policies.map((p) => p.name), roles.map((r) => r.name)));
+    unmanaged.push(
+        ...unmanagedVaultObjects(
+            vault,
+            kvPath,
+            authPath,
+            policies.map((p) => p.name),
+            roles.map((r) => r.name),
+        ),
+    );
     const usedConnections = new Set(chosen.map((c) => `${c.connection.metadata.namespace}/${c.connection.metadata.name}`));
     const usedAuths = new Set(chosen.map((c) => `${c.auth.metadata.namespace}/${c.auth.metadata.name}`));
     for (const [kind, list, used] of [
@@ -490,7 +513,9 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
             namespace: o.metadata.namespace,
             why:
                 `the package does not manage ${o.kind}s; left as it is` +
-                (shares ? `. It uses the adopted VaultAuth ${ref}, whose role and ServiceAccount the convention step changes: give it its own VaultAuth first` : ""),
+                (shares
+                    ? `. It uses the adopted VaultAuth ${ref}, whose role and ServiceAccount the convention step changes: give it its own VaultAuth first`
+                    : ""),
         });
     }
     const connections = chosen.map((c) => c.connection);
@@ -575,7 +600,11 @@ export function importSteps(a: AdoptedSetup, kvPath: string, authPath: string): 
     }
     const k8sType = (kind: string) => `kubernetes:${VSO_API_VERSION}:${kind}`;
     for (const n of a.namespaces ?? []) {
-        steps.push({ type: k8sType("VaultConnection"), what: `VaultConnection ${n.namespace}/${n.connection.name}`, id: `${n.namespace}/${n.connection.name}` });
+        steps.push({
+            type: k8sType("VaultConnection"),
+            what: `VaultConnection ${n.namespace}/${n.connection.name}`,
+            id: `${n.namespace}/${n.connection.name}`,
+        });
         steps.push({ type: k8sType("VaultAuth"), what: `VaultAuth ${n.namespace}/${n.auth.name}`, id: `${n.namespace}/${n.auth.name}` });
     }
     for (const s of a.staticSecrets ?? []) {

@@ -17,6 +17,8 @@ export interface Recorded {
     /** Names of the top-level inputs that arrived as Pulumi secrets. */
     secretInputs: string[];
     provider: string;
+    /** The import ID (the `import` resource option), when the resource is imported. */
+    importId?: string;
 }
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -55,7 +57,14 @@ export class MockRecorder {
                     for (const [k, v] of Object.entries(args.inputs ?? {})) {
                         inputs[k] = unwrapSecrets(v, k, secrets, k);
                     }
-                    this.resources.push({ type: args.type, name: args.name, inputs, secretInputs: [...secrets], provider: args.provider ?? "" });
+                    this.resources.push({
+                        type: args.type,
+                        name: args.name,
+                        inputs,
+                        secretInputs: [...secrets],
+                        provider: args.provider ?? "",
+                        importId: args.id || undefined,
+                    });
                     // like a cluster's token controller, fill ServiceAccount token Secrets
                     const filled =
                         args.type === "kubernetes:core/v1:Secret" && inputs.type === "kubernetes.io/service-account-token"

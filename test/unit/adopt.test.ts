@@ -1,0 +1,390 @@
+/**
+ * Adopt, pure layer: from what a hand-built setup holds (the article's) to the stack config, the
+ * import plan, the problems with their fixes and the unmanaged rest; and the platform turning the
+ * `adopted` section into imports that keep the same resources the convention step updates.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { AdoptedSetup, VaultSecretsPlatform, validateAdoptedSetup, validatePlatformArgs } from "../../components";
+import { LiveCluster, LiveObject, LiveVault, mergedStackConfig, planAdoption, policyPaths } from "../../ops";
+import { parseAdoptArgs } from "../../cli/args";
+import { HomelabConfig, platformArgsFromConfig } from "../../programs/homelab/config";
+import { MockRecorder } from "./harness";
+
+const GLOB_POLICY = 'path "kv/data/rustfs/*" {\n  capabilities = ["read"]\n}\n';
+
+/** The article's Vault: kv-v2 at kv, kubernetes auth with its host, a glob policy, one role for two namespaces. */
+function articleVault(): LiveVault {
+    return {
+        mounts: {
+            "kv/": { type: "kv", options: { version: "2" } },
+            "secret/": { type: "kv", options: { version: "2" } },
+            "sys/": { type: "system" },
+            "cubbyhole/": { type: "cubbyhole" },
+            "identity/": { type: "identity" },
+        },
+        authMounts: { "token/": { type: "token" }, "kubernetes/": { type: "kubernetes" } },
+        authConfigs: {
+            kubernetes: {
+                kubernetes_host: "https://kubernetes.default.svc.cluster.local:443",
+                kubernetes_ca_cert: "",
+                disable_iss_validation: true,
+                disable_local_ca_jwt: false,
+                issuer: "",
+                token_reviewer_jwt_set: false,
+            },
+        },
+        policies: {
+            root: "",
+            default: 'path "auth/token/lookup-self" {\n  capabilities = ["read"]\n}\n',
+            "rustfs-read": GLOB_POLICY,
+            unrelated: 'path "secret/data/x" {}',
+        },
+        roles: {
+            kubernetes: {
+                "vso-role": {
+                    bound_service_account_names: ["default"],
+                    bound_service_account_namespaces: ["cnpg", "rustfs"],
+                    token_policies: ["rustfs-read"],
+                    token_ttl: 3600,
+                    token_max_ttl: 0,
+                    audience: "",
+                    alias_name_source: "serviceaccount_uid",
+                },
+            },
+        },
+    };
+}
+
+function obj(kind: string, namespace: string, name: string, spec: Record<string, unknown>, annotations?: Record<string, string>): LiveObject {
+    return { kind, metadata: { name, namespace, ...(annotations ? { annotations } : {}) }, spec };
+}
+
+/** The article's manifests in namespace cnpg, applied with kubectl (hence last-applied-configuration). */
+function articleCluster(): LiveCluster {
+    const kubectl = { "kubectl.kubernetes.io/last-applied-configuration": "{...}" };
+    return {
+        connections: [
+            obj("VaultConnection", "cnpg", "vault-connection", { address: "http://vault.vault.svc.cluster.local:8200", skipTLSVerify: false }, kubectl),
+        ],
+        auths: [
+            obj(
+                "VaultAuth",
+                "cnpg",
+                "vault-auth",
+                {
+                    method: "kubernetes",
+                    mount: "kubernetes",
+                    kubernetes: { role: "vso-role", serviceAccount: "default" },
+                    vaultConnectionRef: "vault-connection",
+                },
+                kubectl,
+            ),
+        ],
+        staticSecrets: [
+            obj(
+                "VaultStaticSecret",
+                "cnpg",
+                "rustfs-cloudnativepg",
+                {
+                    vaultAuthRef: "vault-auth",
+                    mount: "kv",
+                    type: "kv-v2",
+                    path: "rustfs/cloudnativepg",
+                    refreshAfter: "60s",
+                    hmacSecretData: true,
+                    destination: { name: "rustfs-cloudnativepg", create: true },
+                    rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+                },
+                kubectl,
+            ),
+        ],
+        others: [],
+        secretKeys: { "cnpg/rustfs-cloudnativepg": ["_raw", "access_secret_key", "access_key"] },
+    };
+}
+
+const OPTS = { vaultAddr: "http://127.0.0.1:8200" };
+
+describe("adopt: planning the take-over (pure)", () => {
+    it("reproduces the article's setup: the app with its key names, the adopted objects verbatim, the imports", () => {
+        const plan = planAdoption(articleVault(), articleCluster(), OPTS);
+        assert.deepStrictEqual(plan.errors, []);
+        const cfg = plan.config!;
+        assert.deepStrictEqual(cfg.apps, [
+            {
+                name: "rustfs-cloudnativepg",
+                namespace: "cnpg",
+                path: "rustfs/cloudnativepg",
+                refreshAfter: "60s",
+                rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+                keys: ["access_key", "access_secret_key"],
+            },
+        ]);
+        assert.deepStrictEqual(cfg.vault, {
+            install: false,
+            address: "http://vault.vault.svc.cluster.local:8200",
+            providerAddress: OPTS.vaultAddr,
+            allowInsecureHttp: true,
+        });
+        assert.deepStrictEqual(cfg.kv, { path: "kv", protect: true });
+        assert.deepStrictEqual(cfg.adopted.policies, [{ name: "rustfs-read", policy: GLOB_POLICY }], "the policy text byte for byte");
+        assert.deepStrictEqual(cfg.adopted.roles, [
+            {
+                name: "vso-role",
+                boundServiceAccountNames: ["default"],
+                boundServiceAccountNamespaces: ["cnpg", "rustfs"],
+                tokenPolicies: ["rustfs-read"],
+                tokenTtl: 3600,
+            },
+        ]);
+        const vss = cfg.adopted.staticSecrets![0];
+        assert.strictEqual(vss.annotations, undefined, "kubectl's last-applied-configuration is not kept");
+        assert.deepStrictEqual(vss.spec, articleCluster().staticSecrets[0].spec, "the spec verbatim, CRD defaults included");
+        assert.deepStrictEqual(
+            plan.imports.map((s) => s.id),
+            [
+                "kv",
+                "kubernetes",
+                "auth/kubernetes/config",
+                "rustfs-read",
+                "auth/kubernetes/role/vso-role",
+                "cnpg/vault-connection",
+                "cnpg/vault-auth",
+                "cnpg/rustfs-cloudnativepg",
+            ],
+        );
+    });
+
+    it("names the article's pitfalls with their fix: glob policy, default ServiceAccount, plain http", () => {
+        const plan = planAdoption(articleVault(), articleCluster(), OPTS);
+        const whats = plan.problems.map((p) => p.what).join("\n");
+        assert.match(whats, /policy rustfs-read grants a glob \("kv\/data\/rustfs\/\*"\)/);
+        assert.match(whats, /VaultAuth cnpg\/vault-auth logs in as the namespace's default ServiceAccount/);
+        assert.match(whats, /plain http/);
+        assert.ok(
+            plan.problems.every((p) => p.fix.length > 10),
+            "every problem has a fix",
+        );
+    });
+
+    it("the quoted wildcard the UI stores is named, and a role bound to any namespace too", () => {
+        const v = articleVault();
+        v.roles.kubernetes["vso-role"].bound_service_account_namespaces = ['"*"'];
+        let plan = planAdoption(v, articleCluster(), OPTS);
+        assert.ok(
+            plan.problems.some((p) => /quote characters/.test(p.what) && /vso-role/.test(p.what)),
+            JSON.stringify(plan.problems),
+        );
+        v.roles.kubernetes["vso-role"].bound_service_account_namespaces = ["*"];
+        plan = planAdoption(v, articleCluster(), OPTS);
+        assert.ok(
+            plan.problems.some((p) => /is "\*": any namespace/.test(p.what)),
+            JSON.stringify(plan.problems),
+        );
+    });
+
+    it("secret paths in the default policy are named: the convention step does not fix them", () => {
+        const v = articleVault();
+        v.policies.default += 'path "kv/data/rustfs/cloudnativepg" {\n  capabilities = ["read"]\n}\n';
+        const plan = planAdoption(v, articleCluster(), OPTS);
+        const p = plan.problems.find((x) => /default policy grants/.test(x.what));
+        assert.ok(p, JSON.stringify(plan.problems));
+        assert.match(p.fix, /by hand/);
+        assert.ok(!plan.config!.adopted.policies!.some((x) => x.name === "default"), "the default policy is never adopted");
+    });
+
+    it("a VaultAuth in another namespace is named, and its VaultStaticSecret left unmanaged", () => {
+        const c = articleCluster();
+        c.staticSecrets.push(
+            obj("VaultStaticSecret", "rustfs", "rustfs-app", { vaultAuthRef: "cnpg/vault-auth", mount: "kv", type: "kv-v2", path: "rustfs/app" }),
+        );
+        const plan = planAdoption(articleVault(), c, OPTS);
+        assert.ok(plan.problems.some((p) => /rustfs\/rustfs-app uses the VaultAuth cnpg\/vault-auth of another namespace/.test(p.what)));
+        assert.ok(plan.unmanaged.some((u) => u.kind === "VaultStaticSecret" && u.name === "rustfs-app"));
+        assert.deepStrictEqual(
+            plan.config!.apps.map((a) => a.name),
+            ["rustfs-cloudnativepg"],
+        );
+    });
+
+    it("what the stack will not manage is listed, and a policy or role can be taken in on request", () => {
+        const plan = planAdoption(articleVault(), articleCluster(), OPTS);
+        const listed = plan.unmanaged.map((u) => `${u.kind} ${u.name}`);
+        assert.ok(listed.includes("secrets mount secret"), listed.join(", "));
+        assert.ok(listed.includes("policy unrelated"), listed.join(", "));
+        assert.ok(!listed.some((l) => /policy (root|default)|mount (sys|cubbyhole|identity)|auth mount token/.test(l)), listed.join(", "));
+        const withIt = planAdoption(articleVault(), articleCluster(), { ...OPTS, include: ["policy:unrelated"] });
+        assert.ok(withIt.config!.adopted.policies!.some((p) => p.name === "unrelated"));
+        assert.ok(!withIt.unmanaged.some((u) => u.name === "unrelated"));
+        const missing = planAdoption(articleVault(), articleCluster(), { ...OPTS, include: ["policy:nope"] });
+        assert.match(missing.errors.join("\n"), /--include policy:nope: no such policy/);
+        assert.strictEqual(missing.config, undefined, "nothing to write on an error");
+    });
+
+    it("an object of a kind the package does not manage that shares an adopted VaultAuth is flagged before the convention step", () => {
+        const c = articleCluster();
+        c.others.push(obj("VaultDynamicSecret", "cnpg", "db-creds", { vaultAuthRef: "vault-auth", mount: "database", path: "creds/app" }));
+        const plan = planAdoption(articleVault(), c, OPTS);
+        const u = plan.unmanaged.find((x) => x.name === "db-creds");
+        assert.ok(u && /convention step changes/.test(u.why), JSON.stringify(plan.unmanaged));
+    });
+
+    it("two apps writing the same Secret stop adopt with the fix; so does nothing to adopt", () => {
+        const c = articleCluster();
+        c.staticSecrets.push({ ...c.staticSecrets[0], metadata: { ...c.staticSecrets[0].metadata, name: "second" } });
+        const plan = planAdoption(articleVault(), c, OPTS);
+        assert.match(plan.errors.join("\n"), /both write the Secret cnpg\/rustfs-cloudnativepg.*another destination\.name/);
+        assert.strictEqual(plan.config, undefined);
+        const empty = planAdoption(articleVault(), { ...articleCluster(), staticSecrets: [] }, OPTS);
+        assert.match(empty.errors.join("\n"), /nothing to take over/);
+    });
+
+    it("a missing role, auth mount or KV mount is named (the errors users meet at login)", () => {
+        const v = articleVault();
+        v.roles.kubernetes = {};
+        assert.ok(planAdoption(v, articleCluster(), OPTS).problems.some((p) => /role vso-role does not exist.*invalid role name/.test(p.what)));
+        const noAuth = articleVault();
+        delete noAuth.authMounts["kubernetes/"];
+        assert.match(planAdoption(noAuth, articleCluster(), OPTS).errors.join("\n"), /auth mount kubernetes, which is not enabled/);
+        const noKv = articleVault();
+        delete noKv.mounts["kv/"];
+        assert.match(planAdoption(noKv, articleCluster(), OPTS).errors.join("\n"), /mount kv, which does not exist/);
+    });
+
+    it("a conventional name that already exists in Vault is named before the convention step could overwrite it", () => {
+        const v = articleVault();
+        v.policies["vso-cnpg-read"] = 'path "kv/data/other" {}';
+        const plan = planAdoption(v, articleCluster(), OPTS);
+        assert.ok(plan.problems.some((p) => /vso-cnpg-read already exists/.test(p.what) && /policyNameTemplate/.test(p.fix)));
+    });
+
+    it("the written config is valid for the homelab program as it is, and after the convention step", () => {
+        const cfg = planAdoption(articleVault(), articleCluster(), OPTS).config!;
+        const asYaml = yaml.load(yaml.dump(cfg)) as unknown as HomelabConfig;
+        const { args, problems } = platformArgsFromConfig(asYaml, undefined);
+        assert.deepStrictEqual(problems, []);
+        assert.deepStrictEqual(validatePlatformArgs(args), []);
+        const { adopted: _dropped, ...conventions } = asYaml;
+        const after = platformArgsFromConfig(conventions as HomelabConfig, undefined);
+        assert.deepStrictEqual([...after.problems, ...validatePlatformArgs(after.args)], []);
+    });
+
+    it("policyPaths finds each path block and whether it is a glob", () => {
+        assert.deepStrictEqual(policyPaths('path "kv/data/a" {}\npath "kv/data/b/*" {}\npath "kv/+/c" {}'), [
+            { path: "kv/data/a", glob: false },
+            { path: "kv/data/b/*", glob: true },
+            { path: "kv/+/c", glob: true },
+        ]);
+    });
+});
+
+describe("adopt: the adopted section", () => {
+    const rec = new MockRecorder();
+    beforeEach(() => rec.install());
+
+    it("wrong types from YAML are named by field before any API call", () => {
+        const problems = validateAdoptedSetup({
+            kvMount: "yes",
+            policies: { a: 1 },
+            roles: [{ name: "r" }],
+            staticSecrets: [{ name: "x" }],
+        } as unknown as AdoptedSetup);
+        const fields = problems.map((p) => p.field);
+        assert.ok(fields.includes("adopted.kvMount"), fields.join(", "));
+        assert.ok(fields.includes("adopted.policies"), fields.join(", "));
+        assert.ok(fields.includes("adopted.roles[0].boundServiceAccountNames"), fields.join(", "));
+        assert.ok(fields.includes("adopted.staticSecrets[0].namespace"), fields.join(", "));
+        assert.ok(
+            validateAdoptedSetup({ polices: [] } as unknown as AdoptedSetup).some((p) => /did you mean "policies"/.test(p.message)),
+            "a misspelled key is named",
+        );
+    });
+
+    async function platformResources(withAdopted: boolean) {
+        rec.install();
+        const cfg = planAdoption(articleVault(), articleCluster(), OPTS).config!;
+        const hc = { ...cfg, ...(withAdopted ? {} : { adopted: undefined }) } as unknown as HomelabConfig;
+        const { args } = platformArgsFromConfig(hc, undefined);
+        new VaultSecretsPlatform("homelab", { ...args, vault: { ...args.vault, token: "t" } });
+        await rec.settle();
+        return [...rec.resources];
+    }
+
+    it("the platform imports every adopted object as it is and creates nothing of its own for the namespace", async () => {
+        const res = await platformResources(true);
+        const imported = Object.fromEntries(res.filter((r) => r.importId).map((r) => [r.importId, r.type]));
+        assert.deepStrictEqual(imported, {
+            kv: "vault:index/mount:Mount",
+            kubernetes: "vault:index/authBackend:AuthBackend",
+            "auth/kubernetes/config": "vault:kubernetes/authBackendConfig:AuthBackendConfig",
+            "rustfs-read": "vault:index/policy:Policy",
+            "auth/kubernetes/role/vso-role": "vault:kubernetes/authBackendRole:AuthBackendRole",
+            "cnpg/vault-connection": "kubernetes:secrets.hashicorp.com/v1beta1:VaultConnection",
+            "cnpg/vault-auth": "kubernetes:secrets.hashicorp.com/v1beta1:VaultAuth",
+            "cnpg/rustfs-cloudnativepg": "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret",
+        });
+        const created = res.filter((r) => !r.importId && !r.type.startsWith("vault-vso:") && !r.type.startsWith("pulumi:providers:"));
+        assert.deepStrictEqual(
+            created.map((r) => r.type),
+            [],
+            "the first up only imports",
+        );
+        const vss = res.find((r) => r.importId === "cnpg/rustfs-cloudnativepg")!;
+        assert.deepStrictEqual(vss.inputs.metadata, { name: "rustfs-cloudnativepg", namespace: "cnpg" });
+        assert.deepStrictEqual(vss.inputs.spec, articleCluster().staticSecrets[0].spec);
+        const role = res.find((r) => r.importId === "auth/kubernetes/role/vso-role")!;
+        assert.deepStrictEqual(role.inputs.boundServiceAccountNamespaces, ["cnpg", "rustfs"]);
+    });
+
+    it("the convention step keeps the same VaultConnection, VaultAuth and VaultStaticSecret resources (updated in place, never recreated)", async () => {
+        const before = await platformResources(true);
+        const after = await platformResources(false);
+        for (const kind of ["VaultConnection", "VaultAuth", "VaultStaticSecret"]) {
+            const type = `kubernetes:secrets.hashicorp.com/v1beta1:${kind}`;
+            const b = before.find((r) => r.type === type)!;
+            const a = after.find((r) => r.type === type)!;
+            assert.strictEqual(a.name, b.name, `${kind}: same resource name, so the same URN`);
+            assert.strictEqual(a.inputs.metadata.name, b.inputs.metadata.name, `${kind}: same object`);
+        }
+        const auth = after.find((r) => r.type.endsWith(":VaultAuth"))!;
+        assert.strictEqual(auth.inputs.spec.kubernetes.serviceAccount, "vso-auth");
+        assert.strictEqual(auth.inputs.spec.kubernetes.role, "vso-cnpg");
+        assert.ok(!after.some((r) => r.importId), "nothing imported after the convention step");
+    });
+});
+
+describe("adopt: stack config file and arguments", () => {
+    it("keeps the secrets salt and other namespaces' config; refuses to replace this project's config without --force", () => {
+        const existing = "encryptionsalt: v1:abc\nconfig:\n  vault:token:\n    secure: xyz\n";
+        const r = mergedStackConfig(existing, "vault-vso-homelab", { apps: [{ name: "a" }] }, false);
+        assert.ok("text" in r);
+        const doc = yaml.load(r.text) as Record<string, any>;
+        assert.strictEqual(doc.encryptionsalt, "v1:abc");
+        assert.deepStrictEqual(doc.config["vault:token"], { secure: "xyz" });
+        assert.deepStrictEqual(doc.config["vault-vso-homelab:apps"], [{ name: "a" }]);
+        const again = mergedStackConfig(r.text, "vault-vso-homelab", { apps: [] }, false);
+        assert.ok("refusal" in again && /already has config of vault-vso-homelab/.test(again.refusal));
+        assert.ok("text" in mergedStackConfig(r.text, "vault-vso-homelab", { apps: [] }, true));
+    });
+
+    it("needs a stack, Vault's address and a token from the environment or a file, never the command line", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adopt-args-"));
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: p\nruntime: nodejs\n");
+        const env = { VAULT_ADDR: "http://127.0.0.1:8200", VAULT_TOKEN: "t" };
+        assert.ok("args" in parseAdoptArgs(["--stack", "s"], dir, env));
+        const err = (argv: string[], e: Record<string, string | undefined> = env) => {
+            const r = parseAdoptArgs(argv, dir, e);
+            return "error" in r ? r.error : "";
+        };
+        assert.match(err([]), /--stack is required/);
+        assert.match(err(["--stack", "s", "--token", "x"]), /unknown argument "--token"/);
+        assert.match(err(["--stack", "s"], { VAULT_ADDR: "http://127.0.0.1:8200" }), /no Vault token: set \$VAULT_TOKEN or give --token-file/);
+        assert.match(err(["--stack", "s"], { VAULT_TOKEN: "t" }), /give Vault's address/);
+        assert.match(err(["--stack", "s", "--include", "mount:kv"]), /must be policy:NAME or role:NAME/);
+        fs.rmSync(dir, { recursive: true });
+    });
+});
