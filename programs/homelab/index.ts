@@ -23,7 +23,7 @@ const cfg: HomelabConfig = {
 const values = config.getSecretObject<Record<string, Record<string, string>>>("values");
 
 let crdFiles: string[] = [];
-const crdDir = cfg.operator?.crdDir ?? process.env.VSO_CRDS_DIR;
+const crdDir = cfg.operator?.crdDir;
 if (cfg.operator?.install === false && crdDir) {
     crdFiles = fs
         .readdirSync(crdDir)

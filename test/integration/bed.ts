@@ -212,3 +212,25 @@ export async function removeStack(bed: BedEnv, name: string): Promise<void> {
     await ws.removeStack(name, { force: true } as any).catch(() => undefined);
     fs.rmSync(path.join(REPO, `Pulumi.${name}.yaml`), { force: true });
 }
+
+export function sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `fn` every 250 ms until it returns a value (not undefined/false) or `ms` pass; the last error is in the message. */
+export async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>, detail: () => string = () => ""): Promise<T> {
+    const deadline = Date.now() + ms;
+    let last: unknown;
+    while (Date.now() < deadline) {
+        try {
+            const v = await fn();
+            if (v !== undefined && v !== false) {
+                return v;
+            }
+        } catch (e) {
+            last = e;
+        }
+        await sleep(250);
+    }
+    throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${last}` : ""}${detail()}`);
+}
