@@ -5,11 +5,12 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { AdoptedSetup, VaultSecretsPlatform, validateAdoptedSetup, validatePlatformArgs } from "../../components";
-import { LiveCluster, LiveObject, LiveVault, mergedStackConfig, planAdoption, policyPaths } from "../../ops";
+import { AdoptError, LiveCluster, LiveObject, LiveVault, mergedStackConfig, planAdoption, policyPaths, readLiveCluster, readLiveVault } from "../../ops";
 import { parseAdoptArgs } from "../../cli/args";
 import { HomelabConfig, platformArgsFromConfig } from "../../programs/homelab/config";
 import { MockRecorder } from "./harness";
@@ -386,5 +387,59 @@ describe("adopt: stack config file and arguments", () => {
         assert.match(err(["--stack", "s"], { VAULT_TOKEN: "t" }), /give Vault's address/);
         assert.match(err(["--stack", "s", "--include", "mount:kv"]), /must be policy:NAME or role:NAME/);
         fs.rmSync(dir, { recursive: true });
+    });
+});
+
+describe("adopt: reading the live setup (against local fake APIs)", () => {
+    let server: http.Server;
+    let routes: Record<string, { status: number; body: unknown }> = {};
+    let base = "";
+    before(async () => {
+        server = http.createServer((req, res) => {
+            const key = `${req.method} ${req.url}`;
+            const r = routes[key] ?? { status: 404, body: { errors: [] } };
+            res.writeHead(r.status, { "Content-Type": "application/json" });
+            res.end(JSON.stringify(r.body));
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    after(() => server.close());
+
+    it("a cluster without VSO's CRDs is an error with the fix", async () => {
+        routes = {};
+        await assert.rejects(readLiveCluster({ server: base }), (e: Error) => e instanceof AdoptError && /VSO's CRDs are not installed/.test(e.message));
+    });
+
+    it("only the key names of a destination Secret are kept, never its values", async () => {
+        const vss = obj("VaultStaticSecret", "cnpg", "app", {
+            vaultAuthRef: "vault-auth",
+            mount: "kv",
+            type: "kv-v2",
+            path: "a",
+            destination: { name: "app-secret", create: true },
+        });
+        routes = {
+            "GET /apis/secrets.hashicorp.com/v1beta1/vaultstaticsecrets": { status: 200, body: { items: [vss] } },
+            "GET /apis/secrets.hashicorp.com/v1beta1/vaultauths": { status: 200, body: { items: [] } },
+            "GET /apis/secrets.hashicorp.com/v1beta1/vaultconnections": { status: 200, body: { items: [] } },
+            "GET /api/v1/namespaces/cnpg/secrets/app-secret": {
+                status: 200,
+                body: { metadata: { name: "app-secret" }, data: { password: Buffer.from("s3cr3t-value").toString("base64"), _raw: "e30=" } },
+            },
+        };
+        const live = await readLiveCluster({ server: base });
+        assert.deepStrictEqual(live.secretKeys, { "cnpg/app-secret": ["password", "_raw"] });
+        const dump = JSON.stringify(live);
+        assert.ok(!dump.includes("s3cr3t") && !dump.includes(Buffer.from("s3cr3t-value").toString("base64")), "no value kept");
+    });
+
+    it("a token that cannot read the auth mounts, and an unreachable Vault, are errors naming what is needed", async () => {
+        routes = { "GET /v1/sys/mounts": { status: 200, body: { data: {} } }, "GET /v1/sys/auth": { status: 403, body: { errors: ["permission denied"] } } };
+        await assert.rejects(readLiveVault(base, "t"), (e: Error) => e instanceof AdoptError && /cannot read the auth mounts .*sys\/auth/.test(e.message));
+        await assert.rejects(
+            readLiveVault("http://127.0.0.1:1", "t"),
+            (e: Error) => e instanceof AdoptError && /cannot reach Vault at http:\/\/127\.0\.0\.1:1/.test(e.message),
+        );
     });
 });
