@@ -10,30 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { HttpResult, kubeRequest } from "../../ops/clients";
-import { BED_DIR, BedEnv, REPO, bedHasNode, freshStack, inClusterStackConfig, removeStack, requireBedOrSkip, startBed } from "./bed";
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
-    const deadline = Date.now() + ms;
-    let last: unknown;
-    for (;;) {
-        try {
-            const v = await fn();
-            if (v !== undefined && v !== false) {
-                return v as T;
-            }
-        } catch (e) {
-            last = e;
-        }
-        if (Date.now() > deadline) {
-            throw new Error(`timed out after ${ms / 1000}s waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-        }
-        await sleep(1000);
-    }
-}
+import { BED_DIR, BedEnv, REPO, bedHasNode, freshStack, inClusterStackConfig, removeStack, requireBedOrSkip, startBed, waitFor } from "./bed";
 
 describe("integration: durable Vault that initialises and unseals itself (issue 9) on the bed's node", function () {
     this.timeout(40 * 60 * 1000);

@@ -24,6 +24,7 @@ import {
     runScript,
     startBed,
     toolVersions,
+    waitFor,
 } from "./bed";
 
 const STACK = `it-incluster-${process.pid}`;
@@ -41,30 +42,6 @@ const APP = {
     managed: true,
 };
 const OTHER = { name: "rustfs-backup", namespace: "cnpg", path: "rustfs/backup", keys: ["token"], refreshAfter: "3s", managed: true };
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `fn` until it returns a value other than undefined/false, or fails with `what` after `ms`. */
-async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
-    const deadline = Date.now() + ms;
-    let last: unknown;
-    for (;;) {
-        try {
-            const v = await fn();
-            if (v !== undefined && v !== false) {
-                return v as T;
-            }
-        } catch (e) {
-            last = e;
-        }
-        if (Date.now() > deadline) {
-            throw new Error(`timed out after ${ms / 1000}s waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-        }
-        await sleep(1000);
-    }
-}
 
 describe("integration: the homelab in the cluster (node, Helm charts, in-cluster auth, VSO as a pod)", function () {
     this.timeout(30 * 60 * 1000);

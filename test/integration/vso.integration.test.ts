@@ -10,7 +10,7 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../ops/clients";
 import { runDoctor } from "../../ops/doctor";
-import { BED_DIR, BedEnv, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed } from "./bed";
+import { BED_DIR, BedEnv, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed, waitFor } from "./bed";
 
 const STACK = `it-vso-${process.pid}`;
 const VSO = "/apis/secrets.hashicorp.com/v1beta1";
@@ -30,21 +30,9 @@ const APPS = [
 ];
 const VALUES = { "rustfs-cloudnativepg": { access_key: "vso-ak-1", access_secret_key: "vso-sk-1" } };
 
-async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-        try {
-            const v = await fn();
-            if (v !== undefined) {
-                return v;
-            }
-        } catch (e) {
-            last = e;
-        }
-        await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}\n--- last VSO log lines ---\n${vsoLogTail()}`);
+/** waitFor with the last VSO log lines in its timeout message. */
+function waitForVso<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
+    return waitFor(what, ms, fn, () => `\n--- last VSO log lines ---\n${vsoLogTail()}`);
 }
 
 function vsoLogTail(): string {
@@ -125,7 +113,7 @@ describe("integration: VSO end to end and the doctor", function () {
     });
 
     it("VSO logs in with the namespace's ServiceAccount and writes the Secret with exactly the declared keys", async () => {
-        const secret = await waitFor("Secret cnpg/rustfs-cloudnativepg", 60000, async () => {
+        const secret = await waitForVso("Secret cnpg/rustfs-cloudnativepg", 60000, async () => {
             const r = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/cnpg/secrets/rustfs-cloudnativepg");
             return r.status === 200 ? r.body : undefined;
         });
@@ -133,7 +121,7 @@ describe("integration: VSO end to end and the doctor", function () {
         assert.deepStrictEqual(decode(secret.data), VALUES["rustfs-cloudnativepg"]);
         const vss = await kubeRequest(bed.kube, "GET", `${VSO}/namespaces/cnpg/vaultstaticsecrets/rustfs-cloudnativepg`);
         assert.ok(vss.body.status?.secretMAC, "VSO recorded the HMAC of the secret data (HMAC on)");
-        const grafana = await waitFor("Secret monitoring/grafana-admin", 60000, async () => {
+        const grafana = await waitForVso("Secret monitoring/grafana-admin", 60000, async () => {
             const r = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/monitoring/secrets/grafana-admin");
             return r.status === 200 ? r.body : undefined;
         });
@@ -148,12 +136,12 @@ describe("integration: VSO end to end and the doctor", function () {
             data: { access_key: "vso-ak-2", access_secret_key: "vso-sk-2" },
         });
         assert.strictEqual(w.status, 200, w.text);
-        await waitFor("the updated value in the Secret", 30000, async () => {
+        await waitForVso("the updated value in the Secret", 30000, async () => {
             const r = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/cnpg/secrets/rustfs-cloudnativepg");
             return decode(r.body.data).access_key === "vso-ak-2" ? true : undefined;
         });
         const synced = Date.now() - t0;
-        const restartedAt = await waitFor("the restart annotation on my-app's pod template", 30000, async () => {
+        const restartedAt = await waitForVso("the restart annotation on my-app's pod template", 30000, async () => {
             const r = await kubeRequest(bed.kube, "GET", "/apis/apps/v1/namespaces/cnpg/deployments/my-app");
             const a = r.body.spec.template.metadata?.annotations?.[RESTARTED_AT];
             return a && a !== restartedBefore ? a : undefined;
@@ -233,7 +221,7 @@ describe("integration: VSO end to end and the doctor", function () {
             },
         };
         await kubeRequest(bed.kube, "POST", `${VSO}/namespaces/monitoring/vaultstaticsecrets`, vss);
-        await waitFor("VSO logging 'namespace not authorized'", 60000, async () =>
+        await waitForVso("VSO logging 'namespace not authorized'", 60000, async () =>
             fs.readFileSync(logFile).subarray(logOffset).toString("utf8").includes("namespace not authorized") ? true : undefined,
         );
         await kubeRequest(bed.kube, "DELETE", `${VSO}/namespaces/monitoring/vaultstaticsecrets/probe`);
@@ -265,7 +253,7 @@ describe("integration: VSO end to end and the doctor", function () {
             assert.deepStrictEqual([bad.ok, bad.step], [false, "read"]);
             assert.match(bad.message, /permission denied reading kv\/data\/homelab\/grafana/);
             assert.ok(report.checks.find((x) => x.app === "rustfs-cloudnativepg")!.ok, "the namespace's own app is still fine");
-            const said = await waitFor("VSO reporting the denied read", 30000, async () => {
+            const said = await waitForVso("VSO reporting the denied read", 30000, async () => {
                 const s = await vsoSays(bed, "cnpg", "not-granted", offset);
                 return /permission denied|403/.test(s) ? s : undefined;
             });
@@ -300,7 +288,7 @@ describe("integration: VSO end to end and the doctor", function () {
             assert.deepStrictEqual([bad.ok, bad.step], [false, "vaultauth"]);
             assert.match(bad.fix!, /same namespace/);
             // VSO refuses it too: the VaultAuth does not allow the VaultStaticSecret's namespace
-            await waitFor("VSO refusing the cross-namespace VaultAuth", 30000, async () =>
+            await waitForVso("VSO refusing the cross-namespace VaultAuth", 30000, async () =>
                 /not allowed by kind=VaultAuth/.test(await vsoSays(bed, "cnpg", "cross-ns", offset)) ? true : undefined,
             );
         } finally {

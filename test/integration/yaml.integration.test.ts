@@ -9,25 +9,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../ops/clients";
-import { BedEnv, REPO, TOOLS_DIR, requireBedOrSkip, startBed } from "./bed";
+import { BedEnv, REPO, TOOLS_DIR, requireBedOrSkip, startBed, waitFor } from "./bed";
 
 const DIR = path.join(REPO, "test/integration/programs/yaml-platform");
 const STACK = `it-yaml-${process.pid}`;
 const NS = "yaml-apps";
-
-async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | undefined | false>): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-        const v = await fn();
-        if (v) {
-            return v;
-        }
-        if (Date.now() > end) {
-            throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
-        }
-        await new Promise((r) => setTimeout(r, 1000));
-    }
-}
 
 describe("integration: the platform from a Pulumi YAML program (issue 11) on the bed", function () {
     this.timeout(15 * 60 * 1000);
