@@ -105,12 +105,8 @@ async function measure(bed: BedEnv, mode: "standalone" | "ha", replicas: number)
     ].join("\n");
     fs.writeFileSync(path.join(dir, "unseal.md"), md);
     process.stdout.write(md);
-    execStop();
+    // the bed is left running, like the other benchmarks; `npm run bed -- stop` stops it
 })().catch((e) => {
     process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
 });
-
-function execStop(): void {
-    // leave the bed running, like the other benchmarks; `npm run bed -- stop` stops it
-}

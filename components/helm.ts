@@ -92,6 +92,11 @@ export function validateVaultHelmInstallArgs(args: VaultHelmInstallArgs, prefix 
     return problems;
 }
 
+/** Number of Vault server pods of a mode (pure): 1 for dev and standalone, `haReplicas` (default 3) for ha. */
+export function vaultReplicas(mode: VaultMode | undefined, haReplicas?: number): number {
+    return mode === "ha" ? (haReplicas ?? 3) : 1;
+}
+
 /** The chart values for a mode (pure; the dev root token is added by the component as a secret). */
 export function vaultChartValues(mode: VaultMode, haReplicas = 3): Record<string, unknown> {
     switch (mode) {
@@ -184,7 +189,7 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
                 );
             values = pulumi.secret(values);
         } else {
-            const durable = { mode, serviceName: this.serviceName, replicas: mode === "ha" ? (args.haReplicas ?? 3) : 1, unseal: args.unseal };
+            const durable = { mode, serviceName: this.serviceName, replicas: vaultReplicas(mode, args.haReplicas), unseal: args.unseal };
             values = pulumi
                 .output(args.values ?? {})
                 .apply((extra) => withUnsealer(mergeValues(vaultChartValues(mode, args.haReplicas), extra as Record<string, unknown>), durable));

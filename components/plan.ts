@@ -25,8 +25,8 @@ import {
 } from "./validate";
 import { RolloutRestartTarget, VaultStaticSecretSpec } from "./vso-types";
 
-/** The structural description of one app (what `apps[]` holds, minus the secret values). */
-export interface AppShape {
+/** The fields of one app that the user writes (shared by `AppArgs` and `AppShape`). */
+export interface AppFields {
     /** Name of the app; also the VaultStaticSecret's name and, by default, the destination Secret's. */
     name: string;
     /** Kubernetes namespace the Secret is created in (and where VSO's objects for it live). */
@@ -37,18 +37,22 @@ export interface AppShape {
     keys?: string[];
     /** Name of the Kubernetes Secret VSO writes. Default: `name`. */
     destination?: string;
-    /** How often VSO re-reads the secret. Default: `"60s"`. */
+    /** How often VSO re-reads the secret, e.g. `"60s"`, `"5m"` (1s to 24h). Default `"60s"`. */
     refreshAfter?: string;
-    /** Workloads to restart when the secret changes. Default: none. */
+    /** Workloads VSO restarts when the secret changes (kinds: Deployment, StatefulSet, DaemonSet, argo.Rollout). Default: none. */
     rolloutRestartTargets?: RolloutRestartTarget[];
-    /** Names of the keys of the managed value, when the app has one (values are never passed here). */
-    dataKeys?: string[];
     /**
      * Lets apps in other namespaces read this app's path too. A path belongs to one namespace unless
      * every app that uses it says `shareAcrossNamespaces: true` (each namespace's policy then grants
      * it). Default `false`.
      */
     shareAcrossNamespaces?: boolean;
+}
+
+/** The structural description of one app (what `apps[]` holds, minus the secret values). */
+export interface AppShape extends AppFields {
+    /** Names of the keys of the managed value, when the app has one (values are never passed here). */
+    dataKeys?: string[];
 }
 
 /** Options that shape the plan. */

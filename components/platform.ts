@@ -14,9 +14,10 @@ import {
     VaultSecretsOperatorInstallArgs,
     validateOperatorInstallArgs,
     validateVaultHelmInstallArgs,
+    vaultReplicas,
 } from "./helm";
 import { KubeCluster, VaultApiServerAccess, ambientKubeconfigPath, kubeClusterOf, kubeconfigText } from "./access";
-import { AppShape, DEFAULTS, NamespacePlan, accessRevision, PlanOptions, PlatformPlan, planPlatform, validateApps, withPlatformTypeChecks } from "./plan";
+import { AppFields, AppShape, DEFAULTS, NamespacePlan, accessRevision, PlanOptions, PlatformPlan, planPlatform, validateApps, withPlatformTypeChecks } from "./plan";
 import { ValidationProblem, checkUrl } from "./validate";
 import {
     KubernetesAuthMethod,
@@ -28,32 +29,12 @@ import {
     validateKubernetesAuthArgs,
 } from "./vault";
 import { VaultStaticSecretApp, VsoNamespaceAccess, VsoNamespaceAccessArgs } from "./vso";
-import { RolloutRestartTarget } from "./vso-types";
 import { UNSEAL_DEFAULTS, policyPrefixOf, pulumiTokenPolicy } from "./unseal";
 import { VaultInit } from "./vault-init";
 import { AdoptedSetup, AdoptedVaultAccess, adoptedNamespace, adoptedPlan, adoptedStaticSecret, validateAdoptedSetup } from "./adopt";
 
 /** One app whose secret VSO copies from Vault into its namespace. */
-export interface AppArgs {
-    /** Name of the app; also the VaultStaticSecret's name and, by default, the destination Secret's. */
-    name: string;
-    /** Kubernetes namespace the Secret is created in (and where VSO's objects for it live). */
-    namespace: string;
-    /** Secret path relative to the KV v2 mount, e.g. `rustfs/cloudnativepg` (no `kv/`, no `data/`). */
-    path: string;
-    /** Key names the secret must contain (checked by the doctor). Default: the keys of `data`, if given. */
-    keys?: string[];
-    /** Name of the Kubernetes Secret VSO writes. Default: `name`. */
-    destination?: string;
-    /** How often VSO re-reads the secret, e.g. `"60s"`, `"5m"` (1s to 24h). Default `"60s"`. */
-    refreshAfter?: string;
-    /** Workloads VSO restarts when the secret changes (kinds: Deployment, StatefulSet, DaemonSet, argo.Rollout). Default: none. */
-    rolloutRestartTargets?: RolloutRestartTarget[];
-    /**
-     * Lets apps in other namespaces read this app's path too. A path belongs to one namespace unless
-     * every app that uses it says `shareAcrossNamespaces: true`. Default `false`.
-     */
-    shareAcrossNamespaces?: boolean;
+export interface AppArgs extends AppFields {
     /** Managed value, key → value; use secrets (`pulumi config set --secret`). Default: unmanaged (write it in Vault). */
     data?: Record<string, pulumi.Input<string>>;
 }
@@ -321,7 +302,7 @@ export function bootstrapOf(
     if (!(v.install ?? true) || mode === "dev" || v.token !== undefined || v.providerAddress !== undefined) {
         return undefined;
     }
-    const replicas = mode === "ha" ? (v.helm?.haReplicas ?? 3) : 1;
+    const replicas = vaultReplicas(mode, v.helm?.haReplicas);
     const u = v.helm?.unseal ?? {};
     return {
         pods: Array.from({ length: replicas }, (_, i) => `${serviceName}-${i}`),

@@ -215,10 +215,10 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
         await vault(leader, "POST", "auth/token/revoke-self", {}, root).catch(() => undefined);
         return { id: `${ns}/${pod0}`, outs: { token, keysSecretName: inputs.keysSecretName, keyShares: inputs.keyShares, keyThreshold: inputs.keyThreshold } };
     },
-    async diff(_id: string, olds: any, news: VaultInitInputs): Promise<pulumi.dynamic.DiffResult> {
-        // initialisation happens once; changing shares or the Secret's name later is a rekey, not an init
-        const changed = olds.keyShares !== news.keyShares || olds.keyThreshold !== news.keyThreshold || olds.keysSecretName !== news.keysSecretName;
-        return { changes: false, ...(changed ? { stables: ["token"] } : {}) };
+    async diff(): Promise<pulumi.dynamic.DiffResult> {
+        // initialisation happens once: changing the shares or the Secret's name later is a rekey
+        // (`vault operator rekey`), never a new init, so nothing here ever changes or replaces it
+        return { changes: false };
     },
     async delete(): Promise<void> {
         // never de-initialise: the data and the keys stay (remove the PVCs and the keys Secret on purpose)
