@@ -17,7 +17,18 @@ import {
     vaultReplicas,
 } from "./helm";
 import { KubeCluster, VaultApiServerAccess, ambientKubeconfigPath, kubeClusterOf, kubeconfigText } from "./access";
-import { AppFields, AppShape, DEFAULTS, NamespacePlan, accessRevision, PlanOptions, PlatformPlan, planPlatform, validateApps, withPlatformTypeChecks } from "./plan";
+import {
+    AppFields,
+    AppShape,
+    DEFAULTS,
+    NamespacePlan,
+    accessRevision,
+    PlanOptions,
+    PlatformPlan,
+    planPlatform,
+    validateApps,
+    withPlatformTypeChecks,
+} from "./plan";
 import { ValidationProblem, checkUrl } from "./validate";
 import {
     KubernetesAuthMethod,
