@@ -283,3 +283,94 @@ export function checkIncludeArg(value: string): string | undefined {
         ? undefined
         : `--include ${quoteArg(value)} must be policy:NAME or role:NAME (a policy or role adopt lists as not managed)`;
 }
+
+/** The kv-copy CLI's arguments, checked. Tokens come from the environment or files, never the command line. */
+export interface KvCopyCliArgs {
+    from: string;
+    to: string;
+    fromToken: string;
+    toToken: string;
+    fromMount: string;
+    toMount: string;
+    prefix?: string;
+    overwrite: boolean;
+    dryRun: boolean;
+    json: boolean;
+    help: boolean;
+}
+
+export const KV_COPY_USAGE =
+    "usage: kv-copy --from URL --to URL [--from-mount kv] [--to-mount kv] [--prefix PATH] [--overwrite] [--dry-run] [--json]\n" +
+    "  copies the current version of every KV v2 secret (values never printed); tokens from $FROM_VAULT_TOKEN / $TO_VAULT_TOKEN or --from-token-file / --to-token-file\n" +
+    "  exit 0 = copied (or --dry-run), 1 = error or a write failed";
+
+/** Parses kv-copy's arguments before any request (pure but for reading token files). */
+export function parseKvCopyArgs(argv: string[], env: Record<string, string | undefined>): { args: KvCopyCliArgs } | { error: string } {
+    const p = parseCliFlags(argv, {
+        from: { names: ["--from"], value: true, meta: "URL" },
+        to: { names: ["--to"], value: true, meta: "URL" },
+        fromTokenFile: { names: ["--from-token-file"], value: true, meta: "FILE" },
+        toTokenFile: { names: ["--to-token-file"], value: true, meta: "FILE" },
+        fromMount: { names: ["--from-mount"], value: true, meta: "PATH" },
+        toMount: { names: ["--to-mount"], value: true, meta: "PATH" },
+        prefix: { names: ["--prefix"], value: true, meta: "PATH" },
+        overwrite: { names: ["--overwrite"], value: false },
+        dryRun: { names: ["--dry-run"], value: false },
+        json: { names: ["--json"], value: false },
+        help: { names: ["--help", "-h"], value: false },
+    });
+    if ("error" in p) {
+        return p;
+    }
+    const v = p.values;
+    if (v.help) {
+        return { args: { from: "", to: "", fromToken: "", toToken: "", fromMount: "", toMount: "", overwrite: false, dryRun: false, json: false, help: true } };
+    }
+    const token = (file: string[] | undefined, name: string, flag: string): string | { error: string } => {
+        if (file) {
+            if (!isFile(file[0])) {
+                return { error: `${flag} ${quoteArg(file[0])}: no such file; give a file that holds the token` };
+            }
+            return fs.readFileSync(file[0], "utf8").trim();
+        }
+        return env[name] ? env[name]! : { error: `no token for ${flag === "--from-token-file" ? "--from" : "--to"}: set $${name} or give ${flag} FILE` };
+    };
+    for (const [flag, val] of [
+        ["--from", v.from?.[0]],
+        ["--to", v.to?.[0]],
+    ] as const) {
+        if (val === undefined) {
+            return {
+                error: `${flag} is required: the ${flag === "--from" ? "source (e.g. the dev-mode Vault)" : "target (the durable Vault)"} address, e.g. http://127.0.0.1:8200 through a port-forward`,
+            };
+        }
+        const bad = checkVaultAddrArg(val, flag);
+        if (bad) {
+            return { error: bad };
+        }
+    }
+    const fromToken = token(v.fromTokenFile, "FROM_VAULT_TOKEN", "--from-token-file");
+    const toToken = token(v.toTokenFile, "TO_VAULT_TOKEN", "--to-token-file");
+    for (const t of [fromToken, toToken]) {
+        if (typeof t !== "string") {
+            return t;
+        }
+    }
+    const args: KvCopyCliArgs = {
+        from: v.from![0],
+        to: v.to![0],
+        fromToken: fromToken as string,
+        toToken: toToken as string,
+        fromMount: v.fromMount?.[0] ?? "kv",
+        toMount: v.toMount?.[0] ?? "kv",
+        prefix: v.prefix?.[0],
+        overwrite: v.overwrite !== undefined,
+        dryRun: v.dryRun !== undefined,
+        json: v.json !== undefined,
+        help: false,
+    };
+    if (args.from.replace(/\/$/, "") === args.to.replace(/\/$/, "") && args.fromMount === args.toMount) {
+        return { error: "--from and --to are the same Vault and mount: give the target's address (or another --to-mount)" };
+    }
+    return { args };
+}

@@ -8,3 +8,4 @@ export * from "./doctor";
 export * from "./inventory";
 export * from "./adopt";
 export * from "./stack-config";
+export * from "./kvcopy";
