@@ -6,6 +6,7 @@
  *   npm run bench:peer                                   # N=10 and N=100, median of 5 after a warm-up
  *   npm run bench:peer -- --ns 10 --runs 3 --profile     # plus where the time goes (bench/results/peer-profile.json)
  *   npm run bench:peer -- --repo DIR --label TEXT        # measure another checkout of this package
+ *   npm run bench:peer -- --name peer-after               # write bench/results/peer-after.json/.md (default: peer)
  *
  * Per N namespaces, each tool gets its own KV v2 mount, Kubernetes auth mount + config, and one read policy
  * and one role per namespace (2N+3 resources) on one Vault dev server started here on 127.0.0.1 (free port;
@@ -18,11 +19,12 @@
  *   tf-refresh-only  terraform plan -refresh-only -detailed-exitcode (informational; 1.11 exits 2 without drift)
  *   raw-preview      pulumi preview --refresh --expect-no-changes of the plain @pulumi/vault program
  *   comp-preview     the same of the program that uses this package's components (from components/index.ts)
- *   drift            npm run drift -- --stack NAME --cwd DIR    (0 = no drift)
+ *   drift            npm run drift -- --stack NAME --cwd DIR    (0 = no drift; the compiled CLI in lib/ when the
+ *                    checkout's drift script uses it: built here first when missing or older than the sources)
  * Wall time: medians and paired ratios per repetition. Memory: max RSS of the largest process (GNU time,
  * every timed run) and, in the warm-up run, the whole process tree sampled from /proc every 50 ms.
  * Vault requests per run: counted in a file audit device.
- * Writes bench/results/peer.json and peer.md (and peer-profile.json with --profile).
+ * Writes bench/results/peer.json and peer.md (and peer-profile.json with --profile); --name NAME: NAME.json, NAME.md, NAME-profile.json.
  */
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as crypto from "crypto";
@@ -39,6 +41,8 @@ interface Options {
     repo: string;
     label?: string;
     out: string;
+    /** Base name of the result files (default `peer`). */
+    name: string;
     profile: boolean;
     profileOnly: boolean;
     keep: boolean;
@@ -51,6 +55,7 @@ function parseOptions(argv: string[]): Options {
         runs: 5,
         repo: path.resolve(__dirname, ".."),
         out: path.join(__dirname, "results"),
+        name: "peer",
         profile: false,
         profileOnly: false,
         keep: false,
@@ -83,6 +88,12 @@ function parseOptions(argv: string[]): Options {
             case "--out":
                 o.out = path.resolve(val());
                 break;
+            case "--name":
+                o.name = val();
+                if (!/^[A-Za-z0-9._-]+$/.test(o.name)) {
+                    throw new Error("--name takes a file base name (letters, digits, '.', '_', '-')");
+                }
+                break;
             case "--notes":
                 o.notes = path.resolve(val());
                 break;
@@ -99,7 +110,7 @@ function parseOptions(argv: string[]): Options {
             case "--help":
             case "-h":
                 process.stdout.write(
-                    "usage: peer.bench.ts [--ns 10,100] [--runs 5] [--repo DIR] [--label TEXT] [--out DIR] [--notes FILE] [--profile | --profile-only] [--keep]\n",
+                    "usage: peer.bench.ts [--ns 10,100] [--runs 5] [--repo DIR] [--label TEXT] [--out DIR] [--name BASE] [--notes FILE] [--profile | --profile-only] [--keep]\n",
                 );
                 process.exit(0);
             // eslint-disable-next-line no-fallthrough
@@ -932,6 +943,7 @@ async function main(): Promise<void> {
                 .readdirSync(path.join(realPulumiHome, "plugins"))
                 .filter((d) => d.startsWith("resource-vault-") && !d.endsWith(".lock"))
                 .join(","),
+            driftCli: ensureDriftCli(opt.repo),
         };
         const nodeModules = fs.realpathSync(path.join(opt.repo, "node_modules"));
         const accessClass = accessClassOf(opt.repo);
@@ -1108,7 +1120,7 @@ async function main(): Promise<void> {
             writeProfile(opt, started, versions, commit, profile);
         }
         if (!opt.profileOnly) {
-            process.stdout.write(fs.readFileSync(path.join(opt.out, "peer.md"), "utf8"));
+            process.stdout.write(fs.readFileSync(path.join(opt.out, `${opt.name}.md`), "utf8"));
         }
     } finally {
         cleanup();
@@ -1394,6 +1406,44 @@ async function profileStarts(
     };
 }
 
+// ------------------------------------------------------------------------------------------- drift CLI
+
+/** The newest modification time of the .ts files under `dirs` of `repo` (0 when there are none). */
+function newestTsMtime(repo: string, dirs: string[]): number {
+    let newest = 0;
+    const walk = (d: string) => {
+        for (const e of fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }) : []) {
+            const p = path.join(d, e.name);
+            if (e.isDirectory()) {
+                walk(p);
+            } else if (e.name.endsWith(".ts")) {
+                newest = Math.max(newest, fs.statSync(p).mtimeMs);
+            }
+        }
+    };
+    dirs.forEach((d) => walk(path.join(repo, d)));
+    return newest;
+}
+
+/**
+ * How the checkout's `npm run drift` runs. When its script runs the compiled CLI (lib/cli/drift.js), the
+ * package is built first if lib/ is missing or older than the sources, so that the compiled CLI measured
+ * is the current code (the script would fall back to ts-node otherwise).
+ */
+function ensureDriftCli(repo: string): string {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+    const script = pkg.scripts?.drift ?? "";
+    if (!script.includes("lib/cli/drift.js")) {
+        return `ts-node (${script})`;
+    }
+    const built = path.join(repo, "lib", "cli", "drift.js");
+    if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < newestTsMtime(repo, ["cli", "ops", "components"])) {
+        log("building the package (tsc -p tsconfig.build.json): the drift script runs the compiled CLI");
+        execFileSync(path.join(repo, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], { cwd: repo, stdio: "inherit" });
+    }
+    return "compiled (node lib/cli/drift.js)";
+}
+
 // ------------------------------------------------------------------------------------------- output
 
 function machine(): Record<string, unknown> {
@@ -1430,7 +1480,7 @@ function writeResults(
         runs: opt.runs,
         sizes,
     };
-    fs.writeFileSync(path.join(opt.out, "peer.json"), JSON.stringify(result, null, 2) + "\n");
+    fs.writeFileSync(path.join(opt.out, `${opt.name}.json`), JSON.stringify(result, null, 2) + "\n");
     const s = (x: number) => `${x.toFixed(2)} s`;
     const lines: string[] = [];
     lines.push(`# Peer benchmark: Terraform vs Pulumi vs our components vs our drift CLI`);
@@ -1439,7 +1489,7 @@ function writeResults(
         `Measured: ${commit}${result.baseline ? ` — the **${result.baseline}** baseline` : ""}. ${started.toISOString()}, ${m.cores} cores (${m.cpuModel}), ${m.ramGiB} GiB RAM, Linux ${m.kernel}, Node ${versions.node}.`,
     );
     lines.push(
-        `Tools: pulumi ${versions.pulumi} (nodejs language host from the tools cache, ${versions.pulumiVaultProvider}), ${versions.terraform} with terraform-provider-vault ${versions.terraformProvider} (same Go module version as our Pulumi Vault provider), Vault ${versions.vault} dev server on 127.0.0.1.`,
+        `Tools: pulumi ${versions.pulumi} (nodejs language host from the tools cache, ${versions.pulumiVaultProvider}), ${versions.terraform} with terraform-provider-vault ${versions.terraformProvider} (same Go module version as our Pulumi Vault provider), Vault ${versions.vault} dev server on 127.0.0.1.${versions.driftCli ? ` Drift CLI: ${versions.driftCli}.` : ""}`,
     );
     lines.push(
         `Same Vault configuration per tool (own mounts): kv-v2 mount, Kubernetes auth + config, one read policy and one role per namespace (2N+3 resources). Median of ${opt.runs} after a warm-up; the order of the checks rotates per repetition.`,
@@ -1543,14 +1593,14 @@ function writeResults(
         lines.push(fs.readFileSync(opt.notes, "utf8").trim());
     }
     lines.push("");
-    lines.push("Reproduce: `npm run bench:peer` (options: `--ns 10,100 --runs 5 --profile --repo DIR --label TEXT`).");
-    fs.writeFileSync(path.join(opt.out, "peer.md"), lines.join("\n") + "\n");
+    lines.push("Reproduce: `npm run bench:peer` (options: `--ns 10,100 --runs 5 --profile --repo DIR --label TEXT --name BASE`).");
+    fs.writeFileSync(path.join(opt.out, `${opt.name}.md`), lines.join("\n") + "\n");
 }
 
 function writeProfile(opt: Options, started: Date, versions: Record<string, unknown>, commit: string, profile: Record<string, unknown>): void {
     fs.mkdirSync(opt.out, { recursive: true });
     fs.writeFileSync(
-        path.join(opt.out, "peer-profile.json"),
+        path.join(opt.out, `${opt.name}-profile.json`),
         JSON.stringify({ started: started.toISOString(), written: new Date().toISOString(), commit, machine: machine(), versions, profile }, null, 2) + "\n",
     );
 }

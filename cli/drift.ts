@@ -1,22 +1,39 @@
 #!/usr/bin/env node
 /**
  * Drift check for a scheduled job:
- *   npm run drift -- --stack NAME [--json] [--cwd DIR]
+ *   npm run drift -- --stack NAME [--json] [--cwd DIR] [--program]
+ * By default the engine's refresh preview (`pulumi refresh --preview-only`): the live system against the
+ * state recorded at the last `up`, without running the program. `--program` compares with the program
+ * instead (`preview --refresh`, slower; it also reports program changes not applied yet).
  * Exit codes: 0 no drift, 2 drift found, 1 error (bad arguments, a stack that does not exist, ...).
  * Repair drift with `pulumi up --refresh` (a plain `pulumi up` trusts the recorded state).
  */
 import { describeStackError, formatDriftTable, runDriftCheck } from "../ops/drift";
 import { DRIFT_USAGE, checkVaultAddrArg, parseDriftArgs } from "./args";
 
+const PROGRAM_USAGE =
+    "  default: the live system against the state of the last `pulumi up` (pulumi refresh --preview-only, the program is not run)\n" +
+    "  --program: against the program instead (preview --refresh; slower, and also reports program changes not applied yet)";
+
 async function main(): Promise<number> {
-    const parsed = parseDriftArgs(process.argv.slice(2), process.cwd());
+    // --program is parsed here (a boolean flag; everything else is checked by parseDriftArgs)
+    const argv = process.argv.slice(2);
+    const program = argv.filter((a) => a === "--program").length;
+    if (program > 1) {
+        process.stderr.write("drift: --program is given twice: give it once\n");
+        return 1;
+    }
+    const parsed = parseDriftArgs(
+        argv.filter((a) => a !== "--program"),
+        process.cwd(),
+    );
     if ("error" in parsed) {
         process.stderr.write(`drift: ${parsed.error}\n`);
         return 1;
     }
     const { stack, json, cwd, help } = parsed.args;
     if (help) {
-        process.stdout.write(`${DRIFT_USAGE}\n`);
+        process.stdout.write(`${DRIFT_USAGE.replace("[--cwd DIR]", "[--cwd DIR] [--program]")}\n${PROGRAM_USAGE}\n`);
         return 0;
     }
     const badAddr = process.env.VAULT_ADDR ? checkVaultAddrArg(process.env.VAULT_ADDR, "VAULT_ADDR") : undefined;
@@ -28,6 +45,7 @@ async function main(): Promise<number> {
         const report = await runDriftCheck({
             stack,
             workDir: cwd,
+            basis: program ? "program" : "state",
             onProgress: (m) => {
                 if (!json) {
                     process.stderr.write(`[drift] ${m}\n`);
