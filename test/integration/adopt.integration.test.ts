@@ -243,6 +243,8 @@ describe("integration: adopting the article's hand-built setup (issue 10) on the
             [],
             "nothing left to do after the import",
         );
+        const adoptedDrift = runScript(bed, "drift", ["--stack", STACK, "--cwd", REPO]);
+        assert.strictEqual(adoptedDrift.code, 0, `no drift right after the take-over: ${adoptedDrift.out}\n${adoptedDrift.err}`);
 
         // the convention step: the destination Secret is watched all along
         let watching = true;
