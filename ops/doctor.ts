@@ -86,6 +86,13 @@ const MESSAGE_MAX = 1000;
 
 /** Turns a Vault login error into a cause and a fix (pure). */
 export function explainLoginError(err: string, ctx: { namespace: string; serviceAccount: string; role: string; mount: string }): string {
+    if (/vault is sealed|\bsealed\b/i.test(err)) {
+        return (
+            "Vault is sealed, so no login or read works. A durable Vault installed by this package unseals itself within seconds " +
+            "(the unsealer sidecar): check kubectl -n <vault namespace> logs <vault pod> -c unsealer, and that the keys Secret (vault-unseal-keys) exists. " +
+            "A dev-mode Vault is never sealed: a sealed one is not the dev Vault. Lost unseal keys cannot be recovered: the data is gone (restore a raft snapshot, or delete the PVCs and start over)"
+        );
+    }
     if (/namespace not authorized/i.test(err)) {
         return `the role ${JSON.stringify(ctx.role)} does not bind namespace ${JSON.stringify(ctx.namespace)}: set its bound_service_account_namespaces to exactly ${JSON.stringify(ctx.namespace)} (no quotes; a UI-entered "*" is stored literally) — run pulumi up --refresh to restore it (a plain pulumi up repairs nothing)`;
     }

@@ -140,6 +140,13 @@ describe("doctor: hints (pure)", () => {
             assert.ok(!/pulumi up(?! --refresh)/.test(fix.replace(/a plain pulumi up/g, "")), fix);
         }
     });
+
+    it("a sealed Vault is named as such, with where to look, not as a role or auth problem (issue 9)", () => {
+        const fix = explainLoginError("Vault is sealed", { namespace: "cnpg", serviceAccount: "vso-auth", role: "vso-cnpg", mount: "kubernetes" });
+        assert.match(fix, /^Vault is sealed/);
+        assert.match(fix, /-c unsealer/);
+        assert.ok(!/role|audience/.test(fix), fix);
+    });
 });
 
 describe("doctor: arguments (pure)", () => {
