@@ -16,13 +16,21 @@ export { mergeValues };
 
 /** How the Vault server runs (written as a const object so that other languages get it as an enum). */
 export const VaultMode = { dev: "dev", standalone: "standalone", ha: "ha" } as const;
+
+/**
+ * The mode when none is given: durable (issue 9). `standalone` keeps its data on a PersistentVolume,
+ * is initialised by the first `up` and unseals itself after a restart; `dev` is there by name for
+ * quick experiments.
+ */
+export const DEFAULT_VAULT_MODE = "standalone";
 export type VaultMode = (typeof VaultMode)[keyof typeof VaultMode];
 
 export interface VaultHelmInstallArgs {
     /**
      * `dev` (in-memory, unsealed, root token known: homelab/learning), `standalone` (one server, raft
      * storage on a PersistentVolume) or `ha` (`haReplicas` raft servers, one PersistentVolume each).
-     * Default `"dev"`.
+     * Default `"standalone"`: durable, initialised by the first `up`, unsealed after any restart
+     * (see README, Durable Vault). `dev` keeps nothing across a restart.
      */
     mode?: VaultMode;
     /** Namespace to install into (created if missing). Default `"vault"`. */
@@ -174,7 +182,7 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
     constructor(name: string, args: VaultHelmInstallArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultHelmInstall`, name, {}, opts);
         failOnProblems("VaultHelmInstall", validateVaultHelmInstallArgs(args), this);
-        const mode = args.mode ?? "dev";
+        const mode = args.mode ?? DEFAULT_VAULT_MODE;
         const ns = args.namespace ?? DEFAULTS.vaultNamespace;
         const releaseName = args.releaseName ?? "vault";
         this.namespace = ns;

@@ -15,6 +15,7 @@ import {
     validateOperatorInstallArgs,
     validateVaultHelmInstallArgs,
     vaultReplicas,
+    DEFAULT_VAULT_MODE,
 } from "./helm";
 import { KubeCluster, VaultApiServerAccess, ambientKubeconfigPath, kubeClusterOf, kubeconfigText } from "./access";
 import {
@@ -265,7 +266,7 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
 export function securityWarnings(args: VaultSecretsPlatformArgs): string[] {
     const out: string[] = [];
     const install = args.vault?.install ?? true;
-    if (install && (args.vault?.helm?.mode ?? "dev") === "dev") {
+    if (install && (args.vault?.helm?.mode ?? DEFAULT_VAULT_MODE) === "dev") {
         out.push(
             "Vault runs in dev mode: everything is in memory (a pod restart loses every secret) and the root token is " +
                 (args.vault?.helm?.devRootToken === undefined ? 'the well-known "root"' : "a static dev token") +
@@ -309,7 +310,7 @@ export function bootstrapOf(
     serviceName: string,
 ): { pods: string[]; keysSecretName: string; keyShares: number; keyThreshold: number } | undefined {
     const v = args.vault ?? {};
-    const mode = v.helm?.mode ?? "dev";
+    const mode = v.helm?.mode ?? DEFAULT_VAULT_MODE;
     if (!(v.install ?? true) || mode === "dev" || v.token !== undefined || v.providerAddress !== undefined) {
         return undefined;
     }

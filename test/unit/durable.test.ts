@@ -43,7 +43,13 @@ describe("durable Vault (issue 9)", () => {
 
     it("bootstraps only a Vault it installs in a durable mode and reaches through the API server without a token of the user's", () => {
         const a = articleArgs();
-        assert.strictEqual(bootstrapOf(a, "vault"), undefined, "dev mode: nothing to initialise");
+        assert.strictEqual(bootstrapOf(a, "vault"), undefined, "dev mode (the article's, by name): nothing to initialise");
+        a.vault = { install: true };
+        assert.deepStrictEqual(
+            bootstrapOf(a, "vault")?.pods,
+            ["vault-0"],
+            "the default is durable (issue 9 item 5): one standalone server, initialised and unsealed by the first up",
+        );
         a.vault = { install: true, helm: { mode: "ha", haReplicas: 3, unseal: { keyShares: 3, keyThreshold: 2 } } };
         assert.deepStrictEqual(bootstrapOf(a, "vault"), {
             pods: ["vault-0", "vault-1", "vault-2"],

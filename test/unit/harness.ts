@@ -126,7 +126,7 @@ export function isSecret<T>(o: pulumi.Output<T>): Promise<boolean> {
 /** The article's setup, as the public API example writes it: valid, so a test adds exactly the mistake it checks. */
 export function articleArgs(): VaultSecretsPlatformArgs {
     return {
-        vault: { install: true },
+        vault: { install: true, helm: { mode: "dev" } },
         operator: { install: true },
         kv: { path: "kv" },
         kubernetesAuth: { path: "kubernetes", kubernetesHost: "https://kubernetes.default.svc.cluster.local:443" },

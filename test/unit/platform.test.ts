@@ -462,7 +462,8 @@ describe("building blocks used alone (mocked engine)", () => {
         assert.strictEqual(ha.inputs.values.server.dev, undefined);
         assert.strictEqual(ha.inputs.skipAwait, true, "sealed ha pods are not Ready until initialised: no wait");
         new VaultHelmInstall("sa", { mode: "standalone", namespace: "vault-sa" });
-        new VaultHelmInstall("dev", { namespace: "vault-dev" });
+        new VaultHelmInstall("dev", { namespace: "vault-dev", mode: "dev" });
+        new VaultHelmInstall("default", { namespace: "vault-default" });
         await rec.settle();
         const sa = rec.one(T.release, (r) => r.inputs.namespace === "vault-sa");
         assert.deepStrictEqual(
@@ -473,6 +474,9 @@ describe("building blocks used alone (mocked engine)", () => {
         assert.strictEqual(sa.inputs.values.server.dataStorage.enabled, true);
         assert.strictEqual(sa.inputs.skipAwait, true);
         assert.strictEqual(rec.one(T.release, (r) => r.inputs.namespace === "vault-dev").inputs.skipAwait, false, "dev waits until Vault is Ready");
+        const dflt = rec.one(T.release, (r) => r.inputs.namespace === "vault-default");
+        assert.deepStrictEqual(dflt.inputs.values.server.ha.raft, { enabled: true, setNodeId: true }, "no mode given: durable standalone (issue 9 item 5)");
+        assert.strictEqual(dflt.inputs.values.server.dev, undefined, "never dev by default");
         const vso = rec.one(T.release, (r) => r.inputs.chart === "vault-secrets-operator");
         assert.deepStrictEqual(vso.inputs.values, { controller: { replicas: 2 } });
         assert.strictEqual(vso.inputs.version, "9.9.9");
