@@ -3,9 +3,17 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { EngineEvent } from "@pulumi/pulumi/automation";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { parseDriftArgs } from "../../cli/args";
-import { describeStackError, driftRowsFromEvents, formatDriftTable, managedVersionRows, renderValue } from "../../ops";
+import {
+    RefreshPreviewJson,
+    describeStackError,
+    driftRowsFromEvents,
+    driftRowsFromRefreshPreview,
+    formatDriftTable,
+    managedVersionRows,
+    renderValue,
+} from "../../ops";
 
 const REPO = path.join(__dirname, "..", "..");
 
@@ -160,6 +168,527 @@ describe("drift report (pure)", () => {
             [["vault:kv/secretV2:SecretV2 (value of app a)", "v1", "v2"]],
         );
         assert.strictEqual(managedVersionRows(apps, { a: "1" }, {})[0].actual, "missing");
+    });
+});
+
+/** `pulumi refresh --preview-only --json` of a Vault stack (pulumi 3.248, @pulumi/vault 7.8, Vault 1.21 dev server), trimmed: inputs only, no stack traces, the CA certificate shortened. Nothing changed since the last up. */
+const REFRESH_CLEAN: RefreshPreviewJson = {
+    steps: [
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::pulumi:pulumi:Stack::vsamp-dev",
+            oldState: { type: "pulumi:pulumi:Stack", outputs: { inventory: { apps: [], kvPath: "skv", managedVersions: {}, namespaces: [], version: 1 } } },
+            newState: { type: "pulumi:pulumi:Stack", outputs: { inventory: { apps: [], kvPath: "skv", managedVersions: {}, namespaces: [], version: 1 } } },
+            detailedDiff: null,
+        },
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::vault:kubernetes/authBackendConfig:AuthBackendConfig::cfg",
+            oldState: {
+                type: "vault:kubernetes/authBackendConfig:AuthBackendConfig",
+                inputs: {
+                    backend: "sk8s",
+                    disableIssValidation: true,
+                    kubernetesCaCert: "-----BEGIN CERTIFICATE-----\n(trimmed)\n-----END CERTIFICATE-----\n",
+                    kubernetesHost: "https://10.0.0.1:6443",
+                    tokenReviewerJwt: "[secret]",
+                },
+            },
+            newState: {
+                type: "vault:kubernetes/authBackendConfig:AuthBackendConfig",
+                inputs: {
+                    backend: "sk8s",
+                    disableIssValidation: true,
+                    kubernetesCaCert: "-----BEGIN CERTIFICATE-----\n(trimmed)\n-----END CERTIFICATE-----\n",
+                    kubernetesHost: "https://10.0.0.1:6443",
+                    tokenReviewerJwt: "[secret]",
+                },
+            },
+            detailedDiff: null,
+        },
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::vault:index/policy:Policy::cnpg-policy",
+            oldState: {
+                type: "vault:index/policy:Policy",
+                inputs: { name: "vso-cnpg-read", policy: 'path "skv/data/cnpg/*" {\n  capabilities = ["read"]\n}\n' },
+            },
+            newState: {
+                type: "vault:index/policy:Policy",
+                inputs: { name: "vso-cnpg-read", policy: 'path "skv/data/cnpg/*" {\n  capabilities = ["read"]\n}\n' },
+            },
+            detailedDiff: null,
+        },
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::vault:index/policy:Policy::monitoring-policy",
+            oldState: {
+                type: "vault:index/policy:Policy",
+                inputs: { name: "vso-monitoring-read", policy: 'path "skv/data/monitoring/*" {\n  capabilities = ["read"]\n}\n' },
+            },
+            newState: {
+                type: "vault:index/policy:Policy",
+                inputs: { name: "vso-monitoring-read", policy: 'path "skv/data/monitoring/*" {\n  capabilities = ["read"]\n}\n' },
+            },
+            detailedDiff: null,
+        },
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::vault:index/mount:Mount::kv",
+            oldState: { type: "vault:index/mount:Mount", inputs: { externalEntropyAccess: false, options: { version: "2" }, path: "skv", type: "kv" } },
+            newState: { type: "vault:index/mount:Mount", inputs: { externalEntropyAccess: false, options: { version: "2" }, path: "skv", type: "kv" } },
+            detailedDiff: null,
+        },
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::vault:kubernetes/authBackendRole:AuthBackendRole::cnpg-role",
+            oldState: {
+                type: "vault:kubernetes/authBackendRole:AuthBackendRole",
+                inputs: {
+                    audience: "vault",
+                    backend: "sk8s",
+                    boundServiceAccountNames: ["default"],
+                    boundServiceAccountNamespaces: ["cnpg"],
+                    roleName: "vso-cnpg",
+                    tokenPolicies: ["vso-cnpg-read"],
+                    tokenTtl: 3600,
+                    tokenType: "default",
+                },
+            },
+            newState: {
+                type: "vault:kubernetes/authBackendRole:AuthBackendRole",
+                inputs: {
+                    audience: "vault",
+                    backend: "sk8s",
+                    boundServiceAccountNames: ["default"],
+                    boundServiceAccountNamespaces: ["cnpg"],
+                    roleName: "vso-cnpg",
+                    tokenPolicies: ["vso-cnpg-read"],
+                    tokenTtl: 3600,
+                    tokenType: "default",
+                },
+            },
+            detailedDiff: null,
+        },
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::vault:kv/secretV2:SecretV2::cnpg-value",
+            oldState: { type: "vault:kv/secretV2:SecretV2", inputs: { dataJson: "[secret]", mount: "skv", name: "cnpg/app" } },
+            newState: { type: "vault:kv/secretV2:SecretV2", inputs: { dataJson: "[secret]", mount: "skv", name: "cnpg/app" } },
+            detailedDiff: null,
+        },
+    ],
+    changeSummary: { same: 8 },
+};
+
+/** The same stack after, behind Pulumi's back: a policy edited, a policy deleted (the provider reads it as empty), the article's role binding, a KV value rewritten. */
+const REFRESH_CHANGED: RefreshPreviewJson = {
+    steps: [
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::pulumi:pulumi:Stack::vsamp-dev",
+            oldState: { type: "pulumi:pulumi:Stack", outputs: { inventory: { apps: [], kvPath: "skv", managedVersions: {}, namespaces: [], version: 1 } } },
+            newState: { type: "pulumi:pulumi:Stack", outputs: { inventory: { apps: [], kvPath: "skv", managedVersions: {}, namespaces: [], version: 1 } } },
+            detailedDiff: null,
+        },
+        {
+            op: "update",
+            urn: "urn:pulumi:dev::vsamp::vault:kv/secretV2:SecretV2::cnpg-value",
+            oldState: { type: "vault:kv/secretV2:SecretV2", inputs: { dataJson: "[secret]", mount: "skv", name: "cnpg/app" } },
+            newState: { type: "vault:kv/secretV2:SecretV2", inputs: { dataJson: "[secret]", mount: "skv", name: "cnpg/app" } },
+            detailedDiff: { dataJson: { kind: "update", inputDiff: false } },
+            diffReasons: ["dataJson"],
+        },
+        {
+            op: "update",
+            urn: "urn:pulumi:dev::vsamp::vault:index/policy:Policy::cnpg-policy",
+            oldState: {
+                type: "vault:index/policy:Policy",
+                inputs: { name: "vso-cnpg-read", policy: 'path "skv/data/cnpg/*" {\n  capabilities = ["read"]\n}\n' },
+            },
+            newState: {
+                type: "vault:index/policy:Policy",
+                inputs: { name: "vso-cnpg-read", policy: 'path "skv/data/*" {\n  capabilities = ["read", "list"]\n}\n' },
+            },
+            detailedDiff: { policy: { kind: "update", inputDiff: false } },
+            diffReasons: ["policy"],
+        },
+        {
+            op: "update",
+            urn: "urn:pulumi:dev::vsamp::vault:index/policy:Policy::monitoring-policy",
+            oldState: {
+                type: "vault:index/policy:Policy",
+                inputs: { name: "vso-monitoring-read", policy: 'path "skv/data/monitoring/*" {\n  capabilities = ["read"]\n}\n' },
+            },
+            newState: { type: "vault:index/policy:Policy", inputs: { name: "vso-monitoring-read", policy: "" } },
+            detailedDiff: { policy: { kind: "update", inputDiff: false } },
+            diffReasons: ["policy"],
+        },
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::vault:index/mount:Mount::kv",
+            oldState: { type: "vault:index/mount:Mount", inputs: { externalEntropyAccess: false, options: { version: "2" }, path: "skv", type: "kv" } },
+            newState: { type: "vault:index/mount:Mount", inputs: { externalEntropyAccess: false, options: { version: "2" }, path: "skv", type: "kv" } },
+            detailedDiff: null,
+        },
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::vault:kubernetes/authBackendConfig:AuthBackendConfig::cfg",
+            oldState: {
+                type: "vault:kubernetes/authBackendConfig:AuthBackendConfig",
+                inputs: {
+                    backend: "sk8s",
+                    disableIssValidation: true,
+                    kubernetesCaCert: "-----BEGIN CERTIFICATE-----\n(trimmed)\n-----END CERTIFICATE-----\n",
+                    kubernetesHost: "https://10.0.0.1:6443",
+                    tokenReviewerJwt: "[secret]",
+                },
+            },
+            newState: {
+                type: "vault:kubernetes/authBackendConfig:AuthBackendConfig",
+                inputs: {
+                    backend: "sk8s",
+                    disableIssValidation: true,
+                    kubernetesCaCert: "-----BEGIN CERTIFICATE-----\n(trimmed)\n-----END CERTIFICATE-----\n",
+                    kubernetesHost: "https://10.0.0.1:6443",
+                    tokenReviewerJwt: "[secret]",
+                },
+            },
+            detailedDiff: null,
+        },
+        {
+            op: "update",
+            urn: "urn:pulumi:dev::vsamp::vault:kubernetes/authBackendRole:AuthBackendRole::cnpg-role",
+            oldState: {
+                type: "vault:kubernetes/authBackendRole:AuthBackendRole",
+                inputs: {
+                    audience: "vault",
+                    backend: "sk8s",
+                    boundServiceAccountNames: ["default"],
+                    boundServiceAccountNamespaces: ["cnpg"],
+                    roleName: "vso-cnpg",
+                    tokenPolicies: ["vso-cnpg-read"],
+                    tokenTtl: 3600,
+                    tokenType: "default",
+                },
+            },
+            newState: {
+                type: "vault:kubernetes/authBackendRole:AuthBackendRole",
+                inputs: {
+                    audience: "vault",
+                    backend: "sk8s",
+                    boundServiceAccountNames: ["default"],
+                    boundServiceAccountNamespaces: ['"*"'],
+                    roleName: "vso-cnpg",
+                    tokenPolicies: ["vso-cnpg-read"],
+                    tokenTtl: 3600,
+                    tokenType: "default",
+                },
+            },
+            detailedDiff: { "boundServiceAccountNamespaces[0]": { kind: "update", inputDiff: false } },
+            diffReasons: ["boundServiceAccountNamespaces"],
+        },
+    ],
+    changeSummary: { same: 4, update: 4 },
+};
+
+/** The same stack after the role and the KV secret (all versions) were deleted behind Pulumi's back. */
+const REFRESH_DELETED: RefreshPreviewJson = {
+    steps: [
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::pulumi:pulumi:Stack::vsamp-dev",
+            oldState: { type: "pulumi:pulumi:Stack", outputs: { inventory: { apps: [], kvPath: "skv", managedVersions: {}, namespaces: [], version: 1 } } },
+            newState: { type: "pulumi:pulumi:Stack", outputs: { inventory: { apps: [], kvPath: "skv", managedVersions: {}, namespaces: [], version: 1 } } },
+            detailedDiff: null,
+        },
+        {
+            op: "delete",
+            urn: "urn:pulumi:dev::vsamp::vault:kv/secretV2:SecretV2::cnpg-value",
+            oldState: { type: "vault:kv/secretV2:SecretV2", inputs: { dataJson: "[secret]", mount: "skv", name: "cnpg/app" } },
+            detailedDiff: null,
+        },
+        {
+            op: "update",
+            urn: "urn:pulumi:dev::vsamp::vault:index/policy:Policy::cnpg-policy",
+            oldState: {
+                type: "vault:index/policy:Policy",
+                inputs: { name: "vso-cnpg-read", policy: 'path "skv/data/cnpg/*" {\n  capabilities = ["read"]\n}\n' },
+            },
+            newState: {
+                type: "vault:index/policy:Policy",
+                inputs: { name: "vso-cnpg-read", policy: 'path "skv/data/*" {\n  capabilities = ["read", "list"]\n}\n' },
+            },
+            detailedDiff: { policy: { kind: "update", inputDiff: false } },
+            diffReasons: ["policy"],
+        },
+        {
+            op: "update",
+            urn: "urn:pulumi:dev::vsamp::vault:index/policy:Policy::monitoring-policy",
+            oldState: {
+                type: "vault:index/policy:Policy",
+                inputs: { name: "vso-monitoring-read", policy: 'path "skv/data/monitoring/*" {\n  capabilities = ["read"]\n}\n' },
+            },
+            newState: { type: "vault:index/policy:Policy", inputs: { name: "vso-monitoring-read", policy: "" } },
+            detailedDiff: { policy: { kind: "update", inputDiff: false } },
+            diffReasons: ["policy"],
+        },
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::vault:kubernetes/authBackendConfig:AuthBackendConfig::cfg",
+            oldState: {
+                type: "vault:kubernetes/authBackendConfig:AuthBackendConfig",
+                inputs: {
+                    backend: "sk8s",
+                    disableIssValidation: true,
+                    kubernetesCaCert: "-----BEGIN CERTIFICATE-----\n(trimmed)\n-----END CERTIFICATE-----\n",
+                    kubernetesHost: "https://10.0.0.1:6443",
+                    tokenReviewerJwt: "[secret]",
+                },
+            },
+            newState: {
+                type: "vault:kubernetes/authBackendConfig:AuthBackendConfig",
+                inputs: {
+                    backend: "sk8s",
+                    disableIssValidation: true,
+                    kubernetesCaCert: "-----BEGIN CERTIFICATE-----\n(trimmed)\n-----END CERTIFICATE-----\n",
+                    kubernetesHost: "https://10.0.0.1:6443",
+                    tokenReviewerJwt: "[secret]",
+                },
+            },
+            detailedDiff: null,
+        },
+        {
+            op: "delete",
+            urn: "urn:pulumi:dev::vsamp::vault:kubernetes/authBackendRole:AuthBackendRole::cnpg-role",
+            oldState: {
+                type: "vault:kubernetes/authBackendRole:AuthBackendRole",
+                inputs: {
+                    audience: "vault",
+                    backend: "sk8s",
+                    boundServiceAccountNames: ["default"],
+                    boundServiceAccountNamespaces: ["cnpg"],
+                    roleName: "vso-cnpg",
+                    tokenPolicies: ["vso-cnpg-read"],
+                    tokenTtl: 3600,
+                    tokenType: "default",
+                },
+            },
+            detailedDiff: null,
+        },
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::vsamp::vault:index/mount:Mount::kv",
+            oldState: { type: "vault:index/mount:Mount", inputs: { externalEntropyAccess: false, options: { version: "2" }, path: "skv", type: "kv" } },
+            newState: { type: "vault:index/mount:Mount", inputs: { externalEntropyAccess: false, options: { version: "2" }, path: "skv", type: "kv" } },
+            detailedDiff: null,
+        },
+    ],
+    changeSummary: { delete: 2, same: 4, update: 2 },
+};
+
+/** A dynamic provider without a detailed diff (pulumi 3.248): two changed resources stay `refresh` steps, only the summary counts them. */
+const REFRESH_NO_DETAILS: RefreshPreviewJson = {
+    steps: [
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::dsamp::pulumi-nodejs:dynamic:Resource::cfg",
+            oldState: {
+                type: "pulumi-nodejs:dynamic:Resource",
+                inputs: { __provider: "exports.handler = __f0; (trimmed)", host: "https://k8s", jwt: "[secret]", name: "cfg" },
+            },
+            newState: {
+                type: "pulumi-nodejs:dynamic:Resource",
+                inputs: { __provider: "exports.handler = __f0; (trimmed)", host: "https://k8s", jwt: "[secret]", name: "cfg" },
+            },
+            detailedDiff: null,
+        },
+        {
+            op: "delete",
+            urn: "urn:pulumi:dev::dsamp::pulumi-nodejs:dynamic:Resource::pol-b",
+            oldState: {
+                type: "pulumi-nodejs:dynamic:Resource",
+                inputs: { __provider: "exports.handler = __f0; (trimmed)", name: "pol-b", ns: ["b"], policy: 'path "kv/data/b" { capabilities = ["read"] }' },
+            },
+            detailedDiff: null,
+        },
+        {
+            op: "refresh",
+            urn: "urn:pulumi:dev::dsamp::pulumi-nodejs:dynamic:Resource::pol-a",
+            oldState: {
+                type: "pulumi-nodejs:dynamic:Resource",
+                inputs: { __provider: "exports.handler = __f0; (trimmed)", name: "pol-a", ns: ["a"], policy: 'path "kv/data/a" { capabilities = ["read"] }' },
+            },
+            newState: {
+                type: "pulumi-nodejs:dynamic:Resource",
+                inputs: { __provider: "exports.handler = __f0; (trimmed)", name: "pol-a", ns: ["a"], policy: 'path "kv/data/a" { capabilities = ["read"] }' },
+            },
+            detailedDiff: null,
+        },
+    ],
+    changeSummary: { delete: 1, same: 1, update: 2 },
+};
+
+/** A fake `pulumi` first on PATH: records its arguments and environment, prints $FAKE_PULUMI_DOC, exits $FAKE_PULUMI_CODE. */
+function fakePulumi(dir: string): string {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(
+        path.join(bin, "pulumi"),
+        [
+            "#!/bin/sh",
+            'printf "%s\\n" "$@" > "$FAKE_PULUMI_ARGS"',
+            'echo "PULUMI_SKIP_UPDATE_CHECK=$PULUMI_SKIP_UPDATE_CHECK" >> "$FAKE_PULUMI_ARGS"',
+            '[ -n "$FAKE_PULUMI_DOC" ] && cat "$FAKE_PULUMI_DOC"',
+            '[ -n "$FAKE_PULUMI_STDERR" ] && printf "%s\\n" "$FAKE_PULUMI_STDERR" >&2',
+            'exit "${FAKE_PULUMI_CODE:-0}"',
+            "",
+        ].join("\n"),
+        { mode: 0o755 },
+    );
+    return bin;
+}
+
+describe("drift check: the engine's refresh preview (pulumi refresh --preview-only --json)", function () {
+    this.timeout(60000);
+
+    it("no drift: no rows, every resource checked, the stack's recorded outputs for the inventory", () => {
+        const { rows, checked, outputs } = driftRowsFromRefreshPreview(REFRESH_CLEAN);
+        assert.deepStrictEqual(rows, []);
+        assert.strictEqual(checked, 6, "the stack resource is not counted");
+        assert.deepStrictEqual((outputs.inventory as { kvPath: string }).kvPath, "skv");
+        assert.match(
+            formatDriftTable({ stack: "dev", drifted: false, rows, checked, basis: "state" }),
+            /^No drift: 6 resources of stack dev match the state of the last `pulumi up`\.$/,
+        );
+    });
+
+    it("a changed field: the value recorded at the last up (expected) and the live one (actual), per field", () => {
+        const { rows, checked } = driftRowsFromRefreshPreview(REFRESH_CHANGED);
+        assert.strictEqual(checked, 6);
+        assert.deepStrictEqual(
+            rows.map((r) => [r.resource, r.op, r.field, r.expected, r.actual]),
+            [
+                ["vault:kv/secretV2:SecretV2 cnpg-value", "update", "dataJson", "[secret]", "[secret]"],
+                [
+                    "vault:index/policy:Policy cnpg-policy",
+                    "update",
+                    "policy",
+                    JSON.stringify('path "skv/data/cnpg/*" {\n  capabilities = ["read"]\n}\n'),
+                    JSON.stringify('path "skv/data/*" {\n  capabilities = ["read", "list"]\n}\n'),
+                ],
+                [
+                    "vault:index/policy:Policy monitoring-policy",
+                    "update",
+                    "policy",
+                    JSON.stringify('path "skv/data/monitoring/*" {\n  capabilities = ["read"]\n}\n'),
+                    '""',
+                ],
+                ["vault:kubernetes/authBackendRole:AuthBackendRole cnpg-role", "update", "boundServiceAccountNamespaces[0]", '"cnpg"', '"\\"*\\""'],
+            ],
+        );
+        const table = formatDriftTable({ stack: "dev", drifted: true, rows, checked, basis: "state" });
+        assert.match(table.split("\n")[0], /^Drift in stack dev: 4 resources, 4 fields \(expected = the state of the last `pulumi up`, actual = live\)/);
+    });
+
+    it("an object deleted out of band: one row, exists → missing", () => {
+        const { rows } = driftRowsFromRefreshPreview(REFRESH_DELETED);
+        assert.deepStrictEqual(
+            rows.filter((r) => r.op === "delete").map((r) => [r.resource, r.field, r.expected, r.actual]),
+            [
+                ["vault:kv/secretV2:SecretV2 cnpg-value", "*", "exists", "missing"],
+                ["vault:kubernetes/authBackendRole:AuthBackendRole cnpg-role", "*", "exists", "missing"],
+            ],
+        );
+        assert.strictEqual(new Set(rows.map((r) => r.urn)).size, 4, "plus the two policies");
+    });
+
+    it("masks secrets: the engine's [secret], and secret-named fields even when a provider does not mark them", () => {
+        // the reviewer JWT changed, and (unlike @pulumi/vault) left unmarked by the provider
+        const doc: RefreshPreviewJson = JSON.parse(JSON.stringify(REFRESH_CHANGED));
+        const cfg = doc.steps!.find((s) => s.urn.endsWith("::cfg"))!;
+        cfg.op = "update";
+        cfg.oldState!.inputs!.tokenReviewerJwt = "eyJhbGciOi-LEAKED-OLD";
+        cfg.newState!.inputs!.tokenReviewerJwt = "eyJhbGciOi-LEAKED-NEW";
+        cfg.detailedDiff = { tokenReviewerJwt: { kind: "update", inputDiff: false } };
+        const { rows, checked } = driftRowsFromRefreshPreview(doc);
+        const row = rows.find((r) => r.field === "tokenReviewerJwt")!;
+        assert.deepStrictEqual([row.expected, row.actual], ["[secret]", "[secret]"]);
+        const report = { stack: "dev", drifted: true, rows, checked, basis: "state" as const };
+        for (const text of [formatDriftTable(report), JSON.stringify(report)]) {
+            assert.ok(!text.includes("LEAKED"), text);
+        }
+        assert.ok(rows.some((r) => r.field === "dataJson" && r.expected === "[secret]" && r.actual === "[secret]"));
+    });
+
+    it("a change the provider gave no details of is still drift (one row says so)", () => {
+        const { rows } = driftRowsFromRefreshPreview(REFRESH_NO_DETAILS);
+        assert.deepStrictEqual(
+            rows.map((r) => [r.resource, r.field, r.expected, r.actual]),
+            [
+                ["pulumi-nodejs:dynamic:Resource pol-b", "*", "exists", "missing"],
+                ["(2 more resources: changed, the provider gave no details; see `pulumi refresh --preview-only --diff`)", "*", "(recorded)", "(changed)"],
+            ],
+        );
+    });
+
+    it("the CLI runs pulumi refresh --preview-only --json with an argument array: exit 0 clean, 2 drift (no secret printed), 1 on a Pulumi error", async () => {
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "drift-fake-pulumi-"));
+        try {
+            const bin = fakePulumi(tmp);
+            const docs = { clean: REFRESH_CLEAN, changed: REFRESH_CHANGED, deleted: REFRESH_DELETED };
+            for (const [name, doc] of Object.entries(docs)) {
+                fs.writeFileSync(path.join(tmp, `${name}.json`), JSON.stringify(doc, null, 4));
+            }
+            const env = (name: string, extra: Record<string, string> = {}) => ({
+                PATH: `${bin}${path.delimiter}${process.env.PATH}`,
+                FAKE_PULUMI_ARGS: path.join(tmp, `${name}.args`),
+                FAKE_PULUMI_DOC: path.join(tmp, `${name}.json`),
+                VAULT_ADDR: "",
+                ...extra,
+            });
+            const [clean, changed, deleted, failed] = await Promise.all([
+                runCli("drift", ["--stack", "dev", "--cwd", REPO], env("clean")),
+                runCli("drift", ["--stack", "dev", "--cwd", REPO], env("changed")),
+                runCli("drift", ["--stack", "dev", "--cwd", REPO, "--json"], env("deleted")),
+                runCli(
+                    "drift",
+                    ["--stack", "dev", "--cwd", REPO],
+                    env("failed", { FAKE_PULUMI_DOC: "", FAKE_PULUMI_CODE: "255", FAKE_PULUMI_STDERR: "error: 1 error occurred:\n\t* connection refused" }),
+                ),
+            ]);
+            assert.strictEqual(clean.code, 0, clean.err);
+            assert.match(clean.out, /No drift: 6 resources of stack dev/);
+            assert.strictEqual(changed.code, 2, changed.err);
+            assert.match(changed.out, /AuthBackendRole cnpg-role\s+boundServiceAccountNamespaces\[0\]\s+"cnpg"\s+"\\"\*\\""/);
+            assert.strictEqual(deleted.code, 2, deleted.err);
+            const report = JSON.parse(deleted.out);
+            assert.strictEqual(report.drifted, true);
+            assert.strictEqual(report.basis, "state");
+            assert.ok(report.rows.some((r: { field: string; actual: string }) => r.field === "*" && r.actual === "missing"));
+            assert.strictEqual(failed.code, 1);
+            assert.strictEqual(failed.err, "drift: error: 1 error occurred:\n");
+            const args = fs.readFileSync(path.join(tmp, "changed.args"), "utf8").trimEnd().split("\n");
+            assert.deepStrictEqual(args, [
+                "refresh",
+                "--preview-only",
+                "--json",
+                "--non-interactive",
+                "--suppress-progress",
+                "--color",
+                "never",
+                "--stack",
+                "dev",
+                "--cwd",
+                REPO,
+                "PULUMI_SKIP_UPDATE_CHECK=true",
+            ]);
+            for (const r of [clean, changed, deleted, failed]) {
+                assert.ok(!/s3cr3t|SAMPLE-REVIEWER/.test(r.out + r.err), r.out + r.err);
+            }
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
     });
 });
 
