@@ -20,7 +20,9 @@
  *   raw-preview      pulumi preview --refresh --expect-no-changes of the plain @pulumi/vault program
  *   comp-preview     the same of the program that uses this package's components (from components/index.ts)
  *   drift            npm run drift -- --stack NAME --cwd DIR    (0 = no drift; the compiled CLI in lib/ when the
- *                    checkout's drift script uses it: built here first when missing or older than the sources)
+ *                    checkout's drift script uses it)
+ *   drift-bin        node lib/cli/drift.js --stack NAME --cwd DIR (the package's bin, as a nightly job runs it, without npm)
+ * lib/ is built here first when it is missing or older than the sources.
  * Wall time: medians and paired ratios per repetition. Memory: max RSS of the largest process (GNU time,
  * every timed run) and, in the warm-up run, the whole process tree sampled from /proc every 50 ms.
  * Vault requests per run: counted in a file audit device.
@@ -820,8 +822,8 @@ async function timeToFirstLine(cmd: string, args: string[], env: NodeJS.ProcessE
 
 // ------------------------------------------------------------------------------------------- main
 
-type CheckKind = "tf-plan" | "tf-refresh-only" | "raw-preview" | "comp-preview" | "drift";
-const CHECKS: CheckKind[] = ["tf-plan", "tf-refresh-only", "raw-preview", "comp-preview", "drift"];
+type CheckKind = "tf-plan" | "tf-refresh-only" | "raw-preview" | "comp-preview" | "drift" | "drift-bin";
+const CHECKS: CheckKind[] = ["tf-plan", "tf-refresh-only", "raw-preview", "comp-preview", "drift", "drift-bin"];
 
 interface SizeResult {
     n: number;
@@ -1054,6 +1056,14 @@ async function main(): Promise<void> {
                             env: e,
                             okExits: [0],
                         };
+                    case "drift-bin":
+                        return {
+                            cmd: "node",
+                            args: [path.join(opt.repo, "lib", "cli", "drift.js"), "--stack", stacks.comp, "--cwd", dirs.comp],
+                            cwd: opt.repo,
+                            env: e,
+                            okExits: [0],
+                        };
                 }
             };
             if (opt.profileOnly) {
@@ -1082,6 +1092,7 @@ async function main(): Promise<void> {
                 "raw-preview / tf-plan": pair("raw-preview", "tf-plan"),
                 "comp-preview / tf-plan": pair("comp-preview", "tf-plan"),
                 "drift / tf-plan": pair("drift", "tf-plan"),
+                "drift-bin / tf-plan": pair("drift-bin", "tf-plan"),
                 "comp-preview / raw-preview": pair("comp-preview", "raw-preview"),
                 "drift / comp-preview": pair("drift", "comp-preview"),
             };
@@ -1089,6 +1100,7 @@ async function main(): Promise<void> {
                 "raw-preview / tf-plan": round(med["raw-preview"] / med["tf-plan"], 2),
                 "comp-preview / tf-plan": round(med["comp-preview"] / med["tf-plan"], 2),
                 "drift / tf-plan": round(med["drift"] / med["tf-plan"], 2),
+                "drift-bin / tf-plan": round(med["drift-bin"] / med["tf-plan"], 2),
                 "comp-preview / raw-preview": round(med["comp-preview"] / med["raw-preview"], 2),
                 "drift / comp-preview": round(med["drift"] / med["comp-preview"], 2),
                 "first apply raw / tf": round(firstApply.raw.seconds / firstApply.tf.seconds, 2),
@@ -1426,22 +1438,18 @@ function newestTsMtime(repo: string, dirs: string[]): number {
 }
 
 /**
- * How the checkout's `npm run drift` runs. When its script runs the compiled CLI (lib/cli/drift.js), the
- * package is built first if lib/ is missing or older than the sources, so that the compiled CLI measured
- * is the current code (the script would fall back to ts-node otherwise).
+ * Builds the checkout's lib/ when it is missing or older than the sources (drift-bin runs lib/cli/drift.js,
+ * and the drift script would fall back to ts-node), and says how its `npm run drift` runs.
  */
 function ensureDriftCli(repo: string): string {
-    const pkg = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as { scripts?: Record<string, string> };
-    const script = pkg.scripts?.drift ?? "";
-    if (!script.includes("lib/cli/drift.js")) {
-        return `ts-node (${script})`;
-    }
     const built = path.join(repo, "lib", "cli", "drift.js");
     if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < newestTsMtime(repo, ["cli", "ops", "components"])) {
-        log("building the package (tsc -p tsconfig.build.json): the drift script runs the compiled CLI");
+        log("building the package (tsc -p tsconfig.build.json): drift-bin and the drift script run the compiled CLI");
         execFileSync(path.join(repo, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], { cwd: repo, stdio: "inherit" });
     }
-    return "compiled (node lib/cli/drift.js)";
+    const pkg = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+    const script = pkg.scripts?.drift ?? "";
+    return script.includes("lib/cli/drift.js") ? "`npm run drift` runs the compiled CLI (node lib/cli/drift.js)" : `\`npm run drift\` runs \`${script}\``;
 }
 
 // ------------------------------------------------------------------------------------------- output
@@ -1496,23 +1504,25 @@ function writeResults(
     );
     lines.push("");
     lines.push(
-        "| N namespaces | Terraform `plan -detailed-exitcode` | raw `pulumi preview --refresh` (plain @pulumi/vault) | same via our components | our drift CLI (`npm run drift`) | Terraform `plan -refresh-only` |",
+        "| N namespaces | Terraform `plan -detailed-exitcode` | raw `pulumi preview --refresh` (plain @pulumi/vault) | same via our components | our drift CLI (`npm run drift`) | drift CLI without npm (`node lib/cli/drift.js`) | Terraform `plan -refresh-only` |",
     );
-    lines.push("|---|---|---|---|---|---|");
+    lines.push("|---|---|---|---|---|---|---|");
     for (const z of sizes) {
         lines.push(
-            `| ${z.n} | ${s(z.median["tf-plan"])} | ${s(z.median["raw-preview"])} | ${s(z.median["comp-preview"])} | ${s(z.median["drift"])} | ${s(z.median["tf-refresh-only"])} |`,
+            `| ${z.n} | ${s(z.median["tf-plan"])} | ${s(z.median["raw-preview"])} | ${s(z.median["comp-preview"])} | ${s(z.median["drift"])} | ${z.median["drift-bin"] === undefined ? "—" : s(z.median["drift-bin"])} | ${s(z.median["tf-refresh-only"])} |`,
         );
     }
     lines.push("");
     lines.push("Ratios (median of the per-repetition ratios; in brackets the ratio of the medians):");
     lines.push("");
-    lines.push("| N | raw preview / TF plan | components / TF plan | drift / TF plan | components / raw | drift / components preview |");
-    lines.push("|---|---|---|---|---|---|");
+    lines.push(
+        "| N | raw preview / TF plan | components / TF plan | drift / TF plan | drift without npm / TF plan | components / raw | drift / components preview |",
+    );
+    lines.push("|---|---|---|---|---|---|---|");
     for (const z of sizes) {
-        const p = (k: string) => `${z.pairedRatios[k].median.toFixed(2)}× (${z.ratioOfMedians[k].toFixed(2)}×)`;
+        const p = (k: string) => (z.pairedRatios[k] ? `${z.pairedRatios[k].median.toFixed(2)}× (${z.ratioOfMedians[k].toFixed(2)}×)` : "—");
         lines.push(
-            `| ${z.n} | ${p("raw-preview / tf-plan")} | ${p("comp-preview / tf-plan")} | ${p("drift / tf-plan")} | ${p("comp-preview / raw-preview")} | ${p("drift / comp-preview")} |`,
+            `| ${z.n} | ${p("raw-preview / tf-plan")} | ${p("comp-preview / tf-plan")} | ${p("drift / tf-plan")} | ${p("drift-bin / tf-plan")} | ${p("comp-preview / raw-preview")} | ${p("drift / comp-preview")} |`,
         );
     }
     lines.push("");
@@ -1563,12 +1573,14 @@ function writeResults(
         "Vault requests per run (file audit device: the same work for every tool) and the 1-minute load average at the start of the timed runs (it includes the benchmark's own processes: a Pulumi run alone keeps about 2 runnable on this machine):",
     );
     lines.push("");
-    lines.push("| N | TF plan | TF refresh-only | raw preview | components preview | drift | first apply TF / raw / comp | load1 min–max (median) |");
-    lines.push("|---|---|---|---|---|---|---|---|");
+    lines.push(
+        "| N | TF plan | TF refresh-only | raw preview | components preview | drift | drift without npm | first apply TF / raw / comp | load1 min–max (median) |",
+    );
+    lines.push("|---|---|---|---|---|---|---|---|---|");
     for (const z of sizes) {
         const rq = (k: CheckKind) => [...new Set(z.runs[k].map((x) => x.requests))].join("/");
         lines.push(
-            `| ${z.n} | ${rq("tf-plan")} | ${rq("tf-refresh-only")} | ${rq("raw-preview")} | ${rq("comp-preview")} | ${rq("drift")} | ${z.firstApply.tf.requests} / ${z.firstApply.raw.requests} / ${z.firstApply.comp.requests} | ${z.loadDuringChecks.min}–${z.loadDuringChecks.max} (${z.loadDuringChecks.median}) |`,
+            `| ${z.n} | ${rq("tf-plan")} | ${rq("tf-refresh-only")} | ${rq("raw-preview")} | ${rq("comp-preview")} | ${rq("drift")} | ${rq("drift-bin")} | ${z.firstApply.tf.requests} / ${z.firstApply.raw.requests} / ${z.firstApply.comp.requests} | ${z.loadDuringChecks.min}–${z.loadDuringChecks.max} (${z.loadDuringChecks.median}) |`,
         );
     }
     lines.push("");
