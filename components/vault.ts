@@ -118,7 +118,7 @@ export interface KubernetesAuthMethodArgs {
      */
     importExisting?: { mount?: boolean; config?: boolean };
     issuer?: pulumi.Input<string>;
-    /** Description of the auth mount. */
+    /** Description of the auth mount, set when it is created (a later change is ignored: the provider would replace the method, deleting its roles). Default: "Kubernetes auth for the Vault Secrets Operator, managed by pulumi-vault-vso". */
     description?: pulumi.Input<string>;
 }
 
@@ -183,7 +183,10 @@ export class KubernetesAuthMethod extends pulumi.ComponentResource {
                 path,
                 description: args.description ?? "Kubernetes auth for the Vault Secrets Operator, managed by pulumi-vault-vso",
             },
-            { parent: this, ...(args.importExisting?.mount ? { import: path, ignoreChanges: ["description"] } : {}) },
+            // The description is set when the method is created and never changed afterwards: the
+            // provider would replace the auth method for a new one, which disables it and deletes every
+            // role and its config. (An imported method keeps its own description.)
+            { parent: this, ignoreChanges: ["description"], ...(args.importExisting?.mount ? { import: path } : {}) },
         );
 
         let caCert: pulumi.Input<string> | undefined = args.kubernetesCaCert;
