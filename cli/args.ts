@@ -86,11 +86,17 @@ export function checkCwdArg(dir: string): string | undefined {
 export interface DriftCliArgs {
     stack: string;
     json: boolean;
+    /** Compare with the program (preview --refresh) instead of the state of the last up. */
+    program: boolean;
     cwd: string;
     help: boolean;
 }
 
-export const DRIFT_USAGE = "usage: drift --stack NAME [--json] [--cwd DIR]\n  exit 0 = no drift, 2 = drift, 1 = error";
+export const DRIFT_USAGE =
+    "usage: drift --stack NAME [--json] [--cwd DIR] [--program]\n" +
+    "  default: the live system against the state of the last `pulumi up` (pulumi refresh --preview-only, the program is not run)\n" +
+    "  --program: against the program instead (preview --refresh; slower, and also reports program changes not applied yet)\n" +
+    "  exit 0 = no drift, 2 = drift, 1 = error";
 
 /** Parses and checks the drift CLI's arguments before Pulumi runs (pure but for the --cwd check). */
 export function parseDriftArgs(argv: string[], cwd: string): { args: DriftCliArgs } | { error: string } {
@@ -98,13 +104,20 @@ export function parseDriftArgs(argv: string[], cwd: string): { args: DriftCliArg
         stack: { names: ["--stack", "-s"], value: true, meta: "NAME" },
         json: { names: ["--json"], value: false },
         cwd: { names: ["--cwd"], value: true, meta: "DIR" },
+        program: { names: ["--program"], value: false },
         help: { names: ["--help", "-h"], value: false },
     });
     if ("error" in p) {
         return p;
     }
     const v = p.values;
-    const args: DriftCliArgs = { stack: v.stack?.[0] ?? "", json: v.json !== undefined, cwd: v.cwd?.[0] ?? cwd, help: v.help !== undefined };
+    const args: DriftCliArgs = {
+        stack: v.stack?.[0] ?? "",
+        json: v.json !== undefined,
+        program: v.program !== undefined,
+        cwd: v.cwd?.[0] ?? cwd,
+        help: v.help !== undefined,
+    };
     if (args.help) {
         return { args };
     }

@@ -11,29 +11,15 @@
 import { describeStackError, formatDriftTable, runDriftCheck } from "../ops/drift";
 import { DRIFT_USAGE, checkVaultAddrArg, parseDriftArgs } from "./args";
 
-const PROGRAM_USAGE =
-    "  default: the live system against the state of the last `pulumi up` (pulumi refresh --preview-only, the program is not run)\n" +
-    "  --program: against the program instead (preview --refresh; slower, and also reports program changes not applied yet)";
-
 async function main(): Promise<number> {
-    // --program is parsed here (a boolean flag; everything else is checked by parseDriftArgs)
-    const argv = process.argv.slice(2);
-    const program = argv.filter((a) => a === "--program").length;
-    if (program > 1) {
-        process.stderr.write("drift: --program is given twice: give it once\n");
-        return 1;
-    }
-    const parsed = parseDriftArgs(
-        argv.filter((a) => a !== "--program"),
-        process.cwd(),
-    );
+    const parsed = parseDriftArgs(process.argv.slice(2), process.cwd());
     if ("error" in parsed) {
         process.stderr.write(`drift: ${parsed.error}\n`);
         return 1;
     }
-    const { stack, json, cwd, help } = parsed.args;
+    const { stack, json, cwd, help, program } = parsed.args;
     if (help) {
-        process.stdout.write(`${DRIFT_USAGE.replace("[--cwd DIR]", "[--cwd DIR] [--program]")}\n${PROGRAM_USAGE}\n`);
+        process.stdout.write(`${DRIFT_USAGE}\n`);
         return 0;
     }
     const badAddr = process.env.VAULT_ADDR ? checkVaultAddrArg(process.env.VAULT_ADDR, "VAULT_ADDR") : undefined;

@@ -2,7 +2,6 @@
  * Reading a stack's inventory (see components/inventory.ts) from its outputs, with a fallback for
  * stacks last deployed by version 0.1 of the homelab program (separate outputs, no `inventory`).
  */
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { INVENTORY_OUTPUT, INVENTORY_VERSION, InventoryApp, InventoryNamespace, PlatformInventory } from "../components/inventory";
 
 type Outputs = Record<string, { value?: unknown } | undefined>;
@@ -101,6 +100,8 @@ export function noInventoryMessage(stack: string): string {
 
 /** The inventory a stack exported at its last `up` (reads the stack's outputs; changes nothing). */
 export async function stackInventory(stack: string, workDir: string): Promise<PlatformInventory | undefined> {
+    // loaded only here: the Automation API costs ~1 s to load, and the drift check reads outputs without it
+    const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
     const s = await LocalWorkspace.selectStack({ stackName: stack, workDir });
     return inventoryFromOutputs(await s.outputs());
 }

@@ -696,13 +696,17 @@ describe("drift CLI: arguments", function () {
     this.timeout(60000);
 
     it("checks its arguments (pure)", () => {
-        assert.deepStrictEqual(parseDriftArgs(["--stack", "dev", "--json"], REPO), { args: { stack: "dev", json: true, cwd: REPO, help: false } });
+        assert.deepStrictEqual(parseDriftArgs(["--stack", "dev", "--json"], REPO), {
+            args: { stack: "dev", json: true, program: false, cwd: REPO, help: false },
+        });
+        assert.strictEqual((parseDriftArgs(["--stack", "dev", "--program"], REPO) as { args: { program: boolean } }).args.program, true);
         assert.deepStrictEqual(parseDriftArgs(["--stack=org/proj/dev", "--cwd", REPO], "/"), {
-            args: { stack: "org/proj/dev", json: false, cwd: REPO, help: false },
+            args: { stack: "org/proj/dev", json: false, program: false, cwd: REPO, help: false },
         });
         const cases: [string[], RegExp][] = [
             [[], /--stack is required.*pulumi stack ls/],
             [["--stack"], /--stack needs a value/],
+            [["--stack", "dev", "--program", "--program"], /--program is given twice/],
             [["--stack", "--json"], /--stack needs a value/],
             [["--stack", "a;rm -rf"], /--stack "a;rm -rf" is not a Pulumi stack name/],
             [["--stack", "a/b/c/d"], /not a Pulumi stack name/],
