@@ -95,16 +95,17 @@ export interface AdoptionOptions {
 
 const SYSTEM_MOUNTS = ["sys/", "identity/", "cubbyhole/"];
 const SYSTEM_POLICIES = ["root", "default"];
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
 function trimSlash(p: string): string {
     return p.replace(/\/$/, "");
 }
 
-/** The labels/annotations worth keeping on an adopted object (kubectl's bookkeeping dropped). */
+/**
+ * The labels/annotations of an adopted object, all of them, kubectl's last-applied-configuration
+ * included: the import re-applies the object's metadata, and a dropped annotation would be removed.
+ */
 function kept(m: Record<string, string> | undefined): Record<string, string> | undefined {
-    const out = Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => k !== LAST_APPLIED));
-    return Object.keys(out).length ? out : undefined;
+    return m && Object.keys(m).length ? { ...m } : undefined;
 }
 
 function adoptedObject(o: LiveObject): AdoptedObject {

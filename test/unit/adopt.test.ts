@@ -143,7 +143,11 @@ describe("adopt: planning the take-over (pure)", () => {
             },
         ]);
         const vss = cfg.adopted.staticSecrets![0];
-        assert.strictEqual(vss.annotations, undefined, "kubectl's last-applied-configuration is not kept");
+        assert.deepStrictEqual(
+            vss.annotations,
+            { "kubectl.kubernetes.io/last-applied-configuration": "{...}" },
+            "metadata kept as it is (the import re-applies it)",
+        );
         assert.deepStrictEqual(vss.spec, articleCluster().staticSecrets[0].spec, "the spec verbatim, CRD defaults included");
         assert.deepStrictEqual(
             plan.imports.map((s) => s.id),
@@ -335,7 +339,11 @@ describe("adopt: the adopted section", () => {
             "the first up only imports",
         );
         const vss = res.find((r) => r.importId === "cnpg/rustfs-cloudnativepg")!;
-        assert.deepStrictEqual(vss.inputs.metadata, { name: "rustfs-cloudnativepg", namespace: "cnpg" });
+        assert.deepStrictEqual(vss.inputs.metadata, {
+            name: "rustfs-cloudnativepg",
+            namespace: "cnpg",
+            annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{...}" },
+        });
         assert.deepStrictEqual(vss.inputs.spec, articleCluster().staticSecrets[0].spec);
         const role = res.find((r) => r.importId === "auth/kubernetes/role/vso-role")!;
         assert.deepStrictEqual(role.inputs.boundServiceAccountNamespaces, ["cnpg", "rustfs"]);
