@@ -35,7 +35,15 @@ export interface AdoptedObject {
     namespace: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
-    spec: Record<string, unknown>;
+    /** The object's spec, as found. */
+    spec: pulumi.Inputs;
+}
+
+/** One namespace's VaultConnection and VaultAuth, kept as they are. */
+export interface AdoptedNamespace {
+    namespace: string;
+    connection: AdoptedObject;
+    auth: AdoptedObject;
 }
 
 /** The Kubernetes auth method's config as found. Vault never returns the token reviewer JWT; it is left as it is. */
@@ -65,7 +73,7 @@ export interface AdoptedSetup {
     /** Kubernetes auth roles the adopted VaultAuths log in with, kept verbatim. Default none. */
     roles?: AdoptedRole[];
     /** Per namespace: the VaultConnection and VaultAuth the apps use, kept verbatim. Default none. */
-    namespaces?: { namespace: string; connection: AdoptedObject; auth: AdoptedObject }[];
+    namespaces?: AdoptedNamespace[];
     /** The apps' VaultStaticSecrets, kept verbatim (matched to `apps[]` by namespace and name). Default none. */
     staticSecrets?: AdoptedObject[];
 }
@@ -142,7 +150,7 @@ export function validateAdoptedSetup(a: AdoptedSetup | undefined, field = "adopt
 }
 
 /** The adopted VaultConnection/VaultAuth of a namespace, if any (pure). */
-export function adoptedNamespace(a: AdoptedSetup | undefined, namespace: string): { connection: AdoptedObject; auth: AdoptedObject } | undefined {
+export function adoptedNamespace(a: AdoptedSetup | undefined, namespace: string): AdoptedNamespace | undefined {
     return (a?.namespaces ?? []).find((n) => n?.namespace === namespace);
 }
 

@@ -84,6 +84,14 @@ export interface TokenReviewerArgs {
     serviceAccountName?: string;
 }
 
+/** Which parts of a Kubernetes auth method already exist and are imported. */
+export interface ExistingAuthMethod {
+    /** The auth mount exists. Default false. */
+    mount?: boolean;
+    /** Its config exists. Default false. */
+    config?: boolean;
+}
+
 export interface KubernetesAuthMethodArgs {
     /** Mount path of the auth method. Default `"kubernetes"`. */
     path?: string;
@@ -116,7 +124,7 @@ export interface KubernetesAuthMethodArgs {
      * The auth mount and/or its config already exist (a hand-built setup, see `npm run adopt`):
      * import them on the first `up`. The mount's description is then left as it is. Default: create both.
      */
-    importExisting?: { mount?: boolean; config?: boolean };
+    importExisting?: ExistingAuthMethod;
     issuer?: pulumi.Input<string>;
     /** Description of the auth mount, set when it is created (a later change is ignored: the provider would replace the method, deleting its roles). Default: "Kubernetes auth for the Vault Secrets Operator, managed by pulumi-vault-vso". */
     description?: pulumi.Input<string>;

@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { AdoptedObject, adoptedManifest } from "./adopt";
+import { AdoptedNamespace, AdoptedObject, adoptedManifest } from "./adopt";
 import { TYPE_PREFIX, failOnProblems, plainValue, plannedBy } from "./common";
 import { AppPlan, DEFAULTS, planApp, staticSecretSpec, validateAppValues } from "./plan";
 import { ValidationProblem, checkKubernetesName, checkLoginServiceAccount, checkMountPath, checkUrl, checkVaultName } from "./validate";
@@ -56,7 +56,7 @@ export interface VsoNamespaceAccessArgs {
      * adopt`): import them exactly as they are and create no ServiceAccount. Without it (the
      * convention step) they are updated in place to the package's conventions. Default: none.
      */
-    adopted?: { connection: AdoptedObject; auth: AdoptedObject };
+    adopted?: AdoptedNamespace;
 }
 
 /** Checks VsoNamespaceAccess's arguments (pure). */
