@@ -2,7 +2,7 @@
  * Vault-side building blocks: the KV v2 engine, the Kubernetes auth method with its config, and the
  * per-namespace access (policy + role).
  */
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX, failOnProblems, plainValue, plannedBy } from "./common";
@@ -177,8 +177,12 @@ export class KubernetesAuthMethod extends pulumi.ComponentResource {
     public readonly config: vault.kubernetes.AuthBackendConfig;
     /** The mount path, e.g. `kubernetes`. */
     public readonly path: pulumi.Output<string>;
-    /** The reviewer's ServiceAccount, when `tokenReviewer` is set. */
-    public readonly reviewerServiceAccount?: k8s.core.v1.ServiceAccount;
+    /**
+     * The reviewer's ServiceAccount (a `k8s.core.v1.ServiceAccount`), when `tokenReviewer` is set. Typed as
+     * a plain custom resource so that a Vault-only program does not load or type-check
+     * `@pulumi/kubernetes`.
+     */
+    public readonly reviewerServiceAccount?: pulumi.CustomResource;
 
     constructor(name: string, args: KubernetesAuthMethodArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}KubernetesAuthMethod`, name, {}, opts);
@@ -230,6 +234,9 @@ export class KubernetesAuthMethod extends pulumi.ComponentResource {
 
     /** A reviewer ServiceAccount bound to `system:auth-delegator` and its long-lived token (JWT and cluster CA). */
     private tokenReviewer(name: string, r: TokenReviewerArgs): { sa: k8s.core.v1.ServiceAccount; jwt: pulumi.Output<string>; ca: pulumi.Output<string> } {
+        // Loaded here, not at the top: a Vault-only program never pays for @pulumi/kubernetes.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const k8s = require("@pulumi/kubernetes") as typeof import("@pulumi/kubernetes");
         const ns = r.namespace ?? "vault-auth";
         const saName = r.serviceAccountName ?? "vault-token-reviewer";
         const nsRes = (r.createNamespace ?? true) ? new k8s.core.v1.Namespace(`${name}-reviewer-ns`, { metadata: { name: ns } }, { parent: this }) : undefined;
