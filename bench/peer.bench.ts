@@ -18,7 +18,9 @@
  *   tf-plan          terraform plan -detailed-exitcode            (0 = no drift)
  *   tf-refresh-only  terraform plan -refresh-only -detailed-exitcode (informational; 1.11 exits 2 without drift)
  *   raw-preview      pulumi preview --refresh --expect-no-changes of the plain @pulumi/vault program
- *   comp-preview     the same of the program that uses this package's components (from components/index.ts)
+ *   comp-preview     the same of the program that uses this package's components, imported as a user does:
+ *                    `pulumi-vault-vso/vault` from the built package (lib/ JS + .d.ts, through node_modules), the
+ *                    program type-checked like the raw one (--components-from source: components/ TS sources)
  *   drift            npm run drift -- --stack NAME --cwd DIR    (0 = no drift; the compiled CLI in lib/ when the
  *                    checkout's drift script uses it)
  *   drift-bin        node lib/cli/drift.js --stack NAME --cwd DIR (the package's bin, as a nightly job runs it, without npm)
@@ -49,6 +51,8 @@ interface Options {
     profileOnly: boolean;
     keep: boolean;
     notes?: string;
+    /** `package`: the built package through node_modules, as a user imports it (default); `source`: components/*.ts. */
+    componentsFrom: "package" | "source";
 }
 
 function parseOptions(argv: string[]): Options {
@@ -61,6 +65,7 @@ function parseOptions(argv: string[]): Options {
         profile: false,
         profileOnly: false,
         keep: false,
+        componentsFrom: "package",
     };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
@@ -109,10 +114,18 @@ function parseOptions(argv: string[]): Options {
             case "--keep":
                 o.keep = true;
                 break;
+            case "--components-from": {
+                const v = val();
+                if (v !== "package" && v !== "source") {
+                    throw new Error("--components-from takes package or source");
+                }
+                o.componentsFrom = v;
+                break;
+            }
             case "--help":
             case "-h":
                 process.stdout.write(
-                    "usage: peer.bench.ts [--ns 10,100] [--runs 5] [--repo DIR] [--label TEXT] [--out DIR] [--name BASE] [--notes FILE] [--profile | --profile-only] [--keep]\n",
+                    "usage: peer.bench.ts [--ns 10,100] [--runs 5] [--repo DIR] [--label TEXT] [--out DIR] [--name BASE] [--notes FILE] [--profile | --profile-only] [--keep] [--components-from package|source]\n",
                 );
                 process.exit(0);
             // eslint-disable-next-line no-fallthrough
@@ -594,16 +607,44 @@ const TSCONFIG = {
     files: ["index.ts"],
 };
 
-function writePulumiProject(dir: string, name: string, programTs: string, nodeModules: string, main = "index.ts", typescript = true): void {
+function writePulumiProject(
+    dir: string,
+    name: string,
+    programTs: string,
+    nodeModules: string,
+    main = "index.ts",
+    typescript = true,
+    extraModules: Record<string, string> = {},
+): void {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: ${typescript}\nmain: ${main}\n`);
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, private: true, main }, null, 2) + "\n");
     fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2) + "\n");
     fs.writeFileSync(path.join(dir, "index.ts"), programTs);
     const nm = path.join(dir, "node_modules");
-    if (!fs.existsSync(nm)) {
-        fs.symlinkSync(nodeModules, nm);
+    if (fs.existsSync(nm)) {
+        return;
     }
+    if (!Object.keys(extraModules).length) {
+        fs.symlinkSync(nodeModules, nm);
+        return;
+    }
+    // a node_modules of links to the shared one, plus the extra packages (this package, as a user installs it)
+    fs.mkdirSync(nm);
+    for (const entry of fs.readdirSync(nodeModules)) {
+        if (!(entry in extraModules)) {
+            fs.symlinkSync(path.join(nodeModules, entry), path.join(nm, entry));
+        }
+    }
+    for (const [pkg, target] of Object.entries(extraModules)) {
+        fs.symlinkSync(target, path.join(nm, pkg));
+    }
+}
+
+/** What the components program imports: this package's Vault-only entry point when it has one, else its main entry. */
+function packageImportOf(repo: string): { specifier: string; name: string } {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as { name: string; exports?: Record<string, unknown> };
+    return { specifier: pkg.exports?.["./vault"] ? `${pkg.name}/vault` : pkg.name, name: pkg.name };
 }
 
 // ------------------------------------------------------------------------------------------- profile helpers
@@ -949,7 +990,12 @@ async function main(): Promise<void> {
         };
         const nodeModules = fs.realpathSync(path.join(opt.repo, "node_modules"));
         const accessClass = accessClassOf(opt.repo);
-        const componentsImport = path.join(opt.repo, "components");
+        const fromPackage = opt.componentsFrom === "package" ? packageImportOf(opt.repo) : undefined;
+        const componentsImport = fromPackage ? fromPackage.specifier : path.join(opt.repo, "components");
+        const compModules: Record<string, string> = fromPackage ? { [fromPackage.name]: opt.repo } : {};
+        (versions as Record<string, unknown>).componentsImport = fromPackage
+            ? `\`${fromPackage.specifier}\` from the built package (lib/, .d.ts) through node_modules, type-checked like the raw program`
+            : "components/*.ts sources (type-checked with the program)";
         let commit = opt.label ?? "";
         if (!commit) {
             try {
@@ -969,7 +1015,15 @@ async function main(): Promise<void> {
             fs.mkdirSync(dirs.tf);
             fs.writeFileSync(path.join(dirs.tf, "main.tf"), terraformConfig(n, `t${n}`, vault.addr, caFile, toolEnv.PVV_TF_VAULT_PROVIDER_VERSION!));
             writePulumiProject(dirs.raw, `peer-raw-${n}`, rawProgram(n, `r${n}`, caFile), nodeModules);
-            writePulumiProject(dirs.comp, `peer-comp-${n}`, componentsProgram(n, `c${n}`, caFile, componentsImport, accessClass), nodeModules);
+            writePulumiProject(
+                dirs.comp,
+                `peer-comp-${n}`,
+                componentsProgram(n, `c${n}`, caFile, componentsImport, accessClass),
+                nodeModules,
+                "index.ts",
+                true,
+                compModules,
+            );
             const setup: Record<string, RunResult> = {};
             setup["terraform init"] = await runner.run(`N${n} terraform init`, {
                 cmd: "terraform",
@@ -1497,7 +1551,7 @@ function writeResults(
         `Measured: ${commit}${result.baseline ? ` — the **${result.baseline}** baseline` : ""}. ${started.toISOString()}, ${m.cores} cores (${m.cpuModel}), ${m.ramGiB} GiB RAM, Linux ${m.kernel}, Node ${versions.node}.`,
     );
     lines.push(
-        `Tools: pulumi ${versions.pulumi} (nodejs language host from the tools cache, ${versions.pulumiVaultProvider}), ${versions.terraform} with terraform-provider-vault ${versions.terraformProvider} (same Go module version as our Pulumi Vault provider), Vault ${versions.vault} dev server on 127.0.0.1.${versions.driftCli ? ` Drift CLI: ${versions.driftCli}.` : ""}`,
+        `Tools: pulumi ${versions.pulumi} (nodejs language host from the tools cache, ${versions.pulumiVaultProvider}), ${versions.terraform} with terraform-provider-vault ${versions.terraformProvider} (same Go module version as our Pulumi Vault provider), Vault ${versions.vault} dev server on 127.0.0.1.${versions.driftCli ? ` Drift CLI: ${versions.driftCli}.` : ""}${versions.componentsImport ? ` Components program imports ${versions.componentsImport}.` : ""}`,
     );
     lines.push(
         `Same Vault configuration per tool (own mounts): kv-v2 mount, Kubernetes auth + config, one read policy and one role per namespace (2N+3 resources). Median of ${opt.runs} after a warm-up; the order of the checks rotates per repetition.`,

@@ -160,6 +160,8 @@ export interface DoctorCliArgs {
     stack?: string;
     cwd: string;
     vaultAddr?: string;
+    /** Addresses the user names as their Vault: a VaultConnection pointing at one of them is used as it is. */
+    trustVaultAddrs: string[];
     kubeconfig?: string;
     json: boolean;
     allowInsecureVault: boolean;
@@ -167,7 +169,7 @@ export interface DoctorCliArgs {
 }
 
 export const DOCTOR_USAGE =
-    "usage: doctor (--stack NAME [--cwd DIR] | --namespace NS [--namespace NS2]) [--vault-addr URL] [--allow-insecure-vault] [--kubeconfig FILE] [--json]\n  exit 0 = all ok, 2 = problems found, 1 = error";
+    "usage: doctor (--stack NAME [--cwd DIR] | --namespace NS [--namespace NS2]) [--vault-addr URL | --trust-vault-addr URL...] [--allow-insecure-vault] [--kubeconfig FILE] [--json]\n  exit 0 = all ok, 2 = problems found, 1 = error";
 
 /** Parses and checks the doctor's arguments before any request: the arguments, or one message naming the flag and the fix (pure but for file checks). */
 export function parseDoctorArgs(argv: string[], cwd: string): { args: DoctorCliArgs } | { error: string } {
@@ -176,6 +178,7 @@ export function parseDoctorArgs(argv: string[], cwd: string): { args: DoctorCliA
         stack: { names: ["--stack", "-s"], value: true, meta: "NAME" },
         cwd: { names: ["--cwd"], value: true, meta: "DIR" },
         vaultAddr: { names: ["--vault-addr"], value: true, meta: "URL" },
+        trustVaultAddr: { names: ["--trust-vault-addr"], value: true, repeat: true, meta: "URL" },
         kubeconfig: { names: ["--kubeconfig"], value: true, meta: "FILE" },
         json: { names: ["--json"], value: false },
         allowInsecureVault: { names: ["--allow-insecure-vault"], value: false },
@@ -190,6 +193,7 @@ export function parseDoctorArgs(argv: string[], cwd: string): { args: DoctorCliA
         stack: v.stack?.[0],
         cwd: v.cwd?.[0] ?? cwd,
         vaultAddr: v.vaultAddr?.[0],
+        trustVaultAddrs: v.trustVaultAddr ?? [],
         kubeconfig: v.kubeconfig?.[0],
         json: v.json !== undefined,
         allowInsecureVault: v.allowInsecureVault !== undefined,
@@ -203,6 +207,7 @@ export function parseDoctorArgs(argv: string[], cwd: string): { args: DoctorCliA
         (args.stack !== undefined ? checkStackArg(args.stack) : undefined) ??
         (args.stack !== undefined || v.cwd ? checkCwdArg(args.cwd) : undefined) ??
         (args.vaultAddr !== undefined ? checkVaultAddrArg(args.vaultAddr) : undefined) ??
+        args.trustVaultAddrs.map((t) => checkVaultAddrArg(t, "--trust-vault-addr")).find((x) => x !== undefined) ??
         (args.kubeconfig !== undefined && !isFile(args.kubeconfig)
             ? `--kubeconfig ${quoteArg(args.kubeconfig)}: no such file; give the path of a kubeconfig (default $KUBECONFIG or ~/.kube/config)`
             : undefined) ??

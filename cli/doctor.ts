@@ -3,9 +3,10 @@
  * Doctor: does what VSO will do for each namespace and reports login/policy/key faults first.
  *   npm run doctor -- --stack NAME [--cwd DIR]          (the namespaces the stack created, checked against its Vault address)
  *   npm run doctor -- --namespace cnpg [--namespace other] [--vault-addr URL] [--allow-insecure-vault] [--kubeconfig FILE] [--json]
- * Arguments are checked before any request. A ServiceAccount token is never sent over plain http to an
- * address read from the cluster unless it is an in-cluster Service (reached through the API server),
- * $VAULT_ADDR, the stack's address, or --allow-insecure-vault is given.
+ * Arguments are checked before any request. A ServiceAccount token is only sent to an address read from
+ * the cluster when it is the stack's (--stack), $VAULT_ADDR or a --trust-vault-addr URL (an in-cluster
+ * Service is reached through the API server), or with --allow-insecure-vault; --vault-addr URL is used
+ * instead of the cluster's address.
  * Exit codes: 0 all ok, 2 problems found, 1 error (bad arguments, a stack that does not exist, ...).
  */
 import type { PlatformInventory } from "../components/inventory";
@@ -40,6 +41,7 @@ async function doctor(a: DoctorCliArgs): Promise<number> {
         namespaces,
         vaultAddr: a.vaultAddr,
         stackVaultAddr,
+        ...(a.trustVaultAddrs.length ? { trustedVaultAddrs: [...a.trustVaultAddrs, ...(process.env.VAULT_ADDR ? [process.env.VAULT_ADDR] : [])] } : {}),
         allowInsecureVault: a.allowInsecureVault,
         inventory,
     });

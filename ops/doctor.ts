@@ -57,9 +57,17 @@ export interface DoctorVaultTrust {
      * elsewhere was changed outside Pulumi: it gets no token, and the check fails with the fix.
      */
     stackVaultAddr?: string;
-    /** Addresses the user trusts with a token over plain http. Default: `$VAULT_ADDR` when set. */
+    /**
+     * Addresses the user names as their Vault (`--trust-vault-addr`): a VaultConnection whose address is
+     * one of these is used as it is (an in-cluster Service through the API server's proxy). Default:
+     * `$VAULT_ADDR` when set.
+     */
     trustedVaultAddrs?: string[];
-    /** Send tokens over plain http to any address read from the cluster. Default false. */
+    /**
+     * Send tokens to whatever address a VaultConnection names, plain http included, without the
+     * address being the stack's or a trusted one. Default false: anyone who can edit a VaultConnection
+     * would otherwise receive a ServiceAccount token when an admin runs the doctor.
+     */
     allowInsecureVault?: boolean;
 }
 
@@ -114,9 +122,10 @@ export function explainLoginError(err: string, ctx: { namespace: string; service
 /**
  * Why the doctor will not send a ServiceAccount token to a VaultConnection's address, or undefined
  * when it may (pure). An address the user gave (--vault-addr) is always used. Otherwise the address
- * comes from a cluster object: it must be the stack's own when known, and plain http is only used
- * for an in-cluster Service (reached through the API server's proxy), an address the user trusts
- * (`trustedVaultAddrs`, default $VAULT_ADDR; the stack's), or with `allowInsecureVault`.
+ * comes from a cluster object, which anyone with edit rights in the namespace can point at a server of
+ * theirs (https or an in-cluster Service of theirs as easily as plain http): it must be the stack's
+ * own (`--stack`), an address the user names (`trustedVaultAddrs`: --trust-vault-addr, default
+ * $VAULT_ADDR), or the user opts out with `allowInsecureVault`.
  */
 export function vaultAddressProblem(
     address: string,
@@ -149,16 +158,14 @@ export function vaultAddressProblem(
             fix: `${REFRESH_HINT}; or pass --vault-addr URL to check against a Vault you trust`,
         };
     }
-    if (u.protocol === "https:" || inClusterServiceOf(address) || trust.allowInsecureVault) {
-        return undefined;
-    }
     const trusted = [...(trust.trustedVaultAddrs ?? [process.env.VAULT_ADDR ?? ""]), trust.stackVaultAddr ?? ""].filter(Boolean);
-    if (trusted.some((t) => sameVaultAddress(address, t))) {
+    if (trusted.some((t) => sameVaultAddress(address, t)) || trust.allowInsecureVault) {
         return undefined;
     }
+    const how = u.protocol === "http:" && !inClusterServiceOf(address) ? "plain http (no TLS) to an address" : "an address";
     return {
-        message: `${what} points at ${shown}: plain http (no TLS) to an address read from the cluster, so the doctor does not send a ServiceAccount token there`,
-        fix: `if it is your Vault, pass --vault-addr ${shown} (or set VAULT_ADDR to it, or use --stack NAME to check against the stack's address); --allow-insecure-vault sends the token over plain http anyway`,
+        message: `${what} points at ${shown}: ${how} read from the cluster that neither the stack nor you named, so the doctor does not send a ServiceAccount token there`,
+        fix: `use --stack NAME to check against the stack's address; or, if it is your Vault, pass --trust-vault-addr ${shown} (or set VAULT_ADDR to it), or --vault-addr URL to reach it directly; --allow-insecure-vault sends the token to any address`,
     };
 }
 

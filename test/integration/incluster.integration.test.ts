@@ -176,7 +176,8 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
         assert.match(drift.out, /AuthBackendRole homelab-cnpg-role/);
         assert.match(drift.out, /bound_?[sS]ervice_?[aA]ccount_?[nN]amespaces|boundServiceAccountNamespaces/);
 
-        const doc = runScript(bed, "doctor", ["--namespace", "cnpg", "--json"]);
+        // the doctor sends a ServiceAccount token only to the Vault the stack configured (the in-cluster Service, through the API server)
+        const doc = runScript({ ...bed, env }, "doctor", ["--stack", STACK, "--cwd", REPO, "--json"]);
         assert.strictEqual(doc.code, 2, doc.out + doc.err);
         const report = JSON.parse(doc.out);
         const check = report.checks.find((c: any) => c.app === APP.name);
@@ -190,7 +191,7 @@ describe("integration: the homelab in the cluster (node, Helm charts, in-cluster
         assert.deepStrictEqual(role.body.data.bound_service_account_namespaces, ["cnpg"]);
         const clean = runScript({ ...bed, env }, "drift", ["--stack", STACK, "--cwd", REPO]);
         assert.strictEqual(clean.code, 0, clean.out + clean.err);
-        const ok = runScript(bed, "doctor", ["--namespace", "cnpg"]);
+        const ok = runScript({ ...bed, env }, "doctor", ["--stack", STACK, "--cwd", REPO]);
         assert.strictEqual(ok.code, 0, ok.out + ok.err);
 
         // nobody restarts VSO: a new value still arrives

@@ -189,12 +189,18 @@ describe("doctor: arguments (pure)", () => {
                 stack: undefined,
                 cwd: REPO,
                 vaultAddr: "http://127.0.0.1:8200",
+                trustVaultAddrs: [],
                 kubeconfig: undefined,
                 json: true,
                 allowInsecureVault: true,
                 help: false,
             },
         });
+        const t = parseDoctorArgs(["-n", "cnpg", "--trust-vault-addr", "http://vault.vault.svc:8200", "--trust-vault-addr=https://vault.lan"], REPO);
+        assert.deepStrictEqual("args" in t && t.args.trustVaultAddrs, ["http://vault.vault.svc:8200", "https://vault.lan"]);
+        const bad = parseDoctorArgs(["-n", "cnpg", "--trust-vault-addr", "http://admin:s3cr3t@vault.lan"], REPO) as { error: string };
+        assert.match(bad.error, /^--trust-vault-addr .*contains credentials/);
+        assert.ok(!bad.error.includes("s3cr3t"));
         assert.match((parseDoctorArgs([], REPO) as { error: string }).error, /give --stack NAME.*or --namespace NS/);
         assert.match((parseDoctorArgs(["--namespace"], REPO) as { error: string }).error, /--namespace needs a value/);
         assert.match(
@@ -334,9 +340,25 @@ describe("doctor: where tokens go, and what is printed (fake API server and Vaul
         }
     });
 
-    it("an in-cluster Service address goes through the API server's proxy", async () => {
+    it("an address read from the cluster gets no token unless the stack or the user named it, https and in-cluster Services included", async () => {
+        for (const address of ["https://vault.attacker.invalid:8200", "http://vault.attacker.svc.cluster.local:8200", "http://vault.vault.svc:8200"]) {
+            f.state.address = address;
+            f.vault.seen = [];
+            const before = tokenRequests();
+            const c = (await runDoctor(opts())).checks[0];
+            assert.deepStrictEqual([c.ok, c.step], [false, "connection"], address);
+            assert.match(c.message, /neither the stack nor you named, so the doctor does not send a ServiceAccount token there/);
+            assert.match(c.fix!, /--stack NAME/);
+            assert.match(c.fix!, /--trust-vault-addr/);
+            assert.strictEqual(tokenRequests(), before, `no token minted for ${address}`);
+            assert.strictEqual(f.vault.seen.length, 0);
+            assert.ok(!f.kube.seen.some((s) => s.url.includes("/proxy/")), "nothing sent through the proxy");
+        }
+    });
+
+    it("an in-cluster Service address the user trusts goes through the API server's proxy", async () => {
         f.state.address = "http://vault.vault.svc.cluster.local:8200";
-        const report = await runDoctor(opts());
+        const report = await runDoctor(opts({ trustedVaultAddrs: [f.state.address] }));
         assert.strictEqual(report.ok, true, JSON.stringify(report.checks));
         assert.ok(f.kube.seen.some((s) => s.url === "/api/v1/namespaces/vault/services/http:vault:8200/proxy/v1/auth/kubernetes/login"));
         assert.strictEqual(f.vault.seen.length, 0);
