@@ -1,0 +1,142 @@
+/**
+ * A sealed Vault, named before any Vault resource is read or changed (issue 9, item 7).
+ *
+ * Without this, `pulumi preview`/`up` against a sealed Vault fails inside the Vault provider with
+ * "Vault is sealed" (or a 503) on every resource, and nothing says why it is sealed or what to do. The
+ * platform probes `sys/seal-status` (unauthenticated) through the same address, headers and CA as its
+ * Vault provider, and the provider's address resolves only when Vault is unsealed or unreachable: a
+ * sealed Vault stops the run with one message that says where to look.
+ */
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+
+/** What `sys/seal-status` says (the fields the message needs). */
+export interface SealStatus {
+    sealed: boolean;
+    initialized: boolean;
+    /** Unseal keys submitted so far / needed. */
+    progress?: number;
+    threshold?: number;
+}
+
+/** How to reach Vault: the provider's own address, headers and CA. */
+export interface SealProbeTarget {
+    address: string;
+    headers?: { name: string; value: string }[];
+    caCertFile?: string;
+    skipTlsVerify?: boolean;
+}
+
+/** How the user runs Vault, for the hint. */
+export interface SealContext {
+    /** The stack installed Vault (Helm) with the in-cluster unsealer. */
+    installed: boolean;
+    /** Vault's namespace and the unsealer's keys Secret, when installed. */
+    namespace?: string;
+    keysSecretName?: string;
+    /** The address shown to the user (no credentials). */
+    shownAddress: string;
+}
+
+/** The `sys/seal-status` body → status, or undefined when it is not one (pure). */
+export function parseSealStatus(status: number, body: string): SealStatus | undefined {
+    if (status !== 200) {
+        return undefined;
+    }
+    let o: unknown;
+    try {
+        o = JSON.parse(body);
+    } catch {
+        return undefined;
+    }
+    if (typeof o !== "object" || o === null) {
+        return undefined;
+    }
+    const r = o as Record<string, unknown>;
+    if (typeof r.sealed !== "boolean") {
+        return undefined;
+    }
+    return {
+        sealed: r.sealed,
+        initialized: r.initialized !== false,
+        ...(typeof r.progress === "number" ? { progress: r.progress } : {}),
+        ...(typeof r.t === "number" ? { threshold: r.t } : {}),
+    };
+}
+
+/** The message for a sealed or uninitialised Vault, or undefined when Vault can be used (pure). */
+export function sealedVaultMessage(s: SealStatus | undefined, c: SealContext): string | undefined {
+    if (!s || !s.sealed) {
+        return undefined;
+    }
+    const where = `Vault at ${c.shownAddress}`;
+    if (!s.initialized) {
+        return c.installed
+            ? `${where} is not initialised: the stack's bootstrap (VaultInit) has not run to its end. Run \`pulumi up\` again; if it fails, \`kubectl -n ${c.namespace ?? "vault"} logs vault-0 -c unsealer\` and the Vault pod's log say why.`
+            : `${where} is not initialised: initialise it (\`vault operator init\`) and unseal it, then run again.`;
+    }
+    const progress = s.threshold !== undefined ? ` (${s.progress ?? 0} of ${s.threshold} unseal keys given)` : "";
+    if (c.installed) {
+        const ns = c.namespace ?? "vault";
+        const secret = c.keysSecretName ?? "vault-unseal-keys";
+        return (
+            `${where} is sealed${progress}, so no Vault resource can be read or changed. The stack's unsealer ` +
+            `unseals it after a restart by itself, usually within a minute: wait and run again. If it stays sealed, ` +
+            `look at the unsealer's log (\`kubectl -n ${ns} logs vault-0 -c unsealer\`) and check that the keys ` +
+            `Secret ${ns}/${secret} still exists; if the keys are lost, the data cannot be unsealed (README, Troubleshooting: "standalone/ha Vault stays sealed").`
+        );
+    }
+    return (
+        `${where} is sealed${progress}, so no Vault resource can be read or changed. Unseal it ` +
+        `(\`vault operator unseal\` with the threshold of key shares, or your auto-unseal), then run again.`
+    );
+}
+
+/**
+ * Asks `sys/seal-status` through the provider's own route. Undefined when Vault cannot be reached or
+ * answers something else: then the provider's own error says more, and this check stays out of the way.
+ * Never sends a Vault token (the endpoint is unauthenticated); headers are the API server's, for its proxy.
+ */
+export function probeSealStatus(t: SealProbeTarget, timeoutMs = 5000): Promise<SealStatus | undefined> {
+    return new Promise((resolve) => {
+        let url: URL;
+        try {
+            url = new URL(`${t.address.replace(/\/+$/, "")}/v1/sys/seal-status`);
+        } catch {
+            resolve(undefined);
+            return;
+        }
+        const isHttps = url.protocol === "https:";
+        let ca: Buffer | undefined;
+        try {
+            ca = isHttps && t.caCertFile ? fs.readFileSync(t.caCertFile) : undefined;
+        } catch {
+            resolve(undefined);
+            return;
+        }
+        const headers: Record<string, string> = {};
+        for (const h of t.headers ?? []) {
+            headers[h.name] = h.value;
+        }
+        const options: https.RequestOptions = { method: "GET", headers, timeout: timeoutMs };
+        if (isHttps) {
+            options.ca = ca;
+            options.rejectUnauthorized = !t.skipTlsVerify;
+        }
+        const req = (isHttps ? https : http).request(url, options, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d: string) => {
+                if (body.length < 65536) {
+                    body += d;
+                }
+            });
+            res.on("end", () => resolve(parseSealStatus(res.statusCode ?? 0, body)));
+            res.on("error", () => resolve(undefined));
+        });
+        req.on("timeout", () => req.destroy());
+        req.on("error", () => resolve(undefined));
+        req.end();
+    });
+}
