@@ -11,6 +11,11 @@ for p in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube
   [[ -n "$pids" ]] && report "process $p ($pids)"
 done
 pgrep -f "$BED" >/dev/null 2>&1 && report "processes using $BED: $(pgrep -af "$BED" | head -5)"
+# anything with a file open (or its working directory) in the bed: its servers log to $BED/logs, and
+# so do servers a suite spawned (a second Vault), whose command lines do not name the bed
+held="$(find /proc/[0-9]*/fd /proc/[0-9]*/cwd -maxdepth 1 \( -lname "$BED" -o -lname "$BED/*" \) 2>/dev/null | cut -d/ -f3 | sort -u | grep -vx "$$" | tr '\n' ' ')"
+[[ -n "$held" ]] && report "processes with files in $BED: $(for p in $held; do ps -o pid=,args= -p "$p" | cut -c1-100; done | tr '\n' ';')"
+pgrep -f "$REPO/scripts/bed.sh _(watchdog|guard) " >/dev/null 2>&1 && report "bed.sh watchdog/guard: $(pgrep -af "$REPO/scripts/bed.sh _(watchdog|guard) " | head -5)"
 grep -E " ($BED|/run/pvv-bed|/run/netns/cni-|/var/run/netns/cni-)" /proc/mounts >/dev/null && report "mounts: $(grep -cE " ($BED|/run/pvv-bed|/run/netns/cni-)" /proc/mounts)"
 for dev in pvvbr0 pvvnode0; do ip link show "$dev" >/dev/null 2>&1 && report "network interface $dev"; done
 ip -o link show type veth 2>/dev/null | grep -q . && report "veth interfaces: $(ip -o link show type veth | wc -l)"

@@ -14,10 +14,18 @@
 #            with PULUMI_CONFIG_PASSPHRASE_FILE for test stacks (also written to $BED/env.sh)
 #   clean    stop and delete the bed directory
 #
+# Owner: with PVV_BED_OWNER_PID=<pid> (set by test/integration/bed.ts: the test run), a bed that
+# `start`/`restart` has to start belongs to that process: $BED/owner names it and a watchdog
+# (`bed.sh _watchdog`, detached, polling every second) runs the normal `stop` as soon as the process
+# is gone, whatever killed it; `stop` ends the watchdog. A bed that is already up keeps its owner, or
+# stays without one when it was started another way (CI, by hand): then nothing stops it but `stop`.
+# `bed.sh _guard <owner pid> <pid>` ties a server a test spawns itself to the test run the same way.
+#
 # Environment:
 #   PVV_BED_DIR     state/log directory (default: <repo>/.bed)
 #   PVV_TOOLS_DIR   tool cache (default: $HOME/.cache/pulumi-vault-vso/tools)
 #   PVV_BED_TIMEOUT seconds to wait for each server (default: 90)
+#   PVV_BED_OWNER_PID  the process a newly started bed belongs to (see Owner above)
 #   PVV_BED_VSO=1   also apply the VSO CRDs and run the Vault Secrets Operator controller
 #                   (namespace vault-secrets-operator-system) against the bed, as a local process
 #   PVV_BED_NODE    1 = add a real node (containerd + runc + CNI bridge, kubelet, kube-proxy,
@@ -34,6 +42,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BED="${PVV_BED_DIR:-$REPO/.bed}"
+[[ "$BED" == /* ]] || BED="$PWD/$BED"   # absolute: the watchdog is found by it
 TOOLS_DIR="${PVV_TOOLS_DIR:-$HOME/.cache/pulumi-vault-vso/tools}"
 TIMEOUT="${PVV_BED_TIMEOUT:-90}"
 HOST=127.0.0.1
@@ -86,7 +95,8 @@ spawn() {
   # logs may hold tokens (Vault dev prints its root token): readable by the owner only
   mkdir -p "$BED/logs"; chmod 700 "$BED" "$BED/logs"
   echo "+ $bin $*" >"$BED/logs/$svc.log"
-  nohup setsid "$bin" "$@" >>"$BED/logs/$svc.log" 2>&1 </dev/null &
+  # (9>&-: the servers must not hold the bed's lock, see lock_bed)
+  nohup setsid "$bin" "$@" >>"$BED/logs/$svc.log" 2>&1 </dev/null 9>&- &
   echo $! >"$BED/$svc.pid"
   echo "$bin" >"$BED/$svc.exe"
 }
@@ -101,6 +111,138 @@ stop_svc() {
     log "stopped $svc ($pid)"
   fi
   rm -f "$BED/$svc.pid" "$BED/$svc.exe"
+}
+
+# stop_svcs <svc...>: like stop_svc for each, but TERM goes to all at once (their shutdowns overlap)
+stop_svcs() {
+  local s pid i left stopping=()
+  for s in "$@"; do
+    if running "$s"; then pid="$(pid_of "$s")"; stopping+=("$s:$pid"); kill -TERM "$pid" 2>/dev/null || true; fi
+  done
+  for i in $(seq 1 50); do
+    left=0
+    for s in "${stopping[@]}"; do kill -0 "${s#*:}" 2>/dev/null && left=1; done
+    [[ $left == 0 ]] && break; sleep 0.2
+  done
+  for s in "${stopping[@]}"; do
+    pid="${s#*:}"
+    if kill -0 "$pid" 2>/dev/null; then
+      log "${s%%:*} ($pid) did not stop; sending KILL"; kill -KILL "$pid" 2>/dev/null || true
+      for i in $(seq 1 25); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    fi
+    log "stopped ${s%%:*} ($pid)"
+  done
+  for s in "$@"; do rm -f "$BED/$s.pid" "$BED/$s.exe"; done
+}
+
+# ----------------------------------------------------------------------------- owner
+# lock_bed: start/restart/stop/clean and a watchdog's stop run one at a time per bed (fd 9)
+lock_bed() {
+  mkdir -p "$BED"
+  exec 9>"$BED/.lock"
+  if command -v flock >/dev/null; then flock 9; fi
+}
+
+# proc_start <pid>: the process's start time (clock ticks after boot), which tells it from a later
+# process with the same pid; fails when there is no such process or only its zombie
+proc_start() {
+  local stat f
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  read -ra f <<<"${stat##*) }"   # f[0] is field 3 (state), f[19] field 22 (starttime)
+  [[ "${f[0]}" != Z && "${f[0]}" != X ]] || return 1
+  echo "${f[19]}"
+}
+
+alive_as() {  # alive_as <pid> <start time>: that very process still runs
+  local st
+  st="$(proc_start "$1")" || return 1
+  [[ "$st" == "$2" ]]
+}
+
+owner_of_bed() { cat "$BED/owner" 2>/dev/null; }   # "<pid> <start time>", nothing when unowned
+
+owner_alive() {
+  local pid st
+  read -r pid st <<<"$(owner_of_bed)"
+  [[ -n "$pid" ]] && alive_as "$pid" "$st"
+}
+
+orphaned() { [[ -f "$BED/owner" ]] && ! owner_alive; }   # its owner is gone: its watchdog stops it
+
+any_running() {
+  local s
+  for s in "${SERVICES[@]}" "${NODE_SERVICES[@]}"; do running "$s" && return 0; done
+  return 1
+}
+
+# next_owner: the owner a start leaves the bed with. A bed that is up keeps a live owner, or none
+# when it has none (CI's bed, a developer's); a new bed (or an orphaned one) gets PVV_BED_OWNER_PID.
+next_owner() {
+  if any_running && ! orphaned; then owner_of_bed || true; return 0; fi
+  local p="${PVV_BED_OWNER_PID:-}" st
+  [[ -n "$p" ]] || return 0
+  [[ "$p" =~ ^[0-9]+$ ]] || die "PVV_BED_OWNER_PID=$p is not a process id"
+  st="$(proc_start "$p")" || die "PVV_BED_OWNER_PID=$p: no such process"
+  echo "$p $st"
+}
+
+# claim_owner "<pid> <start time>": tie the bed to that process (nothing for an empty owner)
+claim_owner() {
+  local pid st
+  read -r pid st <<<"$1"
+  [[ -n "$pid" ]] || return 0
+  echo "$pid $st" >"$BED/owner"
+  mkdir -p "$BED/logs"
+  nohup setsid bash "$REPO/scripts/bed.sh" _watchdog "$BED" "$pid" "$st" >>"$BED/logs/watchdog.log" 2>&1 </dev/null 9>&- &
+  echo $! >"$BED/watchdog.pid"
+  log "bed belongs to process $pid (the test run): stopped when it exits (watchdog pid $!)"
+}
+
+# stop_watchdog: the bed is being stopped; its watchdog (unless that is us) ends now
+stop_watchdog() {
+  local pid i
+  pid="$(cat "$BED/watchdog.pid" 2>/dev/null)" || true
+  rm -f "$BED/owner" "$BED/watchdog.pid"
+  [[ -n "$pid" && "$pid" != "$$" ]] || return 0
+  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *" _watchdog $BED "* ]] || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true   # with its `sleep`
+  for i in $(seq 1 25); do proc_start "$pid" >/dev/null || break; sleep 0.2; done
+}
+
+# _watchdog <bed> <owner pid> <owner start time>: polls the owner every second; when it is gone,
+# runs the normal stop. Exits without stopping anything when the bed is stopped or changes hands.
+cmd_watchdog() {
+  local pid="$1" st="$2"
+  log "$(date -u +%FT%TZ) watchdog $$: bed $BED belongs to process $pid"
+  while [[ "$(owner_of_bed)" == "$pid $st" ]]; do
+    if ! alive_as "$pid" "$st"; then
+      lock_bed
+      [[ "$(owner_of_bed)" == "$pid $st" ]] || break   # restarted meanwhile by someone else
+      log "$(date -u +%FT%TZ) watchdog $$: process $pid is gone; stopping the bed"
+      cmd_stop
+      exit 0
+    fi
+    sleep 1
+  done
+  log "$(date -u +%FT%TZ) watchdog $$: the bed was stopped or changed hands; exiting"
+}
+
+# _guard <owner pid> <pid>: a server a test spawned (bed.ts spawnOwned) gets TERM, then KILL, when
+# the owner is gone; the guard exits when the server does
+cmd_guard() {
+  local opid="$1" pid="$2" ost st i
+  st="$(proc_start "$pid")" || exit 0
+  ost="$(proc_start "$opid")" || ost=gone
+  while alive_as "$pid" "$st"; do
+    if ! alive_as "$opid" "$ost"; then
+      log "guard: process $opid is gone; stopping $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))"
+      kill -TERM "$pid" 2>/dev/null || true
+      for i in $(seq 1 50); do alive_as "$pid" "$st" || exit 0; sleep 0.2; done
+      kill -KILL "$pid" 2>/dev/null || true
+      exit 0
+    fi
+    sleep 1
+  done
 }
 
 # ----------------------------------------------------------------------------- ports
@@ -551,11 +693,17 @@ node_status() {
 }
 
 # ----------------------------------------------------------------------------- commands
-cmd_start() {
-  if all_running; then log "bed already running ($BED)"; return 0; fi
-  if core_running && [[ "${PVV_BED_VSO:-}" == 1 ]]; then load_tools; start_vso; return 0; fi
+cmd_start() {  # cmd_start [fresh]: fresh = restart even if running
+  local owner
+  owner="$(next_owner)"
+  if [[ "${1:-}" != fresh ]] && ! orphaned; then
+    if all_running; then log "bed already running ($BED)$(owner_note)"; return 0; fi
+    if core_running && [[ "${PVV_BED_VSO:-}" == 1 ]]; then load_tools; start_vso; return 0; fi
+  fi
   cmd_stop quiet
   mkdir -p "$BED" "$BED/logs"
+  # owned from the first server on: a start that fails half-way is cleaned up too
+  claim_owner "$owner"
   load_tools
   rm -f "$BED/node"
   if node_wanted; then
@@ -618,7 +766,13 @@ cmd_start() {
 
   if has_node; then start_node; fi
   if [[ "${PVV_BED_VSO:-}" == 1 ]]; then start_vso; fi
-  log "bed running in $BED — eval \"\$(scripts/bed.sh env)\""
+  log "bed running in $BED$(owner_note) — eval \"\$(scripts/bed.sh env)\""
+}
+
+owner_note() {
+  local pid st
+  read -r pid st <<<"$(owner_of_bed)"
+  if [[ -n "$pid" ]]; then echo "; stopped when process $pid exits"; fi
 }
 
 start_vso() {
@@ -648,9 +802,12 @@ cmd_stop() {
   [[ -d "$BED" ]] || return 0
   # shellcheck disable=SC1090
   [[ -f "$TOOLS_DIR/env.servers.sh" ]] && source "$TOOLS_DIR/env.servers.sh"
+  stop_watchdog
   if has_node || running containerd || running kubelet; then stop_node; fi
   rm -f "$BED/node"
-  for s in vso kube-controller-manager kube-apiserver vault etcd; do stop_svc "$s"; done
+  # (etcd last: the API server's shutdown still writes to it)
+  stop_svcs vso kube-controller-manager kube-apiserver vault
+  stop_svcs etcd
   [[ "${1:-}" == quiet ]] || log "bed stopped"
 }
 
@@ -673,6 +830,11 @@ cmd_status() {
   else
     echo "node: none (external mode; PVV_BED_NODE=1 to require one)"
   fi
+  local pid st
+  read -r pid st <<<"$(owner_of_bed)"
+  if [[ -z "$pid" ]]; then echo "owner: none (stopped only by bed.sh stop)"
+  elif alive_as "$pid" "$st"; then echo "owner: process $pid (stopped when it exits; watchdog pid $(cat "$BED/watchdog.pid" 2>/dev/null))"
+  else echo "owner: process $pid, gone (its watchdog stops the bed)"; fi
   return $rc
 }
 
@@ -682,12 +844,14 @@ cmd_env() {
 }
 
 case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  restart) cmd_stop; cmd_start ;;
+  start) lock_bed; cmd_start ;;
+  stop) [[ -d "$BED" ]] || exit 0; lock_bed; cmd_stop ;;
+  restart) lock_bed; cmd_start fresh ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  clean) cmd_stop; rm -rf "$BED"; log "removed $BED" ;;
+  clean) [[ -d "$BED" ]] && lock_bed; cmd_stop; rm -rf "$BED"; log "removed $BED" ;;
   _provisioner) load_tools; provisioner_loop ;;
+  _watchdog) BED="$2"; cmd_watchdog "$3" "$4" ;;
+  _guard) cmd_guard "$2" "$3" ;;
   *) echo "usage: $0 start|stop|restart|status|env|clean" >&2; exit 2 ;;
 esac

@@ -5,7 +5,7 @@
  * If the tools are not built, the integration tests are skipped with a message — unless
  * PVV_REQUIRE_INTEGRATION=1 (set by .ci/run), where that is a failure.
  */
-import { execFileSync, spawnSync } from "child_process";
+import { ChildProcess, SpawnOptions, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -15,6 +15,7 @@ import { KubeTarget, kubeRequest, loadKubeconfig } from "../../ops/clients";
 export const REPO = path.resolve(__dirname, "../..");
 export const TOOLS_DIR = process.env.PVV_TOOLS_DIR ?? path.join(os.homedir(), ".cache/pulumi-vault-vso/tools");
 export const BED_DIR = process.env.PVV_BED_DIR ?? path.join(REPO, ".bed");
+const BED_SH = path.join(REPO, "scripts/bed.sh");
 
 export interface BedEnv {
     env: Record<string, string>;
@@ -49,22 +50,62 @@ export function requireBedOrSkip(ctx: Mocha.Context): void {
 }
 
 let cached: BedEnv | undefined;
+let stopAtExit = false;
 
 /**
  * Starts the bed with VSO running and returns the environment for Pulumi, Vault and Kubernetes.
  * `fresh` restarts it, so the suite starts from an empty cluster and an empty Vault.
+ *
+ * A bed this starts belongs to this process (PVV_BED_OWNER_PID): bed.sh's watchdog stops it when
+ * the process is killed, and it is stopped when the process exits. A bed that was already running
+ * (CI's, or one started by hand with `bash scripts/bed.sh start`) is reused and left running.
  */
 export function startBed(opts: { fresh?: boolean; vso?: boolean } = {}): BedEnv {
     // the bed's VSO runs as a local process; the in-cluster suite installs its own with Helm instead
     const extraEnv = { PVV_BED_VSO: opts.vso === false ? "0" : "1" };
-    execFileSync("bash", [path.join(REPO, "scripts/bed.sh"), opts.fresh ? "restart" : "start"], {
+    execFileSync("bash", [BED_SH, opts.fresh ? "restart" : "start"], {
         stdio: ["ignore", "inherit", "inherit"],
-        env: { ...process.env, ...extraEnv },
+        env: { ...process.env, ...extraEnv, PVV_BED_DIR: BED_DIR, PVV_BED_OWNER_PID: String(process.pid) },
     });
+    if (!stopAtExit && bedOwnedByThisProcess()) {
+        stopAtExit = true;
+        process.on("exit", stopOwnedBed);
+    }
     if (cached) {
         return cached;
     }
     return loadBedEnv(extraEnv);
+}
+
+/** True when the bed was started by this process (bed.sh wrote our pid to $BED/owner). */
+export function bedOwnedByThisProcess(): boolean {
+    try {
+        return fs.readFileSync(path.join(BED_DIR, "owner"), "utf8").split(" ")[0] === String(process.pid);
+    } catch {
+        return false;
+    }
+}
+
+/** At exit: servers this test run started do not outlive it (the watchdog covers a killed run). */
+function stopOwnedBed(): void {
+    if (!bedOwnedByThisProcess()) {
+        return;
+    }
+    console.warn("  [integration] stopping the bed this test run started (to keep one running, start it first: bash scripts/bed.sh start)");
+    spawnSync("bash", [BED_SH, "stop"], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, PVV_BED_DIR: BED_DIR } });
+}
+
+/**
+ * Spawns a server a suite runs itself (e.g. a second Vault) tied to this process: a detached guard
+ * (`bed.sh _guard`) stops it when this process is gone, also after SIGKILL. Stop it as usual
+ * (`child.kill()`); the guard exits with it.
+ */
+export function spawnOwned(command: string, args: string[], options: SpawnOptions): ChildProcess {
+    const child = spawn(command, args, options);
+    if (child.pid !== undefined) {
+        spawn("bash", [BED_SH, "_guard", String(process.pid), String(child.pid)], { detached: true, stdio: "ignore" }).unref();
+    }
+    return child;
 }
 
 /** True when the running bed has a node (pods can run). */

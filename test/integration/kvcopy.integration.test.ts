@@ -5,13 +5,13 @@
  * same for a durable Vault reached through a port-forward.)
  */
 import * as assert from "assert";
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { ChildProcess, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { vaultRequest } from "../../ops/clients";
-import { BED_DIR, BedEnv, REPO, requireBedOrSkip, startBed, waitFor } from "./bed";
+import { BED_DIR, BedEnv, REPO, requireBedOrSkip, spawnOwned, startBed, waitFor } from "./bed";
 
 function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -43,7 +43,7 @@ describe("integration: kv-copy from the dev-mode Vault to another Vault (issue 9
         targetAddr = `http://127.0.0.1:${port}`;
         const log = fs.openSync(path.join(BED_DIR, "logs", "kvcopy-target-vault.log"), "w");
         // the root token goes through the environment, never the command line
-        target = spawn("vault", ["server", "-dev", `-dev-listen-address=127.0.0.1:${port}`, "-dev-no-store-token"], {
+        target = spawnOwned("vault", ["server", "-dev", `-dev-listen-address=127.0.0.1:${port}`, "-dev-no-store-token"], {
             env: { ...process.env, ...bed.env, VAULT_DEV_ROOT_TOKEN_ID: targetToken },
             stdio: ["ignore", log, log],
         });
