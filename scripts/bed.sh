@@ -662,8 +662,7 @@ node_ready() {
 stop_node() {
   # shellcheck disable=SC1090
   [[ -f "$TOOLS_DIR/env.images.sh" ]] && source "$TOOLS_DIR/env.images.sh"
-  local s
-  for s in provisioner coredns kubelet kube-proxy kube-scheduler; do stop_svc "$s"; done
+  stop_svcs provisioner coredns kubelet kube-proxy kube-scheduler
   # every pod's containers and sandboxes, then containerd itself
   if running containerd; then
     local id
