@@ -12,6 +12,7 @@ export * from "./inventory";
 export * from "./access";
 export * from "./helm";
 export * from "./vault";
+export * from "./takeover";
 export * from "./vso";
 export * from "./platform";
 export * from "./unseal";

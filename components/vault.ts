@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX, failOnProblems, plainValue, plannedBy } from "./common";
 import { DEFAULTS, nameFor, renderReadPolicy } from "./plan";
+import { takeoverGuardOptions } from "./takeover";
 import {
     ValidationProblem,
     checkKubernetesName,
@@ -364,7 +365,8 @@ export class VaultNamespaceAccess extends pulumi.ComponentResource {
                 name: this.policyName,
                 policy: planned?.policyText ?? renderReadPolicy(kvPath, args.paths),
             },
-            { parent: this },
+            // refuses to create the policy over one that already exists in Vault (components/takeover.ts)
+            { parent: this, ...takeoverGuardOptions("policy", `vault-vso-takeover-${name}-policy`, this) },
         );
         const audience = args.audience ?? DEFAULTS.audience;
         this.role = new vault.kubernetes.AuthBackendRole(
@@ -380,7 +382,7 @@ export class VaultNamespaceAccess extends pulumi.ComponentResource {
                 tokenNoDefaultPolicy: true,
                 ...(audience ? { audience } : {}),
             },
-            { parent: this },
+            { parent: this, ...takeoverGuardOptions("role", `vault-vso-takeover-${name}-role`, this) },
         );
         this.registerOutputs({ policyName: this.policyName, roleName: this.roleName });
     }

@@ -1,0 +1,226 @@
+/**
+ * Refusing to take over Vault objects the stack did not create (issue 8): a policy or role name can
+ * name an object that already exists in Vault and that no stack manages (`{namespace}` with a namespace
+ * called `admin`). Vault's write would silently replace it, and `pulumi destroy` would then delete it.
+ *
+ * The check is a resource hook (`beforeCreate`): the engine runs it only when it is about to *create*
+ * the resource — not when the resource is already in the stack's state (an update or no change), and
+ * not for an `import` (adoption on purpose: `npm run adopt`, which uses other resources anyway). It
+ * reads the object through the resource's own Vault provider (an invoke: the same address, token, TLS
+ * settings and headers as the write; nothing is printed), and fails the create when the object exists.
+ * It also runs during preview, so `pulumi preview` and the preview of `pulumi up` stop before anything
+ * is applied; there, a read that cannot be made (a Vault that does not exist yet) is not an error.
+ *
+ * The pure parts (what to read, what a read means, the message) are plain functions tested alone.
+ */
+import { AsyncResource } from "async_hooks";
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+
+/** A Vault object the stack is about to create. */
+export interface TakeoverTarget {
+    kind: "policy" | "role";
+    /** The policy or role name. */
+    name: string;
+    /** For a role: the Kubernetes auth mount path it lives under. */
+    authPath?: string;
+}
+
+/** The Vault API path (without `/v1/`) that reads the object. */
+export function takeoverReadPath(t: TakeoverTarget): string {
+    return t.kind === "policy" ? `sys/policies/acl/${t.name}` : `auth/${t.authPath}/role/${t.name}`;
+}
+
+/** A plain, known string (not an unknown value of a preview), else undefined. */
+function knownString(v: unknown): string | undefined {
+    return typeof v === "string" && v !== "" && v !== pulumi.runtime.unknownValue ? v : undefined;
+}
+
+/**
+ * The object a `vault.Policy` (`kind: "policy"`) or `vault.kubernetes.AuthBackendRole` (`kind: "role"`)
+ * is about to create, from the hook's new inputs; undefined when a part is not known yet (preview).
+ */
+export function takeoverTargetOf(kind: TakeoverTarget["kind"], inputs: Record<string, unknown> | undefined): TakeoverTarget | undefined {
+    if (kind === "policy") {
+        const name = knownString(inputs?.["name"]);
+        return name ? { kind, name } : undefined;
+    }
+    const name = knownString(inputs?.["roleName"]);
+    const authPath = knownString(inputs?.["backend"]);
+    return name && authPath ? { kind, name, authPath: authPath.replace(/^\/+|\/+$/g, "") } : undefined;
+}
+
+/** What a read of the object said: it exists, it does not, or the read failed (`detail` says why). */
+export type TakeoverReadResult = { state: "exists" } | { state: "absent" } | { state: "unknown"; detail: string };
+
+/**
+ * Interprets the read through the provider (`vault.generic.getSecret`): data → the object exists; the
+ * provider's `no secret found at "<path>"` (Vault answered 404) → it does not; any other error → unknown.
+ */
+export function interpretTakeoverRead(read: { data?: Record<string, unknown> } | { error: unknown }): TakeoverReadResult {
+    if ("error" in read) {
+        const msg = read.error instanceof Error ? read.error.message : String(read.error);
+        if (/no secret found at/i.test(msg)) {
+            return { state: "absent" };
+        }
+        return { state: "unknown", detail: shortError(msg) };
+    }
+    if (read.data && Object.keys(read.data).length > 0) {
+        return { state: "exists" };
+    }
+    return { state: "unknown", detail: "the read returned no data" };
+}
+
+// control and bidi characters (as ops/clients.ts strips them from servers' texts)
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** The last meaningful line of a provider error, short and without control characters. */
+function shortError(msg: string): string {
+    const lines = msg
+        .split("\n")
+        .map((l) =>
+            l
+                .replace(UNPRINTABLE, "")
+                .replace(/^\s*\*\s*/, "")
+                .trim(),
+        )
+        .filter((l) => l !== "" && !/^\d+ errors? occurred:?$/.test(l));
+    const last = lines[lines.length - 1] ?? msg;
+    return last.length > 300 ? `${last.slice(0, 300)}…` : last;
+}
+
+/** The error of a create refused because the object already exists in Vault. */
+export function takeoverMessage(t: TakeoverTarget): string {
+    const what = t.kind === "policy" ? `Vault policy "${t.name}"` : `Kubernetes auth role "${t.name}" (auth/${t.authPath})`;
+    const rename =
+        t.kind === "policy"
+            ? 'give the stack another name (kubernetesAuth.policyNameTemplate, e.g. "pvv-{namespace}-read", or VaultNamespaceAccess\'s policyName)'
+            : 'give the stack another name (kubernetesAuth.roleNameTemplate, e.g. "pvv-{namespace}", or VaultNamespaceAccess\'s roleName)';
+    const del = t.kind === "policy" ? `vault policy delete ${t.name}` : `vault delete auth/${t.authPath}/role/${t.name}`;
+    return (
+        `${what} already exists in Vault and was not created by this stack: writing it would replace it, and ` +
+        `pulumi destroy would then delete it. It was left unchanged. Either ${rename}; or take it over on purpose ` +
+        `with npm run adopt (README, Adopting an existing setup); or, if nothing uses it, delete it in Vault (${del}) ` +
+        `and run again. (If this stack created it under another resource name, add an alias instead.)`
+    );
+}
+
+/** The error of a create whose check could not read Vault. */
+export function takeoverUncheckedMessage(t: TakeoverTarget, detail: string): string {
+    const what = t.kind === "policy" ? `Vault policy "${t.name}"` : `Kubernetes auth role "${t.name}" (auth/${t.authPath})`;
+    return (
+        `could not check whether ${what} already exists in Vault (the stack creates it only when it does not): ${detail}. ` +
+        `The provider's token needs read on ${takeoverReadPath(t)}.`
+    );
+}
+
+/**
+ * Decides what the hook does with a read: throw (refuse the create) or let it go. In a preview a read that
+ * failed is not an error (Vault may not exist yet); in an update it is, since the create would not be safe.
+ */
+export function takeoverDecision(t: TakeoverTarget, r: TakeoverReadResult, dryRun: boolean): string | undefined {
+    if (r.state === "exists") {
+        return takeoverMessage(t);
+    }
+    if (r.state === "unknown" && !dryRun) {
+        return takeoverUncheckedMessage(t, r.detail);
+    }
+    return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Whether this run can bind resource hooks at all
+
+/** What decides whether resource hooks can be bound (see `resourceHooksUsable`). */
+export interface HookRuntime {
+    /** The resource monitor has a `registerResourceHook` call (the mock monitor of unit tests has none). */
+    monitorRegistersHooks: boolean;
+    /** The program was started by a Node.js language host (`PULUMI_NODEJS_MONITOR`, set by the SDK's runner). */
+    startedByLanguageHost: boolean;
+    /** The host passed the project root (`PULUMI_NODEJS_ROOT_DIRECTORY`, set by the SDK's runner from `--root-directory`). */
+    rootDirectoryPassed: boolean;
+}
+
+/**
+ * Whether hooks can be bound; the decision must be made when the resource is constructed (the SDK
+ * registers a bound hook and fails the resource when that fails). Not under the mock monitor of unit
+ * tests (`pulumi.runtime.setMocks`): it registers no hooks, and nothing is created there anyway. Not under
+ * a Node.js language host that predates the project-root argument (`--root-directory`): such a host
+ * stands between the program and the engine and forwards only the calls it knows, so a hook
+ * registration gets UNIMPLEMENTED although the engine supports hooks (this repository's tool chain
+ * builds the host from sdk/v3 3.68.0, see scripts/tools/versions.env). Inline Automation API programs
+ * and component providers talk to the engine directly.
+ */
+export function hooksUsableIn(r: HookRuntime): boolean {
+    if (!r.monitorRegistersHooks) {
+        return false;
+    }
+    return !(r.startedByLanguageHost && !r.rootDirectoryPassed);
+}
+
+let warnedNoHooks = false;
+
+/** `hooksUsableIn` for this run; warns once when a language host is what prevents the check. */
+export function resourceHooksUsable(): boolean {
+    const monitor = pulumi.runtime.getMonitor() as { registerResourceHook?: unknown } | undefined;
+    const r: HookRuntime = {
+        monitorRegistersHooks: typeof monitor?.registerResourceHook === "function",
+        startedByLanguageHost: (process.env["PULUMI_NODEJS_MONITOR"] ?? "") !== "",
+        // not pulumi.runtime.getRootDirectory(): it answers "rootDirectory" when none was passed
+        rootDirectoryPassed: (process.env["PULUMI_NODEJS_ROOT_DIRECTORY"] ?? "") !== "",
+    };
+    const usable = hooksUsableIn(r);
+    if (!usable && r.monitorRegistersHooks && !warnedNoHooks) {
+        warnedNoHooks = true;
+        pulumi.log.warn(
+            "vault-vso: this Pulumi Node.js language host is too old to run resource hooks, so policies and roles are created " +
+                "without checking that they do not already exist in Vault (update the Pulumi CLI)",
+        );
+    }
+    return usable;
+}
+
+/**
+ * Resource options that make a `vault.Policy` (`kind: "policy"`) or `vault.kubernetes.AuthBackendRole`
+ * (`kind: "role"`) refuse to be created over an object that already exists in Vault; none when this run
+ * cannot bind hooks (`resourceHooksUsable`). `reader` is the resource whose Vault provider reads (the
+ * component: its children inherit the same provider); `hookName` names the hook (a counter is added when
+ * it is taken).
+ */
+export function takeoverGuardOptions(kind: TakeoverTarget["kind"], hookName: string, reader: pulumi.Resource): Pick<pulumi.CustomResourceOptions, "hooks"> {
+    if (!resourceHooksUsable()) {
+        return {};
+    }
+    // the engine calls the hook outside the program's async context; bind it back, so the invoke finds this run
+    const check = AsyncResource.bind(async (args: pulumi.ResourceHookArgs): Promise<void> => {
+        const target = takeoverTargetOf(kind, args.newInputs);
+        if (!target) {
+            return;
+        }
+        let read: TakeoverReadResult;
+        try {
+            const got = await vault.generic.getSecret({ path: takeoverReadPath(target) }, { parent: reader });
+            read = interpretTakeoverRead({ data: got.data });
+        } catch (e) {
+            read = interpretTakeoverRead({ error: e });
+        }
+        const refusal = takeoverDecision(target, read, pulumi.runtime.isDryRun());
+        if (refusal) {
+            throw new Error(refusal);
+        }
+    });
+    return { hooks: { beforeCreate: [new pulumi.ResourceHook(uniqueHookName(hookName), check, { onDryRun: true })] } };
+}
+
+const hookNames = new Set<string>();
+
+/** `name`, or with a counter when this process registered it already (same component names under two parents). */
+function uniqueHookName(name: string): string {
+    let n = name;
+    for (let i = 2; hookNames.has(n); i++) {
+        n = `${name}-${i}`;
+    }
+    hookNames.add(n);
+    return n;
+}

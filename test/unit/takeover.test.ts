@@ -1,0 +1,109 @@
+/**
+ * Object names that may already exist (issue 8, item 4): the pure parts of the create-time check
+ * (what to read, what a read means, the refusal) and its absence under Pulumi's mocks. The real
+ * behaviour, with the engine's hooks and a Vault server, is in test/integration/takeover.integration.test.ts.
+ */
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    VaultNamespaceAccess,
+    hooksUsableIn,
+    interpretTakeoverRead,
+    resourceHooksUsable,
+    takeoverDecision,
+    takeoverGuardOptions,
+    takeoverMessage,
+    takeoverReadPath,
+    takeoverTargetOf,
+    takeoverUncheckedMessage,
+} from "../../components";
+import { MockRecorder } from "./harness";
+
+const POLICY = { kind: "policy" as const, name: "vso-admin-read" };
+const ROLE = { kind: "role" as const, name: "vso-admin", authPath: "kubernetes" };
+
+describe("takeover check: pure parts (issue 8 item 4)", () => {
+    it("reads the policy or role at its Vault API path", () => {
+        assert.strictEqual(takeoverReadPath(POLICY), "sys/policies/acl/vso-admin-read");
+        assert.strictEqual(takeoverReadPath(ROLE), "auth/kubernetes/role/vso-admin");
+    });
+
+    it("takes the name (and the role's mount) from the resource's new inputs, and nothing from unknown values", () => {
+        assert.deepStrictEqual(takeoverTargetOf("policy", { name: "vso-admin-read", policy: "..." }), POLICY);
+        assert.deepStrictEqual(takeoverTargetOf("role", { roleName: "vso-admin", backend: "kubernetes" }), ROLE);
+        assert.deepStrictEqual(takeoverTargetOf("role", { roleName: "vso-admin", backend: "/k8s/" }), { kind: "role", name: "vso-admin", authPath: "k8s" });
+        // preview: the auth mount's path is unknown while the mount is being created; an Output (a secret) is not a name
+        assert.strictEqual(takeoverTargetOf("role", { roleName: "vso-admin", backend: pulumi.unknown }), undefined);
+        assert.strictEqual(takeoverTargetOf("role", { roleName: "vso-admin", backend: pulumi.runtime.unknownValue }), undefined);
+        assert.strictEqual(takeoverTargetOf("policy", { name: pulumi.secret("x") }), undefined);
+        assert.strictEqual(takeoverTargetOf("policy", { name: "" }), undefined);
+        assert.strictEqual(takeoverTargetOf("policy", undefined), undefined);
+    });
+
+    it("data means the object exists; the provider's 'no secret found' (a 404) means it does not; anything else is unknown", () => {
+        assert.deepStrictEqual(interpretTakeoverRead({ data: { name: "vso-admin-read", policy: 'path "x" {}' } }), { state: "exists" });
+        const missing = new Error(
+            'invocation of vault:generic/getSecret:getSecret returned an error: invoking vault:generic/getSecret:getSecret: 1 error occurred:\n\t* no secret found at "sys/policies/acl/vso-admin-read"\n\n',
+        );
+        assert.deepStrictEqual(interpretTakeoverRead({ error: missing }), { state: "absent" });
+        const denied = new Error(
+            "invocation of vault:generic/getSecret:getSecret returned an error: invoking vault:generic/getSecret:getSecret: 1 error occurred:\n\t* error reading from Vault: Error making API request.\n\nURL: GET http://127.0.0.1:8200/v1/sys/policies/acl/x\nCode: 403. Errors:\n\n* permission denied\n",
+        );
+        const r = interpretTakeoverRead({ error: denied });
+        assert.strictEqual(r.state, "unknown");
+        assert.ok(r.state === "unknown" && r.detail === "permission denied", JSON.stringify(r));
+        assert.deepStrictEqual(interpretTakeoverRead({ data: {} }), { state: "unknown", detail: "the read returned no data" });
+        assert.strictEqual(interpretTakeoverRead({ error: "x".repeat(1000) }).state, "unknown");
+        const long = interpretTakeoverRead({ error: "x".repeat(1000) });
+        assert.ok(long.state === "unknown" && long.detail.length <= 301);
+    });
+
+    it("the refusal names the object, says it exists and was not created by the stack, and gives every way out", () => {
+        const p = takeoverMessage(POLICY);
+        assert.match(p, /^Vault policy "vso-admin-read" already exists in Vault and was not created by this stack/);
+        assert.match(p, /pulumi destroy would then delete it/);
+        assert.match(p, /left unchanged/);
+        assert.match(p, /kubernetesAuth\.policyNameTemplate/);
+        assert.match(p, /npm run adopt/);
+        assert.match(p, /vault policy delete vso-admin-read/);
+        const r = takeoverMessage(ROLE);
+        assert.match(r, /^Kubernetes auth role "vso-admin" \(auth\/kubernetes\) already exists in Vault and was not created by this stack/);
+        assert.match(r, /kubernetesAuth\.roleNameTemplate/);
+        assert.match(r, /vault delete auth\/kubernetes\/role\/vso-admin/);
+        assert.match(takeoverUncheckedMessage(ROLE, "permission denied"), /could not check.*permission denied.*read on auth\/kubernetes\/role\/vso-admin/);
+    });
+
+    it("refuses an existing object always, an unchecked one only outside a preview, and lets an absent one through", () => {
+        assert.match(takeoverDecision(POLICY, { state: "exists" }, false) ?? "", /already exists/);
+        assert.match(takeoverDecision(POLICY, { state: "exists" }, true) ?? "", /already exists/);
+        assert.strictEqual(takeoverDecision(POLICY, { state: "absent" }, false), undefined);
+        assert.strictEqual(takeoverDecision(POLICY, { state: "absent" }, true), undefined);
+        // preview: Vault may not exist yet (installed by the same run)
+        assert.strictEqual(takeoverDecision(POLICY, { state: "unknown", detail: "connection refused" }, true), undefined);
+        assert.match(takeoverDecision(POLICY, { state: "unknown", detail: "connection refused" }, false) ?? "", /could not check/);
+    });
+
+    it("binds hooks only where they can be registered", () => {
+        const modern = { monitorRegistersHooks: true, startedByLanguageHost: true, rootDirectoryPassed: true };
+        assert.strictEqual(hooksUsableIn(modern), true, "a current language host");
+        assert.strictEqual(hooksUsableIn({ ...modern, startedByLanguageHost: false, rootDirectoryPassed: false }), true, "inline program / component provider");
+        assert.strictEqual(hooksUsableIn({ ...modern, rootDirectoryPassed: false }), false, "a language host too old to forward hook registrations");
+        assert.strictEqual(hooksUsableIn({ ...modern, monitorRegistersHooks: false }), false, "the mock monitor");
+    });
+});
+
+describe("takeover check under Pulumi's mocks", () => {
+    const rec = new MockRecorder();
+    beforeEach(() => rec.install());
+
+    it("binds no hook: the mock monitor registers none and nothing is created", async () => {
+        assert.strictEqual(resourceHooksUsable(), false);
+        const parent = new pulumi.ComponentResource("test:index:Parent", "p");
+        assert.deepStrictEqual(takeoverGuardOptions("policy", "h", parent), {});
+        const access = new VaultNamespaceAccess("admin", { namespace: "admin", paths: ["admin/app"] });
+        await rec.settle();
+        assert.strictEqual(access.policyName, "vso-admin-read");
+        assert.strictEqual(rec.one("vault:index/policy:Policy").inputs.name, "vso-admin-read");
+        assert.strictEqual(rec.one("vault:kubernetes/authBackendRole:AuthBackendRole").inputs.roleName, "vso-admin");
+    });
+});
