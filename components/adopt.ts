@@ -126,6 +126,25 @@ export function validateAdoptedSetup(a: AdoptedSetup | undefined, field = "adopt
     const problems: ValidationProblem[] = [];
     (a.policies ?? []).forEach((p, i) => problems.push(...checkVaultName(`${field}.policies[${i}].name`, p.name)));
     (a.roles ?? []).forEach((r, i) => problems.push(...checkVaultName(`${field}.roles[${i}].name`, r.name)));
+    // one entry per policy and role: each is imported as its own resource, and two for one name
+    // would be two resources with one URN
+    for (const [list, what] of [
+        [a.policies ?? [], "policies"],
+        [a.roles ?? [], "roles"],
+    ] as const) {
+        const first = new Map<string, number>();
+        list.forEach((x, i) => {
+            const prev = first.get(x.name);
+            if (prev !== undefined) {
+                problems.push({
+                    field: `${field}.${what}[${i}].name`,
+                    message: `${JSON.stringify(x.name)} is also the name of ${field}.${what}[${prev}]; Vault holds one ${what === "policies" ? "policy" : "role"} per name: keep one entry`,
+                });
+            } else {
+                first.set(x.name, i);
+            }
+        });
+    }
     const objects: [string, AdoptedObject][] = [
         ...(a.namespaces ?? []).flatMap((n, i): [string, AdoptedObject][] => [
             [`${field}.namespaces[${i}].connection`, n.connection],

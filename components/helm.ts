@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TYPE_PREFIX, failOnProblems } from "./common";
 import { DEFAULTS } from "./plan";
-import { ValidationProblem, checkKubernetesName, checkUrl } from "./validate";
+import { ValidationProblem, checkKubernetesName, checkUrl, describeType, isDeferred } from "./validate";
 import { UnsealOptions, withUnsealer } from "./unseal";
 import { mergeValues } from "./values";
 import { VAULT_CHART_REPO, VAULT_CHART_VERSION, VSO_CHART_REPO, VSO_CHART_VERSION } from "./versions";
@@ -65,6 +65,44 @@ export interface VaultHelmInstallArgs {
     unseal?: UnsealOptions;
 }
 
+/** Helm's longest release name (Helm refuses a longer one at install, after the preview). */
+export const HELM_RELEASE_NAME_MAX = 53;
+
+/** Checks a Helm release name (pure): an RFC 1123 label of at most 53 characters. */
+export function checkReleaseName(field: string, value: unknown): ValidationProblem[] {
+    const problems = checkKubernetesName(field, value, "label");
+    if (problems.length === 0 && typeof value === "string" && value.length > HELM_RELEASE_NAME_MAX) {
+        return [
+            {
+                field,
+                message: `${JSON.stringify(value)} is ${value.length} characters long; Helm allows at most ${HELM_RELEASE_NAME_MAX} for a release name`,
+            },
+        ];
+    }
+    return problems;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v) && !isDeferred(v);
+}
+
+/**
+ * The chart values the unsealer of a durable Vault adds to (`server.volumes`, `server.extraContainers`)
+ * must be lists when given (pure): the unsealer appends its volume and sidecar to them.
+ */
+function checkDurableValues(prefix: string, values: unknown): ValidationProblem[] {
+    const server = isPlainObject(values) ? values.server : undefined;
+    if (!isPlainObject(server)) {
+        return [];
+    }
+    return (["volumes", "extraContainers"] as const)
+        .filter((k) => server[k] !== undefined && server[k] !== null && !Array.isArray(server[k]) && !isDeferred(server[k]))
+        .map((k) => ({
+            field: `${prefix}values.server.${k}`,
+            message: `expected a list, found ${describeType(server[k])}: the unsealer adds its ${k === "volumes" ? "keys volume" : "sidecar"} to this list`,
+        }));
+}
+
 /** Checks VaultHelmInstall's arguments (pure). */
 export function validateVaultHelmInstallArgs(args: VaultHelmInstallArgs, prefix = ""): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
@@ -72,11 +110,14 @@ export function validateVaultHelmInstallArgs(args: VaultHelmInstallArgs, prefix 
         problems.push({ field: `${prefix}mode`, message: `${JSON.stringify(args.mode)} is not a Vault mode: use "dev", "standalone" or "ha"` });
     }
     problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace ?? DEFAULTS.vaultNamespace, "label"));
-    problems.push(...checkKubernetesName(`${prefix}releaseName`, args.releaseName ?? "vault", "label"));
+    problems.push(...checkReleaseName(`${prefix}releaseName`, args.releaseName ?? "vault"));
     if (typeof args.repository === "string") {
         problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:", "oci:"]));
     }
     problems.push(...checkChartPath(`${prefix}chartPath`, args.chartPath));
+    if ((args.mode ?? DEFAULT_VAULT_MODE) !== "dev") {
+        problems.push(...checkDurableValues(prefix, args.values));
+    }
     if (args.wait !== undefined && typeof args.wait !== "boolean") {
         problems.push({ field: `${prefix}wait`, message: `${JSON.stringify(args.wait)} must be true or false` });
     }
@@ -89,6 +130,12 @@ export function validateVaultHelmInstallArgs(args: VaultHelmInstallArgs, prefix 
         problems.push({
             field: `${prefix}unseal.keyThreshold`,
             message: `${u.keyThreshold} must be a whole number from 1 to keyShares (${shares}); 3 of 5 is usual`,
+        });
+    }
+    if (typeof u.unsealerImage === "string" && (u.unsealerImage === "" || /\s/.test(u.unsealerImage))) {
+        problems.push({
+            field: `${prefix}unseal.unsealerImage`,
+            message: `${JSON.stringify(u.unsealerImage)} is not an image reference: give one such as "hashicorp/vault:1.17.0", or leave it out to run the server's image`,
         });
     }
     if (u.keysSecretName !== undefined) {
@@ -242,7 +289,7 @@ export interface VaultSecretsOperatorInstallArgs {
 export function validateOperatorInstallArgs(args: VaultSecretsOperatorInstallArgs, prefix = ""): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
     problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace ?? DEFAULTS.operatorNamespace, "label"));
-    problems.push(...checkKubernetesName(`${prefix}releaseName`, args.releaseName ?? "vault-secrets-operator", "label"));
+    problems.push(...checkReleaseName(`${prefix}releaseName`, args.releaseName ?? "vault-secrets-operator"));
     if (typeof args.repository === "string") {
         problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:", "oci:"]));
     }

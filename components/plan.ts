@@ -297,7 +297,19 @@ function checkPlanOptionTypes(opts: PlanOptions): { problems: ValidationProblem[
 function validatePlanOptions(opts: PlanOptions): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
     problems.push(...checkMountPath("kv.path", opts.kvPath ?? DEFAULTS.kvPath));
-    problems.push(...checkLoginServiceAccount("serviceAccountName", opts.serviceAccountName ?? DEFAULTS.serviceAccountName));
+    const sa = opts.serviceAccountName ?? DEFAULTS.serviceAccountName;
+    const saProblems = checkLoginServiceAccount("serviceAccountName", sa);
+    problems.push(...saProblems);
+    if (saProblems.length === 0) {
+        // each namespace's Vault role binds the ServiceAccount by name, and VaultNamespaceAccess takes
+        // only an RFC 1123 label there (no '.', at most 63), stricter than a ServiceAccount's own name
+        problems.push(
+            ...checkRoleBinding("serviceAccountName", sa, false).map((p) => ({
+                ...p,
+                message: `${p.message}; each namespace's Vault role binds the ServiceAccount by this name, which takes an RFC 1123 label (no '.', at most 63 characters)`,
+            })),
+        );
+    }
     for (const [field, tmpl] of [
         ["kubernetesAuth.roleNameTemplate", opts.roleNameTemplate],
         ["kubernetesAuth.policyNameTemplate", opts.policyNameTemplate],

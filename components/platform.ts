@@ -24,6 +24,7 @@ import {
     DEFAULTS,
     NamespacePlan,
     accessRevision,
+    nameFor,
     PlanOptions,
     PlatformPlan,
     planPlatform,
@@ -33,6 +34,7 @@ import {
 import { ValidationProblem, checkUrl } from "./validate";
 import {
     KubernetesAuthMethod,
+    KubernetesAuthMethodArgs,
     KvV2Engine,
     TokenReviewerArgs,
     VaultNamespaceAccess,
@@ -44,6 +46,9 @@ import { VaultStaticSecretApp, VsoNamespaceAccess, VsoNamespaceAccessArgs } from
 import { UNSEAL_DEFAULTS, policyPrefixOf, pulumiTokenPolicy } from "./unseal";
 import { VaultInit } from "./vault-init";
 import { AdoptedSetup, AdoptedVaultAccess, adoptedNamespace, adoptedPlan, adoptedStaticSecret, validateAdoptedSetup } from "./adopt";
+
+/** The token reviewer's namespace and ServiceAccount when not given (as KubernetesAuthMethod defaults them). */
+const REVIEWER_DEFAULTS = { namespace: "vault-auth", serviceAccountName: "vault-token-reviewer" } as const;
 
 /** One app whose secret VSO copies from Vault into its namespace. */
 export interface AppArgs extends AppFields {
@@ -246,17 +251,176 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
     problems.push(...validateKubernetesAuthArgs(args.kubernetesAuth ?? {}, "kubernetesAuth."));
     problems.push(...validateApps(appShapes(args.apps), planOptionsOf(args)));
     problems.push(...validateAdoptedSetup(args.adopted));
+    problems.push(...reservedNamespaceProblems(args));
+    problems.push(...reviewerProblems(args), ...kubeconfigProblems(args.kubeconfig), ...crdFileProblems(args));
+    problems.push(...adoptedAuthConfigProblems(args), ...adoptedNameProblems(args));
+    return problems;
+}
+
+/**
+ * Apps stay out of Vault's and VSO's namespaces: the configured ones, and the default ones, which
+ * VsoNamespaceAccess keeps free whatever this stack installs where (pure).
+ */
+function reservedNamespaceProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
+    const install = args.vault?.install ?? true;
     const vaultNs = install ? (args.vault?.helm?.namespace ?? DEFAULTS.vaultNamespace) : undefined;
     const vsoNs = args.operator?.helm?.namespace ?? DEFAULTS.operatorNamespace;
-    (Array.isArray(args.apps) ? args.apps : []).forEach((a, i) => {
+    const apps = Array.isArray(args.apps) ? args.apps : [];
+    apps.forEach((a, i) => {
         if (a && (a.namespace === vaultNs || a.namespace === vsoNs)) {
             problems.push({
                 field: `apps[${i}].namespace`,
                 message: `${JSON.stringify(a.namespace)} is ${a.namespace === vsoNs ? "VSO's" : "Vault's"} own namespace; VaultConnection, VaultAuth and VaultStaticSecret belong in the workload's namespace`,
             });
+        } else if (a && (a.namespace === DEFAULTS.vaultNamespace || a.namespace === DEFAULTS.operatorNamespace)) {
+            // VsoNamespaceAccess keeps the default names free whatever this stack installs where
+            problems.push({
+                field: `apps[${i}].namespace`,
+                message: `${JSON.stringify(a.namespace)} is where ${a.namespace === DEFAULTS.operatorNamespace ? "VSO" : "Vault"} is installed by default, so VsoNamespaceAccess never puts VSO's objects there; use the workload's own namespace`,
+            });
         }
     });
     return problems;
+}
+
+/**
+ * The token reviewer the platform creates (pure): `kubernetesAuth.tokenReviewer` when given, else a
+ * default one for an external Vault without `tokenReviewerJwt`; none when the auth config is adopted.
+ */
+export function reviewerOf(args: VaultSecretsPlatformArgs): TokenReviewerArgs | undefined {
+    const ka = args.kubernetesAuth ?? {};
+    if (args.adopted?.authConfig) {
+        return undefined;
+    }
+    if (ka.tokenReviewer !== undefined) {
+        return tokenReviewerOf(ka.tokenReviewer);
+    }
+    return !(args.vault?.install ?? true) && ka.tokenReviewerJwt === undefined ? {} : undefined;
+}
+
+/** The reviewer's namespace and ServiceAccount must not be created twice, by the reviewer and for an app namespace (pure). */
+function reviewerProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const r = reviewerOf(args);
+    if (!r || !Array.isArray(args.apps)) {
+        return [];
+    }
+    const ns = r.namespace ?? REVIEWER_DEFAULTS.namespace;
+    const sa = r.serviceAccountName ?? REVIEWER_DEFAULTS.serviceAccountName;
+    const i = args.apps.findIndex((a) => a?.namespace === ns);
+    if (i < 0) {
+        return [];
+    }
+    const problems: ValidationProblem[] = [];
+    if ((r.createNamespace ?? true) && args.createNamespaces === true) {
+        problems.push({
+            field: `apps[${i}].namespace`,
+            message: `${JSON.stringify(ns)} is also the token reviewer's namespace, which the reviewer creates (kubernetesAuth.tokenReviewer.createNamespace) while createNamespaces creates it too; give the reviewer its own namespace (kubernetesAuth.tokenReviewer.namespace)`,
+        });
+    }
+    if ((args.serviceAccountName ?? DEFAULTS.serviceAccountName) === sa) {
+        problems.push({
+            field: "serviceAccountName",
+            message: `${JSON.stringify(sa)} is also the token reviewer's ServiceAccount in namespace ${JSON.stringify(ns)}, where apps[${i}] is: two ServiceAccounts with one name. Give VSO's ServiceAccount another name`,
+        });
+    }
+    return problems;
+}
+
+/**
+ * A kubeconfig given as a plain string (contents or path) must be readable, with a cluster in the
+ * context Pulumi uses (`kubernetes:context`, else its current context): else the platform would fail
+ * at deployment, after its resources were registered.
+ */
+function kubeconfigProblems(kubeconfig: pulumi.Input<string> | undefined): ValidationProblem[] {
+    const kc = plainValue(kubeconfig);
+    if (typeof kc !== "string") {
+        return [];
+    }
+    try {
+        kubeClusterOf(kubeconfigText(kc), new pulumi.Config("kubernetes").get("context"));
+        return [];
+    } catch (e) {
+        const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
+        return [{ field: "kubeconfig", message: `cannot be read (${why}): give a kubeconfig's contents or the path of one` }];
+    }
+}
+
+/** Each `operator.crdFiles` entry that names a local file (no URL, no glob) must exist (pure apart from the file system). */
+function crdFileProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    if (args.operator?.install ?? true) {
+        return [];
+    }
+    return (args.operator?.crdFiles ?? [])
+        .map((f, i): ValidationProblem | undefined =>
+            typeof f === "string" && !/^[a-z][a-z0-9+.-]*:\/\//i.test(f) && !/[*?[]/.test(f) && !fs.existsSync(f)
+                ? {
+                      field: `operator.crdFiles[${i}]`,
+                      message: `${JSON.stringify(f)} does not exist: give the path of a CRD YAML file (e.g. from VSO's chart/crds)`,
+                  }
+                : undefined,
+        )
+        .filter((p): p is ValidationProblem => p !== undefined);
+}
+
+/** The adopted auth config, checked as KubernetesAuthMethod checks the args the platform makes of it (pure). */
+function adoptedAuthConfigProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const ac = args.adopted?.authConfig;
+    if (!ac || typeof ac !== "object" || validateAdoptedSetup(args.adopted).length > 0) {
+        return [];
+    }
+    const own = ["kubernetesHost", "kubernetesCaCert"];
+    return validateKubernetesAuthArgs(adoptedAuthMethodArgs(ac, DEFAULTS.authPath))
+        .filter((p) => own.includes(p.field))
+        .map((p) => ({ ...p, field: `adopted.authConfig.${p.field}` }));
+}
+
+/**
+ * An adopted policy or role must not have the name of one the package creates for a namespace that is
+ * not adopted: two resources would manage one Vault object (pure).
+ */
+function adoptedNameProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const a = args.adopted;
+    if (!a || !Array.isArray(args.apps) || validateAdoptedSetup(a).length > 0) {
+        return [];
+    }
+    const ka = args.kubernetesAuth ?? {};
+    const planned = new Map<string, string>();
+    for (const ns of new Set(args.apps.map((x) => x?.namespace).filter((n): n is string => typeof n === "string"))) {
+        if (!adoptedNamespace(a, ns)) {
+            planned.set(`policy ${nameFor(ka.policyNameTemplate ?? DEFAULTS.policyNameTemplate, ns)}`, ns);
+            planned.set(`role ${nameFor(ka.roleNameTemplate ?? DEFAULTS.roleNameTemplate, ns)}`, ns);
+        }
+    }
+    const problems: ValidationProblem[] = [];
+    for (const [list, kind] of [
+        [a.policies ?? [], "policy"],
+        [a.roles ?? [], "role"],
+    ] as const) {
+        list.forEach((x, i) => {
+            const ns = planned.get(`${kind} ${x.name}`);
+            if (ns !== undefined) {
+                problems.push({
+                    field: `adopted.${kind === "policy" ? "policies" : "roles"}[${i}].name`,
+                    message: `${JSON.stringify(x.name)} is also the ${kind} the package creates for namespace ${JSON.stringify(ns)}: two resources would manage one ${kind}. Adopt that namespace too, or rename the ${kind} in Vault first`,
+                });
+            }
+        });
+    }
+    return problems;
+}
+
+/** What KubernetesAuthMethod is given for an adopted auth config: the config as found, imported (pure). */
+function adoptedAuthMethodArgs(ac: NonNullable<AdoptedSetup["authConfig"]>, path: string, mount?: boolean): KubernetesAuthMethodArgs {
+    return {
+        path,
+        kubernetesHost: ac.kubernetesHost,
+        kubernetesCaCert: ac.kubernetesCaCert || undefined,
+        issuer: ac.issuer || undefined,
+        disableIssValidation: ac.disableIssValidation,
+        disableLocalCaJwt: ac.disableLocalCaJwt,
+        importExisting: { mount, config: true },
+    };
 }
 
 /**
@@ -531,26 +695,12 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
 
     private authMethod(name: string, args: VaultSecretsPlatformArgs, bothOpts: ProviderOpts): KubernetesAuthMethod {
         const ka = args.kubernetesAuth ?? {};
-        const install = args.vault?.install ?? true;
         const ac = args.adopted?.authConfig;
         if (ac) {
             // the config as found, imported; the reviewer JWT Vault holds (it never returns it) is left alone
-            return new KubernetesAuthMethod(
-                name,
-                {
-                    path: this.plan.authPath,
-                    kubernetesHost: ac.kubernetesHost,
-                    kubernetesCaCert: ac.kubernetesCaCert || undefined,
-                    issuer: ac.issuer || undefined,
-                    disableIssValidation: ac.disableIssValidation,
-                    disableLocalCaJwt: ac.disableLocalCaJwt,
-                    importExisting: { mount: args.adopted?.authMount, config: true },
-                },
-                bothOpts,
-            );
+            return new KubernetesAuthMethod(name, adoptedAuthMethodArgs(ac, this.plan.authPath, args.adopted?.authMount), bothOpts);
         }
-        const tokenReviewer =
-            ka.tokenReviewer !== undefined ? tokenReviewerOf(ka.tokenReviewer) : !install && ka.tokenReviewerJwt === undefined ? {} : undefined;
+        const tokenReviewer = reviewerOf(args);
         return new KubernetesAuthMethod(
             name,
             {

@@ -74,7 +74,9 @@ export function validateVsoNamespaceAccessArgs(args: VsoNamespaceAccessArgs, pre
         problems.push(...checkUrl(`${prefix}vaultAddress`, addr));
     }
     const role = plainValue(args.roleName);
-    if (role !== undefined) {
+    // an adopted namespace keeps its VaultAuth as found: roleName is then not used (the adopted VaultAuth
+    // names its own role, which may be any name Vault took, e.g. "default")
+    if (role !== undefined && !args.adopted) {
         problems.push(...checkVaultName(`${prefix}roleName`, role));
     }
     problems.push(...checkLoginServiceAccount(`${prefix}serviceAccountName`, args.serviceAccountName ?? DEFAULTS.serviceAccountName));
