@@ -5,7 +5,7 @@
  * backend) against a Vault dev server of its own on 127.0.0.1; the shared bed is not needed.
  */
 import * as assert from "assert";
-import { ChildProcess, execFileSync, spawn } from "child_process";
+import { ChildProcess, execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as net from "net";
@@ -17,7 +17,7 @@ import * as vault from "@pulumi/vault";
 import { takeoverGuardOptions } from "../../components/takeover";
 import { VaultNamespaceAccess } from "../../components/vault";
 import { vaultRequest } from "../../ops/clients";
-import { TOOLS_DIR, requireBedOrSkip, waitFor } from "./bed";
+import { TOOLS_DIR, requireBedOrSkip, spawnOwned, waitFor } from "./bed";
 
 function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -128,7 +128,7 @@ describe("integration: policies and roles that already exist in Vault are not ta
         addr = `http://127.0.0.1:${port}`;
         const log = fs.openSync(path.join(work, "vault.log"), "w");
         // the root token goes through the environment, never the command line
-        server = spawn("vault", ["server", "-dev", `-dev-listen-address=127.0.0.1:${port}`, "-dev-no-store-token"], {
+        server = spawnOwned("vault", ["server", "-dev", `-dev-listen-address=127.0.0.1:${port}`, "-dev-no-store-token"], {
             env: { ...process.env, ...tools, VAULT_DEV_ROOT_TOKEN_ID: token },
             stdio: ["ignore", log, log],
         });
