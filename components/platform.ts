@@ -42,7 +42,7 @@ import {
     tokenReviewerOf,
     validateKubernetesAuthArgs,
 } from "./vault";
-import { VaultStaticSecretApp, VsoNamespaceAccess, VsoNamespaceAccessArgs } from "./vso";
+import { VAULT_CA_SECRET, VaultStaticSecretApp, VsoNamespaceAccess, VsoNamespaceAccessArgs } from "./vso";
 import { UNSEAL_DEFAULTS, policyPrefixOf, pulumiTokenPolicy } from "./unseal";
 import { VaultInit } from "./vault-init";
 import { AdoptedSetup, AdoptedVaultAccess, adoptedNamespace, adoptedPlan, adoptedStaticSecret, validateAdoptedSetup } from "./adopt";
@@ -252,7 +252,7 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
     problems.push(...validateApps(appShapes(args.apps), planOptionsOf(args)));
     problems.push(...validateAdoptedSetup(args.adopted));
     problems.push(...reservedNamespaceProblems(args));
-    problems.push(...reviewerProblems(args), ...kubeconfigProblems(args.kubeconfig), ...crdFileProblems(args));
+    problems.push(...reviewerProblems(args), ...secretNameProblems(args), ...kubeconfigProblems(args.kubeconfig), ...crdFileProblems(args));
     problems.push(...adoptedAuthConfigProblems(args), ...adoptedNameProblems(args));
     return problems;
 }
@@ -324,6 +324,37 @@ function reviewerProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
             message: `${JSON.stringify(sa)} is also the token reviewer's ServiceAccount in namespace ${JSON.stringify(ns)}, where apps[${i}] is: two ServiceAccounts with one name. Give VSO's ServiceAccount another name`,
         });
     }
+    return problems;
+}
+
+/**
+ * An app's Secret must not be one the platform writes in the same namespace: `vault-ca` (the
+ * VaultConnection's CA, with `vault.caCert`) or the token reviewer's token Secret; VSO would refuse
+ * to write it, or overwrite it (pure).
+ */
+function secretNameProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const r = reviewerOf(args);
+    const problems: ValidationProblem[] = [];
+    (Array.isArray(args.apps) ? args.apps : []).forEach((a, i) => {
+        const dest = a?.destination ?? a?.name;
+        if (!a || typeof dest !== "string") {
+            return;
+        }
+        const why =
+            args.vault?.caCert !== undefined && dest === VAULT_CA_SECRET && !adoptedNamespace(args.adopted, a.namespace)
+                ? "the Secret holding Vault's CA for the namespace's VaultConnection (vault.caCert)"
+                : r &&
+                    a.namespace === (r.namespace ?? REVIEWER_DEFAULTS.namespace) &&
+                    dest === `${r.serviceAccountName ?? REVIEWER_DEFAULTS.serviceAccountName}-token`
+                  ? "the token reviewer's token Secret"
+                  : undefined;
+        if (why) {
+            problems.push({
+                field: `apps[${i}].destination`,
+                message: `${JSON.stringify(dest)} in namespace ${JSON.stringify(a.namespace)} is ${why}, which the platform writes; VSO would overwrite it. Give the app another destination`,
+            });
+        }
+    });
     return problems;
 }
 

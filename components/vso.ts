@@ -21,6 +21,9 @@ import {
     VaultStaticSecretSpec,
 } from "./vso-types";
 
+/** The Secret (key `ca.crt`) VsoNamespaceAccess writes `caCert` to, for the VaultConnection. */
+export const VAULT_CA_SECRET = "vault-ca";
+
 export interface VsoNamespaceAccessArgs {
     /** The workload namespace (never Vault's or VSO's own). */
     namespace: string;
@@ -163,7 +166,7 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
                 new k8s.core.v1.Secret(
                     `${name}-vault-ca`,
                     {
-                        metadata: { name: "vault-ca", namespace: args.namespace, annotations: PATCH_FORCE },
+                        metadata: { name: VAULT_CA_SECRET, namespace: args.namespace, annotations: PATCH_FORCE },
                         stringData: { "ca.crt": args.caCert },
                     },
                     { parent: this, dependsOn: deps },
@@ -173,7 +176,7 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
         const spec: pulumi.Input<pulumi.Inputs> & Omit<VaultConnectionSpec, "address"> & { address: pulumi.Input<string> } = {
             address: args.vaultAddress,
             skipTLSVerify: args.skipTLSVerify ?? false,
-            ...(args.caCert !== undefined ? { caCertSecretRef: "vault-ca" } : {}),
+            ...(args.caCert !== undefined ? { caCertSecretRef: VAULT_CA_SECRET } : {}),
         };
         return new k8s.apiextensions.CustomResource(
             `${name}-connection`,

@@ -82,7 +82,7 @@ const GLOB_POLICY = 'path "kv/data/rustfs/*" {\n  capabilities = ["read"]\n}\n';
 
 const NAMESPACES = ["cnpg", "rustfs", "a", "team-1", "default", "vault-auth", "vso", L63, "x0"];
 const BAD_NAMESPACES = ["vault", "vault-secrets-operator-system", "my-vault", "Upper", "team.x", L64, "-a", ""];
-const APP_NAMES = ["app", "rustfs-cloudnativepg", "app.v1", "a", "web-1", "db", "x.y.z", "api", L63, SUB253];
+const APP_NAMES = ["app", "rustfs-cloudnativepg", "app.v1", "a", "web-1", "db", "x.y.z", "vault-ca", L63, SUB253];
 const BAD_APP_NAMES = ["App", "a_b", `${SUB253}x`, "", "a..b"];
 const PATHS = ["rustfs/cloudnativepg", "app", "a/b/c/d", "x@y.z_1-2", "team/App-Config", "kv2/x", "db/secret", SEG254, PATH1024, "metadata-x/y"];
 const BAD_PATHS = ["kv/x", "data/x", "a//b", "/a", "a b", "a/*", "a/../b", `${PATH1024}x`, "s".repeat(255), "a/b/"];
@@ -453,12 +453,20 @@ function identityOf(r: Recorded): string | undefined {
     return undefined;
 }
 
+/** The Secret a VaultStaticSecret makes VSO write: an object of the cluster too, though no resource of the stack. */
+function destinationOf(r: Recorded): string | undefined {
+    const name = r.inputs.spec?.destination?.name;
+    return r.type.endsWith(":VaultStaticSecret") && typeof name === "string"
+        ? `kubernetes:core/v1:Secret ${r.inputs.metadata?.namespace ?? ""}/${name}`
+        : undefined;
+}
+
 /** Problems of one platform's resources: two resources with one URN, or for one object. */
 function duplicatesOf(resources: Recorded[]): string[] {
     const out: string[] = [];
     const seen = new Map<string, string>();
     for (const r of resources) {
-        for (const key of [`urn ${r.type}::${r.name}`, identityOf(r)]) {
+        for (const key of [`urn ${r.type}::${r.name}`, identityOf(r), destinationOf(r)]) {
             if (key === undefined) {
                 continue;
             }
@@ -772,6 +780,30 @@ describe("issue 8 item 11: the platform's validation is the single gate", functi
             what: "a CRD file that does not exist",
             mutate: (a) => (a.operator = { install: false, crdFiles: ["/nonexistent/crds.yaml"] }),
             field: "operator.crdFiles[0]",
+        },
+        {
+            what: "an app whose Secret is the vault-ca Secret the VaultConnection reads",
+            mutate: (a) => {
+                a.vault!.caCert = PEM;
+                a.apps[1].destination = "vault-ca";
+            },
+            field: "apps[1].destination",
+        },
+        {
+            what: "an app named vault-ca (its Secret's default name) next to the VaultConnection's CA",
+            mutate: (a) => {
+                a.vault!.caCert = PEM;
+                a.apps[1].name = "vault-ca";
+            },
+            field: "apps[1].destination",
+        },
+        {
+            what: "an app whose Secret is the token reviewer's token Secret",
+            mutate: (a) => {
+                a.apps[0].namespace = "vault-auth";
+                a.apps[0].destination = "vault-token-reviewer-token";
+            },
+            field: "apps[0].destination",
         },
         {
             what: "an app namespace that is also the token reviewer's, both created",
