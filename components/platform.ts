@@ -31,7 +31,7 @@ import {
     validateApps,
     withPlatformTypeChecks,
 } from "./plan";
-import { ValidationProblem, checkUrl } from "./validate";
+import { ValidationProblem, checkUrl, redactUrlCredentials } from "./validate";
 import {
     KubernetesAuthMethod,
     KubernetesAuthMethodArgs,
@@ -43,7 +43,8 @@ import {
     validateKubernetesAuthArgs,
 } from "./vault";
 import { VAULT_CA_SECRET, VaultStaticSecretApp, VsoNamespaceAccess, VsoNamespaceAccessArgs } from "./vso";
-import { UNSEAL_DEFAULTS, policyPrefixOf, pulumiTokenPolicy } from "./unseal";
+import { PULUMI_TOKEN_POLICY, UNSEAL_DEFAULTS, policyPrefixOf, pulumiTokenPolicy } from "./unseal";
+import { SealProbeTarget, probeSealStatus, sealedVaultMessage } from "./sealcheck";
 import { VaultInit } from "./vault-init";
 import { AdoptedSetup, AdoptedVaultAccess, adoptedNamespace, adoptedPlan, adoptedStaticSecret, validateAdoptedSetup } from "./adopt";
 
@@ -253,8 +254,32 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
     problems.push(...validateAdoptedSetup(args.adopted));
     problems.push(...reservedNamespaceProblems(args));
     problems.push(...reviewerProblems(args), ...secretNameProblems(args), ...kubeconfigProblems(args.kubeconfig), ...crdFileProblems(args));
-    problems.push(...adoptedAuthConfigProblems(args), ...adoptedNameProblems(args));
+    problems.push(...adoptedAuthConfigProblems(args), ...adoptedNameProblems(args), ...tokenPolicyPrefixProblems(args));
     return problems;
+}
+
+/**
+ * The token Pulumi uses on a durable Vault may write the policies whose names start with the policy
+ * template's fixed part (`sys/policies/acl/<prefix>*`). That prefix must not cover its own policy or
+ * Vault's `default` (which every token carries): with `{namespace}-read` the token could rewrite its
+ * own policy and grant itself everything (pure).
+ */
+function tokenPolicyPrefixProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const template = args.kubernetesAuth?.policyNameTemplate;
+    if (typeof template !== "string" || !bootstrapOf(args, "vault")) {
+        return [];
+    }
+    const prefix = policyPrefixOf(template);
+    const covered = [PULUMI_TOKEN_POLICY, "default", "root"].filter((n) => n.startsWith(prefix));
+    if (!covered.length) {
+        return [];
+    }
+    return [
+        {
+            field: "kubernetesAuth.policyNameTemplate",
+            message: `${JSON.stringify(template)} starts with ${prefix ? JSON.stringify(prefix) : "{namespace}"}: on a durable Vault, Pulumi's token may write every policy named ${JSON.stringify(`${prefix}*`)}, which would include ${covered.map((c) => JSON.stringify(c)).join(" and ")}. Start the template with a fixed prefix of your own, e.g. "vso-{namespace}-read"`,
+        },
+    ];
 }
 
 /**
@@ -519,6 +544,13 @@ export function bootstrapOf(
     };
 }
 
+/** True under `pulumi.runtime.setMocks` (unit tests), where no server exists to be asked. */
+function underMocks(): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (...a: never[]) => unknown };
+    return pulumi.runtime.getMonitor() instanceof MockMonitor;
+}
+
 /** The platform's child components (kept off the class's fields: see `VaultSecretsPlatform`). */
 interface PlatformParts {
     plan: PlatformPlan;
@@ -659,10 +691,22 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 token = this.vaultInit(name, args, { cluster, access, boot, vi }).token;
             }
             const tokenArgs = token !== undefined ? { token: pulumi.secret(token) } : {};
+            // the address resolves after the bootstrap (token) and only when Vault is not sealed
+            const address = this.unsealedAddress(
+                pulumi
+                    .all([access.address, access.headers, access.caCertFile, access.skipTLSVerify, pulumi.unsecret(pulumi.output(token).apply(() => 0))])
+                    .apply(([a, h, ca, skip]) => ({
+                        address: a,
+                        headers: h,
+                        caCertFile: ca,
+                        skipTlsVerify: skip,
+                    })),
+                { installed: true, namespace: vi.namespace, keysSecretName: boot?.keysSecretName, shown: "the Vault this stack installed" },
+            );
             return new vault.Provider(
                 `${name}-vault`,
                 {
-                    address: access.address,
+                    address,
                     headers: access.headers,
                     caCertFile: access.caCertFile as pulumi.Output<string>,
                     skipTlsVerify: access.skipTLSVerify,
@@ -673,16 +717,48 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
             );
         }
         const tokenArgs = token !== undefined ? { token: pulumi.secret(token) } : {};
-        const address = v.providerAddress ?? (install ? undefined : v.address);
+        const given = v.providerAddress ?? (install ? undefined : v.address);
+        const plain = pulumi.output(given ?? vaultConfig.get("address") ?? process.env.VAULT_ADDR ?? vaultConfig.require("address"));
         return new vault.Provider(
             `${name}-vault`,
             {
-                address: address ?? vaultConfig.get("address") ?? process.env.VAULT_ADDR ?? vaultConfig.require("address"),
+                address: this.unsealedAddress(
+                    plain.apply((a) => ({ address: a })),
+                    { installed: install, namespace: install ? (v.helm?.namespace ?? DEFAULTS.vaultNamespace) : undefined, shown: undefined },
+                ),
                 ...tokenArgs,
                 skipChildToken: true,
             },
             { parent: this },
         );
+    }
+
+    /**
+     * The provider's address, once `sys/seal-status` (asked through the same route) says Vault is not
+     * sealed: a sealed Vault stops the run here with what to do, before any Vault resource is read or
+     * changed. Unknown (preview of a Vault not installed yet) or unreachable: the address as it is.
+     */
+    private unsealedAddress(
+        target: pulumi.Output<SealProbeTarget>,
+        c: { installed: boolean; namespace?: pulumi.Input<string>; keysSecretName?: string; shown?: string },
+    ): pulumi.Output<string> {
+        // the address is not secret (the probe's inputs may be: the API server's bearer header)
+        const checked = pulumi.all([target, pulumi.output(c.namespace)]).apply(async ([t, ns]) => {
+            if (underMocks()) {
+                return t.address; // unit tests: there is no Vault to ask
+            }
+            const message = sealedVaultMessage(await probeSealStatus(t), {
+                installed: c.installed,
+                namespace: ns,
+                keysSecretName: c.keysSecretName,
+                shownAddress: c.shown ?? redactUrlCredentials(t.address),
+            });
+            if (message) {
+                throw new pulumi.ResourceError(message, this);
+            }
+            return t.address;
+        });
+        return pulumi.unsecret(checked);
     }
 
     private vaultInit(

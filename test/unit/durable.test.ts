@@ -68,6 +68,25 @@ describe("durable Vault (issue 9)", () => {
         assert.match(p?.message ?? "", /from 1 to keyShares \(3\)/);
     });
 
+    it("rejects a policy template whose fixed part would let Pulumi's token rewrite its own policy or default", () => {
+        const problem = (template: string, install = true) => {
+            const a = articleArgs();
+            a.vault = install ? { install: true, helm: { mode: "standalone" } } : { install: false, address: "https://vault.lan:8200" };
+            a.kubernetesAuth = { ...(a.kubernetesAuth ?? {}), policyNameTemplate: template, ...(install ? {} : { kubernetesHost: "https://192.0.2.10:6443" }) };
+            return validatePlatformArgs(a).find((x) => x.field === "kubernetesAuth.policyNameTemplate")?.message;
+        };
+        assert.match(problem("{namespace}-read") ?? "", /starts with \{namespace\}.*"pulumi-vault-vso" and "default" and "root"/);
+        assert.match(problem("p{namespace}") ?? "", /starts with "p".*"pulumi-vault-vso"/);
+        assert.match(problem("pulumi-{namespace}") ?? "", /"pulumi-vault-vso"/);
+        assert.match(problem("de{namespace}") ?? "", /"default"/);
+        for (const ok of ["vso-{namespace}-read", "pvv-{namespace}", "team-{namespace}-read"]) {
+            assert.strictEqual(problem(ok), undefined, ok);
+        }
+        assert.strictEqual(problem("{namespace}-read", false), undefined, "no bootstrap token on a Vault the user runs");
+        // the policy Pulumi's token gets really is limited to the prefix
+        assert.match(pulumiTokenPolicy("kv", "kubernetes", "vso-"), /path "sys\/policies\/acl\/vso-\*"/);
+    });
+
     it("the bootstrap's dynamic provider serialises (it runs in Pulumi's provider process)", async function () {
         this.timeout(60000);
         const fn = await pulumi.runtime.serializeFunction(() => vaultInitProvider, { allowSecrets: true });
