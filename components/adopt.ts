@@ -194,7 +194,7 @@ export function adoptedPlan(plan: PlatformPlan, a: AdoptedSetup | undefined): Pl
             if (!ad) {
                 return n;
             }
-            const k = (ad.auth.spec.kubernetes ?? {}) as { role?: string; serviceAccount?: string };
+            const k = (ad.auth.spec.kubernetes ?? {}) as { role?: string; serviceAccount?: string; audiences?: unknown };
             const role = (a.roles ?? []).find((r) => r.name === k.role);
             return {
                 ...n,
@@ -207,6 +207,8 @@ export function adoptedPlan(plan: PlatformPlan, a: AdoptedSetup | undefined): Pl
                     .join("\n"),
                 authName: ad.auth.name,
                 connectionName: ad.connection.name,
+                // what the adopted VaultAuth asks for, so the doctor's check compares with it, not the default
+                audience: (Array.isArray(k.audiences) ? k.audiences.map(String) : []).sort().join(","),
             };
         }),
     };

@@ -19,7 +19,10 @@ export interface InventoryNamespace {
     policy: string;
     /** ServiceAccount VSO logs in with. */
     serviceAccount: string;
-    /** Audience the role requires and the VaultAuth requests ("" = any). Absent only when read from a 0.1 stack. */
+    /**
+     * Audience the role requires and the VaultAuth requests ("" = any; an adopted VaultAuth's several
+     * audiences comma-separated). Absent only when read from a 0.1 stack.
+     */
     audience?: string;
     /** Names of the VaultAuth and VaultConnection in the namespace. */
     vaultAuth: string;
@@ -67,7 +70,7 @@ export function inventoryOf(plan: PlatformPlan, vaultAddress: string, managedVer
             role: n.roleName,
             policy: n.policyName,
             serviceAccount: n.serviceAccountName,
-            audience: plan.audience,
+            audience: n.audience ?? plan.audience,
             vaultAuth: n.authName,
             vaultConnection: n.connectionName,
         })),

@@ -102,6 +102,11 @@ export interface NamespacePlan {
     serviceAccountName: string;
     connectionName: string;
     authName: string;
+    /**
+     * The audiences its VaultAuth asks for, comma-separated ("" = none), when they are not the
+     * platform's (an adopted VaultAuth); default: the platform's audience.
+     */
+    audience?: string;
     apps: AppPlan[];
 }
 

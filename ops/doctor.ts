@@ -192,7 +192,8 @@ export function loginTargetProblem(
     if (t.mount !== inventory.authPath) {
         diffs.push(`mount ${JSON.stringify(t.mount)} (the stack's: ${JSON.stringify(inventory.authPath)})`);
     }
-    const wantAud = want.audience === undefined ? undefined : want.audience === "" ? [] : [want.audience];
+    // one audience, or an adopted VaultAuth's several (comma-separated, sorted)
+    const wantAud = want.audience === undefined ? undefined : want.audience === "" ? [] : want.audience.split(",").sort();
     if (wantAud !== undefined && JSON.stringify([...t.audiences].sort()) !== JSON.stringify(wantAud)) {
         diffs.push(`audiences ${JSON.stringify(t.audiences)} (the stack's: ${JSON.stringify(wantAud)})`);
     }

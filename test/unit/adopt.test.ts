@@ -9,7 +9,8 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { AdoptedSetup, VaultSecretsPlatform, validateAdoptedSetup, validatePlatformArgs } from "../../components";
+import { AdoptedSetup, VaultSecretsPlatform, inventoryOf, planPlatformArgs, validateAdoptedSetup, validatePlatformArgs } from "../../components";
+import { loginTargetProblem } from "../../ops/doctor";
 import { AdoptError, LiveCluster, LiveObject, LiveVault, mergedStackConfig, planAdoption, policyPaths, readLiveCluster, readLiveVault } from "../../ops";
 import { parseAdoptArgs } from "../../cli/args";
 import { HomelabConfig, platformArgsFromConfig } from "../../programs/homelab/config";
@@ -276,6 +277,22 @@ describe("adopt: planning the take-over (pure)", () => {
         const { adopted: _dropped, ...conventions } = asYaml;
         const after = platformArgsFromConfig(conventions as HomelabConfig, undefined);
         assert.deepStrictEqual([...after.problems, ...validatePlatformArgs(after.args)], []);
+    });
+
+    it("the inventory of an adopted namespace has the adopted VaultAuth's audiences, so the doctor checks against those", () => {
+        const withAud = articleCluster();
+        const cfgs = [planAdoption(articleVault(), articleCluster(), OPTS).config!];
+        (withAud.auths[0].spec as { kubernetes: Record<string, unknown> }).kubernetes.audiences = ["vault", "sts"];
+        cfgs.push(planAdoption(articleVault(), withAud, OPTS).config!);
+        const want = [[], ["sts", "vault"]];
+        cfgs.forEach((cfg, i) => {
+            const { args } = platformArgsFromConfig(yaml.load(yaml.dump(cfg)) as unknown as HomelabConfig, undefined);
+            const inv = inventoryOf(planPlatformArgs(args), "http://vault.vault.svc.cluster.local:8200", {});
+            const login = { mount: "kubernetes", role: "vso-role", sa: "default", audiences: want[i] };
+            assert.strictEqual(loginTargetProblem(login, "cnpg", inv), undefined, JSON.stringify(inv.namespaces));
+            // and a VaultAuth changed afterwards is still caught
+            assert.match(loginTargetProblem({ ...login, audiences: ["evil"] }, "cnpg", inv) ?? "", /audiences \["evil"\]/);
+        });
     });
 
     it("policyPaths finds each path block and whether it is a glob", () => {
