@@ -7,6 +7,7 @@
  */
 import { ChildProcess, SpawnOptions, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
@@ -252,6 +253,18 @@ export async function removeStack(bed: BedEnv, name: string): Promise<void> {
     const ws = await LocalWorkspace.create({ workDir: REPO, envVars: bed.env });
     await ws.removeStack(name, { force: true } as any).catch(() => undefined);
     fs.rmSync(path.join(REPO, `Pulumi.${name}.yaml`), { force: true });
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a server a suite starts itself). */
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.once("error", reject);
+        s.listen(0, "127.0.0.1", () => {
+            const port = (s.address() as net.AddressInfo).port;
+            s.close(() => resolve(port));
+        });
+    });
 }
 
 export function sleep(ms: number): Promise<void> {

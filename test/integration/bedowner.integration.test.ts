@@ -17,7 +17,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { REPO, TOOLS_DIR, requireBedOrSkip, waitFor } from "./bed";
+import { REPO, TOOLS_DIR, freePort, requireBedOrSkip, waitFor } from "./bed";
 
 const BED_TS = path.join(__dirname, "bed.ts");
 const BED_SH = path.join(REPO, "scripts/bed.sh");
@@ -42,17 +42,6 @@ function listening(port: number): Promise<boolean> {
             resolve(true);
         });
         s.once("error", () => resolve(false));
-    });
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-        s.on("error", reject);
     });
 }
 

@@ -8,21 +8,9 @@ import * as assert from "assert";
 import { ChildProcess, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { vaultRequest } from "../../ops/clients";
-import { BED_DIR, BedEnv, REPO, requireBedOrSkip, spawnOwned, startBed, waitFor } from "./bed";
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-        s.on("error", reject);
-    });
-}
+import { BED_DIR, BedEnv, REPO, freePort, requireBedOrSkip, spawnOwned, startBed, waitFor } from "./bed";
 
 describe("integration: kv-copy from the dev-mode Vault to another Vault (issue 9 item 6)", function () {
     this.timeout(5 * 60 * 1000);

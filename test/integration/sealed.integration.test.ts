@@ -7,25 +7,13 @@ import * as assert from "assert";
 import { ChildProcess } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { vaultRequest } from "../../ops/clients";
-import { BED_DIR, BedEnv, bedStackConfig, freshStack, removeStack, requireBedOrSkip, spawnOwned, startBed, waitFor } from "./bed";
+import { BED_DIR, BedEnv, bedStackConfig, freePort, freshStack, removeStack, requireBedOrSkip, spawnOwned, startBed, waitFor } from "./bed";
 
 const STACK = `it-sealed-${process.pid}`;
 const APP = { name: "sealed-app", namespace: "sealed-ns", path: "sealed/app", keys: ["k"] };
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.once("error", reject);
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-    });
-}
 
 describe("integration: a sealed Vault is named at preview and up (issue 9, item 7)", function () {
     this.timeout(10 * 60 * 1000);

@@ -8,7 +8,6 @@ import * as assert from "assert";
 import { ChildProcess, execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -17,18 +16,7 @@ import * as vault from "@pulumi/vault";
 import { takeoverGuardOptions } from "../../components/takeover";
 import { VaultNamespaceAccess } from "../../components/vault";
 import { vaultRequest } from "../../ops/clients";
-import { TOOLS_DIR, requireBedOrSkip, spawnOwned, waitFor } from "./bed";
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-        s.on("error", reject);
-    });
-}
+import { TOOLS_DIR, freePort, requireBedOrSkip, spawnOwned, waitFor } from "./bed";
 
 /** The Pulumi and Vault tools' environment (env.pulumi.sh, env.servers.sh), without the bed's. */
 function toolEnv(): Record<string, string> {
