@@ -105,12 +105,12 @@ export interface VaultApiServerAccessArgs {
     serviceAccountName?: string;
     /**
      * A durable Vault's bootstrap (VaultInit): also proxy to these pods (init, unseal) and write the
-     * keys Secret. Default: none (the Service proxy only).
+     * keys Secret (when the keys live in one). Default: none (the Service proxy only).
      */
-    bootstrap?: { pods: string[]; keysSecretName: string };
+    bootstrap?: { pods: string[]; keysSecretName?: string };
 }
 
-/** The extra RBAC rules of a durable Vault's bootstrap: its pods' proxy, and its keys Secret only (pure). */
+/** The extra RBAC rules of a durable Vault's bootstrap: its pods' proxy, and its keys Secret only, if any (pure). */
 export function bootstrapRules(b: VaultApiServerAccessArgs["bootstrap"], port: number): k8s.types.input.rbac.v1.PolicyRule[] {
     if (!b) {
         return [];
@@ -123,8 +123,12 @@ export function bootstrapRules(b: VaultApiServerAccessArgs["bootstrap"], port: n
             verbs: ["get", "create", "update"],
         },
         // create cannot be limited to one name by RBAC; read and replace can
-        { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
-        { apiGroups: [""], resources: ["secrets"], resourceNames: [b.keysSecretName], verbs: ["get", "update"] },
+        ...(b.keysSecretName === undefined
+            ? []
+            : [
+                  { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+                  { apiGroups: [""], resources: ["secrets"], resourceNames: [b.keysSecretName], verbs: ["get", "update"] },
+              ]),
     ];
 }
 

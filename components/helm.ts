@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TYPE_PREFIX, failOnProblems } from "./common";
 import { DEFAULTS } from "./plan";
 import { ValidationProblem, checkKubernetesName, checkUrl, describeType, isDeferred } from "./validate";
-import { UnsealOptions, withUnsealer } from "./unseal";
+import { UNSEAL_KEYS_IN, UnsealOptions, withUnsealer } from "./unseal";
 import { mergeValues } from "./values";
 import { VAULT_CHART_REPO, VAULT_CHART_VERSION, VSO_CHART_REPO, VSO_CHART_VERSION } from "./versions";
 
@@ -141,10 +141,35 @@ export function validateVaultHelmInstallArgs(args: VaultHelmInstallArgs, prefix 
     if (u.keysSecretName !== undefined) {
         problems.push(...checkKubernetesName(`${prefix}unseal.keysSecretName`, u.keysSecretName, "subdomain"));
     }
+    problems.push(...checkKeysIn(prefix, u));
     if (args.haReplicas !== undefined && (!Number.isInteger(args.haReplicas) || args.haReplicas < 1)) {
         problems.push({ field: `${prefix}haReplicas`, message: `${args.haReplicas} must be a whole number ≥ 1 (3 or 5 for raft quorum)` });
     }
     return problems;
+}
+
+/** `unseal.keysIn` names a known place, and nothing is set that only the other place uses (pure). */
+function checkKeysIn(prefix: string, u: UnsealOptions): ValidationProblem[] {
+    if (u.keysIn === undefined) {
+        return [];
+    }
+    if (!(UNSEAL_KEYS_IN as readonly unknown[]).includes(u.keysIn)) {
+        return [
+            {
+                field: `${prefix}unseal.keysIn`,
+                message: `${JSON.stringify(u.keysIn)} is not a place for the unseal keys: use "secret" (a Kubernetes Secret; Vault unseals itself after a restart) or "pulumi" (only in the stack's encrypted state; pulumi up unseals a restarted Vault)`,
+            },
+        ];
+    }
+    if (u.keysIn === "pulumi") {
+        return (["keysSecretName", "unsealerImage"] as const)
+            .filter((k) => u[k] !== undefined)
+            .map((k) => ({
+                field: `${prefix}unseal.${k}`,
+                message: `is used only with keysIn "secret" (the keys Secret and its unsealer sidecar); with keysIn "pulumi" there is neither: remove ${k}, or set keysIn to "secret"`,
+            }));
+    }
+    return [];
 }
 
 /** Number of Vault server pods of a mode (pure): 1 for dev and standalone, `haReplicas` (default 3) for ha. */

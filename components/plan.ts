@@ -227,7 +227,9 @@ export const PLATFORM_ARGS_TYPE: FieldType = {
                         devRootToken: "input",
                         haReplicas: "integer",
                         wait: "boolean",
-                        unseal: { fields: { keyShares: "integer", keyThreshold: "integer", keysSecretName: "string", unsealerImage: "string" } },
+                        unseal: {
+                            fields: { keysIn: "string", keyShares: "integer", keyThreshold: "integer", keysSecretName: "string", unsealerImage: "string" },
+                        },
                     },
                 },
             },

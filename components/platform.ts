@@ -43,8 +43,8 @@ import {
     validateKubernetesAuthArgs,
 } from "./vault";
 import { VAULT_CA_SECRET, VaultStaticSecretApp, VsoNamespaceAccess, VsoNamespaceAccessArgs } from "./vso";
-import { PULUMI_TOKEN_POLICY, UNSEAL_DEFAULTS, policyPrefixOf, pulumiTokenPolicy } from "./unseal";
-import { SealProbeTarget, probeSealStatus, sealedVaultMessage } from "./sealcheck";
+import { PULUMI_TOKEN_POLICY, UNSEAL_DEFAULTS, UnsealKeysIn, policyPrefixOf, pulumiTokenPolicy } from "./unseal";
+import { SealProbeTarget, podProxyAddress, probeSealStatus, sealedVaultMessage, unsealPods } from "./sealcheck";
 import { VaultInit } from "./vault-init";
 import { AdoptedSetup, AdoptedVaultAccess, adoptedNamespace, adoptedPlan, adoptedStaticSecret, validateAdoptedSetup } from "./adopt";
 
@@ -528,7 +528,7 @@ type ProviderOpts = { parent: pulumi.Resource; dependsOn?: pulumi.Resource[]; pr
 export function bootstrapOf(
     args: VaultSecretsPlatformArgs,
     serviceName: string,
-): { pods: string[]; keysSecretName: string; keyShares: number; keyThreshold: number } | undefined {
+): { pods: string[]; keysIn: UnsealKeysIn; keysSecretName: string; keyShares: number; keyThreshold: number } | undefined {
     const v = args.vault ?? {};
     const mode = v.helm?.mode ?? DEFAULT_VAULT_MODE;
     if (!(v.install ?? true) || mode === "dev" || v.token !== undefined || v.providerAddress !== undefined) {
@@ -538,10 +538,19 @@ export function bootstrapOf(
     const u = v.helm?.unseal ?? {};
     return {
         pods: Array.from({ length: replicas }, (_, i) => `${serviceName}-${i}`),
+        keysIn: u.keysIn ?? "secret",
         keysSecretName: u.keysSecretName ?? UNSEAL_DEFAULTS.keysSecretName,
         keyShares: u.keyShares ?? UNSEAL_DEFAULTS.keyShares,
         keyThreshold: u.keyThreshold ?? UNSEAL_DEFAULTS.keyThreshold,
     };
+}
+
+/** keysIn "pulumi": what `pulumi up` needs to unseal a restarted Vault with the keys in the stack's state. */
+interface UnsealFromState {
+    keys: pulumi.Output<string[] | undefined>;
+    server: pulumi.Output<string>;
+    pods: string[];
+    threshold: number;
 }
 
 /** True under `pulumi.runtime.setMocks` (unit tests), where no server exists to be asked. */
@@ -675,46 +684,9 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         const v = args.vault ?? {};
         const install = v.install ?? true;
         const vaultConfig = new pulumi.Config("vault");
-        let token = v.token ?? this.vaultInstall?.rootToken ?? vaultConfig.getSecret("token");
+        const token = v.token ?? this.vaultInstall?.rootToken ?? vaultConfig.getSecret("token");
         if (install && v.providerAddress === undefined) {
-            // Pulumi reaches the in-cluster Vault through the API server, in this same run
-            const vi = this.vaultInstall!;
-            const boot = bootstrapOf(args, vi.serviceName);
-            const cluster = clusterOfKubeconfig(args.kubeconfig);
-            const access = new VaultApiServerAccess(
-                `${name}-vault-access`,
-                { namespace: vi.namespace, serviceName: vi.serviceName, cluster, bootstrap: boot },
-                { ...k8sOpts, dependsOn: [vi] },
-            );
-            if (boot) {
-                // a durable Vault: initialised, unsealed and given Pulumi's own token in this same run
-                token = this.vaultInit(name, args, { cluster, access, boot, vi }).token;
-            }
-            const tokenArgs = token !== undefined ? { token: pulumi.secret(token) } : {};
-            // the address resolves after the bootstrap (token) and only when Vault is not sealed
-            const address = this.unsealedAddress(
-                pulumi
-                    .all([access.address, access.headers, access.caCertFile, access.skipTLSVerify, pulumi.unsecret(pulumi.output(token).apply(() => 0))])
-                    .apply(([a, h, ca, skip]) => ({
-                        address: a,
-                        headers: h,
-                        caCertFile: ca,
-                        skipTlsVerify: skip,
-                    })),
-                { installed: true, namespace: vi.namespace, keysSecretName: boot?.keysSecretName, shown: "the Vault this stack installed" },
-            );
-            return new vault.Provider(
-                `${name}-vault`,
-                {
-                    address,
-                    headers: access.headers,
-                    caCertFile: access.caCertFile as pulumi.Output<string>,
-                    skipTlsVerify: access.skipTLSVerify,
-                    ...tokenArgs,
-                    skipChildToken: true,
-                },
-                { parent: this },
-            );
+            return this.inClusterVaultProvider(name, args, k8sOpts, token);
         }
         const tokenArgs = token !== undefined ? { token: pulumi.secret(token) } : {};
         const given = v.providerAddress ?? (install ? undefined : v.address);
@@ -733,6 +705,72 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         );
     }
 
+    /** Pulumi reaches the in-cluster Vault through the API server, in this same run (a durable one bootstrapped first). */
+    private inClusterVaultProvider(
+        name: string,
+        args: VaultSecretsPlatformArgs,
+        k8sOpts: ProviderOpts,
+        givenToken: pulumi.Input<string> | undefined,
+    ): vault.Provider {
+        let token = givenToken;
+        const vi = this.vaultInstall!;
+        const boot = bootstrapOf(args, vi.serviceName);
+        const cluster = clusterOfKubeconfig(args.kubeconfig);
+        const access = new VaultApiServerAccess(
+            `${name}-vault-access`,
+            {
+                namespace: vi.namespace,
+                serviceName: vi.serviceName,
+                cluster,
+                // the keys Secret only when the keys live there
+                bootstrap: boot && { pods: boot.pods, keysSecretName: boot.keysIn === "secret" ? boot.keysSecretName : undefined },
+            },
+            { ...k8sOpts, dependsOn: [vi] },
+        );
+        let unsealFromState: UnsealFromState | undefined;
+        if (boot) {
+            // a durable Vault: initialised, unsealed and given Pulumi's own token in this same run
+            const init = this.vaultInit(name, args, { cluster, access, boot, vi });
+            token = init.token;
+            if (boot.keysIn === "pulumi") {
+                // its keys live only in the state: a restarted Vault is unsealed by `pulumi up`, here
+                unsealFromState = { keys: init.unsealKeys, server: cluster.apply((c) => c.server), pods: boot.pods, threshold: boot.keyThreshold };
+            }
+        }
+        const tokenArgs = token !== undefined ? { token: pulumi.secret(token) } : {};
+        // the address resolves after the bootstrap (token) and only when Vault is not sealed
+        const address = this.unsealedAddress(
+            pulumi
+                .all([access.address, access.headers, access.caCertFile, access.skipTLSVerify, pulumi.unsecret(pulumi.output(token).apply(() => 0))])
+                .apply(([a, h, ca, skip]) => ({
+                    address: a,
+                    headers: h,
+                    caCertFile: ca,
+                    skipTlsVerify: skip,
+                })),
+            {
+                installed: true,
+                namespace: vi.namespace,
+                keysIn: boot?.keysIn,
+                keysSecretName: boot?.keysSecretName,
+                shown: "the Vault this stack installed",
+                unseal: unsealFromState,
+            },
+        );
+        return new vault.Provider(
+            `${name}-vault`,
+            {
+                address,
+                headers: access.headers,
+                caCertFile: access.caCertFile as pulumi.Output<string>,
+                skipTlsVerify: access.skipTLSVerify,
+                ...tokenArgs,
+                skipChildToken: true,
+            },
+            { parent: this },
+        );
+    }
+
     /**
      * The provider's address, once `sys/seal-status` (asked through the same route) says Vault is not
      * sealed: a sealed Vault stops the run here with what to do, before any Vault resource is read or
@@ -740,25 +778,78 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
      */
     private unsealedAddress(
         target: pulumi.Output<SealProbeTarget>,
-        c: { installed: boolean; namespace?: pulumi.Input<string>; keysSecretName?: string; shown?: string },
+        c: {
+            installed: boolean;
+            namespace?: pulumi.Input<string>;
+            keysIn?: "secret" | "pulumi";
+            keysSecretName?: string;
+            shown?: string;
+            unseal?: UnsealFromState;
+        },
     ): pulumi.Output<string> {
-        // the address is not secret (the probe's inputs may be: the API server's bearer header)
-        const checked = pulumi.all([target, pulumi.output(c.namespace)]).apply(async ([t, ns]) => {
-            if (underMocks()) {
-                return t.address; // unit tests: there is no Vault to ask
-            }
-            const message = sealedVaultMessage(await probeSealStatus(t), {
-                installed: c.installed,
-                namespace: ns,
-                keysSecretName: c.keysSecretName,
-                shownAddress: c.shown ?? redactUrlCredentials(t.address),
+        // the address is not secret (the probe's inputs may be: the API server's bearer header, the keys)
+        const checked = pulumi
+            .all([target, pulumi.output(c.namespace), pulumi.output(c.unseal?.keys), pulumi.output(c.unseal?.server)])
+            .apply(async ([t, ns, keys, server]) => {
+                if (underMocks()) {
+                    return t.address; // unit tests: there is no Vault to ask
+                }
+                let unsealTried = false;
+                if (c.unseal && ns !== undefined && server !== undefined) {
+                    unsealTried = await this.unsealFromState(t, ns, server, c.unseal, keys);
+                }
+                const message = sealedVaultMessage(await probeSealStatus(t), {
+                    installed: c.installed,
+                    namespace: ns,
+                    keysIn: c.keysIn,
+                    keysSecretName: c.keysSecretName,
+                    shownAddress: c.shown ?? redactUrlCredentials(t.address),
+                    unsealTried,
+                });
+                if (message) {
+                    throw new pulumi.ResourceError(message, this);
+                }
+                return t.address;
             });
-            if (message) {
-                throw new pulumi.ResourceError(message, this);
-            }
-            return t.address;
-        });
         return pulumi.unsecret(checked);
+    }
+
+    /**
+     * keysIn "pulumi": every sealed pod gets the keys from the stack's state, in `pulumi up` only (a
+     * preview changes nothing: it warns). Returns whether keys were submitted. Never prints a key.
+     */
+    private async unsealFromState(t: SealProbeTarget, ns: string, server: string, u: UnsealFromState, keys: string[] | undefined): Promise<boolean> {
+        const pods = u.pods.map((p) => ({ name: p, address: podProxyAddress(server, ns, p) }));
+        const route = { headers: t.headers, caCertFile: t.caCertFile, skipTlsVerify: t.skipTlsVerify };
+        const sealed: string[] = [];
+        for (const p of pods) {
+            const st = await probeSealStatus({ ...route, address: p.address });
+            if (st?.sealed && st.initialized) {
+                sealed.push(p.name);
+            }
+        }
+        if (sealed.length === 0 || keys === undefined || keys.length === 0) {
+            return false;
+        }
+        if (pulumi.runtime.isDryRun()) {
+            pulumi.log.warn(`Vault pod(s) ${sealed.join(", ")} in ${ns} are sealed: pulumi up unseals them with the keys in this stack's state`, this);
+            return false;
+        }
+        const still = await unsealPods(
+            route,
+            pods.filter((p) => sealed.includes(p.name)),
+            keys,
+            u.threshold,
+        );
+        const done = sealed.filter((p) => !still.includes(p));
+        if (done.length > 0) {
+            pulumi.log.info(`unsealed Vault pod(s) ${done.join(", ")} in ${ns} with the keys in this stack's state`, this);
+            // the Service answers unsealed once a pod behind it is (a moment for its readiness)
+            for (let i = 0; i < 30 && (await probeSealStatus(t))?.sealed !== false; i++) {
+                await new Promise((r) => setTimeout(r, 2000));
+            }
+        }
+        return true;
     }
 
     private vaultInit(
@@ -779,6 +870,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 keyShares: boot.keyShares,
                 keyThreshold: boot.keyThreshold,
                 keysSecretName: boot.keysSecretName,
+                keysIn: boot.keysIn,
                 policy: pulumiTokenPolicy(
                     this.plan.kvPath,
                     this.plan.authPath,

@@ -32,6 +32,10 @@ export interface SealProbeTarget {
 export interface SealContext {
     /** The stack installed Vault (Helm) with the in-cluster unsealer. */
     installed: boolean;
+    /** Where an installed Vault's unseal keys live (`vault.helm.unseal.keysIn`). Default `"secret"`. */
+    keysIn?: "secret" | "pulumi";
+    /** `pulumi up` submitted the keys from the stack's state and Vault is still sealed. */
+    unsealTried?: boolean;
     /** Vault's namespace and the unsealer's keys Secret, when installed. */
     namespace?: string;
     keysSecretName?: string;
@@ -77,6 +81,13 @@ export function sealedVaultMessage(s: SealStatus | undefined, c: SealContext): s
             : `${where} is not initialised: initialise it (\`vault operator init\`) and unseal it, then run again.`;
     }
     const progress = s.threshold !== undefined ? ` (${s.progress ?? 0} of ${s.threshold} unseal keys given)` : "";
+    if (c.installed && c.keysIn === "pulumi") {
+        return c.unsealTried
+            ? `${where} is still sealed${progress} after \`pulumi up\` gave it the unseal keys kept in this stack's state: ` +
+                  `they do not fit this Vault (was it re-initialised or rekeyed outside the stack?). Unseal it with its keys (\`vault operator unseal\`), then run again.`
+            : `${where} is sealed${progress}. Its unseal keys live only in this stack's state (vault.helm.unseal.keysIn "pulumi"), ` +
+                  `so it does not unseal itself after a restart: \`pulumi up\` unseals it before it reads or changes anything (a preview cannot).`;
+    }
     if (c.installed) {
         const ns = c.namespace ?? "vault";
         const secret = c.keysSecretName ?? "vault-unseal-keys";
@@ -98,11 +109,60 @@ export function sealedVaultMessage(s: SealStatus | undefined, c: SealContext): s
  * answers something else: then the provider's own error says more, and this check stays out of the way.
  * Never sends a Vault token (the endpoint is unauthenticated); headers are the API server's, for its proxy.
  */
-export function probeSealStatus(t: SealProbeTarget, timeoutMs = 5000): Promise<SealStatus | undefined> {
+export async function probeSealStatus(t: SealProbeTarget, timeoutMs = 5000): Promise<SealStatus | undefined> {
+    const r = await sealRequest(t, "GET", "sys/seal-status", undefined, timeoutMs);
+    return r && parseSealStatus(r.status, r.body);
+}
+
+/** The API server's proxy address of one Vault pod's port (pure). */
+export function podProxyAddress(server: string, namespace: string, pod: string, port = 8200): string {
+    return `${server.replace(/\/+$/, "")}/api/v1/namespaces/${namespace}/pods/${pod}:${port}/proxy`;
+}
+
+/**
+ * `pulumi up` of a Vault whose keys live in the stack's state (`keysIn: "pulumi"`): gives every sealed pod
+ * the keys (up to the threshold) through the API server's pod proxy. Returns the pods still sealed (those
+ * that answered; an unreachable pod is left to the seal check that follows). Never prints a key.
+ */
+export async function unsealPods(
+    t: Omit<SealProbeTarget, "address">,
+    pods: { name: string; address: string }[],
+    keys: string[],
+    threshold: number,
+): Promise<string[]> {
+    const stillSealed: string[] = [];
+    for (const pod of pods) {
+        const target = { ...t, address: pod.address };
+        let status = await probeSealStatus(target);
+        if (!status?.sealed || !status.initialized) {
+            continue;
+        }
+        for (const key of keys.slice(0, threshold)) {
+            const r = await sealRequest(target, "PUT", "sys/unseal", { key });
+            status = r && parseSealStatus(r.status, r.body);
+            if (status && !status.sealed) {
+                break;
+            }
+        }
+        if (status?.sealed) {
+            stillSealed.push(pod.name);
+        }
+    }
+    return stillSealed;
+}
+
+/** One unauthenticated request to Vault's sys/ endpoints through the given route; undefined when unreachable. */
+function sealRequest(
+    t: SealProbeTarget,
+    method: "GET" | "PUT",
+    p: string,
+    payload?: unknown,
+    timeoutMs = 5000,
+): Promise<{ status: number; body: string } | undefined> {
     return new Promise((resolve) => {
         let url: URL;
         try {
-            url = new URL(`${t.address.replace(/\/+$/, "")}/v1/sys/seal-status`);
+            url = new URL(`${t.address.replace(/\/+$/, "")}/v1/${p}`);
         } catch {
             resolve(undefined);
             return;
@@ -119,7 +179,11 @@ export function probeSealStatus(t: SealProbeTarget, timeoutMs = 5000): Promise<S
         for (const h of t.headers ?? []) {
             headers[h.name] = h.value;
         }
-        const options: https.RequestOptions = { method: "GET", headers, timeout: timeoutMs };
+        const data = payload === undefined ? undefined : JSON.stringify(payload);
+        if (data !== undefined) {
+            headers["Content-Type"] = "application/json";
+        }
+        const options: https.RequestOptions = { method, headers, timeout: timeoutMs };
         if (isHttps) {
             options.ca = ca;
             options.rejectUnauthorized = !t.skipTlsVerify;
@@ -132,11 +196,14 @@ export function probeSealStatus(t: SealProbeTarget, timeoutMs = 5000): Promise<S
                     body += d;
                 }
             });
-            res.on("end", () => resolve(parseSealStatus(res.statusCode ?? 0, body)));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
             res.on("error", () => resolve(undefined));
         });
         req.on("timeout", () => req.destroy());
         req.on("error", () => resolve(undefined));
+        if (data !== undefined) {
+            req.write(data);
+        }
         req.end();
     });
 }

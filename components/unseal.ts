@@ -12,18 +12,40 @@ import * as fs from "fs";
 import * as path from "path";
 import { mergeValues } from "./values";
 
+/**
+ * Where the unseal keys live (see README, "Durable Vault: where the keys live"):
+ * - `"secret"`: a Kubernetes Secret in Vault's namespace, read by the unsealer sidecar of every
+ *   Vault pod, which unseals it after any restart without a human. As safe as the cluster (etcd,
+ *   RBAC on that namespace, node disks): whoever can read the Secret can unseal Vault.
+ * - `"pulumi"`: only in this stack's state, as a secret output (encrypted by the stack's secrets
+ *   provider); no Secret, no sidecar. A restarted Vault stays sealed until the next `pulumi up`,
+ *   which unseals it before it touches anything (`pulumi preview` says so). Someone with the
+ *   cluster but not the stack's secrets cannot unseal a restarted Vault.
+ */
+export type UnsealKeysIn = "secret" | "pulumi";
+
+/** The places `keysIn` accepts. */
+export const UNSEAL_KEYS_IN: readonly UnsealKeysIn[] = ["secret", "pulumi"];
+
 /** Where the unseal keys live and how many there are. */
 export interface UnsealOptions {
+    /**
+     * Where the unseal keys live: `"secret"` (a Kubernetes Secret; Vault unseals itself after any
+     * restart) or `"pulumi"` (only in the stack's state, encrypted; `pulumi up` unseals a restarted
+     * Vault). Fixed at initialisation: changing it later is refused. Default `"secret"`.
+     */
+    keysIn?: UnsealKeysIn;
     /** Number of Shamir key shares Vault is initialised with. Default 5. */
     keyShares?: number;
     /** Shares needed to unseal. Default 3. */
     keyThreshold?: number;
     /**
      * Secret in Vault's namespace that holds the shares (`key-0`..`key-N`). Anyone who can read it
-     * can unseal Vault: it is as safe as the cluster's etcd and RBAC. Default `"vault-unseal-keys"`.
+     * can unseal Vault: it is as safe as the cluster's etcd and RBAC (`keysIn: "secret"` only).
+     * Default `"vault-unseal-keys"`.
      */
     keysSecretName?: string;
-    /** Image of the unsealer sidecar. Default: the Vault server's image. */
+    /** Image of the unsealer sidecar (`keysIn: "secret"` only). Default: the Vault server's image. */
     unsealerImage?: string;
 }
 
@@ -66,6 +88,7 @@ export function haRaftConfig(serviceName: string, replicas: number): string {
 /**
  * Adds the unsealer sidecar (and, for ha, the raft join config) to the chart values of a durable
  * mode (pure). The sidecar runs the server's image (from `values.server.image`) unless told otherwise.
+ * With `keysIn: "pulumi"` there is no sidecar (the keys are not in the cluster).
  */
 export function withUnsealer(
     values: Record<string, any>,
@@ -89,17 +112,23 @@ export function withUnsealer(
         resources: { requests: { cpu: "5m", memory: "8Mi" }, limits: { memory: "32Mi" } },
     };
     const server = values.server ?? {};
-    const added: Record<string, any> = {
-        server: {
-            // the chart's default image is older than the one the sidecar runs; both use this one
-            image: { repository: image.repository ?? UNSEAL_DEFAULTS.vaultImage, tag: image.tag ?? UNSEAL_DEFAULTS.vaultTag },
-            // pods unseal themselves, so an upgrade may restart them one by one (the chart's OnDelete never does)
-            updateStrategyType: server.updateStrategyType ?? "RollingUpdate",
-            // optional: the pods start before the first `up` has initialised Vault and written the keys
-            volumes: [...(server.volumes ?? []), { name: "unseal-keys", secret: { secretName, optional: true, defaultMode: 0o400 } }],
-            extraContainers: [...(server.extraContainers ?? []), sidecar],
-        },
-    };
+    // the chart's default image is older than the one the sidecar runs; both use this one
+    const serverImage = { repository: image.repository ?? UNSEAL_DEFAULTS.vaultImage, tag: image.tag ?? UNSEAL_DEFAULTS.vaultTag };
+    const added: Record<string, any> =
+        (o.unseal?.keysIn ?? "secret") === "pulumi"
+            ? // keys only in the stack's state: no Secret, no sidecar; the chart's OnDelete stays, so an
+              // upgrade never restarts a pod that nobody but the next `pulumi up` could unseal
+              { server: { image: serverImage } }
+            : {
+                  server: {
+                      image: serverImage,
+                      // pods unseal themselves, so an upgrade may restart them one by one (the chart's OnDelete never does)
+                      updateStrategyType: server.updateStrategyType ?? "RollingUpdate",
+                      // optional: the pods start before the first `up` has initialised Vault and written the keys
+                      volumes: [...(server.volumes ?? []), { name: "unseal-keys", secret: { secretName, optional: true, defaultMode: 0o400 } }],
+                      extraContainers: [...(server.extraContainers ?? []), sidecar],
+                  },
+              };
     if (o.mode === "ha") {
         added.server.ha = { raft: { config: haRaftConfig(o.serviceName, o.replicas) } };
     } else {

@@ -24,6 +24,8 @@ export interface VaultInitInputs {
     keyShares: number;
     keyThreshold: number;
     keysSecretName: string;
+    /** Where the unseal keys live: the keys Secret, or only this resource's secret output `unsealKeys`. */
+    keysIn: "secret" | "pulumi";
     /** HCL of the policy of the token Pulumi uses. */
     policy: string;
 }
@@ -128,7 +130,15 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
 
         const pod0 = inputs.pods[0];
         const status = await sealStatus(pod0, 300000);
-        const existing = await kube("GET", `/api/v1/namespaces/${ns}/secrets/${inputs.keysSecretName}`);
+        const inSecret = (inputs.keysIn ?? "secret") === "secret";
+        if (status.initialized && !inSecret) {
+            throw new Error(
+                `Vault ${ns}/${pod0} is already initialised, by something other than this stack, so its unseal keys are not in this stack's state: ` +
+                    `give Pulumi a token for it (vault.token, a secret) and unseal it yourself, or use keysIn "secret" and put its unseal keys into Secret ${ns}/${inputs.keysSecretName} (key-0, key-1, ...) for the unsealer; ` +
+                    `if the keys are lost, the data cannot be unsealed: remove the release's PersistentVolumeClaims to start from an empty Vault`,
+            );
+        }
+        const existing = status.initialized ? await kube("GET", `/api/v1/namespaces/${ns}/secrets/${inputs.keysSecretName}`) : { status: 0, body: undefined };
         if (status.initialized) {
             throw new Error(
                 `Vault ${ns}/${pod0} is already initialised, by something other than this stack${existing.status === 200 ? "" : `, and Secret ${ns}/${inputs.keysSecretName} with its unseal keys does not exist`}: ` +
@@ -142,6 +152,26 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
         }
         const keys: string[] = init.body.keys_base64;
         const root: string = init.body.root_token;
+        // nothing lost on failure: the keys and root token go to a 0600 file and the error names it
+        const rescue = (why: string): Error => {
+            const dir = path.join(os.homedir(), ".cache", "pulumi-vault-vso", "recovery");
+            fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+            const file = path.join(dir, `${ns}-${Date.now()}.json`);
+            fs.writeFileSync(file, JSON.stringify({ namespace: ns, keys_base64: keys, root_token: root }), { mode: 0o600 });
+            return new Error(`${why}: its unseal keys and root token are in ${file} (mode 0600)`);
+        };
+        if (!inSecret) {
+            // the keys live only in this resource's outputs (the stack's state, encrypted): if anything
+            // below fails, the outputs are never recorded, so the keys are rescued to a file first
+            try {
+                return await bootstrap();
+            } catch (e) {
+                throw rescue(
+                    `Vault ${ns}/${pod0} was initialised but its bootstrap failed (${(e as Error).message}); the stack's state does not have its keys. ` +
+                        `Unseal it with them (vault operator unseal), run pulumi up with vault.token set to the root token, and keep the keys safe`,
+                );
+            }
+        }
         const data: Record<string, string> = {};
         keys.forEach((k, i) => (data[`key-${i}`] = Buffer.from(k).toString("base64")));
         const secret = {
@@ -161,63 +191,83 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
             }
         }
         if (!stored) {
-            const dir = path.join(os.homedir(), ".cache", "pulumi-vault-vso", "recovery");
-            fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-            const file = path.join(dir, `${ns}-${Date.now()}.json`);
-            fs.writeFileSync(file, JSON.stringify({ namespace: ns, keys_base64: keys, root_token: root }), { mode: 0o600 });
+            const e = rescue(`Vault ${ns}/${pod0} was initialised but Secret ${ns}/${inputs.keysSecretName} could not be written`);
             throw new Error(
-                `Vault ${ns}/${pod0} was initialised but Secret ${ns}/${inputs.keysSecretName} could not be written: its unseal keys and root token are in ${file} (mode 0600). ` +
-                    `Create the Secret from it (kubectl -n ${ns} create secret generic ${inputs.keysSecretName} --from-literal=key-0=...), then run pulumi up with vault.token`,
+                `${e.message}. Create the Secret from it (kubectl -n ${ns} create secret generic ${inputs.keysSecretName} --from-literal=key-0=...), then run pulumi up with vault.token`,
             );
         }
-        for (const [i, pod] of inputs.pods.entries()) {
-            if (i > 0) {
-                await sealStatus(pod, 300000);
+        return await bootstrap();
+
+        // unseal every pod, create Pulumi's token, revoke root
+        async function bootstrap(): Promise<pulumi.dynamic.CreateResult> {
+            for (const [i, pod] of inputs.pods.entries()) {
+                if (i > 0) {
+                    await sealStatus(pod, 300000);
+                }
+                if (!(await unseal(pod, keys, i === 0 ? 60000 : 180000))) {
+                    throw new Error(
+                        i === 0
+                            ? `Vault ${ns}/${pod} did not unseal with its new keys`
+                            : `Vault ${ns}/${pod} did not join the raft cluster and unseal within 3 minutes: check its log (kubectl -n ${ns} logs ${pod} -c vault) for retry_join errors; its unsealer keeps trying`,
+                    );
+                }
             }
-            if (!(await unseal(pod, keys, i === 0 ? 60000 : 180000))) {
-                throw new Error(
-                    i === 0
-                        ? `Vault ${ns}/${pod} did not unseal with its new keys`
-                        : `Vault ${ns}/${pod} did not join the raft cluster and unseal within 3 minutes: check its log (kubectl -n ${ns} logs ${pod} -c vault) for retry_join errors; its unsealer keeps trying`,
-                );
+            // the token Pulumi uses from now on: only what the components manage; long-lived, so the
+            // token mount's max TTL is raised first (a homelab stack may go untouched for months)
+            const leader = pod0;
+            const steps: [string, string, unknown][] = [
+                ["POST", "sys/mounts/auth/token/tune", { max_lease_ttl: "87600h" }],
+                ["PUT", "sys/policies/acl/pulumi-vault-vso", { policy: inputs.policy }],
+            ];
+            for (const [m, p, b] of steps) {
+                const r = await vault(leader, m, p, b, root);
+                if (r.status >= 300) {
+                    throw new Error(`bootstrapping Vault (${p}) failed: HTTP ${r.status} ${JSON.stringify(r.body?.errors ?? []).slice(0, 300)}`);
+                }
             }
-        }
-        // the token Pulumi uses from now on: only what the components manage; long-lived, so the
-        // token mount's max TTL is raised first (a homelab stack may go untouched for months)
-        const leader = pod0;
-        const steps: [string, string, unknown][] = [
-            ["POST", "sys/mounts/auth/token/tune", { max_lease_ttl: "87600h" }],
-            ["PUT", "sys/policies/acl/pulumi-vault-vso", { policy: inputs.policy }],
-        ];
-        for (const [m, p, b] of steps) {
-            const r = await vault(leader, m, p, b, root);
-            if (r.status >= 300) {
-                throw new Error(`bootstrapping Vault (${p}) failed: HTTP ${r.status} ${JSON.stringify(r.body?.errors ?? []).slice(0, 300)}`);
+            const tok = await vault(
+                leader,
+                "POST",
+                "auth/token/create-orphan",
+                {
+                    policies: ["pulumi-vault-vso"],
+                    no_default_policy: true,
+                    ttl: "87600h",
+                    display_name: "pulumi-vault-vso",
+                    renewable: true,
+                },
+                root,
+            );
+            const token = tok.body?.auth?.client_token;
+            if (tok.status !== 200 || typeof token !== "string") {
+                throw new Error(`creating Pulumi's Vault token failed: HTTP ${tok.status}`);
             }
+            await vault(leader, "POST", "auth/token/revoke-self", {}, root).catch(() => undefined);
+            return {
+                id: `${ns}/${pod0}`,
+                outs: {
+                    token,
+                    keysIn: inSecret ? "secret" : "pulumi",
+                    keysSecretName: inputs.keysSecretName,
+                    keyShares: inputs.keyShares,
+                    keyThreshold: inputs.keyThreshold,
+                    ...(inSecret ? {} : { unsealKeys: keys }),
+                },
+            };
         }
-        const tok = await vault(
-            leader,
-            "POST",
-            "auth/token/create-orphan",
-            {
-                policies: ["pulumi-vault-vso"],
-                no_default_policy: true,
-                ttl: "87600h",
-                display_name: "pulumi-vault-vso",
-                renewable: true,
-            },
-            root,
-        );
-        const token = tok.body?.auth?.client_token;
-        if (tok.status !== 200 || typeof token !== "string") {
-            throw new Error(`creating Pulumi's Vault token failed: HTTP ${tok.status}`);
-        }
-        await vault(leader, "POST", "auth/token/revoke-self", {}, root).catch(() => undefined);
-        return { id: `${ns}/${pod0}`, outs: { token, keysSecretName: inputs.keysSecretName, keyShares: inputs.keyShares, keyThreshold: inputs.keyThreshold } };
     },
-    async diff(): Promise<pulumi.dynamic.DiffResult> {
+    async diff(_id: string, olds: any, news: VaultInitInputs): Promise<pulumi.dynamic.DiffResult> {
         // initialisation happens once: changing the shares or the Secret's name later is a rekey
-        // (`vault operator rekey`), never a new init, so nothing here ever changes or replaces it
+        // (`vault operator rekey`), never a new init, so nothing here ever changes or replaces it.
+        // Where the keys live cannot move silently: the unsealer would lose them, or state would never get them.
+        const was = olds?.keysIn ?? "secret";
+        const now = news?.keysIn ?? "secret";
+        if (was !== now) {
+            throw new Error(
+                `vault.helm.unseal.keysIn was "${was}" when this Vault was initialised and cannot change to "${now}" afterwards ` +
+                    `(the ${was === "secret" ? "keys Secret and the unsealer" : "stack's state"} hold${was === "secret" ? "" : "s"} its keys): set keysIn back to "${was}"`,
+            );
+        }
         return { changes: false };
     },
     async delete(): Promise<void> {
@@ -228,6 +278,8 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
 /** Initialises, unseals and bootstraps a durable Vault once; `token` is what Pulumi uses afterwards (secret). */
 export class VaultInit extends pulumi.dynamic.Resource {
     public readonly token!: pulumi.Output<string>;
+    /** The unseal keys (base64), when they live in the stack's state (`keysIn: "pulumi"`); a secret. */
+    public readonly unsealKeys!: pulumi.Output<string[] | undefined>;
 
     constructor(
         name: string,
@@ -237,8 +289,8 @@ export class VaultInit extends pulumi.dynamic.Resource {
         super(
             vaultInitProvider,
             name,
-            { ...args, token: undefined, keysSecretName: args.keysSecretName },
-            { ...opts, additionalSecretOutputs: ["token"] },
+            { ...args, token: undefined, unsealKeys: undefined, keysSecretName: args.keysSecretName },
+            { ...opts, additionalSecretOutputs: ["token", "unsealKeys"] },
             "pulumi-vault-vso",
             "VaultInit",
         );

@@ -53,12 +53,55 @@ describe("durable Vault (issue 9)", () => {
         a.vault = { install: true, helm: { mode: "ha", haReplicas: 3, unseal: { keyShares: 3, keyThreshold: 2 } } };
         assert.deepStrictEqual(bootstrapOf(a, "vault"), {
             pods: ["vault-0", "vault-1", "vault-2"],
+            keysIn: "secret",
             keysSecretName: "vault-unseal-keys",
             keyShares: 3,
             keyThreshold: 2,
         });
         a.vault.token = "given";
         assert.strictEqual(bootstrapOf(a, "vault"), undefined, "a token of the user's: Vault is theirs to initialise");
+    });
+
+    it('keysIn "pulumi": no sidecar, no keys volume, no rolling restarts; the raft join config stays', () => {
+        const given = { server: { image: { tag: "1.21.4" }, volumes: [{ name: "mine", emptyDir: {} }] } };
+        const v = withUnsealer(given, { mode: "ha", serviceName: "vault", replicas: 3, unseal: { keysIn: "pulumi" } });
+        assert.strictEqual(v.server.extraContainers, undefined, "no unsealer: the keys are not in the cluster");
+        assert.deepStrictEqual(v.server.volumes, [{ name: "mine", emptyDir: {} }], "the user's volumes only, no keys Secret mounted");
+        assert.strictEqual(v.server.updateStrategyType, undefined, "the chart's OnDelete: an upgrade never restarts a pod only pulumi up could unseal");
+        assert.match(v.server.ha.raft.config, /retry_join/);
+        const s = withUnsealer(given, { mode: "ha", serviceName: "vault", replicas: 3, unseal: { keysIn: "secret" } });
+        assert.ok(
+            s.server.extraContainers.some((c: any) => c.name === "unsealer"),
+            "keysIn secret keeps the sidecar",
+        );
+    });
+
+    it("rejects an unknown keysIn and the Secret/sidecar options with keysIn pulumi, naming the field", () => {
+        const a = articleArgs();
+        a.vault = { install: true, helm: { mode: "standalone", unseal: { keysIn: "gpg" as never } } };
+        assert.match(validatePlatformArgs(a).find((x) => x.field === "vault.helm.unseal.keysIn")?.message ?? "", /use "secret".*or "pulumi"/);
+        a.vault = { install: true, helm: { mode: "standalone", unseal: { keysIn: "pulumi", keysSecretName: "k", unsealerImage: "x:1" } } };
+        const fields = validatePlatformArgs(a).map((x) => x.field);
+        assert.ok(fields.includes("vault.helm.unseal.keysSecretName") && fields.includes("vault.helm.unseal.unsealerImage"), fields.join(","));
+        a.vault = { install: true, helm: { mode: "standalone", unseal: { keysIn: "pulumi" } } };
+        assert.deepStrictEqual(validatePlatformArgs(a), []);
+        assert.strictEqual(bootstrapOf(a, "vault")?.keysIn, "pulumi");
+    });
+
+    it("refuses to move the keys after initialisation (the unsealer would lose them, or the state would never get them)", async () => {
+        const diff = vaultInitProvider.diff!;
+        await assert.rejects(
+            diff("id", { keysIn: "secret" }, { keysIn: "pulumi" } as never),
+            /keysIn was "secret".*cannot change to "pulumi".*set keysIn back to "secret"/,
+        );
+        await assert.rejects(
+            diff("id", {}, { keysIn: "pulumi" } as never),
+            /was "secret"/,
+            "a Vault initialised before keysIn existed kept its keys in the Secret",
+        );
+        await assert.rejects(diff("id", { keysIn: "pulumi" }, { keysIn: "secret" } as never), /set keysIn back to "pulumi"/);
+        assert.deepStrictEqual(await diff("id", { keysIn: "pulumi" }, { keysIn: "pulumi" } as never), { changes: false });
+        assert.deepStrictEqual(await diff("id", {}, { keysIn: "secret" } as never), { changes: false });
     });
 
     it("rejects a threshold above the shares, naming the field", () => {
@@ -109,6 +152,21 @@ describe("durable Vault (issue 9)", () => {
             assert.ok(rules.some((r) => r.resources[0] === "pods/proxy" && r.resourceNames.includes("vault-0")));
             assert.ok(rules.some((r) => r.resources[0] === "secrets" && (r.resourceNames ?? []).includes("vault-unseal-keys") && r.verbs.includes("get")));
             assert.ok(!rules.some((r) => r.resources[0] === "secrets" && !r.resourceNames && r.verbs.includes("get")), "no read of other Secrets");
+        });
+
+        it('keysIn "pulumi": the access may proxy to the pods but touch no Secret at all', async () => {
+            const a = articleArgs();
+            a.vault = { install: true, helm: { mode: "standalone", unseal: { keysIn: "pulumi" } } };
+            new VaultSecretsPlatform("p", a);
+            await rec.settle();
+            const init = rec.one("pulumi-nodejs:dynamic/pulumi-vault-vso:VaultInit");
+            assert.strictEqual(init.inputs.keysIn, "pulumi");
+            const rules = rec.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs.rules as any[];
+            assert.ok(
+                rules.some((r) => r.resources[0] === "pods/proxy" && r.resourceNames.includes("vault-0")),
+                "pulumi up unseals through the pod proxy",
+            );
+            assert.ok(!rules.some((r) => r.resources[0] === "secrets"), "no Secret is written or read");
         });
     });
 });

@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { parseSealStatus, probeSealStatus, sealedVaultMessage } from "../../components/sealcheck";
+import { parseSealStatus, podProxyAddress, probeSealStatus, sealedVaultMessage, unsealPods } from "../../components/sealcheck";
 
 describe("sealed Vault check (issue 9, item 7)", () => {
     it("reads sys/seal-status, and anything else is 'unknown', never 'sealed'", () => {
@@ -44,6 +44,14 @@ describe("sealed Vault check (issue 9, item 7)", () => {
             sealedVaultMessage({ sealed: true, initialized: false }, { installed: false, shownAddress: "x" })!,
             /not initialised.*vault operator init/,
         );
+        // keys in the stack's state: no unsealer to wait for, pulumi up unseals; after up tried, the keys do not fit
+        const inState = sealedVaultMessage(s, { installed: true, keysIn: "pulumi", namespace: "vault", shownAddress: "x" })!;
+        assert.match(inState, /keys live only in this stack's state.*`pulumi up` unseals it/);
+        assert.doesNotMatch(inState, /unsealer|vault-unseal-keys/);
+        assert.match(
+            sealedVaultMessage(s, { installed: true, keysIn: "pulumi", unsealTried: true, shownAddress: "x" })!,
+            /still sealed.*do not fit this Vault/,
+        );
         assert.strictEqual(sealedVaultMessage({ sealed: false, initialized: true }, { installed: true, shownAddress: "x" }), undefined);
         assert.strictEqual(sealedVaultMessage(undefined, { installed: true, shownAddress: "x" }), undefined);
     });
@@ -79,6 +87,44 @@ describe("sealed Vault check (issue 9, item 7)", () => {
             assert.strictEqual(seen[0].url, "/api/v1/namespaces/vault/services/http:vault:8200/proxy/v1/sys/seal-status");
             assert.strictEqual(seen[0].headers.authorization, "Bearer kube");
             assert.strictEqual(seen[0].headers["x-vault-token"], undefined);
+        });
+
+        it('keysIn "pulumi": gives a sealed pod the keys up to the threshold, through its pod proxy, and leaves an unsealed one alone', async () => {
+            // a fake pod proxy: vault-0 sealed (threshold 2), vault-1 unsealed
+            const state: Record<string, { sealed: boolean; got: string[] }> = { "vault-0": { sealed: true, got: [] }, "vault-1": { sealed: false, got: [] } };
+            const fake = http.createServer((req, res) => {
+                const m = /\/pods\/(vault-\d):8200\/proxy\/v1\/sys\/(seal-status|unseal)$/.exec(req.url ?? "");
+                let body = "";
+                req.on("data", (d) => (body += d));
+                req.on("end", () => {
+                    const pod = m && state[m[1]];
+                    if (!pod) {
+                        res.writeHead(404).end();
+                        return;
+                    }
+                    if (m[2] === "unseal") {
+                        pod.got.push(JSON.parse(body).key);
+                        pod.sealed = pod.got.length < 2;
+                    }
+                    res.writeHead(200, { "content-type": "application/json" });
+                    res.end(JSON.stringify({ sealed: pod.sealed, initialized: true, t: 2, progress: pod.sealed ? pod.got.length : 0 }));
+                });
+            });
+            await new Promise<void>((r) => fake.listen(0, "127.0.0.1", () => r()));
+            const server = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+            try {
+                const pods = ["vault-0", "vault-1"].map((name) => ({ name, address: podProxyAddress(server, "vault", name) }));
+                const still = await unsealPods({ headers: [{ name: "Authorization", value: "Bearer kube" }] }, pods, ["k0", "k1", "k2"], 2);
+                assert.deepStrictEqual(still, []);
+                assert.deepStrictEqual(state["vault-0"].got, ["k0", "k1"], "the threshold's keys, no more");
+                assert.deepStrictEqual(state["vault-1"].got, [], "an unsealed pod gets no key");
+                // wrong keys: the pod stays sealed and is named
+                state["vault-0"] = { sealed: true, got: [] };
+                const wrong = await unsealPods({}, pods, ["only-one"], 2);
+                assert.deepStrictEqual(wrong, ["vault-0"]);
+            } finally {
+                await new Promise<void>((r) => fake.close(() => r()));
+            }
         });
 
         it("an unreachable Vault or an unexpected answer is 'unknown' (the provider's own error then speaks)", async () => {
