@@ -270,8 +270,21 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
         }
         return { changes: false };
     },
-    async delete(): Promise<void> {
-        // never de-initialise: the data and the keys stay (remove the PVCs and the keys Secret on purpose)
+    async delete(id: string, props: any): Promise<void> {
+        // never de-initialise: the data and the keys stay (remove the PVCs and the keys Secret on purpose).
+        // keysIn "pulumi": the state that holds the keys is going away while the data stays in the
+        // release's PersistentVolumeClaims, so the keys are saved to a 0600 file first (README says where)
+        if (props?.keysIn === "pulumi" && Array.isArray(props.unsealKeys)) {
+            /* eslint-disable @typescript-eslint/no-require-imports */
+            const fs = require("fs");
+            const os = require("os");
+            const path = require("path");
+            /* eslint-enable @typescript-eslint/no-require-imports */
+            const dir = path.join(os.homedir(), ".cache", "pulumi-vault-vso", "recovery");
+            fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+            const file = path.join(dir, `${String(id).replace(/[^A-Za-z0-9.-]/g, "_")}-deleted-${Date.now()}.json`);
+            fs.writeFileSync(file, JSON.stringify({ vault: id, keys_base64: props.unsealKeys, keyThreshold: props.keyThreshold }), { mode: 0o600 });
+        }
     },
 };
 

@@ -2,11 +2,12 @@
  * Durable Vault (issue 9) on the bed's node: `vault.helm.mode` standalone and ha are initialised by
  * the first `pulumi up`, unseal themselves after pod deletions (the unsealer sidecar), keep their
  * values, and VSO syncs; Pulumi ends up with a scoped token (not root), and the unseal keys are only
- * in the keys Secret (never in the state file).
+ * in the keys Secret (never in the state file) — or, with keysIn "pulumi", only in the encrypted state.
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { HttpResult, kubeRequest } from "../../ops/clients";
@@ -37,6 +38,127 @@ describe("integration: durable Vault that initialises and unseals itself (issue 
         const r = await kube("GET", `/api/v1/namespaces/${ns}/secrets/${name}`);
         return r.status === 200 && r.body.data?.[key] ? Buffer.from(r.body.data[key], "base64").toString() : undefined;
     }
+
+    /** The stack config of a durable Vault of its own (namespace, release) with the app's value. */
+    function durableConfig(mode: "standalone" | "ha", tag: string, app: any, value: string, unseal?: Record<string, unknown>) {
+        const c = inClusterStackConfig(bed, [app], { [app.name]: { token: value } });
+        const v = JSON.parse(c["vault-vso-homelab:vault"].value);
+        v.helm.mode = mode;
+        v.helm.namespace = `vault-${tag}`;
+        // its own release name: the chart's ClusterRoleBinding is named after the release
+        v.helm.releaseName = `vault-${tag}`;
+        v.helm.values.server.dataStorage = { size: "1Gi" };
+        if (mode === "ha") {
+            // one node: the chart's one-pod-per-node anti-affinity would leave two pods Pending
+            v.helm.values.server.affinity = "";
+        }
+        if (unseal) {
+            v.helm.unseal = unseal;
+        }
+        c["vault-vso-homelab:vault"] = { value: JSON.stringify(v) };
+        c["vault-vso-homelab:createNamespaces"] = { value: "true" };
+        return c;
+    }
+
+    it('keysIn "pulumi": the keys only in the encrypted state (no Secret, no unsealer); a restarted Vault stays sealed, preview says so, pulumi up unseals it with the value intact; the keys cannot move afterwards', async () => {
+        const tag = "stpul";
+        const STACK = `it-durable-${tag}-${process.pid}`;
+        const vaultNs = `vault-${tag}`;
+        const pod = `vault-${tag}-0`;
+        const app = { name: "dur-app", namespace: `dur-${tag}`, path: `dur/${tag}`, keys: ["token"], refreshAfter: "3s", managed: true };
+        const config = (value: string, keysIn = "pulumi") => durableConfig("standalone", tag, app, value, { keysIn });
+        const stack: Stack = await freshStack(bed, STACK, config("v1"));
+        try {
+            const res = await stack.up({ onOutput: () => undefined });
+            assert.strictEqual(res.summary.result, "succeeded");
+            assert.strictEqual((await sealStatus(vaultNs, pod))?.sealed, false, "the first up initialised and unsealed it");
+            assert.strictEqual(await waitFor("VSO's Secret", 180000, () => secretValue(app.namespace, app.name, "token")), "v1");
+
+            // no keys in the cluster: no Secret, no unsealer container, nothing mounted
+            assert.strictEqual((await kube("GET", `/api/v1/namespaces/${vaultNs}/secrets/vault-unseal-keys`)).status, 404);
+            const spec = (await kube("GET", `/api/v1/namespaces/${vaultNs}/pods/${pod}`)).body.spec;
+            assert.deepStrictEqual(
+                spec.containers.map((c: any) => c.name),
+                ["vault"],
+                "no unsealer sidecar",
+            );
+            // the keys are in the state, encrypted: readable only with the stack's secrets
+            const exported = JSON.parse(
+                execFileSync("pulumi", ["stack", "export", "--show-secrets", "--stack", STACK], {
+                    cwd: REPO,
+                    env: { ...process.env, ...bed.env },
+                    encoding: "utf8",
+                }),
+            );
+            const init = exported.deployment.resources.find((r: any) => r.urn.endsWith("::homelab-vault-init"));
+            const raw = init?.outputs?.unsealKeys;
+            const keys: string[] = typeof raw === "object" && raw?.plaintext !== undefined ? JSON.parse(raw.plaintext) : raw;
+            assert.ok(Array.isArray(keys) && keys.length === 5 && keys.every((k) => typeof k === "string" && k.length > 20), "5 shares in VaultInit's outputs");
+            const state = fs.readFileSync(path.join(BED_DIR, "pulumi-state/.pulumi/stacks/vault-vso-homelab", `${STACK}.json`), "utf8");
+            for (const k of keys) {
+                assert.ok(!state.includes(k), "no unseal key in plaintext in the state file");
+            }
+
+            // a restart: the new pod stays sealed (nothing in the cluster can unseal it)
+            const oldUid = (await kube("GET", `/api/v1/namespaces/${vaultNs}/pods/${pod}`)).body.metadata.uid;
+            await kube("DELETE", `/api/v1/namespaces/${vaultNs}/pods/${pod}`, { gracePeriodSeconds: 1 });
+            await waitFor("the new pod answering, sealed", 300000, async () => {
+                const r = await kube("GET", `/api/v1/namespaces/${vaultNs}/pods/${pod}`);
+                return r.status === 200 && r.body.metadata.uid !== oldUid && (await sealStatus(vaultNs, pod))?.sealed === true;
+            });
+            await new Promise((r) => setTimeout(r, 15000));
+            assert.strictEqual((await sealStatus(vaultNs, pod))?.sealed, true, "still sealed 15 s later: nothing unseals it but pulumi up");
+
+            // preview names it and what to do, and changes nothing
+            const previewErr = await stack.preview({ refresh: true, onOutput: () => undefined }).then(
+                () => "",
+                (e) => String(e),
+            );
+            assert.match(previewErr, /keys live only in this stack's state.*`pulumi up` unseals it/);
+            assert.strictEqual((await sealStatus(vaultNs, pod))?.sealed, true, "a preview does not unseal");
+
+            // pulumi up unseals it first, then applies the new value, which VSO syncs
+            await stack.setAllConfig(config("v2"));
+            const out: string[] = [];
+            const res2 = await stack.up({ onOutput: (o) => out.push(o) });
+            assert.strictEqual(res2.summary.result, "succeeded");
+            assert.match(out.join(""), /unsealed Vault pod\(s\) vault-stpul-0/);
+            for (const k of keys) {
+                assert.ok(!out.join("").includes(k), "no key printed");
+            }
+            assert.strictEqual((await sealStatus(vaultNs, pod))?.sealed, false);
+            assert.ok(await waitFor("VSO syncs v2", 120000, async () => (await secretValue(app.namespace, app.name, "token")) === "v2"));
+            const pre = await stack.preview({ refresh: true, onOutput: () => undefined });
+            const changed = Object.entries(pre.changeSummary).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);
+            assert.deepStrictEqual(changed, [], "the value survived the restart, and a second up changes nothing");
+
+            // moving the keys afterwards is refused before anything changes
+            await stack.setAllConfig(config("v2", "secret"));
+            const moveErr = await stack.up({ onOutput: () => undefined }).then(
+                () => "",
+                (e) => String(e),
+            );
+            assert.match(moveErr, /keysIn was "pulumi" when this Vault was initialised and cannot change to "secret"/);
+            assert.strictEqual((await kube("GET", `/api/v1/namespaces/${vaultNs}/pods/${pod}`)).body.spec.containers.length, 1, "the release was not changed");
+
+            // removing the stack: the data stays in the PVC and the keys go to a 0600 file, not away with the state
+            await stack.setAllConfig(config("v2"));
+            const recovery = path.join(os.homedir(), ".cache", "pulumi-vault-vso", "recovery");
+            const before = new Set(fs.existsSync(recovery) ? fs.readdirSync(recovery) : []);
+            await stack.destroy({ excludeProtected: true, onOutput: () => undefined });
+            const saved = fs.readdirSync(recovery).filter((f) => !before.has(f) && f.startsWith(`${vaultNs}_${pod}-deleted-`));
+            assert.strictEqual(saved.length, 1, "the keys were saved when the state went");
+            const file = path.join(recovery, saved[0]);
+            assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+            assert.deepStrictEqual(JSON.parse(fs.readFileSync(file, "utf8")).keys_base64, keys);
+            fs.rmSync(file);
+        } finally {
+            await stack
+                .destroy({ excludeProtected: true, onOutput: () => undefined })
+                .catch((e) => console.warn(`    [durable] destroy: ${String(e).slice(0, 500)}`));
+            await removeStack(bed, STACK);
+        }
+    });
 
     for (const [mode, replicas] of [
         ["standalone", 1],

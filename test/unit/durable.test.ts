@@ -4,6 +4,9 @@
  * and the dynamic provider that runs it can be serialised (it runs in Pulumi's provider process).
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { VaultSecretsPlatform, bootstrapOf, haRaftConfig, pulumiTokenPolicy, unsealerScript, validatePlatformArgs, withUnsealer } from "../../components";
 import { vaultInitProvider } from "../../components/vault-init";
@@ -102,6 +105,28 @@ describe("durable Vault (issue 9)", () => {
         await assert.rejects(diff("id", { keysIn: "pulumi" }, { keysIn: "secret" } as never), /set keysIn back to "pulumi"/);
         assert.deepStrictEqual(await diff("id", { keysIn: "pulumi" }, { keysIn: "pulumi" } as never), { changes: false });
         assert.deepStrictEqual(await diff("id", {}, { keysIn: "secret" } as never), { changes: false });
+    });
+
+    it('keysIn "pulumi": removing the stack saves the keys to a 0600 file (the data stays in the PVCs, the state goes)', async () => {
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "pvv-home-"));
+        const oldHome = process.env.HOME;
+        process.env.HOME = home;
+        try {
+            await vaultInitProvider.delete!("vault/vault-0", { keysIn: "secret", keysSecretName: "vault-unseal-keys" });
+            const dir = path.join(home, ".cache", "pulumi-vault-vso", "recovery");
+            assert.ok(!fs.existsSync(dir), "keys in the Secret: nothing to save");
+            await vaultInitProvider.delete!("vault/vault-0", { keysIn: "pulumi", unsealKeys: ["k0", "k1"], keyThreshold: 2 });
+            const files = fs.readdirSync(dir);
+            assert.strictEqual(files.length, 1);
+            assert.match(files[0], /^vault_vault-0-deleted-\d+\.json$/);
+            const file = path.join(dir, files[0]);
+            assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+            assert.strictEqual(fs.statSync(dir).mode & 0o777, 0o700);
+            assert.deepStrictEqual(JSON.parse(fs.readFileSync(file, "utf8")).keys_base64, ["k0", "k1"]);
+        } finally {
+            process.env.HOME = oldHome;
+            fs.rmSync(home, { recursive: true, force: true });
+        }
     });
 
     it("rejects a threshold above the shares, naming the field", () => {
