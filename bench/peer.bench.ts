@@ -7,6 +7,8 @@
  *   npm run bench:peer -- --ns 10 --runs 3 --profile     # plus where the time goes (bench/results/peer-profile.json)
  *   npm run bench:peer -- --repo DIR --label TEXT        # measure another checkout of this package
  *   npm run bench:peer -- --name peer-after               # write bench/results/peer-after.json/.md (default: peer)
+ *   npm run bench:peer -- --components-api per-namespace  # one VaultNamespaceAccess per namespace (default: one
+ *                                                         # VaultNamespaceAccessSet for all, when the package has it)
  *
  * Per N namespaces, each tool gets its own KV v2 mount, Kubernetes auth mount + config, and one read policy
  * and one role per namespace (2N+3 resources) on one Vault dev server started here on 127.0.0.1 (free port;
@@ -20,7 +22,10 @@
  *   raw-preview      pulumi preview --refresh --expect-no-changes of the plain @pulumi/vault program
  *   comp-preview     the same of the program that uses this package's components, imported as a user does:
  *                    `pulumi-vault-vso/vault` from the built package (lib/ JS + .d.ts, through node_modules), the
- *                    program type-checked like the raw one (--components-from source: components/ TS sources)
+ *                    program type-checked like the raw one (--components-from source: components/ TS sources);
+ *                    the namespaces' policies and roles through one VaultNamespaceAccessSet (--components-api set,
+ *                    the default when the built package exports it) or one VaultNamespaceAccess per namespace
+ *                    (--components-api per-namespace, the default for a checkout without the set)
  *   drift            npm run drift -- --stack NAME --cwd DIR    (0 = no drift; the compiled CLI in lib/ when the
  *                    checkout's drift script uses it)
  *   drift-bin        node lib/cli/drift.js --stack NAME --cwd DIR (the package's bin, as a nightly job runs it, without npm)
@@ -53,7 +58,14 @@ interface Options {
     notes?: string;
     /** `package`: the built package through node_modules, as a user imports it (default); `source`: components/*.ts. */
     componentsFrom: "package" | "source";
+    /**
+     * `set`: one VaultNamespaceAccessSet for all N namespaces; `per-namespace`: one VaultNamespaceAccess
+     * (NamespaceVaultAccess in old checkouts) per namespace. Undefined: `set` when the checkout has it.
+     */
+    componentsApi?: ComponentsApi;
 }
+
+type ComponentsApi = "per-namespace" | "set";
 
 function parseOptions(argv: string[]): Options {
     const o: Options = {
@@ -122,10 +134,18 @@ function parseOptions(argv: string[]): Options {
                 o.componentsFrom = v;
                 break;
             }
+            case "--components-api": {
+                const v = val();
+                if (v !== "per-namespace" && v !== "set") {
+                    throw new Error("--components-api takes per-namespace or set");
+                }
+                o.componentsApi = v;
+                break;
+            }
             case "--help":
             case "-h":
                 process.stdout.write(
-                    "usage: peer.bench.ts [--ns 10,100] [--runs 5] [--repo DIR] [--label TEXT] [--out DIR] [--name BASE] [--notes FILE] [--profile | --profile-only] [--keep] [--components-from package|source]\n",
+                    "usage: peer.bench.ts [--ns 10,100] [--runs 5] [--repo DIR] [--label TEXT] [--out DIR] [--name BASE] [--notes FILE] [--profile | --profile-only] [--keep] [--components-from package|source] [--components-api per-namespace|set]\n",
                 );
                 process.exit(0);
             // eslint-disable-next-line no-fallthrough
@@ -569,7 +589,53 @@ function accessClassOf(repo: string): string {
     throw new Error(`no per-namespace Vault access component (VaultNamespaceAccess/NamespaceVaultAccess) in ${dir}`);
 }
 
-function componentsProgram(n: number, prefix: string, caFile: string, componentsImport: string, accessClass: string): string {
+/**
+ * Whether the measured components have VaultNamespaceAccessSet: in the built package (lib/components/*.js and
+ * .d.ts, what `--components-from package` imports) or in the sources (`--components-from source`).
+ */
+function hasAccessSet(repo: string, from: Options["componentsFrom"]): boolean {
+    const dir = path.join(repo, from === "package" ? path.join("lib", "components") : "components");
+    if (!fs.existsSync(dir)) {
+        return false;
+    }
+    const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
+    const has = (ext: string, re: RegExp) => files.some((f) => f.endsWith(ext) && re.test(fs.readFileSync(f, "utf8")));
+    return from === "package"
+        ? has(".js", /\bclass VaultNamespaceAccessSet\b/) && has(".d.ts", /export declare class VaultNamespaceAccessSet\b/)
+        : has(".ts", /export class VaultNamespaceAccessSet\b/);
+}
+
+/** The components API the benchmark uses: the option, else `set` when the checkout has it. */
+function componentsApiOf(opt: Options): ComponentsApi {
+    const available = hasAccessSet(opt.repo, opt.componentsFrom);
+    if (opt.componentsApi === "set" && !available) {
+        throw new Error(
+            `--components-api set: ${opt.repo} has no VaultNamespaceAccessSet in ${opt.componentsFrom === "package" ? "its built package (lib/components)" : "components/"}`,
+        );
+    }
+    return opt.componentsApi ?? (available ? "set" : "per-namespace");
+}
+
+function componentsProgram(n: number, prefix: string, caFile: string, componentsImport: string, accessClass: string, api: ComponentsApi): string {
+    if (api === "set") {
+        return `import * as fs from "fs";
+import { KubernetesAuthMethod, KvV2Engine, VaultNamespaceAccessSet } from ${JSON.stringify(componentsImport)};
+
+const prefix = ${JSON.stringify(prefix)};
+const kv = new KvV2Engine("kv", { path: \`\${prefix}-kv\`, protect: false });
+const auth = new KubernetesAuthMethod("kubernetes", {
+    path: \`\${prefix}-k8s\`,
+    kubernetesHost: "https://127.0.0.1:6443",
+    kubernetesCaCert: fs.readFileSync(${JSON.stringify(caFile)}, "utf8"),
+});
+const namespaces: { namespace: string; paths: string[] }[] = [];
+for (let i = 0; i < ${n}; i++) {
+    const ns = \`\${prefix}-ns-\${i}\`;
+    namespaces.push({ namespace: ns, paths: [\`apps/\${ns}\`] });
+}
+new VaultNamespaceAccessSet("access", { namespaces, kvPath: \`\${prefix}-kv\`, authPath: auth.path }, { dependsOn: [kv, auth] });
+`;
+    }
     return `import * as fs from "fs";
 import { KubernetesAuthMethod, KvV2Engine, ${accessClass} } from ${JSON.stringify(componentsImport)};
 
@@ -990,6 +1056,10 @@ async function main(): Promise<void> {
         };
         const nodeModules = fs.realpathSync(path.join(opt.repo, "node_modules"));
         const accessClass = accessClassOf(opt.repo);
+        // after ensureDriftCli above: lib/ is built from the current sources
+        const componentsApi = componentsApiOf(opt);
+        (versions as Record<string, unknown>).componentsApi = componentsApi;
+        (versions as Record<string, unknown>).componentsAccessClass = componentsApi === "set" ? "VaultNamespaceAccessSet" : accessClass;
         const fromPackage = opt.componentsFrom === "package" ? packageImportOf(opt.repo) : undefined;
         const componentsImport = fromPackage ? fromPackage.specifier : path.join(opt.repo, "components");
         const compModules: Record<string, string> = fromPackage ? { [fromPackage.name]: opt.repo } : {};
@@ -1004,7 +1074,9 @@ async function main(): Promise<void> {
                 commit = "(not a git checkout)";
             }
         }
-        log(`measuring ${opt.repo} (${commit}); ${versions.pulumi}, ${versions.terraform}, provider ${versions.terraformProvider}`);
+        log(
+            `measuring ${opt.repo} (${commit}); ${versions.pulumi}, ${versions.terraform}, provider ${versions.terraformProvider}; components API: ${componentsApi}`,
+        );
 
         const sizes: SizeResult[] = [];
         const profile: Record<string, unknown> = {};
@@ -1018,7 +1090,7 @@ async function main(): Promise<void> {
             writePulumiProject(
                 dirs.comp,
                 `peer-comp-${n}`,
-                componentsProgram(n, `c${n}`, caFile, componentsImport, accessClass),
+                componentsProgram(n, `c${n}`, caFile, componentsImport, accessClass, componentsApi),
                 nodeModules,
                 "index.ts",
                 true,
@@ -1519,6 +1591,17 @@ function machine(): Record<string, unknown> {
     };
 }
 
+/** The header sentence on the components API of a run (empty for results of a version without the option). */
+function componentsApiText(versions: Record<string, unknown>): string {
+    if (versions.componentsApi === "set") {
+        return " Components API (`--components-api set`): one `VaultNamespaceAccessSet` for all N namespaces' policies and roles (one component resource).";
+    }
+    if (versions.componentsApi === "per-namespace") {
+        return ` Components API (\`--components-api per-namespace\`): one \`${versions.componentsAccessClass}\` per namespace (N component resources).`;
+    }
+    return "";
+}
+
 function writeResults(
     opt: Options,
     started: Date,
@@ -1540,6 +1623,7 @@ function writeResults(
         versions,
         terraformProviderBuild: coldBuildLine,
         runs: opt.runs,
+        componentsApi: versions.componentsApi,
         sizes,
     };
     fs.writeFileSync(path.join(opt.out, `${opt.name}.json`), JSON.stringify(result, null, 2) + "\n");
@@ -1551,7 +1635,7 @@ function writeResults(
         `Measured: ${commit}${result.baseline ? ` — the **${result.baseline}** baseline` : ""}. ${started.toISOString()}, ${m.cores} cores (${m.cpuModel}), ${m.ramGiB} GiB RAM, Linux ${m.kernel}, Node ${versions.node}.`,
     );
     lines.push(
-        `Tools: pulumi ${versions.pulumi} (nodejs language host from the tools cache, ${versions.pulumiVaultProvider}), ${versions.terraform} with terraform-provider-vault ${versions.terraformProvider} (same Go module version as our Pulumi Vault provider), Vault ${versions.vault} dev server on 127.0.0.1.${versions.driftCli ? ` Drift CLI: ${versions.driftCli}.` : ""}${versions.componentsImport ? ` Components program imports ${versions.componentsImport}.` : ""}`,
+        `Tools: pulumi ${versions.pulumi} (nodejs language host from the tools cache, ${versions.pulumiVaultProvider}), ${versions.terraform} with terraform-provider-vault ${versions.terraformProvider} (same Go module version as our Pulumi Vault provider), Vault ${versions.vault} dev server on 127.0.0.1.${versions.driftCli ? ` Drift CLI: ${versions.driftCli}.` : ""}${versions.componentsImport ? ` Components program imports ${versions.componentsImport}.` : ""}${componentsApiText(versions)}`,
     );
     lines.push(
         `Same Vault configuration per tool (own mounts): kv-v2 mount, Kubernetes auth + config, one read policy and one role per namespace (2N+3 resources). Median of ${opt.runs} after a warm-up; the order of the checks rotates per repetition.`,
@@ -1659,7 +1743,9 @@ function writeResults(
         lines.push(fs.readFileSync(opt.notes, "utf8").trim());
     }
     lines.push("");
-    lines.push("Reproduce: `npm run bench:peer` (options: `--ns 10,100 --runs 5 --profile --repo DIR --label TEXT --name BASE`).");
+    lines.push(
+        "Reproduce: `npm run bench:peer` (options: `--ns 10,100 --runs 5 --profile --repo DIR --label TEXT --name BASE --components-api per-namespace|set`).",
+    );
     fs.writeFileSync(path.join(opt.out, `${opt.name}.md`), lines.join("\n") + "\n");
 }
 
