@@ -220,7 +220,13 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
                 ["PUT", "sys/policies/acl/pulumi-vault-vso", { policy: inputs.policy }],
             ];
             for (const [m, p, b] of steps) {
-                const r = await vault(leader, m, p, b, root);
+                // right after the unseal, raft may not have elected the node yet ("local node not active"):
+                // the same write is retried for up to 2 minutes while Vault answers 5xx
+                let r = await vault(leader, m, p, b, root).catch((e: Error) => ({ status: 599, body: { errors: [e.message] } }));
+                for (const end = Date.now() + 120000; r.status >= 500 && Date.now() < end;) {
+                    await sleep(2000);
+                    r = await vault(leader, m, p, b, root).catch((e: Error) => ({ status: 599, body: { errors: [e.message] } }));
+                }
                 if (r.status >= 300) {
                     throw new Error(`bootstrapping Vault (${p}) failed: HTTP ${r.status} ${JSON.stringify(r.body?.errors ?? []).slice(0, 300)}`);
                 }
@@ -274,7 +280,10 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
         // never de-initialise: the data and the keys stay (remove the PVCs and the keys Secret on purpose).
         // keysIn "pulumi": the state that holds the keys is going away while the data stays in the
         // release's PersistentVolumeClaims, so the keys are saved to a 0600 file first (README says where)
-        if (props?.keysIn === "pulumi" && Array.isArray(props.unsealKeys)) {
+        // (the provider gets its recorded outputs as they are: a secret arrives wrapped, { <sig>: …, value })
+        const plain = (v: any): any => (v && typeof v === "object" && !Array.isArray(v) && "value" in v ? v.value : v);
+        const keys = plain(props?.unsealKeys);
+        if (plain(props?.keysIn) === "pulumi" && Array.isArray(keys)) {
             /* eslint-disable @typescript-eslint/no-require-imports */
             const fs = require("fs");
             const os = require("os");
@@ -283,7 +292,7 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
             const dir = path.join(os.homedir(), ".cache", "pulumi-vault-vso", "recovery");
             fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
             const file = path.join(dir, `${String(id).replace(/[^A-Za-z0-9.-]/g, "_")}-deleted-${Date.now()}.json`);
-            fs.writeFileSync(file, JSON.stringify({ vault: id, keys_base64: props.unsealKeys, keyThreshold: props.keyThreshold }), { mode: 0o600 });
+            fs.writeFileSync(file, JSON.stringify({ vault: id, keys_base64: keys, keyThreshold: plain(props.keyThreshold) }), { mode: 0o600 });
         }
     },
 };
