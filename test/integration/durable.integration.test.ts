@@ -143,12 +143,25 @@ describe("integration: durable Vault that initialises and unseals itself (issue 
             assert.strictEqual((await kube("GET", `/api/v1/namespaces/${vaultNs}/pods/${pod}`)).body.spec.containers.length, 1, "the release was not changed");
 
             // removing the stack: the data stays in the PVC and the keys go to a 0600 file, not away with the state
-            await stack.setAllConfig(config("v2"));
+            // (a protected KV mount keeps the provider and VaultInit in the stack: unprotected here to remove all)
+            const last = config("v2");
+            last["vault-vso-homelab:kv"] = { value: JSON.stringify({ protect: false }) };
+            await stack.setAllConfig(last);
+            assert.strictEqual((await stack.up({ onOutput: () => undefined })).summary.result, "succeeded");
             const recovery = path.join(os.homedir(), ".cache", "pulumi-vault-vso", "recovery");
             const before = new Set(fs.existsSync(recovery) ? fs.readdirSync(recovery) : []);
-            await stack.destroy({ excludeProtected: true, onOutput: () => undefined });
-            const saved = fs.readdirSync(recovery).filter((f) => !before.has(f) && f.startsWith(`${vaultNs}_${pod}-deleted-`));
-            assert.strictEqual(saved.length, 1, "the keys were saved when the state went");
+            const destroyOut: string[] = [];
+            await stack.destroy({ onOutput: (o) => destroyOut.push(o) });
+            const saved = fs.existsSync(recovery) ? fs.readdirSync(recovery).filter((f) => !before.has(f) && f.startsWith(`${vaultNs}_${pod}-deleted-`)) : [];
+            assert.strictEqual(
+                saved.length,
+                1,
+                `the keys were saved when the state went; destroy said:\n${destroyOut
+                    .join("")
+                    .split("\n")
+                    .filter((l) => /vault-init|error/i.test(l))
+                    .join("\n")}`,
+            );
             const file = path.join(recovery, saved[0]);
             assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
             assert.deepStrictEqual(JSON.parse(fs.readFileSync(file, "utf8")).keys_base64, keys);
