@@ -289,6 +289,11 @@ interface RunResult {
     exit: number;
     /** Max RSS of the largest single process in the tree (GNU time %M), MiB. */
     maxRssMiB: number;
+    /**
+     * CPU seconds (user + sys, GNU time %U + %S) of the command and every descendant it waited for (the
+     * engine reaps its language host and plugins): the run's cost, less sensitive to other load than wall time.
+     */
+    cpuSeconds?: number;
     load1: number;
     /** Vault requests seen by the audit device during the run. */
     requests: number;
@@ -403,7 +408,7 @@ class Runner {
         const load1 = os.loadavg()[0];
         this.vault.takeRequests();
         const t0 = process.hrtime.bigint();
-        const p = spawn("/usr/bin/time", ["-f", "%e %M", "-o", timeFile, c.cmd, ...c.args], { cwd: c.cwd, env: c.env, stdio: ["ignore", out, out] });
+        const p = spawn("/usr/bin/time", ["-f", "%e %M %U %S", "-o", timeFile, c.cmd, ...c.args], { cwd: c.cwd, env: c.env, stdio: ["ignore", out, out] });
         fs.closeSync(out);
         let peak: ProcSample | undefined;
         const peakKinds: Record<string, number> = {};
@@ -428,14 +433,19 @@ class Runner {
         }
         const requests = this.vault.takeRequests();
         let maxRssMiB = NaN;
+        let cpuSeconds = NaN;
         try {
             const lines = fs.readFileSync(timeFile, "utf8").trim().split("\n");
             const last = lines[lines.length - 1].split(" ");
             maxRssMiB = Number(last[1]) / 1024;
+            cpuSeconds = Number(last[2]) + Number(last[3]);
         } catch {
             /* no time output */
         }
         const r: RunResult = { seconds: round(seconds, 3), exit, maxRssMiB: round(maxRssMiB, 1), load1: round(load1, 2), requests };
+        if (Number.isFinite(cpuSeconds)) {
+            r.cpuSeconds = round(cpuSeconds, 2);
+        }
         if (peak) {
             r.tree = {
                 peakTreeMiB: round(peak.treeRss / MiB, 1),
@@ -445,7 +455,7 @@ class Runner {
         }
         this.logs.push(logFile);
         log(
-            `${name}: ${r.seconds.toFixed(2)} s, exit ${exit}, max RSS ${r.maxRssMiB} MiB, ${requests} Vault requests, load ${r.load1}` +
+            `${name}: ${r.seconds.toFixed(2)} s${r.cpuSeconds !== undefined ? ` (CPU ${r.cpuSeconds.toFixed(2)} s)` : ""}, exit ${exit}, max RSS ${r.maxRssMiB} MiB, ${requests} Vault requests, load ${r.load1}` +
                 (r.tree ? `, tree peak ${r.tree.peakTreeMiB} MiB (node ${r.tree.peakNodeMiB} MiB)` : ""),
         );
         if (!c.okExits.includes(exit)) {
@@ -1214,6 +1224,10 @@ async function main(): Promise<void> {
                 const per = runs[a].map((x, i) => round(x.seconds / runs[b][i].seconds, 2));
                 return { median: round(median(per), 2), perRun: per };
             };
+            const pairCpu = (a: CheckKind, b: CheckKind) => {
+                const per = runs[a].map((x, i) => round(x.cpuSeconds! / runs[b][i].cpuSeconds!, 2));
+                return { median: round(median(per), 2), perRun: per };
+            };
             const pairedRatios = {
                 "raw-preview / tf-plan": pair("raw-preview", "tf-plan"),
                 "comp-preview / tf-plan": pair("comp-preview", "tf-plan"),
@@ -1221,6 +1235,9 @@ async function main(): Promise<void> {
                 "drift-bin / tf-plan": pair("drift-bin", "tf-plan"),
                 "comp-preview / raw-preview": pair("comp-preview", "raw-preview"),
                 "drift / comp-preview": pair("drift", "comp-preview"),
+                ...(runs["comp-preview"].every((x, i) => x.cpuSeconds && runs["raw-preview"][i].cpuSeconds)
+                    ? { "cpu comp-preview / raw-preview": pairCpu("comp-preview", "raw-preview") }
+                    : {}),
             };
             const ratioOfMedians = {
                 "raw-preview / tf-plan": round(med["raw-preview"] / med["tf-plan"], 2),
@@ -1232,6 +1249,9 @@ async function main(): Promise<void> {
                 "first apply raw / tf": round(firstApply.raw.seconds / firstApply.tf.seconds, 2),
                 "first apply comp / tf": round(firstApply.comp.seconds / firstApply.tf.seconds, 2),
                 "first apply comp / raw": round(firstApply.comp.seconds / firstApply.raw.seconds, 2),
+                ...(firstApply.comp.cpuSeconds && firstApply.raw.cpuSeconds
+                    ? { "cpu first apply comp / raw": round(firstApply.comp.cpuSeconds / firstApply.raw.cpuSeconds, 2) }
+                    : {}),
             };
             const loads = CHECKS.flatMap((k) => runs[k].map((x) => x.load1));
             sizes.push({
@@ -1662,6 +1682,23 @@ function writeResults(
         lines.push(
             `| ${z.n} | ${p("raw-preview / tf-plan")} | ${p("comp-preview / tf-plan")} | ${p("drift / tf-plan")} | ${p("drift-bin / tf-plan")} | ${p("comp-preview / raw-preview")} | ${p("drift / comp-preview")} |`,
         );
+    }
+    if (sizes.some((z) => z.pairedRatios["cpu comp-preview / raw-preview"])) {
+        lines.push("");
+        lines.push(
+            "CPU time, components vs raw (user + sys of the whole process tree, GNU time: what a run costs, less sensitive than wall time to other load on the machine; medians, ratio = median of the per-repetition ratios; first apply: one run):",
+        );
+        lines.push("");
+        lines.push("| N | raw preview CPU | components preview CPU | components / raw | first apply raw CPU | first apply components CPU | components / raw |");
+        lines.push("|---|---|---|---|---|---|---|");
+        for (const z of sizes) {
+            const cpu = (k: CheckKind) => s(median(z.runs[k].map((x) => x.cpuSeconds ?? NaN)));
+            const pr = z.pairedRatios["cpu comp-preview / raw-preview"];
+            const fa = z.ratioOfMedians["cpu first apply comp / raw"];
+            lines.push(
+                `| ${z.n} | ${cpu("raw-preview")} | ${cpu("comp-preview")} | ${pr ? `${pr.median.toFixed(2)}× (${pr.perRun.map((x) => x.toFixed(2)).join(", ")})` : "—"} | ${s(z.firstApply.raw.cpuSeconds ?? NaN)} | ${s(z.firstApply.comp.cpuSeconds ?? NaN)} | ${fa ? `${fa.toFixed(2)}×` : "—"} |`,
+            );
+        }
     }
     lines.push("");
     lines.push("First apply (one run each; `terraform apply -auto-approve` / `pulumi up --yes`, preview included):");
