@@ -218,8 +218,20 @@ function genVault(r: Rng): VaultSecretsPlatformArgs["vault"] {
                 { keyShares: 10, keyThreshold: 10 },
                 { keysSecretName: "vault.unseal-keys" },
                 { unsealerImage: "hashicorp/vault:1.17.0" },
+                { keysIn: "pulumi" },
+                { keysIn: "pulumi", keyShares: 3, keyThreshold: 2 },
+                { keysIn: "secret", keysSecretName: "vault-keys" },
             ],
-            [{ keyShares: 11 }, { keyThreshold: 6 }, { unsealerImage: "" }, { unsealerImage: "hashicorp/vault: 1.17" }, { keysSecretName: "Keys" }],
+            [
+                { keyShares: 11 },
+                { keyThreshold: 6 },
+                { unsealerImage: "" },
+                { unsealerImage: "hashicorp/vault: 1.17" },
+                { keysSecretName: "Keys" },
+                { keysIn: "pgp" as never },
+                { keysIn: "pulumi", keysSecretName: "vault-keys" },
+                { keysIn: "pulumi", unsealerImage: "hashicorp/vault:1.17.0" },
+            ],
             0.15,
         );
     }
