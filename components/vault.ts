@@ -291,7 +291,7 @@ export interface VaultNamespaceAccessArgs {
     roleName?: string;
     /** Token TTL in seconds. Default 3600. */
     tokenTtl?: number;
-    /** Required audience of the ServiceAccount token. Default `"vault"`; `""` accepts any. */
+    /** Required audience of the ServiceAccount token. Default `"vault"` (an empty one is refused: it would accept tokens for any audience). */
     audience?: string;
     /** Allow `*` in `namespace` or `serviceAccountName` (binds every namespace or account). Default `false`. */
     allowWildcardBindings?: boolean;
