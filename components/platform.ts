@@ -254,7 +254,7 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
     problems.push(...validateAdoptedSetup(args.adopted));
     problems.push(...reservedNamespaceProblems(args));
     problems.push(...reviewerProblems(args), ...secretNameProblems(args), ...kubeconfigProblems(args.kubeconfig), ...crdFileProblems(args));
-    problems.push(...adoptedAuthConfigProblems(args), ...adoptedNameProblems(args), ...tokenPolicyPrefixProblems(args));
+    problems.push(...adoptedAuthConfigProblems(args), ...adoptedNameProblems(args), ...tokenPolicyPrefixProblems(args), ...keysInStateProblems(args));
     return problems;
 }
 
@@ -264,6 +264,23 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
  * Vault's `default` (which every token carries): with `{namespace}-read` the token could rewrite its
  * own policy and grant itself everything (pure).
  */
+/**
+ * keysIn "pulumi": the bootstrap (VaultInit) holds the keys in its state, so nothing may turn it off — a
+ * given token or provider address would remove VaultInit and the keys with it (pure).
+ */
+function keysInStateProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const v = args.vault ?? {};
+    if (v.helm?.unseal?.keysIn !== "pulumi") {
+        return [];
+    }
+    return (["token", "providerAddress"] as const)
+        .filter((k) => v[k] !== undefined)
+        .map((k) => ({
+            field: `vault.${k}`,
+            message: `cannot be given with vault.helm.unseal.keysIn "pulumi": this stack's bootstrap holds the unseal keys in its state and uses its own token; giving ${k} would remove the bootstrap and the keys with it. Remove vault.${k}`,
+        }));
+}
+
 function tokenPolicyPrefixProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
     const template = args.kubernetesAuth?.policyNameTemplate;
     if (typeof template !== "string" || !bootstrapOf(args, "vault")) {
@@ -796,7 +813,13 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 }
                 let unsealTried = false;
                 if (c.unseal && ns !== undefined && server !== undefined) {
-                    unsealTried = await this.unsealFromState(t, ns, server, c.unseal, keys);
+                    const r = await this.unsealFromState(t, ns, server, c.unseal, keys);
+                    if (r === "deferred") {
+                        // a preview (also the one `pulumi up` runs first): the update unseals, so the
+                        // provider's address stays unknown here instead of failing the preview
+                        return pulumi.unknown as unknown as string;
+                    }
+                    unsealTried = r === "tried";
                 }
                 const message = sealedVaultMessage(await probeSealStatus(t), {
                     installed: c.installed,
@@ -816,9 +839,15 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
 
     /**
      * keysIn "pulumi": every sealed pod gets the keys from the stack's state, in `pulumi up` only (a
-     * preview changes nothing: it warns). Returns whether keys were submitted. Never prints a key.
+     * preview changes nothing: it warns, "deferred"). "tried": keys were submitted. Never prints a key.
      */
-    private async unsealFromState(t: SealProbeTarget, ns: string, server: string, u: UnsealFromState, keys: string[] | undefined): Promise<boolean> {
+    private async unsealFromState(
+        t: SealProbeTarget,
+        ns: string,
+        server: string,
+        u: UnsealFromState,
+        keys: string[] | undefined,
+    ): Promise<"none" | "deferred" | "tried"> {
         const pods = u.pods.map((p) => ({ name: p, address: podProxyAddress(server, ns, p) }));
         const route = { headers: t.headers, caCertFile: t.caCertFile, skipTlsVerify: t.skipTlsVerify };
         const sealed: string[] = [];
@@ -829,11 +858,14 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
             }
         }
         if (sealed.length === 0 || keys === undefined || keys.length === 0) {
-            return false;
+            return "none";
         }
         if (pulumi.runtime.isDryRun()) {
-            pulumi.log.warn(`Vault pod(s) ${sealed.join(", ")} in ${ns} are sealed: pulumi up unseals them with the keys in this stack's state`, this);
-            return false;
+            pulumi.log.warn(
+                `Vault pod(s) ${sealed.join(", ")} in ${ns} are sealed: pulumi up unseals them with the keys in this stack's state (this preview cannot read Vault)`,
+                this,
+            );
+            return "deferred";
         }
         const still = await unsealPods(
             route,
@@ -849,7 +881,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 await new Promise((r) => setTimeout(r, 2000));
             }
         }
-        return true;
+        return "tried";
     }
 
     private vaultInit(

@@ -86,6 +86,12 @@ describe("durable Vault (issue 9)", () => {
         a.vault = { install: true, helm: { mode: "standalone", unseal: { keysIn: "pulumi", keysSecretName: "k", unsealerImage: "x:1" } } };
         const fields = validatePlatformArgs(a).map((x) => x.field);
         assert.ok(fields.includes("vault.helm.unseal.keysSecretName") && fields.includes("vault.helm.unseal.unsealerImage"), fields.join(","));
+        a.vault = { install: true, token: "t", helm: { mode: "standalone", unseal: { keysIn: "pulumi" } } };
+        assert.match(
+            validatePlatformArgs(a).find((x) => x.field === "vault.token")?.message ?? "",
+            /would remove the bootstrap and the keys with it/,
+            "a given token would drop VaultInit, whose state holds the keys",
+        );
         a.vault = { install: true, helm: { mode: "standalone", unseal: { keysIn: "pulumi" } } };
         assert.deepStrictEqual(validatePlatformArgs(a), []);
         assert.strictEqual(bootstrapOf(a, "vault")?.keysIn, "pulumi");
