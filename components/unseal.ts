@@ -22,7 +22,9 @@ import { mergeValues } from "./values";
  *   which unseals it before it touches anything (`pulumi preview` says so). Someone with the
  *   cluster but not the stack's secrets cannot unseal a restarted Vault.
  */
-export type UnsealKeysIn = "secret" | "pulumi";
+export const UnsealKeysIn = { secret: "secret", pulumi: "pulumi" } as const;
+/** (an enum to Pulumi's component schema, like `VaultMode`: the YAML/other-language path has no string unions) */
+export type UnsealKeysIn = (typeof UnsealKeysIn)[keyof typeof UnsealKeysIn];
 
 /** The places `keysIn` accepts. */
 export const UNSEAL_KEYS_IN: readonly UnsealKeysIn[] = ["secret", "pulumi"];
