@@ -299,27 +299,72 @@ function tokenPolicyPrefixProblems(args: VaultSecretsPlatformArgs): ValidationPr
     ];
 }
 
+/** A namespace Vault or VSO runs in, as the config says, and the field (or default) that says so. */
+export interface ReservedNamespace {
+    namespace: string;
+    who: "Vault" | "VSO";
+    /** Where the namespace comes from, for messages, e.g. `vault.helm.namespace`. */
+    source: string;
+}
+
+/** The Kubernetes namespace an in-cluster Service address names (`http://<svc>.<ns>.svc[.cluster.local][:port]`), else undefined (pure). */
+export function serviceNamespaceOf(address: unknown): string | undefined {
+    if (typeof address !== "string") {
+        return undefined;
+    }
+    const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/@]*@)?[a-z0-9]([-a-z0-9]*[a-z0-9])?\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?\.?(:\d+)?(\/|$)/i.exec(
+        address,
+    );
+    return m ? m[2].toLowerCase() : undefined;
+}
+
 /**
- * Apps stay out of Vault's and VSO's namespaces: the configured ones, and the default ones, which
- * VsoNamespaceAccess keeps free whatever this stack installs where (pure).
+ * The namespaces Vault and VSO run in (pure): Vault's is `vault.helm.namespace` (default `vault`) when
+ * the platform installs it, else the one an in-cluster `vault.address` names (none for a Vault outside
+ * the cluster); VSO's is `operator.helm.namespace` (default `vault-secrets-operator-system`, also where
+ * a VSO installed outside this stack runs by default).
+ */
+export function reservedNamespacesOf(args: VaultSecretsPlatformArgs): ReservedNamespace[] {
+    const out: ReservedNamespace[] = [];
+    const v = args.vault ?? {};
+    if (v.install ?? true) {
+        const given = typeof v.helm?.namespace === "string";
+        out.push({
+            namespace: given ? v.helm!.namespace! : DEFAULTS.vaultNamespace,
+            who: "Vault",
+            source: given ? "vault.helm.namespace" : `vault.helm.namespace, default ${JSON.stringify(DEFAULTS.vaultNamespace)}`,
+        });
+    } else {
+        const ns = serviceNamespaceOf(plainValue(v.address));
+        if (ns !== undefined) {
+            out.push({ namespace: ns, who: "Vault", source: "vault.address names a Service in it" });
+        }
+    }
+    const o = args.operator ?? {};
+    const given = typeof o.helm?.namespace === "string";
+    out.push({
+        namespace: given ? o.helm!.namespace! : DEFAULTS.operatorNamespace,
+        who: "VSO",
+        source: given
+            ? "operator.helm.namespace"
+            : `operator.helm.namespace, default ${JSON.stringify(DEFAULTS.operatorNamespace)}${(o.install ?? true) ? "" : ", where VSO installed outside this stack runs by default"}`,
+    });
+    return out;
+}
+
+/**
+ * Apps stay out of the namespaces Vault and VSO run in (the configured ones; an app in a namespace
+ * that is only named like a default, e.g. `vault` while Vault is installed in `secrets`, is fine) (pure).
  */
 function reservedNamespaceProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const reserved = reservedNamespacesOf(args);
     const problems: ValidationProblem[] = [];
-    const install = args.vault?.install ?? true;
-    const vaultNs = install ? (args.vault?.helm?.namespace ?? DEFAULTS.vaultNamespace) : undefined;
-    const vsoNs = args.operator?.helm?.namespace ?? DEFAULTS.operatorNamespace;
-    const apps = Array.isArray(args.apps) ? args.apps : [];
-    apps.forEach((a, i) => {
-        if (a && (a.namespace === vaultNs || a.namespace === vsoNs)) {
+    (Array.isArray(args.apps) ? args.apps : []).forEach((a, i) => {
+        const r = reserved.find((x) => a && x.namespace === a.namespace);
+        if (r) {
             problems.push({
                 field: `apps[${i}].namespace`,
-                message: `${JSON.stringify(a.namespace)} is ${a.namespace === vsoNs ? "VSO's" : "Vault's"} own namespace; VaultConnection, VaultAuth and VaultStaticSecret belong in the workload's namespace`,
-            });
-        } else if (a && (a.namespace === DEFAULTS.vaultNamespace || a.namespace === DEFAULTS.operatorNamespace)) {
-            // VsoNamespaceAccess keeps the default names free whatever this stack installs where
-            problems.push({
-                field: `apps[${i}].namespace`,
-                message: `${JSON.stringify(a.namespace)} is where ${a.namespace === DEFAULTS.operatorNamespace ? "VSO" : "Vault"} is installed by default, so VsoNamespaceAccess never puts VSO's objects there; use the workload's own namespace`,
+                message: `${JSON.stringify(r.namespace)} is ${r.who}'s own namespace (${r.source}): apps must not live where Vault or VSO runs; VaultConnection, VaultAuth and VaultStaticSecret belong in the workload's namespace. Give the namespace the workload runs in`,
             });
         }
     });
@@ -954,7 +999,13 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         let vso: VsoNamespaceAccess;
         if (adopted) {
             // the namespace logs in as it did: its own VaultConnection/VaultAuth and the adopted role
-            const vsoArgs: VsoNamespaceAccessArgs = { namespace: ns, vaultAddress: this.vaultAddress, roleName: nsPlan.roleName, adopted };
+            const vsoArgs: VsoNamespaceAccessArgs = {
+                namespace: ns,
+                vaultAddress: this.vaultAddress,
+                roleName: nsPlan.roleName,
+                adopted,
+                reservedNamespaces: reservedNamespacesOf(args).map((r) => r.namespace),
+            };
             const deps = [...o.operatorDeps, ...(this.parts.adoptedVaultAccess ? [this.parts.adoptedVaultAccess] : [])];
             vso = new VsoNamespaceAccess(`${name}-${ns}`, markPlanned(vsoArgs, nsPlan), { ...o.k8sOpts, dependsOn: deps });
         } else {
@@ -1023,6 +1074,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
             }),
             caCert: args.vault?.caCert,
             skipTLSVerify: args.vault?.skipTLSVerify,
+            reservedNamespaces: reservedNamespacesOf(args).map((r) => r.namespace),
         };
     }
 }

@@ -60,13 +60,19 @@ export interface VsoNamespaceAccessArgs {
      * convention step) they are updated in place to the package's conventions. Default: none.
      */
     adopted?: AdoptedNamespace;
+    /**
+     * The namespaces Vault and VSO run in, which this namespace must not be. Default: their default
+     * namespaces (`vault`, `vault-secrets-operator-system`); the platform passes the ones it uses.
+     */
+    reservedNamespaces?: string[];
 }
 
 /** Checks VsoNamespaceAccess's arguments (pure). */
 export function validateVsoNamespaceAccessArgs(args: VsoNamespaceAccessArgs, prefix = ""): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
     problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace, "label"));
-    if ([DEFAULTS.vaultNamespace, DEFAULTS.operatorNamespace].includes(args.namespace as never)) {
+    const reserved = Array.isArray(args.reservedNamespaces) ? args.reservedNamespaces : [DEFAULTS.vaultNamespace, DEFAULTS.operatorNamespace];
+    if (reserved.includes(args.namespace)) {
         problems.push({
             field: `${prefix}namespace`,
             message: `${JSON.stringify(args.namespace)} is Vault's or VSO's own namespace; VaultConnection and VaultAuth belong in the workload's namespace, next to its VaultStaticSecrets`,

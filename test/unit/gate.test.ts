@@ -706,20 +706,28 @@ describe("issue 8 item 11: the platform's validation is the single gate", functi
         },
         { what: "a 64-character ServiceAccount name", mutate: (a) => (a.serviceAccountName = L64), field: "serviceAccountName" },
         {
-            what: "an app in Vault's default namespace while Vault is installed elsewhere (VsoNamespaceAccess checks the defaults)",
+            what: "an app in the namespace Vault is installed in (vault.helm.namespace; VsoNamespaceAccess is told it)",
             mutate: (a) => {
                 a.vault = { helm: { mode: "dev", namespace: "my-vault" } };
-                a.apps[0].namespace = "vault";
+                a.apps[0].namespace = "my-vault";
             },
             field: "apps[0].namespace",
         },
         {
-            what: "an app in VSO's default namespace while VSO is installed elsewhere",
+            what: "an app in the namespace VSO is installed in (operator.helm.namespace)",
             mutate: (a) => {
                 a.operator = { helm: { namespace: "vso" } };
-                a.apps[1].namespace = "vault-secrets-operator-system";
+                a.apps[1].namespace = "vso";
             },
             field: "apps[1].namespace",
+        },
+        {
+            what: "an app in the namespace of the in-cluster Service vault.address names",
+            mutate: (a) => {
+                a.vault = { install: false, address: "http://vault.secrets.svc.cluster.local:8200", allowInsecureHttp: true };
+                a.apps[0].namespace = "secrets";
+            },
+            field: "apps[0].namespace",
         },
         {
             what: "an adopted auth config with a host that is no URL (KubernetesAuthMethod checks it)",
@@ -859,6 +867,26 @@ describe("issue 8 item 11: the platform's validation is the single gate", functi
                 [],
                 `${gap.what}: nothing registered`,
             );
+        }
+    });
+
+    it("accepts apps in namespaces only named like Vault's and VSO's defaults when they run elsewhere, and builds them cleanly (issue 20)", async () => {
+        const args = base();
+        args.vault = { helm: { mode: "dev", namespace: "secrets" } };
+        args.operator = { helm: { namespace: "vso" } };
+        args.apps[0].namespace = "vault";
+        args.apps[1].namespace = "vault-secrets-operator-system";
+        assert.deepStrictEqual(validatePlatformArgs(args), []);
+        rec.install();
+        asyncErrors.length = 0;
+        captured.length = 0;
+        new VaultSecretsPlatform("elsewhere", args);
+        await rec.settle();
+        assert.deepStrictEqual(asyncErrors, []);
+        const vso = captured.filter((c) => c.kind === "VsoNamespaceAccess");
+        assert.deepStrictEqual(vso.map((c) => c.args.namespace).sort(), ["vault", "vault-secrets-operator-system"]);
+        for (const c of captured) {
+            assert.deepStrictEqual(CHILD_VALIDATORS[c.kind](c.name, c.args), [], `${c.kind} ${c.name}`);
         }
     });
 

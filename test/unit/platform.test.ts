@@ -15,6 +15,7 @@ import {
     checkChartPath,
     kubeClusterOf,
     serviceProxyAddress,
+    validatePlatformArgs,
     validationProblemsOf,
     SELF_TOKEN_POLICY,
 } from "../../components";
@@ -356,6 +357,38 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
             assert.ok(problemsOf(args).some((p) => p.field === "apps[0].namespace" && /VSO's own namespace/.test(p.message)));
         });
 
+        it("an app may not live where Vault or VSO runs: the configured namespaces, not the default names (issue 20)", () => {
+            const own = (args: VaultSecretsPlatformArgs) => validatePlatformArgs(args).filter((p) => p.field === "apps[0].namespace");
+            const inSecrets = { ...articleArgs(), vault: { helm: { mode: "dev" as const, namespace: "secrets" } } };
+            inSecrets.apps[0].namespace = "vault";
+            assert.deepStrictEqual(own(inSecrets), [], "a namespace called vault is just a name when Vault runs in secrets");
+            inSecrets.apps[0].namespace = "secrets";
+            assert.deepStrictEqual(own(inSecrets), [
+                {
+                    field: "apps[0].namespace",
+                    message:
+                        "\"secrets\" is Vault's own namespace (vault.helm.namespace): apps must not live where Vault or VSO runs; VaultConnection, VaultAuth and VaultStaticSecret belong in the workload's namespace. Give the namespace the workload runs in",
+                },
+            ]);
+            const byDefault = articleArgs();
+            byDefault.apps[0].namespace = "vault";
+            assert.match(
+                problemsOf(byDefault).find((p) => p.field === "apps[0].namespace")?.message ?? "",
+                /^"vault" is Vault's own namespace \(vault\.helm\.namespace, default "vault"\)/,
+            );
+            const vso = { ...articleArgs(), operator: { helm: { namespace: "vso" } } };
+            vso.apps[0].namespace = "vault-secrets-operator-system";
+            assert.deepStrictEqual(own(vso), [], "VSO runs in vso");
+            vso.apps[0].namespace = "vso";
+            assert.match(own(vso)[0]?.message ?? "", /^"vso" is VSO's own namespace \(operator\.helm\.namespace\)/);
+            const external = { ...articleArgs(), vault: { install: false, address: "https://vault.lan:8200" } };
+            external.apps[0].namespace = "vault";
+            assert.deepStrictEqual(own(external), [], "a Vault outside the cluster has no namespace here");
+            const inCluster = { ...articleArgs(), vault: { install: false, address: "http://vault.secrets.svc:8200", allowInsecureHttp: true } };
+            inCluster.apps[0].namespace = "secrets";
+            assert.match(own(inCluster)[0]?.message ?? "", /^"secrets" is Vault's own namespace \(vault\.address names a Service in it\)/);
+        });
+
         it("external Vault needs an address and a reachable Kubernetes host", () => {
             const fields = problemsOf({ ...articleArgs(), vault: { install: false }, kubernetesAuth: {} }).map((p) => p.field);
             assert.deepStrictEqual(fields.sort(), ["kubernetesAuth.kubernetesHost", "vault.address"]);
@@ -431,6 +464,11 @@ describe("building blocks used alone (mocked engine)", () => {
         assert.strictEqual(rec.one(T.auth).inputs.spec.kubernetes.role, "vso-apps");
         assert.throws(
             () => new VsoNamespaceAccess("v", { namespace: "vault-secrets-operator-system", vaultAddress: "http://v:8200", roleName: "r" }),
+            /workload's namespace/,
+        );
+        new VsoNamespaceAccess("named-vault", { namespace: "vault", vaultAddress: "http://v:8200", roleName: "r", reservedNamespaces: ["secrets"] });
+        assert.throws(
+            () => new VsoNamespaceAccess("s", { namespace: "secrets", vaultAddress: "http://v:8200", roleName: "r", reservedNamespaces: ["secrets"] }),
             /workload's namespace/,
         );
     });
