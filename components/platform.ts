@@ -2,6 +2,7 @@
  * VaultSecretsPlatform: the whole setup of "Kubernetes secrets the GitOps way" from one typed config.
  */
 import * as fs from "fs";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
@@ -202,13 +203,23 @@ export function appShapes(apps: AppArgs[]): AppShape[] {
     );
 }
 
-/** Validates the whole platform config (pure). Returns every problem found. */
-export function validatePlatformArgs(args: VaultSecretsPlatformArgs): ValidationProblem[] {
-    return withPlatformTypeChecks(args, validatePlatformValues);
+/** Which providers the platform is given in its resource options (`providers: { vault, kubernetes }`). */
+export interface GivenProviders {
+    vault?: boolean;
+    kubernetes?: boolean;
+}
+
+/**
+ * Validates the whole platform config (pure apart from reading the files it names and the ambient
+ * kubeconfig's existence). Returns every problem found. `providers`: which providers the platform's
+ * resource options give (the constructor says; default none, as in the homelab program).
+ */
+export function validatePlatformArgs(args: VaultSecretsPlatformArgs, providers: GivenProviders = {}): ValidationProblem[] {
+    return withPlatformTypeChecks(args, (a) => validatePlatformValues(a, providers));
 }
 
 /** The value checks of validatePlatformArgs, on args whose fields have the right types. */
-function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+function validatePlatformValues(args: VaultSecretsPlatformArgs, providers: GivenProviders): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
     if (!args || typeof args !== "object") {
         return [{ field: "args", message: "must be an object with at least apps" }];
@@ -254,6 +265,7 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs): ValidationProbl
     problems.push(...validateAdoptedSetup(args.adopted));
     problems.push(...reservedNamespaceProblems(args));
     problems.push(...reviewerProblems(args), ...secretNameProblems(args), ...kubeconfigProblems(args.kubeconfig), ...crdFileProblems(args));
+    problems.push(...ambientKubeconfigProblems(args, providers));
     problems.push(...adoptedAuthConfigProblems(args), ...adoptedNameProblems(args), ...tokenPolicyPrefixProblems(args), ...keysInStateProblems(args));
     return problems;
 }
@@ -462,6 +474,59 @@ function kubeconfigProblems(kubeconfig: pulumi.Input<string> | undefined): Valid
         const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
         return [{ field: "kubeconfig", message: `cannot be read (${why}): give a kubeconfig's contents or the path of one` }];
     }
+}
+
+/**
+ * The kubeconfig nothing in the args names must exist where it is looked for, when something reads
+ * it: Pulumi reaching the Vault it installs through the API server (`clusterOfKubeconfig`: no
+ * `vault.providerAddress`, no Vault provider given), and the stack's default Kubernetes provider (no
+ * Kubernetes provider given, not running in a pod). Else the run fails later, inside the engine,
+ * after resources were registered. `kubernetes:kubeconfig` (stack config) must then be readable too.
+ */
+export function ambientKubeconfigProblems(args: VaultSecretsPlatformArgs, providers: GivenProviders = {}, env = process.env): ValidationProblem[] {
+    if (args.kubeconfig !== undefined) {
+        return []; // kubeconfigProblems checks it
+    }
+    const viaApiServer = (args.vault?.install ?? true) && args.vault?.providerAddress === undefined && !providers.vault;
+    const defaultProvider = !providers.kubernetes && !env.KUBERNETES_SERVICE_HOST;
+    if (!viaApiServer && !defaultProvider) {
+        return [];
+    }
+    const readers = [
+        ...(viaApiServer ? ["Pulumi reaches the Vault it installs through the Kubernetes API server it names"] : []),
+        ...(defaultProvider ? ["the stack's Kubernetes provider creates VSO's objects with it"] : []),
+    ].join(", and ");
+    const k8sConfig = new pulumi.Config("kubernetes");
+    const configured = k8sConfig.get("kubeconfig");
+    if (configured !== undefined) {
+        try {
+            kubeClusterOf(kubeconfigText(configured), k8sConfig.get("context"));
+            return [];
+        } catch (e) {
+            const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
+            return [
+                {
+                    field: "kubernetes:kubeconfig",
+                    message: `(stack config) cannot be read (${why}), and ${readers}: give a kubeconfig's contents or the path of one (pulumi config set kubernetes:kubeconfig <path>)`,
+                },
+            ];
+        }
+    }
+    // the provider merges every file $KUBECONFIG lists; clusterOfKubeconfig reads the first
+    const listed = (env.KUBECONFIG ?? "").split(path.delimiter).filter((f) => f.length > 0);
+    const file = ambientKubeconfigPath(env);
+    const missing = (viaApiServer && !fs.existsSync(file)) || (defaultProvider && !(listed.length ? listed : [file]).some((f) => fs.existsSync(f)));
+    if (!missing) {
+        return [];
+    }
+    const source = listed.length ? "the first file $KUBECONFIG names" : "$KUBECONFIG is not set, so ~/.kube/config";
+    const another = viaApiServer && !defaultProvider ? ", or give vault.providerAddress to reach Vault another way" : "";
+    return [
+        {
+            field: "kubeconfig",
+            message: `is not given and there is no kubeconfig at ${file} (${source}), yet ${readers}. Set KUBECONFIG to your kubeconfig file, or give the platform's kubeconfig (stack config: pulumi config set kubernetes:kubeconfig <path>)${another}`,
+        },
+    ];
 }
 
 /** Each `operator.crdFiles` entry that names a local file (no URL, no glob) must exist (pure apart from the file system). */
@@ -694,7 +759,8 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
 
     constructor(name: string, args: VaultSecretsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultSecretsPlatform`, name, {}, opts);
-        failOnProblems("VaultSecretsPlatform", validatePlatformArgs(args), this);
+        const given = { vault: this.getProvider("vault::") !== undefined, kubernetes: this.getProvider("kubernetes::") !== undefined };
+        failOnProblems("VaultSecretsPlatform", validatePlatformArgs(args, given), this);
         for (const w of securityWarnings(args)) {
             pulumi.log.warn(w, this);
         }

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
     KubernetesAuthMethod,
@@ -589,5 +590,96 @@ describe("chart sources, proxy addresses and access revisions (pure)", () => {
         ]) {
             assert.notStrictEqual(accessRevision({ ...base, ...change }), accessRevision(base), JSON.stringify(change));
         }
+    });
+});
+
+describe("a missing kubeconfig is a validation error before any resource (issue 20)", () => {
+    const rec = new MockRecorder();
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pvv-no-kubeconfig-"));
+    const missing = path.join(tmp, "nowhere", "config");
+    beforeEach(() => {
+        rec.install();
+        // never the machine's own kubeconfig: a path that does not exist, and no in-cluster config
+        process.env.KUBECONFIG = missing;
+        delete process.env.KUBERNETES_SERVICE_HOST;
+    });
+    afterEach(() => {
+        for (const [k, v] of Object.entries(saved)) {
+            if (v === undefined) {
+                delete process.env[k];
+            } else {
+                process.env[k] = v;
+            }
+        }
+    });
+
+    /** The problems of building the platform, and the provider resources registered meanwhile. */
+    async function build(
+        args: VaultSecretsPlatformArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ): Promise<{ problems: { field: string; message: string }[]; created: string[] }> {
+        let problems: { field: string; message: string }[] = [];
+        try {
+            new VaultSecretsPlatform("kc", args, opts);
+        } catch (e) {
+            problems = validationProblemsOf(e) ?? assert.fail(`expected a validation error, got ${e}`);
+        }
+        await rec.settle();
+        return { problems, created: rec.resources.filter((r) => !r.type.startsWith("vault-vso:")).map((r) => r.name) };
+    }
+
+    it("in-cluster Vault through the API server: names the path it looked for and the fixes, and registers nothing", async () => {
+        const { problems, created } = await build(articleArgs());
+        assert.deepStrictEqual(problems, [
+            {
+                field: "kubeconfig",
+                message: `is not given and there is no kubeconfig at ${missing} (the first file $KUBECONFIG names), yet Pulumi reaches the Vault it installs through the Kubernetes API server it names, and the stack's Kubernetes provider creates VSO's objects with it. Set KUBECONFIG to your kubeconfig file, or give the platform's kubeconfig (stack config: pulumi config set kubernetes:kubeconfig <path>)`,
+            },
+        ]);
+        assert.deepStrictEqual(created, [], "no resource before the error");
+    });
+
+    it("$KUBECONFIG unset: the path is ~/.kube/config of the home directory", () => {
+        delete process.env.KUBECONFIG;
+        process.env.HOME = tmp;
+        const ps = validatePlatformArgs(articleArgs());
+        assert.strictEqual(ps.length, 1, JSON.stringify(ps));
+        assert.strictEqual(ps[0].field, "kubeconfig");
+        assert.ok(
+            ps[0].message.startsWith(
+                `is not given and there is no kubeconfig at ${path.join(tmp, ".kube", "config")} ($KUBECONFIG is not set, so ~/.kube/config)`,
+            ),
+            ps[0].message,
+        );
+    });
+
+    it("only when something reads it: a Kubernetes provider given and vault.providerAddress says how to reach Vault another way", async () => {
+        const k8sProvider = new k8s.Provider("given-k8s", { kubeconfig: fs.readFileSync(FIXTURE_KUBECONFIG, "utf8") });
+        const onlyApiServer = await build(articleArgs(), { providers: { kubernetes: k8sProvider } });
+        assert.deepStrictEqual(
+            onlyApiServer.problems.map((p) => p.field),
+            ["kubeconfig"],
+        );
+        assert.match(
+            onlyApiServer.problems[0].message,
+            /yet Pulumi reaches the Vault it installs through the Kubernetes API server it names\. Set KUBECONFIG .*, or give vault\.providerAddress to reach Vault another way$/,
+        );
+        rec.install();
+        process.env.KUBECONFIG = missing;
+        const args = articleArgs();
+        args.vault = { ...args.vault, providerAddress: "https://vault.lan:8200" };
+        const reached = await build(args, { providers: { kubernetes: k8sProvider } });
+        assert.deepStrictEqual(reached.problems, [], "nothing reads the kubeconfig");
+        assert.ok(reached.created.length > 0, "built");
+        // the default Kubernetes provider still reads it, unless it runs in a pod (in-cluster config)
+        assert.match(validatePlatformArgs(args)[0]?.message ?? "", /the stack's Kubernetes provider creates VSO's objects with it/);
+        process.env.KUBERNETES_SERVICE_HOST = "10.0.0.1";
+        assert.deepStrictEqual(validatePlatformArgs(args), []);
+    });
+
+    it("the platform's kubeconfig given: no ambient kubeconfig needed; a vault provider given: not through the API server", () => {
+        assert.deepStrictEqual(validatePlatformArgs({ ...articleArgs(), kubeconfig: FIXTURE_KUBECONFIG }), []);
+        assert.deepStrictEqual(validatePlatformArgs(articleArgs(), { vault: true, kubernetes: true }), []);
     });
 });
