@@ -721,6 +721,8 @@ cmd_start() {  # cmd_start [fresh]: fresh = restart even if running
 
   # fresh cluster state on every start (Vault dev is in-memory anyway)
   rm -rf "$BED/etcd-data"
+  # names this bed's life: state kept elsewhere for it (npm start's stack) is stale once it changes
+  head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$BED/instance"
   spawn etcd "$PVV_ETCD_BIN" --name pvv-bed --data-dir "$BED/etcd-data" \
     --listen-client-urls "http://$HOST:$eport" --advertise-client-urls "http://$HOST:$eport" \
     --listen-peer-urls "http://$HOST:$pport" --initial-advertise-peer-urls "http://$HOST:$pport" \

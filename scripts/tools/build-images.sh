@@ -173,7 +173,7 @@ build_coredns() {
   local logf="$LOG_DIR/coredns-$v.log" mod=github.com/coredns/coredns
   local inputs; inputs="$(stamp "$IMG_SRC/coredns/main.go")"
   if [[ -x "$dest/bin/coredns" ]] && fresh "$dest" "$inputs"; then log "coredns $v cached"; return 0; fi
-  log "building coredns $v (trimmed plugin set; first build takes ~5 min on 2 cores; log: $logf)"
+  log "building coredns $v (trimmed plugin set; first build takes ~1-2 min on 2 cores; log: $logf)"
   local t0; t0=$(date +%s); : >"$logf"
   local src; src="$(mod_dir "$mod@v$v" 2>>"$logf")" || { tail -n 20 "$logf" >&2; die "cannot download $mod@v$v"; }
   check_directive_order "$IMG_SRC/coredns/main.go" "$src/plugin.cfg"
@@ -216,7 +216,7 @@ build_rbac_proxy() {
   local v="$KUBE_RBAC_PROXY_VERSION" dest="$TOOLS_DIR/kube-rbac-proxy-$KUBE_RBAC_PROXY_VERSION"
   local logf="$LOG_DIR/kube-rbac-proxy-$v.log" mod=github.com/brancz/kube-rbac-proxy
   if [[ -z "${PVV_FORCE:-}" && -x "$dest/bin/kube-rbac-proxy" ]]; then log "kube-rbac-proxy $v cached"; return 0; fi
-  log "building kube-rbac-proxy $v (first build takes ~5 min on 2 cores; log: $logf)"
+  log "building kube-rbac-proxy $v (first build takes ~1-2 min on 2 cores; log: $logf)"
   local t0; t0=$(date +%s); : >"$logf"
   local src; src="$(mod_dir "$mod@v$v" 2>>"$logf")" \
     || { tail -n 20 "$logf" >&2; die "cannot download $mod@v$v (or set PVV_KUBE_RBAC_PROXY=standin)"; }

@@ -100,7 +100,7 @@ have_bin() { [[ -x "$1" ]] && [[ -s "$1" ]]; }
 build_cli() {
   local bin="$CLI_DIR/bin/pulumi"
   if have_bin "$bin"; then log "pulumi $PULUMI_VERSION: cached ($bin)"; return 0; fi
-  log "building pulumi CLI v$PULUMI_VERSION (this takes ~10-15 min on first run)"
+  log "building pulumi CLI v$PULUMI_VERSION (first build: ~4 min on 2 cores)"
   local t0=$SECONDS mod=github.com/pulumi/pulumi/pkg/v3 ver=v$PULUMI_VERSION
   local src="$CLI_DIR/src" logf="$CLI_DIR/build.log"
   rm -rf "$src"; mkdir -p "$src" "$CLI_DIR/bin"; : >"$logf"
@@ -118,7 +118,7 @@ build_cli() {
 build_nodejs() {
   local bin="$NODEJS_DIR/bin/pulumi-language-nodejs"
   if have_bin "$bin"; then log "pulumi-language-nodejs $PULUMI_NODEJS_HOST_SDK_VERSION: cached ($bin)"; return 0; fi
-  log "building pulumi-language-nodejs from sdk/v3 v$PULUMI_NODEJS_HOST_SDK_VERSION (this takes ~3-5 min on first run)"
+  log "building pulumi-language-nodejs from sdk/v3 v$PULUMI_NODEJS_HOST_SDK_VERSION (first build: under 1 min)"
   local t0=$SECONDS mod=github.com/pulumi/pulumi/sdk/v3 ver=v$PULUMI_NODEJS_HOST_SDK_VERSION
   local src="$NODEJS_DIR/src" logf="$NODEJS_DIR/build.log" pkg=github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
   rm -rf "$src"; mkdir -p "$src" "$NODEJS_DIR/bin"; : >"$logf"
@@ -137,7 +137,7 @@ build_nodejs() {
 build_kubernetes() {
   local bin="$K8S_DIR/bin/pulumi-resource-kubernetes"
   if have_bin "$bin"; then log "pulumi-resource-kubernetes $PULUMI_K8S_PROVIDER_VERSION: cached ($bin)"; return 0; fi
-  log "building pulumi-resource-kubernetes $PULUMI_K8S_PROVIDER_VERSION from provider/v4@$PULUMI_K8S_PROVIDER_MODULE_VERSION (this takes ~10-15 min on first run)"
+  log "building pulumi-resource-kubernetes $PULUMI_K8S_PROVIDER_VERSION from provider/v4@$PULUMI_K8S_PROVIDER_MODULE_VERSION (first build: ~7 min on 2 cores)"
   local t0=$SECONDS mod=github.com/pulumi/pulumi-kubernetes/provider/v4 ver=$PULUMI_K8S_PROVIDER_MODULE_VERSION
   local src="$K8S_DIR/src" logf="$K8S_DIR/build.log"
   rm -rf "$src"; mkdir -p "$src" "$K8S_DIR/bin"; : >"$logf"
@@ -165,7 +165,7 @@ build_vault() {
   local bin="$VAULT_DIR/bin/pulumi-resource-vault"
   if have_bin "$bin"; then log "pulumi-resource-vault $PULUMI_VAULT_PROVIDER_VERSION: cached ($bin)"; return 0; fi
   if [[ -x "$HERE/pulumi/vault/build.sh" ]]; then
-    log "building pulumi-resource-vault $PULUMI_VAULT_PROVIDER_VERSION (this takes ~10-15 min on first run)"
+    log "building pulumi-resource-vault $PULUMI_VAULT_PROVIDER_VERSION (first build: ~4 min on 2 cores)"
     local t0=$SECONDS
     mkdir -p "$VAULT_DIR/bin"
     "$HERE/pulumi/vault/build.sh" "$VAULT_DIR" || return 1

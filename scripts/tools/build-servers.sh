@@ -147,7 +147,7 @@ build_vault() {
   local v="$VAULT_VERSION" dest="$TOOLS_DIR/vault-$VAULT_VERSION"
   local logf="$LOG_DIR/vault-$v.log"
   if [[ -z "${PVV_FORCE:-}" ]] && have_all "$dest" vault; then log "vault $v cached"; return 0; fi
-  log "building vault $v (first build takes ~15-25 min on 2 cores; log: $logf)"
+  log "building vault $v (first build takes ~9 min on 2 cores; log: $logf)"
   local t0; t0=$(date +%s); : >"$logf"
   local src; src="$(mod_dir "github.com/hashicorp/vault@v$v" 2>>"$logf")" || { tail -n 20 "$logf" >&2; die "cannot download github.com/hashicorp/vault@v$v"; }
   local w; w="$(new_wrapper "vault-$v" "$(go_directive "$src/go.mod")")"
@@ -170,7 +170,7 @@ build_etcd() {
   local v="$ETCD_VERSION" dest="$TOOLS_DIR/etcd-$ETCD_VERSION"
   local logf="$LOG_DIR/etcd-$v.log"
   if [[ -z "${PVV_FORCE:-}" ]] && have_all "$dest" etcd; then log "etcd $v cached"; return 0; fi
-  log "building etcd $v (first build takes ~3-5 min; log: $logf)"
+  log "building etcd $v (first build takes under 1 min; log: $logf)"
   local t0; t0=$(date +%s); : >"$logf"
   local src; src="$(mod_dir "go.etcd.io/etcd/server/v3@v$v" 2>>"$logf")" || { tail -n 20 "$logf" >&2; die "cannot download go.etcd.io/etcd/server/v3@v$v"; }
   local w; w="$(new_wrapper "etcd-$v" "$(go_directive "$src/go.mod")")"
@@ -199,7 +199,7 @@ build_kubernetes() {
   local logf="$LOG_DIR/kubernetes-$v.log"
   local bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
   if [[ -z "${PVV_FORCE:-}" ]] && have_all "$dest" "${bins[@]}"; then log "kubernetes $v cached"; return 0; fi
-  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl $v (first build takes ~15-25 min on 2 cores; log: $logf)"
+  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl $v (first build takes ~5 min on 2 cores; log: $logf)"
   local t0; t0=$(date +%s); : >"$logf"
   local src; src="$(mod_dir "k8s.io/kubernetes@v$v" 2>>"$logf")" || { tail -n 20 "$logf" >&2; die "cannot download k8s.io/kubernetes@v$v"; }
   local w; w="$(new_wrapper "kubernetes-$v" "$(go_directive "$src/go.mod")")"
@@ -234,7 +234,7 @@ build_vso() {
   local logf="$LOG_DIR/vso-$v.log"
   local mod=github.com/hashicorp/vault-secrets-operator
   if [[ -z "${PVV_FORCE:-}" ]] && have_all "$dest" vault-secrets-operator && [[ -d "$dest/crds" ]]; then log "vso $v cached"; return 0; fi
-  log "building vault-secrets-operator $v (first build takes ~5-8 min; log: $logf)"
+  log "building vault-secrets-operator $v (first build takes ~2 min; log: $logf)"
   local t0; t0=$(date +%s); : >"$logf"
   local src; src="$(mod_dir "$mod@v$v" 2>>"$logf")" || { tail -n 20 "$logf" >&2; die "cannot download $mod@v$v (the proxy may not serve this version; try another VSO_VERSION)"; }
   local w; w="$(new_wrapper "vso-$v" "$(go_directive "$src/go.mod")")"

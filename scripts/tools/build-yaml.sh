@@ -82,7 +82,7 @@ have_bin() { [[ -x "$1" ]] && [[ -s "$1" ]]; }
 build_yaml() {
   local bin="$YAML_DIR/bin/pulumi-language-yaml"
   if have_bin "$bin"; then log "pulumi-language-yaml $PULUMI_YAML_VERSION: cached ($bin)"; return 0; fi
-  log "building pulumi-language-yaml v$PULUMI_YAML_VERSION (this takes ~2-3 min on first run)"
+  log "building pulumi-language-yaml v$PULUMI_YAML_VERSION (first build: under 1 min)"
   local t0=$SECONDS ver=v$PULUMI_YAML_VERSION
   local src="$YAML_DIR/src" logf="$YAML_DIR/build.log" pkg=$YAML_MOD/cmd/pulumi-language-yaml
   rm -rf "$src"; mkdir -p "$src" "$YAML_DIR/bin"; : >"$logf"

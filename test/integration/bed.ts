@@ -12,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { KubeTarget, kubeRequest, loadKubeconfig } from "../../ops/clients";
+import { ConfigEntry, PAUSE_IMAGE, bedStackConfig as sharedBedStackConfig, toolVersions, workloadDeployment } from "../../scripts/sandbox/stack-config";
 
 export const REPO = path.resolve(__dirname, "../..");
 export const TOOLS_DIR = process.env.PVV_TOOLS_DIR ?? path.join(os.homedir(), ".cache/pulumi-vault-vso/tools");
@@ -114,17 +115,8 @@ export function bedHasNode(): boolean {
     return fs.existsSync(path.join(BED_DIR, "node"));
 }
 
-/** The versions of tools.env (scripts/tools/versions.env), e.g. VAULT_VERSION. */
-export function toolVersions(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const line of fs.readFileSync(path.join(REPO, "scripts/tools/versions.env"), "utf8").split("\n")) {
-        const m = /^([A-Z0-9_]+)=([^\s#]+)/.exec(line);
-        if (m) {
-            out[m[1]] = m[2];
-        }
-    }
-    return out;
-}
+/** The versions of scripts/tools/versions.env, e.g. VAULT_VERSION. */
+export { toolVersions };
 
 function loadBedEnv(extraEnv: Record<string, string>): BedEnv {
     const script = `set -e; source "${TOOLS_DIR}/env.pulumi.sh"; source "${TOOLS_DIR}/env.servers.sh"; source "${BED_DIR}/env.sh"; node -e 'process.stdout.write(JSON.stringify(process.env))'`;
@@ -156,54 +148,20 @@ export function runScript(bed: BedEnv, name: string, args: string[]): { code: nu
     return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-/** The homelab stack config for the bed: external Vault (the local process), no Helm installs. */
-export function bedStackConfig(bed: BedEnv, apps: unknown[], values: unknown): Record<string, { value: string; secret?: boolean }> {
-    return {
-        "vault-vso-homelab:vault": { value: JSON.stringify({ install: false, address: bed.vaultAddr, allowInsecureHttp: true }) },
-        "vault-vso-homelab:operator": { value: JSON.stringify({ install: false, crdDir: bed.crdsDir }) },
-        "vault-vso-homelab:kv": { value: JSON.stringify({ path: "kv", protect: true }) },
-        "vault-vso-homelab:kubernetesAuth": { value: JSON.stringify({ path: "kubernetes", kubernetesHost: bed.kubeApi }) },
-        "vault-vso-homelab:createNamespaces": { value: "true" },
-        "vault-vso-homelab:apps": { value: JSON.stringify(apps) },
-        "vault-vso-homelab:values": { value: JSON.stringify(values), secret: true },
-    };
+/** The homelab stack config for the bed: external Vault (the local process), no Helm installs (the one source: scripts/sandbox/stack-config.ts). */
+export function bedStackConfig(bed: BedEnv, apps: unknown[], values: unknown): Record<string, ConfigEntry> {
+    return sharedBedStackConfig("external", bed.env, apps, values);
 }
 
 /**
  * The homelab stack config for the bed's node: Vault (dev) and VSO installed by Helm from the chart
  * directories of the Go module copies, reached through the API server (no providerAddress).
  */
-export function inClusterStackConfig(bed: BedEnv, apps: unknown[], values: unknown): Record<string, { value: string; secret?: boolean }> {
-    const versions = toolVersions();
-    return {
-        "vault-vso-homelab:vault": {
-            value: JSON.stringify({
-                install: true,
-                helm: {
-                    mode: "dev",
-                    chartPath: bed.env.PVV_VAULT_CHART_DIR,
-                    values: { server: { image: { tag: versions.VAULT_VERSION, pullPolicy: "Never" } } },
-                },
-            }),
-        },
-        "vault-vso-homelab:operator": {
-            value: JSON.stringify({
-                install: true,
-                helm: {
-                    chartPath: bed.env.PVV_VSO_CHART_DIR,
-                    values: { controller: { manager: { image: { pullPolicy: "Never" } }, kubeRbacProxy: { image: { pullPolicy: "Never" } } } },
-                },
-            }),
-        },
-        "vault-vso-homelab:kv": { value: JSON.stringify({ path: "kv", protect: true }) },
-        "vault-vso-homelab:kubernetesAuth": { value: JSON.stringify({ path: "kubernetes" }) },
-        "vault-vso-homelab:apps": { value: JSON.stringify(apps) },
-        "vault-vso-homelab:values": { value: JSON.stringify(values), secret: true },
-    };
+export function inClusterStackConfig(bed: BedEnv, apps: unknown[], values: unknown): Record<string, ConfigEntry> {
+    return sharedBedStackConfig("incluster", bed.env, apps, values);
 }
 
-/** The pause image every bed node has (the runtime's sandbox image): a workload that does nothing. */
-export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10";
+export { PAUSE_IMAGE };
 
 /**
  * The user's workload before Pulumi runs: namespace `ns` and a one-replica Deployment `name` that
@@ -214,22 +172,7 @@ export async function createWorkload(bed: BedEnv, ns: string, name: string, secr
     if (![201, 409].includes(nsRes.status)) {
         throw new Error(`creating namespace ${ns}: ${nsRes.status} ${nsRes.text}`);
     }
-    const dep = await kubeRequest(bed.kube, "POST", `/apis/apps/v1/namespaces/${ns}/deployments`, {
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: { name, namespace: ns },
-        spec: {
-            replicas: 1,
-            selector: { matchLabels: { app: name } },
-            template: {
-                metadata: { labels: { app: name } },
-                spec: {
-                    terminationGracePeriodSeconds: 1,
-                    containers: [{ name: "app", image: PAUSE_IMAGE, imagePullPolicy: "Never", envFrom: [{ secretRef: { name: secretName, optional: true } }] }],
-                },
-            },
-        },
-    });
+    const dep = await kubeRequest(bed.kube, "POST", `/apis/apps/v1/namespaces/${ns}/deployments`, workloadDeployment(ns, name, secretName));
     if (dep.status !== 201) {
         throw new Error(`creating Deployment ${ns}/${name}: ${dep.status} ${dep.text}`);
     }
