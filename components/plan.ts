@@ -262,6 +262,20 @@ export const PLATFORM_ARGS_TYPE: FieldType = {
 };
 
 /**
+ * The known fields of the object at `path` in the platform's args (e.g. `"operator.helm"`, `""` for
+ * the top level), for programs that read parts of it from config themselves; [] for no such object.
+ */
+export function knownFieldsAt(path: string): string[] {
+    let t: FieldType | undefined = PLATFORM_ARGS_TYPE;
+    for (const part of path ? path.split(".") : []) {
+        const inner: FieldType | undefined = typeof t === "object" && "oneOf" in t ? t.oneOf.find((x) => typeof x === "object" && "fields" in x) : t;
+        t = typeof inner === "object" && "fields" in inner ? inner.fields[part] : undefined;
+    }
+    const last = typeof t === "object" && "oneOf" in t ? t.oneOf.find((x) => typeof x === "object" && "fields" in x) : t;
+    return typeof last === "object" && "fields" in last ? Object.keys(last.fields) : [];
+}
+
+/**
  * Checks the type of every field of the platform's args (pure; values are never echoed). Returns the
  * problems and a copy of the args without the badly typed fields, safe for the value checks.
  */

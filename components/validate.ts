@@ -210,33 +210,43 @@ function distance(a: string, b: string): number {
     return row[b.length];
 }
 
+/** The known name closest to `k` (same letters in another case, or at most two edits away), else undefined (pure). */
+export function closestName(k: string, known: string[]): string | undefined {
+    return (
+        known.find((n) => n.toLowerCase() === k.toLowerCase()) ??
+        known
+            .map((n) => [n, distance(n.toLowerCase(), k.toLowerCase())] as const)
+            .filter(([, d]) => d <= 2)
+            .sort((x, y) => x[1] - y[1])[0]?.[0]
+    );
+}
+
 /**
  * One problem per field of `obj` that is not in `known` (pure): a misspelled or renamed field would
  * otherwise be ignored silently and its default used. Names the replacement of a renamed field, or
- * the closest known one.
+ * the closest known one, and the known ones. `nested`: the known fields of this object's own objects
+ * (e.g. `helm` → its fields), so a field written one level too high is pointed to where it belongs.
  */
-export function unknownFieldProblems(field: string, obj: Record<string, unknown>, known: string[]): ValidationProblem[] {
+export function unknownFieldProblems(field: string, obj: Record<string, unknown>, known: string[], nested: Record<string, string[]> = {}): ValidationProblem[] {
     const prefix = field ? `${field}.` : "";
     return Object.keys(obj)
         .filter((k) => !known.includes(k) && obj[k] !== undefined)
         .map((k) => {
             const renamed = RENAMED_FIELDS[k] !== undefined && known.includes(RENAMED_FIELDS[k]) ? RENAMED_FIELDS[k] : undefined;
-            const near =
-                renamed ??
-                known.find((n) => n.toLowerCase() === k.toLowerCase()) ??
-                known
-                    .map((n) => [n, distance(n.toLowerCase(), k.toLowerCase())] as const)
-                    .filter(([, d]) => d <= 2)
-                    .sort((x, y) => x[1] - y[1])[0]?.[0];
+            const near = closestName(k, known);
+            const below = Object.keys(nested).find((n) => known.includes(n) && nested[n].includes(k));
             const shown = k.length > 60 ? `${k.slice(0, 60)}...` : k;
             const moved = field === "" ? MOVED_FIELDS[k] : undefined;
+            const knownList = `known fields: ${known.join(", ")}`;
             const hint = moved
                 ? moved
                 : renamed
                   ? `it was renamed to ${JSON.stringify(renamed)} (VSO's own name): rename it`
-                  : near
-                    ? `did you mean ${JSON.stringify(near)}?`
-                    : `known fields: ${known.join(", ")}`;
+                  : below
+                    ? `it belongs one level down, in ${prefix}${below}: move it to ${prefix}${below}.${k}`
+                    : near
+                      ? `did you mean ${JSON.stringify(near)}? (${knownList})`
+                      : knownList;
             return { field: `${prefix}${shown}`, message: `is not a known field, so it would be ignored: ${hint}` };
         });
 }
@@ -263,8 +273,15 @@ function checkFields(
         }
     }
     if ("fields" in type) {
+        const nested: Record<string, string[]> = {};
+        for (const [key, t] of Object.entries(type.fields)) {
+            const inner = typeof t === "object" && "oneOf" in t ? t.oneOf.find((x) => typeof x === "object" && "fields" in x) : t;
+            if (typeof inner === "object" && "fields" in inner) {
+                nested[key] = Object.keys(inner.fields);
+            }
+        }
         for (const k of Object.keys(obj).filter((key) => !(key in type.fields))) {
-            problems.push(...unknownFieldProblems(field, { [k]: obj[k] }, Object.keys(type.fields)));
+            problems.push(...unknownFieldProblems(field, { [k]: obj[k] }, Object.keys(type.fields), nested));
             delete out[k];
         }
     }

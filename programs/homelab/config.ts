@@ -13,6 +13,9 @@ import {
     VaultSecretsOperatorInstallArgs,
     KubernetesAuthOptions,
     AdoptedSetup,
+    closestName,
+    knownFieldsAt,
+    typeProblem,
 } from "../../components";
 
 /** One app in stack config (`apps:`): the platform's app fields, values replaced by `managed`. */
@@ -57,9 +60,14 @@ export function platformArgsFromConfig(
             });
             return a as unknown as AppArgs;
         }
-        problems.push(
-            ...unknownFieldProblems(`apps[${i}]`, a as unknown as Record<string, unknown>, [...APP_FIELD_NAMES.filter((f) => f !== "data"), "managed"]),
-        );
+        const { data, ...rest } = a as unknown as Record<string, unknown>;
+        problems.push(...unknownFieldProblems(`apps[${i}]`, rest, HOMELAB_APP_FIELDS));
+        if (data !== undefined) {
+            problems.push({
+                field: `apps[${i}].data`,
+                message: `is not read from stack config, where it would be plain text: set apps[${i}].managed: true, list the keys in apps[${i}].keys and give each value as a secret: pulumi config set --secret --path 'values.${typeof a.name === "string" ? a.name : "<app>"}.<key>' <value>`,
+            });
+        }
         if (a.managed !== undefined && typeof a.managed !== "boolean") {
             problems.push({ field: `apps[${i}].managed`, message: `must be true or false (unquoted in YAML), found ${typeof a.managed}` });
         }
@@ -114,7 +122,11 @@ export function platformArgsFromConfig(
         return app;
     });
     if (cfg?.operator && typeof cfg.operator === "object") {
-        problems.push(...unknownFieldProblems("operator", cfg.operator as Record<string, unknown>, ["install", "helm", "crdDir"]));
+        problems.push(
+            ...unknownFieldProblems("operator", cfg.operator as Record<string, unknown>, ["install", "helm", "crdDir"], {
+                helm: knownFieldsAt("operator.helm"),
+            }),
+        );
     }
     const args: VaultSecretsPlatformArgs = {
         vault: cfg?.vault ? { ...cfg.vault } : undefined,
@@ -128,6 +140,9 @@ export function platformArgsFromConfig(
     };
     return { args, problems };
 }
+
+/** The fields of one app in stack config: the platform's, `data` replaced by `managed`. */
+const HOMELAB_APP_FIELDS = [...APP_FIELD_NAMES.filter((f) => f !== "data"), "managed"];
 
 /** Top-level config keys the program reads (under the project's namespace). */
 export const HOMELAB_CONFIG_KEYS = ["vault", "operator", "kv", "kubernetesAuth", "serviceAccountName", "createNamespaces", "apps", "values", "adopted"];
@@ -144,5 +159,70 @@ export function unknownConfigKeys(allConfig: Record<string, string>, project: st
             mine[k.slice(project.length + 1)] = true;
         }
     }
-    return unknownFieldProblems("", mine, HOMELAB_CONFIG_KEYS).map((p) => ({ ...p, field: `${project}:${p.field}` }));
+    const problems = unknownFieldProblems("", mine, HOMELAB_CONFIG_KEYS).map((p) => ({ ...p, field: `${project}:${p.field}` }));
+    const raw = allConfig[`${project}:values`];
+    if (raw !== undefined) {
+        problems.push(...valuesKeyProblems(parseJson(raw), parseJson(allConfig[`${project}:apps`])));
+    }
+    return problems;
+}
+
+/** A config value as `getObject` reads it (JSON), or the string itself. */
+function parseJson(text: string | undefined): unknown {
+    if (text === undefined) {
+        return undefined;
+    }
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+/**
+ * Problems for the keys of the secret config `values` ({ app: { key: value } }) that no managed app
+ * reads (pure; only key names are looked at, never a value): an app name that is not in `apps`, an app
+ * that is not `managed`, a key that is not in the app's `keys`. Each would be ignored silently.
+ */
+export function valuesKeyProblems(values: unknown, apps: unknown): ValidationProblem[] {
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+    const setCmd = "pulumi config set --secret --path 'values.<app>.<key>' <value>";
+    if (!isObject(values)) {
+        return [typeProblem("values", `an object { <app>: { <key>: value } } (${setCmd})`, values)];
+    }
+    const list = (Array.isArray(apps) ? apps : []).map((a) => (isObject(a) ? a : {}));
+    const managed = list.filter((a) => a.managed === true && typeof a.name === "string").map((a) => a.name as string);
+    const problems: ValidationProblem[] = [];
+    for (const [name, entry] of Object.entries(values)) {
+        const field = `values.${name}`;
+        const i = list.findIndex((a) => a.name === name);
+        if (i < 0) {
+            const near = closestName(name, managed);
+            problems.push({
+                field,
+                message: `is not the name of an app in apps, so its values would be ignored: ${near ? `did you mean ${JSON.stringify(near)}? (` : ""}managed apps: ${managed.join(", ") || "none"}${near ? ")" : ""}. Rename it, or remove it with pulumi config rm --path '${field}'`,
+            });
+            continue;
+        }
+        if (list[i].managed !== true) {
+            problems.push({
+                field,
+                message: `apps[${i}] is not managed, so these values would be ignored: set apps[${i}].managed: true (and list the keys in apps[${i}].keys), or remove them with pulumi config rm --path '${field}'`,
+            });
+            continue;
+        }
+        if (!isObject(entry)) {
+            problems.push(typeProblem(field, `an object { <key>: value } (${setCmd.replace("<app>", name)})`, entry));
+            continue;
+        }
+        const keys = Array.isArray(list[i].keys) ? (list[i].keys as unknown[]).filter((k): k is string => typeof k === "string") : [];
+        for (const k of Object.keys(entry).filter((key) => keys.length > 0 && !keys.includes(key))) {
+            const near = closestName(k, keys);
+            problems.push({
+                field: `${field}.${k}`,
+                message: `is not in apps[${i}].keys, so it would not be written: ${near ? `did you mean ${JSON.stringify(near)}? (` : ""}keys: ${keys.join(", ")}${near ? ")" : ""}. Add it to apps[${i}].keys, or remove it with pulumi config rm --path '${field}.${k}'`,
+            });
+        }
+    }
+    return problems;
 }
