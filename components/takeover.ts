@@ -159,38 +159,171 @@ export function hooksUsableIn(r: HookRuntime): boolean {
     return !(r.startedByLanguageHost && !r.rootDirectoryPassed);
 }
 
-let warnedNoHooks = false;
+/**
+ * How this run guards a create (pure): with a resource hook; with a claim (a language host too old to
+ * forward hook registrations: the check moves into a `TakeoverClaim` the policy or role depends on); or
+ * not at all (the mock monitor of unit tests, where nothing is created).
+ */
+export function takeoverGuardKind(r: HookRuntime): "hook" | "claim" | "none" {
+    if (!r.monitorRegistersHooks) {
+        return "none";
+    }
+    return hooksUsableIn(r) ? "hook" : "claim";
+}
 
-/** `hooksUsableIn` for this run; warns once when a language host is what prevents the check. */
-export function resourceHooksUsable(): boolean {
+function hookRuntime(): HookRuntime {
     const monitor = pulumi.runtime.getMonitor() as { registerResourceHook?: unknown } | undefined;
-    const r: HookRuntime = {
+    return {
         monitorRegistersHooks: typeof monitor?.registerResourceHook === "function",
         startedByLanguageHost: (process.env["PULUMI_NODEJS_MONITOR"] ?? "") !== "",
         // not pulumi.runtime.getRootDirectory(): it answers "rootDirectory" when none was passed
         rootDirectoryPassed: (process.env["PULUMI_NODEJS_ROOT_DIRECTORY"] ?? "") !== "",
     };
-    const usable = hooksUsableIn(r);
-    if (!usable && r.monitorRegistersHooks && !warnedNoHooks) {
-        warnedNoHooks = true;
-        pulumi.log.warn(
-            "vault-vso: this Pulumi Node.js language host is too old to run resource hooks, so policies and roles are created " +
-                "without checking that they do not already exist in Vault (update the Pulumi CLI)",
-        );
+}
+
+/** `hooksUsableIn` for this run. */
+export function resourceHooksUsable(): boolean {
+    return hooksUsableIn(hookRuntime());
+}
+
+/**
+ * What the stack is about to write, to tell an object it would leave as it is (the same policy text;
+ * a role with the same bindings and policies) from one it would change.
+ */
+export interface TakeoverDesired {
+    /** For a policy: its HCL. */
+    policy?: string;
+    /** For a role: bound ServiceAccount names, namespaces and token policies. */
+    boundServiceAccountNames?: string[];
+    boundServiceAccountNamespaces?: string[];
+    tokenPolicies?: string[];
+}
+
+/**
+ * Whether the object Vault has (`data`, as `vault.generic.getSecret` returns it) is what the stack would
+ * write anyway (pure): then the write changes nothing. Used by the claim only: a stack that ran on a
+ * host without hooks before claims existed made its objects with no claim, and finds them like this.
+ */
+export function sameAsDesired(kind: TakeoverTarget["kind"], data: Record<string, unknown>, want: TakeoverDesired): boolean {
+    const list = (v: unknown): string[] =>
+        (Array.isArray(v) ? v.map(String) : typeof v === "string" && v !== "" ? v.split(",") : []).map((x) => x.trim()).sort();
+    const eq = (a: unknown, b: string[] | undefined) => JSON.stringify(list(a)) === JSON.stringify([...(b ?? [])].sort());
+    if (kind === "policy") {
+        const text = data["policy"] ?? data["rules"];
+        return typeof text === "string" && want.policy !== undefined && text.trim() === want.policy.trim();
     }
-    return usable;
+    return (
+        eq(data["bound_service_account_names"], want.boundServiceAccountNames) &&
+        eq(data["bound_service_account_namespaces"], want.boundServiceAccountNamespaces) &&
+        eq(data["token_policies"] ?? data["policies"], want.tokenPolicies)
+    );
+}
+
+/**
+ * The claim's verdict for one create (pure): "" lets it through, else the refusal. Like the hook's
+ * decision, except that an object identical to what the stack would write is let through (writing it
+ * changes nothing; the stack manages it from then on).
+ */
+export function claimVerdict(t: TakeoverTarget, r: TakeoverReadResult, same: boolean, dryRun: boolean): string {
+    if (r.state === "exists" && same) {
+        return "";
+    }
+    return takeoverDecision(t, r, dryRun) ?? "";
+}
+
+/** The inputs of a TakeoverClaim: which object, and the verdict the program read for it. */
+export interface TakeoverClaimInputs {
+    kind: TakeoverTarget["kind"];
+    name: string;
+    authPath: string;
+    /** "" when the object may be created; else why not. Not part of the claim's identity. */
+    verdict: string;
+}
+
+/**
+ * The claim's provider (Pulumi's Node.js dynamic provider). `check` sees the claim's recorded inputs
+ * (`olds`): a claim already held for the same object lets everything through (the stack made it);
+ * a new claim, or one for another name (a rename), applies the verdict, in preview and in up, before
+ * the policy or role that depends on it is written. A verdict not known yet (preview) lets it through.
+ */
+export const takeoverClaimProvider: pulumi.dynamic.ResourceProvider = {
+    async check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
+        const held = olds && olds.kind === news.kind && olds.name === news.name && (olds.authPath ?? "") === (news.authPath ?? "");
+        const verdict = typeof news.verdict === "string" && news.verdict !== "04da6b54-80e4-46f7-96ec-b56ff0331ba9" ? news.verdict : "";
+        if (!held && verdict !== "") {
+            return { failures: [{ property: "name", reason: verdict }] };
+        }
+        return { inputs: news };
+    },
+    async diff(_id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
+        const moved = ["kind", "name", "authPath"].filter((k) => (olds?.[k] ?? "") !== (news?.[k] ?? ""));
+        return moved.length ? { changes: true, replaces: moved, deleteBeforeReplace: false } : { changes: false };
+    },
+    async create(inputs: any): Promise<pulumi.dynamic.CreateResult> {
+        const where = inputs.kind === "policy" ? `sys/policies/acl/${inputs.name}` : `auth/${inputs.authPath}/role/${inputs.name}`;
+        return { id: where, outs: { kind: inputs.kind, name: inputs.name, authPath: inputs.authPath } };
+    },
+    async delete(): Promise<void> {
+        // a claim holds nothing in Vault: the policy or role it guards is deleted (or kept) by its own resource
+    },
+};
+
+/**
+ * Records that this stack created a policy or role, where resource hooks cannot run: the policy or role
+ * depends on it, and a new claim refuses (at preview and up, before anything is written) when Vault
+ * already has an object of that name that the stack would change. Holds nothing in Vault.
+ */
+export class TakeoverClaim extends pulumi.dynamic.Resource {
+    constructor(name: string, args: { [K in keyof TakeoverClaimInputs]: pulumi.Input<TakeoverClaimInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(takeoverClaimProvider, name, args, opts, "pulumi-vault-vso", "TakeoverClaim");
+    }
+}
+
+/** Reads the object through `reader`'s Vault provider (an invoke; nothing printed). */
+async function readTarget(target: TakeoverTarget, reader: pulumi.Resource): Promise<{ read: TakeoverReadResult; data: Record<string, unknown> }> {
+    try {
+        const got = await vault.generic.getSecret({ path: takeoverReadPath(target) }, { parent: reader });
+        return { read: interpretTakeoverRead({ data: got.data }), data: (got.data ?? {}) as Record<string, unknown> };
+    } catch (e) {
+        return { read: interpretTakeoverRead({ error: e }), data: {} };
+    }
+}
+
+/** What the claim of a guarded create needs: the object's name (and mount) and what the stack would write. */
+export interface TakeoverClaimArgs {
+    name: pulumi.Input<string>;
+    authPath?: pulumi.Input<string>;
+    desired: pulumi.Input<TakeoverDesired>;
 }
 
 /**
  * Resource options that make a `vault.Policy` (`kind: "policy"`) or `vault.kubernetes.AuthBackendRole`
- * (`kind: "role"`) refuse to be created over an object that already exists in Vault; none when this run
- * cannot bind hooks (`resourceHooksUsable`). `reader` is the resource whose Vault provider reads (the
- * component: its children inherit the same provider); `hookName` names the hook (a counter is added when
- * it is taken).
+ * (`kind: "role"`) refuse to be created over an object that already exists in Vault: a `beforeCreate`
+ * hook where this run can bind hooks; else, with `claim` given, a dependency on a `TakeoverClaim`
+ * (named `${hookName}-claim`, a child of `reader`); none under the mock monitor. `reader` is the resource
+ * whose Vault provider reads (the component: its children inherit the same provider); `hookName` names
+ * the hook (a counter is added when it is taken).
  */
-export function takeoverGuardOptions(kind: TakeoverTarget["kind"], hookName: string, reader: pulumi.Resource): Pick<pulumi.CustomResourceOptions, "hooks"> {
-    if (!resourceHooksUsable()) {
+export function takeoverGuardOptions(
+    kind: TakeoverTarget["kind"],
+    hookName: string,
+    reader: pulumi.Resource,
+    claim?: TakeoverClaimArgs,
+): Pick<pulumi.CustomResourceOptions, "hooks" | "dependsOn"> {
+    const how = takeoverGuardKind(hookRuntime());
+    if (how === "none" || (how === "claim" && !claim)) {
         return {};
+    }
+    if (how === "claim" && claim) {
+        const verdict = pulumi
+            .all([pulumi.output(claim.name), pulumi.output(claim.authPath ?? ""), pulumi.output(claim.desired)])
+            .apply(async ([name, authPath, desired]) => {
+                const target: TakeoverTarget = kind === "policy" ? { kind, name } : { kind, name, authPath: authPath.replace(/^\/+|\/+$/g, "") };
+                const { read, data } = await readTarget(target, reader);
+                return claimVerdict(target, read, read.state === "exists" && sameAsDesired(kind, data, desired as TakeoverDesired), pulumi.runtime.isDryRun());
+            });
+        const c = new TakeoverClaim(`${hookName}-claim`, { kind, name: claim.name, authPath: claim.authPath ?? "", verdict }, { parent: reader });
+        return { dependsOn: [c] };
     }
     // the engine calls the hook outside the program's async context; bind it back, so the invoke finds this run
     const check = AsyncResource.bind(async (args: pulumi.ResourceHookArgs): Promise<void> => {
@@ -198,13 +331,7 @@ export function takeoverGuardOptions(kind: TakeoverTarget["kind"], hookName: str
         if (!target) {
             return;
         }
-        let read: TakeoverReadResult;
-        try {
-            const got = await vault.generic.getSecret({ path: takeoverReadPath(target) }, { parent: reader });
-            read = interpretTakeoverRead({ data: got.data });
-        } catch (e) {
-            read = interpretTakeoverRead({ error: e });
-        }
+        const { read } = await readTarget(target, reader);
         const refusal = takeoverDecision(target, read, pulumi.runtime.isDryRun());
         if (refusal) {
             throw new Error(refusal);

@@ -362,14 +362,12 @@ function createNamespaceAccessChildren(
 ): NamespaceAccessChildren {
     const kvPath = args.kvPath ?? DEFAULTS.kvPath;
     const { policyName, roleName } = vaultNamespaceAccessNames(args);
+    const text = policyText ?? renderReadPolicy(kvPath, args.paths);
     const policy = new vault.Policy(
         `${base}-policy`,
-        {
-            name: policyName,
-            policy: policyText ?? renderReadPolicy(kvPath, args.paths),
-        },
+        { name: policyName, policy: text },
         // refuses to create the policy over one that already exists in Vault (components/takeover.ts)
-        { parent, ...takeoverGuardOptions("policy", `vault-vso-takeover-${base}-policy`, parent) },
+        { parent, ...takeoverGuardOptions("policy", `vault-vso-takeover-${base}-policy`, parent, { name: policyName, desired: { policy: text } }) },
     );
     const audience = args.audience ?? DEFAULTS.audience;
     const role = new vault.kubernetes.AuthBackendRole(
@@ -385,7 +383,18 @@ function createNamespaceAccessChildren(
             tokenNoDefaultPolicy: true,
             ...(audience ? { audience } : {}),
         },
-        { parent, ...takeoverGuardOptions("role", `vault-vso-takeover-${base}-role`, parent) },
+        {
+            parent,
+            ...takeoverGuardOptions("role", `vault-vso-takeover-${base}-role`, parent, {
+                name: roleName,
+                authPath: args.authPath ?? DEFAULTS.authPath,
+                desired: {
+                    boundServiceAccountNames: [args.serviceAccountName ?? DEFAULTS.serviceAccountName],
+                    boundServiceAccountNamespaces: [args.namespace],
+                    tokenPolicies: [policyName],
+                },
+            }),
+        },
     );
     return { policy, role, policyName, roleName };
 }

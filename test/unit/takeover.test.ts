@@ -6,8 +6,13 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    TakeoverTarget,
     VaultNamespaceAccess,
+    claimVerdict,
     hooksUsableIn,
+    sameAsDesired,
+    takeoverClaimProvider,
+    takeoverGuardKind,
     interpretTakeoverRead,
     resourceHooksUsable,
     takeoverDecision,
@@ -105,5 +110,58 @@ describe("takeover check under Pulumi's mocks", () => {
         assert.strictEqual(access.policyName, "vso-admin-read");
         assert.strictEqual(rec.one("vault:index/policy:Policy").inputs.name, "vso-admin-read");
         assert.strictEqual(rec.one("vault:kubernetes/authBackendRole:AuthBackendRole").inputs.roleName, "vso-admin");
+    });
+});
+
+describe("takeover check where hooks cannot run: the claim (issue 20 item 4)", () => {
+    const modern = { monitorRegistersHooks: true, startedByLanguageHost: true, rootDirectoryPassed: true };
+    const policy: TakeoverTarget = { kind: "policy", name: "vso-admin-read" };
+    const role: TakeoverTarget = { kind: "role", name: "vso-admin", authPath: "kubernetes" };
+
+    it("a language host too old for hooks guards with a claim; the engine's own hooks otherwise; nothing under mocks", () => {
+        assert.strictEqual(takeoverGuardKind(modern), "hook");
+        assert.strictEqual(takeoverGuardKind({ ...modern, startedByLanguageHost: false, rootDirectoryPassed: false }), "hook", "inline Automation API program");
+        assert.strictEqual(takeoverGuardKind({ ...modern, rootDirectoryPassed: false }), "claim", "the tool chain's 3.68.0 host");
+        assert.strictEqual(takeoverGuardKind({ ...modern, monitorRegistersHooks: false }), "none", "the mock monitor");
+    });
+
+    it("an existing object that differs from what the stack would write is refused; an identical one is let through", () => {
+        const text = 'path "kv/data/admin/app" {\n  capabilities = ["read"]\n}\n';
+        assert.strictEqual(sameAsDesired("policy", { name: "vso-admin-read", policy: text }, { policy: text }), true);
+        assert.strictEqual(sameAsDesired("policy", { rules: `${text}\n` }, { policy: text }), true, "older Vaults answer rules");
+        assert.strictEqual(sameAsDesired("policy", { policy: 'path "sys/*" { capabilities = ["sudo"] }' }, { policy: text }), false);
+        const want = { boundServiceAccountNames: ["vso"], boundServiceAccountNamespaces: ["admin"], tokenPolicies: ["vso-admin-read"] };
+        const got = { bound_service_account_names: ["vso"], bound_service_account_namespaces: ["admin"], token_policies: ["vso-admin-read"] };
+        assert.strictEqual(sameAsDesired("role", got, want), true);
+        assert.strictEqual(sameAsDesired("role", { ...got, bound_service_account_namespaces: ["*"] }, want), false, "a role bound to every namespace");
+        assert.strictEqual(sameAsDesired("role", { ...got, token_policies: ["admin"] }, want), false, "a role with other policies");
+
+        assert.strictEqual(claimVerdict(policy, { state: "exists" }, false, true), takeoverMessage(policy));
+        assert.strictEqual(claimVerdict(role, { state: "exists" }, false, false), takeoverMessage(role));
+        assert.strictEqual(claimVerdict(policy, { state: "exists" }, true, false), "");
+        assert.strictEqual(claimVerdict(policy, { state: "absent" }, false, false), "");
+        assert.strictEqual(claimVerdict(policy, { state: "unknown", detail: "permission denied" }, false, true), "", "preview: Vault may not exist yet");
+        assert.strictEqual(
+            claimVerdict(policy, { state: "unknown", detail: "permission denied" }, false, false),
+            takeoverUncheckedMessage(policy, "permission denied"),
+        );
+    });
+
+    it("the claim's provider: a new claim or a rename applies the verdict; a claim the stack holds lets it through", async () => {
+        const news = { kind: "policy", name: "vso-admin-read", authPath: "", verdict: takeoverMessage(policy) };
+        const refused = await takeoverClaimProvider.check!({}, news);
+        assert.deepStrictEqual(refused.failures, [{ property: "name", reason: takeoverMessage(policy) }]);
+        const renamed = await takeoverClaimProvider.check!({ ...news, name: "vso-old-read", verdict: "" }, news);
+        assert.strictEqual(renamed.failures?.length, 1, "a rename checks the new name");
+        const held = await takeoverClaimProvider.check!({ ...news, verdict: "" }, news);
+        assert.deepStrictEqual(held, { inputs: news }, "the stack made it: an update or no change");
+        const unknown = await takeoverClaimProvider.check!({}, { ...news, verdict: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" });
+        assert.deepStrictEqual(unknown.failures, undefined, "preview: not known yet");
+        assert.deepStrictEqual(
+            await takeoverClaimProvider.diff!("id", { ...news, verdict: "" }, news),
+            { changes: false },
+            "the verdict is not the claim's identity",
+        );
+        assert.deepStrictEqual((await takeoverClaimProvider.diff!("id", { ...news, name: "x" }, news)).replaces, ["name"]);
     });
 });
