@@ -1,8 +1,10 @@
 /**
  * Object names that may already exist (issue 8, item 4): VaultNamespaceAccess refuses to create a
  * policy or role over one that already exists in Vault and that the stack did not create, and leaves
- * it as it is — also on `destroy`. Runs a real `pulumi up` (Automation API, inline program, local file
- * backend) against a Vault dev server of its own on 127.0.0.1; the shared bed is not needed.
+ * it as it is — also on `destroy`. Runs a real `pulumi up` (Automation API, local file backend) against a
+ * Vault dev server of its own on 127.0.0.1; the shared bed is not needed. Twice: as an inline program
+ * (the engine's resource hooks guard the creates) and as a file program run by the tool chain's Node.js
+ * language host, which cannot forward hooks (issue 20: TakeoverClaims guard them there).
  */
 import * as assert from "assert";
 import { ChildProcess, execFileSync } from "child_process";
@@ -10,11 +12,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import * as vault from "@pulumi/vault";
-import { takeoverGuardOptions } from "../../components/takeover";
-import { VaultNamespaceAccess } from "../../components/vault";
+import { Access, takeoverProgram } from "./programs/takeover/program";
 import { vaultRequest } from "../../ops/clients";
 import { TOOLS_DIR, freePort, requireBedOrSkip, spawnOwned, waitFor } from "./bed";
 
@@ -24,214 +23,202 @@ function toolEnv(): Record<string, string> {
     return JSON.parse(execFileSync("bash", ["-c", script], { encoding: "utf8" })) as Record<string, string>;
 }
 
-interface Access {
-    namespace: string;
-    paths: string[];
-    policyName?: string;
-}
-
 const PROJECT = "vault-vso-takeover-it";
+const FILE_PROGRAM = path.join(__dirname, "programs/takeover");
 
-describe("integration: policies and roles that already exist in Vault are not taken over (issue 8 item 4)", function () {
-    this.timeout(10 * 60 * 1000);
-    let server: ChildProcess | undefined;
-    let addr = "";
-    const token = crypto.randomBytes(16).toString("hex");
-    let work = "";
-    let envVars: Record<string, string> = {};
-    const stacks: Stack[] = [];
+for (const mode of ["inline", "file"] as const) {
+    describe(`integration: policies and roles that already exist in Vault are not taken over (issue 8 item 4; ${mode === "inline" ? "inline program, resource hooks" : "file program, claims (issue 20)"})`, function () {
+        this.timeout(10 * 60 * 1000);
+        let server: ChildProcess | undefined;
+        let addr = "";
+        const token = crypto.randomBytes(16).toString("hex");
+        let work = "";
+        let envVars: Record<string, string> = {};
+        const stacks: Stack[] = [];
 
-    const v = (method: string, p: string, body?: unknown) => vaultRequest(addr, token, method, p, body);
+        const v = (method: string, p: string, body?: unknown) => vaultRequest(addr, token, method, p, body);
 
-    /** A stack of an inline program: one VaultNamespaceAccess per entry of config `access`, or an imported policy. */
-    async function newStack(name: string, access: Access[], extra: Record<string, string> = {}): Promise<Stack> {
-        const program = async () => {
-            const config = new pulumi.Config();
-            const provider = new vault.Provider("vault", { address: addr, token: pulumi.secret(token), skipChildToken: true });
-            const importName = config.get("importPolicy");
-            if (importName) {
-                // adoption on purpose: an `import` never runs a beforeCreate hook, so the guard lets it through
-                const root = new pulumi.ComponentResource("test:index:Adopted", "adopted", {}, { providers: [provider] });
-                new vault.Policy(
-                    "adopted-policy",
-                    { name: importName, policy: config.require("importText") },
-                    { parent: root, import: importName, retainOnDelete: true, ...takeoverGuardOptions("policy", "it-adopted-policy", root) },
-                );
-                return;
+        /** A stack of an inline program: one VaultNamespaceAccess per entry of config `access`, or an imported policy. */
+        async function newStack(name: string, access: Access[], extra: Record<string, string> = {}): Promise<Stack> {
+            const stack =
+                mode === "inline"
+                    ? await LocalWorkspace.createStack(
+                          { stackName: name, projectName: PROJECT, program: async () => takeoverProgram(addr, token) },
+                          { workDir: work, envVars },
+                      )
+                    : await LocalWorkspace.createStack({ stackName: name, workDir: FILE_PROGRAM }, { envVars });
+            if (mode === "file") {
+                await stack.setConfig("address", { value: addr });
+                await stack.setConfig("token", { value: token, secret: true });
             }
-            for (const a of config.requireObject<Access[]>("access")) {
-                new VaultNamespaceAccess(
-                    `it-${a.namespace}`,
-                    { namespace: a.namespace, paths: a.paths, kvPath: "kv", authPath: "kubernetes", ...(a.policyName ? { policyName: a.policyName } : {}) },
-                    { providers: [provider] },
-                );
+            await stack.setConfig("access", { value: JSON.stringify(access) });
+            for (const [k, val] of Object.entries(extra)) {
+                await stack.setConfig(k, { value: val });
             }
+            stacks.push(stack);
+            return stack;
+        }
+
+        async function upFails(stack: Stack, pattern: RegExp): Promise<string> {
+            let out = "";
+            await assert.rejects(stack.up({ onOutput: (s) => (out += s) }), (e: Error) => {
+                out += e.message;
+                return true;
+            });
+            assert.match(out, pattern);
+            assert.ok(!out.includes(token), "the token is never printed");
+            return out;
+        }
+
+        const policyText = async (name: string) => {
+            const r = await v("GET", `sys/policies/acl/${name}`);
+            return r.status === 200 ? (r.body?.data?.policy as string) : undefined;
         };
-        const stack = await LocalWorkspace.createStack({ stackName: name, projectName: PROJECT, program }, { workDir: work, envVars });
-        await stack.setConfig("access", { value: JSON.stringify(access) });
-        for (const [k, val] of Object.entries(extra)) {
-            await stack.setConfig(k, { value: val });
-        }
-        stacks.push(stack);
-        return stack;
-    }
-
-    async function upFails(stack: Stack, pattern: RegExp): Promise<string> {
-        let out = "";
-        await assert.rejects(stack.up({ onOutput: (s) => (out += s) }), (e: Error) => {
-            out += e.message;
-            return true;
-        });
-        assert.match(out, pattern);
-        assert.ok(!out.includes(token), "the token is never printed");
-        return out;
-    }
-
-    const policyText = async (name: string) => {
-        const r = await v("GET", `sys/policies/acl/${name}`);
-        return r.status === 200 ? (r.body?.data?.policy as string) : undefined;
-    };
-    const roleOf = async (name: string) => {
-        const r = await v("GET", `auth/kubernetes/role/${name}`);
-        return r.status === 200 ? (r.body?.data as Record<string, unknown>) : undefined;
-    };
-
-    before(async function () {
-        requireBedOrSkip(this);
-        const tools = toolEnv();
-        for (const k of ["PATH", "PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK"]) {
-            if (tools[k] !== undefined) {
-                process.env[k] = tools[k];
-            }
-        }
-        work = fs.mkdtempSync(path.join(os.tmpdir(), "pvv-takeover-"));
-        fs.mkdirSync(path.join(work, "state"));
-        envVars = {
-            PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
-            PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(12).toString("hex"),
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
+        const roleOf = async (name: string) => {
+            const r = await v("GET", `auth/kubernetes/role/${name}`);
+            return r.status === 200 ? (r.body?.data as Record<string, unknown>) : undefined;
         };
-        const port = await freePort();
-        addr = `http://127.0.0.1:${port}`;
-        const log = fs.openSync(path.join(work, "vault.log"), "w");
-        // the root token goes through the environment, never the command line
-        server = spawnOwned("vault", ["server", "-dev", `-dev-listen-address=127.0.0.1:${port}`, "-dev-no-store-token"], {
-            env: { ...process.env, ...tools, VAULT_DEV_ROOT_TOKEN_ID: token },
-            stdio: ["ignore", log, log],
+
+        before(async function () {
+            requireBedOrSkip(this);
+            const tools = toolEnv();
+            for (const k of ["PATH", "PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK"]) {
+                if (tools[k] !== undefined) {
+                    process.env[k] = tools[k];
+                }
+            }
+            work = fs.mkdtempSync(path.join(os.tmpdir(), "pvv-takeover-"));
+            fs.mkdirSync(path.join(work, "state"));
+            envVars = {
+                PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+                PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(12).toString("hex"),
+                PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+                PULUMI_SKIP_UPDATE_CHECK: "true",
+            };
+            const port = await freePort();
+            addr = `http://127.0.0.1:${port}`;
+            const log = fs.openSync(path.join(work, "vault.log"), "w");
+            // the root token goes through the environment, never the command line
+            server = spawnOwned("vault", ["server", "-dev", `-dev-listen-address=127.0.0.1:${port}`, "-dev-no-store-token"], {
+                env: { ...process.env, ...tools, VAULT_DEV_ROOT_TOKEN_ID: token },
+                stdio: ["ignore", log, log],
+            });
+            await waitFor("the test's Vault", 30000, async () => (await vaultRequest(addr, undefined, "GET", "sys/health")).status === 200);
+            const auth = await v("POST", "sys/auth/kubernetes", { type: "kubernetes" });
+            assert.ok(auth.status < 300, auth.text);
         });
-        await waitFor("the test's Vault", 30000, async () => (await vaultRequest(addr, undefined, "GET", "sys/health")).status === 200);
-        const auth = await v("POST", "sys/auth/kubernetes", { type: "kubernetes" });
-        assert.ok(auth.status < 300, auth.text);
-    });
 
-    after(async function () {
-        for (const s of stacks) {
-            await s.workspace.removeStack(s.name, { force: true } as any).catch(() => undefined);
-        }
-        server?.kill("SIGTERM");
-        if (work) {
-            fs.rmSync(work, { recursive: true, force: true });
-        }
-    });
-
-    it("a hand-made policy of the same name: preview and up fail naming it, it is unchanged, nothing else is created, destroy leaves it", async () => {
-        const handMade = 'path "secret/*" { capabilities = ["read", "list"] }\n';
-        assert.ok((await v("PUT", "sys/policies/acl/vso-admin-read", { policy: handMade })).status < 300);
-        const stack = await newStack("policy-exists", [{ namespace: "admin", paths: ["admin/app"] }]);
-
-        let previewOut = "";
-        await assert.rejects(stack.preview({ onOutput: (s) => (previewOut += s) }), (e: Error) => {
-            previewOut += e.message;
-            return true;
+        after(async function () {
+            for (const s of stacks) {
+                await s.workspace.removeStack(s.name, { force: true } as any).catch(() => undefined);
+                fs.rmSync(path.join(FILE_PROGRAM, `Pulumi.${s.name}.yaml`), { force: true });
+            }
+            server?.kill("SIGTERM");
+            if (work) {
+                fs.rmSync(work, { recursive: true, force: true });
+            }
         });
-        assert.match(previewOut, /Vault policy "vso-admin-read" already exists in Vault and was not created by this stack/, "the preview already says so");
 
-        const out = await upFails(stack, /Vault policy "vso-admin-read" already exists in Vault and was not created by this stack/);
-        assert.match(out, /npm run adopt/);
-        assert.match(out, /vault policy delete vso-admin-read/);
-        assert.match(out, /policyNameTemplate/);
-        assert.strictEqual(await policyText("vso-admin-read"), handMade, "the hand-made policy is unchanged");
-        assert.strictEqual(await roleOf("vso-admin"), undefined, "no role was created with the refused policy");
+        it("a hand-made policy of the same name: preview and up fail naming it, it is unchanged, nothing else is created, destroy leaves it", async () => {
+            const handMade = 'path "secret/*" { capabilities = ["read", "list"] }\n';
+            assert.ok((await v("PUT", "sys/policies/acl/vso-admin-read", { policy: handMade })).status < 300);
+            const stack = await newStack("policy-exists", [{ namespace: "admin", paths: ["admin/app"] }]);
 
-        const state = await stack.exportStack();
-        const types = (state.deployment.resources ?? []).map((r: { type: string }) => r.type);
-        assert.ok(!types.includes("vault:index/policy:Policy"), `the policy is not in the stack's state: ${types.join(", ")}`);
+            let previewOut = "";
+            await assert.rejects(stack.preview({ onOutput: (s) => (previewOut += s) }), (e: Error) => {
+                previewOut += e.message;
+                return true;
+            });
+            assert.match(previewOut, /Vault policy "vso-admin-read" already exists in Vault and was not created by this stack/, "the preview already says so");
 
-        await stack.destroy({ onOutput: () => undefined });
-        assert.strictEqual(await policyText("vso-admin-read"), handMade, "destroy does not delete the hand-made policy");
-    });
+            const out = await upFails(stack, /Vault policy "vso-admin-read" already exists in Vault and was not created by this stack/);
+            assert.match(out, /npm run adopt/);
+            assert.match(out, /vault policy delete vso-admin-read/);
+            assert.match(out, /policyNameTemplate/);
+            assert.strictEqual(await policyText("vso-admin-read"), handMade, "the hand-made policy is unchanged");
+            assert.strictEqual(await roleOf("vso-admin"), undefined, "no role was created with the refused policy");
 
-    it("a hand-made role of the same name: up fails naming it, the role is unchanged, destroy leaves it", async () => {
-        const handRole = { bound_service_account_names: ["legacy"], bound_service_account_namespaces: ["other"], token_policies: ["legacy-read"] };
-        assert.ok((await v("POST", "auth/kubernetes/role/vso-ops", handRole)).status < 300);
-        const before = await roleOf("vso-ops");
-        const stack = await newStack("role-exists", [{ namespace: "ops", paths: ["ops/app"] }]);
+            const state = await stack.exportStack();
+            const types = (state.deployment.resources ?? []).map((r: { type: string }) => r.type);
+            assert.ok(!types.includes("vault:index/policy:Policy"), `the policy is not in the stack's state: ${types.join(", ")}`);
 
-        const out = await upFails(stack, /Kubernetes auth role "vso-ops" \(auth\/kubernetes\) already exists in Vault and was not created by this stack/);
-        assert.match(out, /vault delete auth\/kubernetes\/role\/vso-ops/);
-        assert.deepStrictEqual(await roleOf("vso-ops"), before, "the hand-made role is unchanged");
-
-        await stack.destroy({ onOutput: () => undefined });
-        assert.deepStrictEqual(await roleOf("vso-ops"), before, "destroy does not delete the hand-made role");
-        assert.strictEqual(await policyText("vso-ops-read"), undefined, "the stack's own new policy is deleted by destroy as usual");
-    });
-
-    it("no object of that name: up creates it; a second up changes nothing; an update of the paths works; a rename checks the new name", async () => {
-        const stack = await newStack("fresh", [{ namespace: "apps", paths: ["apps/one"] }]);
-        const first = await stack.up({ onOutput: () => undefined });
-        assert.strictEqual(first.summary.result, "succeeded");
-        assert.match((await policyText("vso-apps-read")) ?? "", /kv\/data\/apps\/one/);
-        assert.deepStrictEqual((await roleOf("vso-apps"))?.bound_service_account_namespaces, ["apps"]);
-
-        const second = await stack.up({ onOutput: () => undefined });
-        const changed = Object.entries(second.summary.resourceChanges ?? {}).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);
-        assert.deepStrictEqual(changed, [], "a second up changes nothing");
-
-        // an update of the policy (it exists: the stack's own) is not a create: the hook does not run
-        await stack.setConfig("access", { value: JSON.stringify([{ namespace: "apps", paths: ["apps/one", "apps/two"] }]) });
-        const upd = await stack.up({ onOutput: () => undefined });
-        assert.strictEqual(upd.summary.result, "succeeded");
-        assert.strictEqual(upd.summary.resourceChanges?.update, 1, JSON.stringify(upd.summary.resourceChanges));
-        assert.match((await policyText("vso-apps-read")) ?? "", /kv\/data\/apps\/two/);
-
-        // a rename creates a policy of the new name: the hook checks that name, already in the preview
-        const renamed = 'path "legacy/*" { capabilities = ["read"] }\n';
-        assert.ok((await v("PUT", "sys/policies/acl/apps-custom-read", { policy: renamed })).status < 300);
-        await stack.setConfig("access", { value: JSON.stringify([{ namespace: "apps", paths: ["apps/one", "apps/two"], policyName: "apps-custom-read" }]) });
-        let previewOut = "";
-        await assert.rejects(stack.preview({ onOutput: (s) => (previewOut += s) }), (e: Error) => {
-            previewOut += e.message;
-            return true;
+            await stack.destroy({ onOutput: () => undefined });
+            assert.strictEqual(await policyText("vso-admin-read"), handMade, "destroy does not delete the hand-made policy");
         });
-        assert.match(previewOut, /Vault policy "apps-custom-read" already exists/);
-        assert.match((await policyText("vso-apps-read")) ?? "", /kv\/data\/apps\/two/, "after the preview the stack's policy is as it was");
-        // an up without a preview (the Automation API's up) is refused at the create; the provider replaces
-        // a policy delete-first, so the stack's old policy is gone by then, but the hand-made one is kept
-        await upFails(stack, /Vault policy "apps-custom-read" already exists/);
-        assert.strictEqual(await policyText("apps-custom-read"), renamed, "the hand-made policy of the new name is unchanged");
 
-        assert.ok((await v("DELETE", "sys/policies/acl/apps-custom-read")).status < 300);
-        const rn = await stack.up({ onOutput: () => undefined });
-        assert.strictEqual(rn.summary.result, "succeeded");
-        assert.match((await policyText("apps-custom-read")) ?? "", /kv\/data\/apps\/two/);
-        assert.deepStrictEqual((await roleOf("vso-apps"))?.token_policies, ["apps-custom-read"]);
-        assert.strictEqual(await policyText("vso-apps-read"), undefined, "the stack's old policy is deleted after the rename");
+        it("a hand-made role of the same name: up fails naming it, the role is unchanged, destroy leaves it", async () => {
+            const handRole = { bound_service_account_names: ["legacy"], bound_service_account_namespaces: ["other"], token_policies: ["legacy-read"] };
+            assert.ok((await v("POST", "auth/kubernetes/role/vso-ops", handRole)).status < 300);
+            const before = await roleOf("vso-ops");
+            const stack = await newStack("role-exists", [{ namespace: "ops", paths: ["ops/app"] }]);
 
-        await stack.destroy({ onOutput: () => undefined });
-        assert.strictEqual(await policyText("apps-custom-read"), undefined);
-        assert.strictEqual(await roleOf("vso-apps"), undefined);
+            const out = await upFails(stack, /Kubernetes auth role "vso-ops" \(auth\/kubernetes\) already exists in Vault and was not created by this stack/);
+            assert.match(out, /vault delete auth\/kubernetes\/role\/vso-ops/);
+            assert.deepStrictEqual(await roleOf("vso-ops"), before, "the hand-made role is unchanged");
+
+            await stack.destroy({ onOutput: () => undefined });
+            assert.deepStrictEqual(await roleOf("vso-ops"), before, "destroy does not delete the hand-made role");
+            assert.strictEqual(await policyText("vso-ops-read"), undefined, "the stack's own new policy is deleted by destroy as usual");
+        });
+
+        it("no object of that name: up creates it; a second up changes nothing; an update of the paths works; a rename checks the new name", async () => {
+            const stack = await newStack("fresh", [{ namespace: "apps", paths: ["apps/one"] }]);
+            const first = await stack.up({ onOutput: () => undefined });
+            assert.strictEqual(first.summary.result, "succeeded");
+            assert.match((await policyText("vso-apps-read")) ?? "", /kv\/data\/apps\/one/);
+            assert.deepStrictEqual((await roleOf("vso-apps"))?.bound_service_account_namespaces, ["apps"]);
+
+            const second = await stack.up({ onOutput: () => undefined });
+            const changed = Object.entries(second.summary.resourceChanges ?? {}).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);
+            assert.deepStrictEqual(changed, [], "a second up changes nothing");
+
+            // an update of the policy (it exists: the stack's own) is not a create: the hook does not run
+            await stack.setConfig("access", { value: JSON.stringify([{ namespace: "apps", paths: ["apps/one", "apps/two"] }]) });
+            const upd = await stack.up({ onOutput: () => undefined });
+            assert.strictEqual(upd.summary.result, "succeeded");
+            assert.strictEqual(upd.summary.resourceChanges?.update, 1, JSON.stringify(upd.summary.resourceChanges));
+            assert.match((await policyText("vso-apps-read")) ?? "", /kv\/data\/apps\/two/);
+
+            // a rename creates a policy of the new name: the hook checks that name, already in the preview
+            const renamed = 'path "legacy/*" { capabilities = ["read"] }\n';
+            assert.ok((await v("PUT", "sys/policies/acl/apps-custom-read", { policy: renamed })).status < 300);
+            await stack.setConfig("access", {
+                value: JSON.stringify([{ namespace: "apps", paths: ["apps/one", "apps/two"], policyName: "apps-custom-read" }]),
+            });
+            let previewOut = "";
+            await assert.rejects(stack.preview({ onOutput: (s) => (previewOut += s) }), (e: Error) => {
+                previewOut += e.message;
+                return true;
+            });
+            assert.match(previewOut, /Vault policy "apps-custom-read" already exists/);
+            assert.match((await policyText("vso-apps-read")) ?? "", /kv\/data\/apps\/two/, "after the preview the stack's policy is as it was");
+            // an up without a preview (the Automation API's up) is refused at the create; the provider replaces
+            // a policy delete-first, so the stack's old policy is gone by then, but the hand-made one is kept
+            await upFails(stack, /Vault policy "apps-custom-read" already exists/);
+            assert.strictEqual(await policyText("apps-custom-read"), renamed, "the hand-made policy of the new name is unchanged");
+
+            assert.ok((await v("DELETE", "sys/policies/acl/apps-custom-read")).status < 300);
+            const rn = await stack.up({ onOutput: () => undefined });
+            assert.strictEqual(rn.summary.result, "succeeded");
+            assert.match((await policyText("apps-custom-read")) ?? "", /kv\/data\/apps\/two/);
+            assert.deepStrictEqual((await roleOf("vso-apps"))?.token_policies, ["apps-custom-read"]);
+            assert.strictEqual(await policyText("vso-apps-read"), undefined, "the stack's old policy is deleted after the rename");
+
+            await stack.destroy({ onOutput: () => undefined });
+            assert.strictEqual(await policyText("apps-custom-read"), undefined);
+            assert.strictEqual(await roleOf("vso-apps"), undefined);
+        });
+
+        it("an imported (adopted) policy is not refused: import does not run the create hook", async () => {
+            const text = 'path "kv/data/adopted/*" { capabilities = ["read"] }\n';
+            assert.ok((await v("PUT", "sys/policies/acl/adopted-read", { policy: text })).status < 300);
+            const stack = await newStack("adopt", [], { importPolicy: "adopted-read", importText: text });
+            const res = await stack.up({ onOutput: () => undefined });
+            assert.strictEqual(res.summary.result, "succeeded");
+            assert.strictEqual(res.summary.resourceChanges?.import, 1, JSON.stringify(res.summary.resourceChanges));
+            assert.strictEqual(await policyText("adopted-read"), text);
+            await stack.destroy({ onOutput: () => undefined });
+            assert.strictEqual(await policyText("adopted-read"), text, "retainOnDelete keeps the adopted policy");
+        });
     });
-
-    it("an imported (adopted) policy is not refused: import does not run the create hook", async () => {
-        const text = 'path "kv/data/adopted/*" { capabilities = ["read"] }\n';
-        assert.ok((await v("PUT", "sys/policies/acl/adopted-read", { policy: text })).status < 300);
-        const stack = await newStack("adopt", [], { importPolicy: "adopted-read", importText: text });
-        const res = await stack.up({ onOutput: () => undefined });
-        assert.strictEqual(res.summary.result, "succeeded");
-        assert.strictEqual(res.summary.resourceChanges?.import, 1, JSON.stringify(res.summary.resourceChanges));
-        assert.strictEqual(await policyText("adopted-read"), text);
-        await stack.destroy({ onOutput: () => undefined });
-        assert.strictEqual(await policyText("adopted-read"), text, "retainOnDelete keeps the adopted policy");
-    });
-});
+}
