@@ -43,7 +43,14 @@ say "1/5 dependencies"
 # external mode, saying why
 NODE=0
 if [[ "${PVV_BED_NODE:-auto}" != 0 ]]; then
-  if bash scripts/node-packages.sh ensure; then NODE=1; fi
+  # a node needs Linux and root whether or not its packages are there (containerd, iptables, mounts)
+  if [[ "$(uname -s)" != Linux ]]; then
+    echo "[sandbox] the bed's node needs Linux (this is $(uname -s)): running external mode (Vault and VSO as local processes, no pods)" >&2
+  elif [[ "$(id -u)" != 0 ]]; then
+    echo "[sandbox] the bed's node needs root (uid $(id -u); containerd, iptables, mounts): running external mode (Vault and VSO as local processes, no pods)" >&2
+  elif bash scripts/node-packages.sh ensure; then
+    NODE=1
+  fi
 fi
 
 say "2/5 tools (first run builds from Go modules, each tool's estimate below; later runs reuse the cache)"
