@@ -205,8 +205,17 @@ export interface TakeoverDesired {
  * host without hooks before claims existed made its objects with no claim, and finds them like this.
  */
 export function sameAsDesired(kind: TakeoverTarget["kind"], data: Record<string, unknown>, want: TakeoverDesired): boolean {
-    const list = (v: unknown): string[] =>
-        (Array.isArray(v) ? v.map(String) : typeof v === "string" && v !== "" ? v.split(",") : []).map((x) => x.trim()).sort();
+    const list = (v: unknown): string[] => {
+        if (typeof v === "string" && v.trim().startsWith("[")) {
+            // the provider's `data` map holds non-string values JSON-encoded (`["vso"]`)
+            try {
+                v = JSON.parse(v);
+            } catch {
+                // not JSON after all: compared as it is
+            }
+        }
+        return (Array.isArray(v) ? v.map(String) : typeof v === "string" && v !== "" ? v.split(",") : []).map((x) => x.trim()).sort();
+    };
     const eq = (a: unknown, b: string[] | undefined) => JSON.stringify(list(a)) === JSON.stringify([...(b ?? [])].sort());
     if (kind === "policy") {
         const text = data["policy"] ?? data["rules"];
@@ -279,11 +288,29 @@ export class TakeoverClaim extends pulumi.dynamic.Resource {
     }
 }
 
+/**
+ * The object's fields as Vault returned them (pure): `dataJson` (lists stay lists), else the provider's
+ * `data` map, where every non-string value is a JSON string.
+ */
+export function decodedData(got: { data?: Record<string, unknown>; dataJson?: string }): Record<string, unknown> {
+    if (typeof got.dataJson === "string" && got.dataJson !== "") {
+        try {
+            const parsed: unknown = JSON.parse(got.dataJson);
+            if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+                return parsed as Record<string, unknown>;
+            }
+        } catch {
+            // fall back to data
+        }
+    }
+    return (got.data ?? {}) as Record<string, unknown>;
+}
+
 /** Reads the object through `reader`'s Vault provider (an invoke; nothing printed). */
 async function readTarget(target: TakeoverTarget, reader: pulumi.Resource): Promise<{ read: TakeoverReadResult; data: Record<string, unknown> }> {
     try {
         const got = await vault.generic.getSecret({ path: takeoverReadPath(target) }, { parent: reader });
-        return { read: interpretTakeoverRead({ data: got.data }), data: (got.data ?? {}) as Record<string, unknown> };
+        return { read: interpretTakeoverRead({ data: got.data }), data: decodedData(got) };
     } catch (e) {
         return { read: interpretTakeoverRead({ error: e }), data: {} };
     }

@@ -11,6 +11,7 @@ import {
     claimVerdict,
     hooksUsableIn,
     sameAsDesired,
+    decodedData,
     takeoverClaimProvider,
     takeoverGuardKind,
     interpretTakeoverRead,
@@ -135,6 +136,18 @@ describe("takeover check where hooks cannot run: the claim (issue 20 item 4)", (
         assert.strictEqual(sameAsDesired("role", got, want), true);
         assert.strictEqual(sameAsDesired("role", { ...got, bound_service_account_namespaces: ["*"] }, want), false, "a role bound to every namespace");
         assert.strictEqual(sameAsDesired("role", { ...got, token_policies: ["admin"] }, want), false, "a role with other policies");
+        // what vault.generic.getSecret hands back: `data` holds lists JSON-encoded, `dataJson` the object
+        const provider = {
+            data: { bound_service_account_names: '["vso"]', bound_service_account_namespaces: '["admin"]', token_policies: '["vso-admin-read"]' },
+            dataJson: JSON.stringify(got),
+        };
+        assert.strictEqual(sameAsDesired("role", decodedData(provider), want), true, "decoded from dataJson");
+        assert.strictEqual(sameAsDesired("role", decodedData({ data: provider.data }), want), true, "JSON-encoded lists in data");
+        assert.strictEqual(
+            sameAsDesired("role", decodedData({ data: { ...provider.data, bound_service_account_namespaces: '["*"]' } }), want),
+            false,
+            "and still refused when they differ",
+        );
 
         assert.strictEqual(claimVerdict(policy, { state: "exists" }, false, true), takeoverMessage(policy));
         assert.strictEqual(claimVerdict(role, { state: "exists" }, false, false), takeoverMessage(role));
