@@ -9,7 +9,7 @@
  * instead of the cluster's address.
  * Exit codes: 0 all ok, 2 problems found, 1 error (bad arguments, a stack that does not exist, ...).
  */
-import type { PlatformInventory } from "../components/inventory";
+import type { PlatformInventory } from "../components/config/inventory";
 import { DOCTOR_USAGE, DoctorCliArgs, parseDoctorArgs } from "./args";
 import { loadKubeconfig, sanitizeText } from "../ops/clients";
 import { formatDoctorReport, runDoctor } from "../ops/doctor";

@@ -5,7 +5,7 @@
  * imports this entry point and neither loads nor type-checks `@pulumi/kubernetes` (about a second of every
  * preview; see bench/results/peer-after.md). The same classes are exported by the main entry point.
  */
-export * from "./validate";
-export * from "./plan";
-export { TYPE_PREFIX, ValidationError, validationProblemsOf } from "./common";
-export * from "./vault";
+export * from "./config/validate";
+export * from "./config/plan";
+export { TYPE_PREFIX, ValidationError, validationProblemsOf } from "./config/errors";
+export * from "./vault-config/access";

@@ -6,9 +6,9 @@
  * `readLiveSetup` does the reading (Vault's HTTP API, the Kubernetes API); `planAdoption` is pure and
  * turns what was read into the config, the import plan, the problems found and what is left unmanaged.
  */
-import type { AdoptedObject, AdoptedPolicy, AdoptedRole, AdoptedSetup } from "../components/adopt";
-import { DEFAULTS, nameFor } from "../components/plan";
-import { VSO_API_VERSION } from "../components/vso-types";
+import type { AdoptedObject, AdoptedPolicy, AdoptedRole, AdoptedSetup } from "../components/config/adopt";
+import { DEFAULTS, nameFor } from "../components/config/plan";
+import { VSO_API_VERSION } from "../components/config/vso-types";
 import { KubeTarget, kubeRequest, sanitizeText, vaultErrors, vaultRequest } from "./clients";
 
 /** A Kubernetes object as listed (the parts adopt reads). */

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as https from "https";
 import * as http from "http";
 import * as yaml from "js-yaml";
-import { redactUrlCredentials } from "../components/validate";
+import { redactUrlCredentials } from "../components/config/validate";
 
 export { redactUrlCredentials };
 

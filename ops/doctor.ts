@@ -19,10 +19,10 @@ import {
     vaultRequest,
     vaultRequestViaKube,
 } from "./clients";
-import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from "../components/validate";
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from "../components/config/validate";
 import { quoteArg } from "./drift";
-import type { PlatformInventory } from "../components/inventory";
-import { KEYS_ANNOTATION, VSO_API_VERSION } from "../components/vso-types";
+import type { PlatformInventory } from "../components/config/inventory";
+import { KEYS_ANNOTATION, VSO_API_VERSION } from "../components/config/vso-types";
 
 const vaultRequestDirect = vaultRequest;
 

@@ -21,7 +21,7 @@
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { spawn } from "child_process";
 import { redactUrlCredentials, sanitizeText } from "./clients";
-import type { PlatformInventory } from "../components/inventory";
+import type { PlatformInventory } from "../components/config/inventory";
 
 /** One drifted field of one resource. */
 export interface DriftRow {

@@ -1,8 +1,8 @@
 /**
- * Reading a stack's inventory (see components/inventory.ts) from its outputs, with a fallback for
+ * Reading a stack's inventory (see components/config/inventory.ts) from its outputs, with a fallback for
  * stacks last deployed by version 0.1 of the homelab program (separate outputs, no `inventory`).
  */
-import { INVENTORY_OUTPUT, INVENTORY_VERSION, InventoryApp, InventoryNamespace, PlatformInventory } from "../components/inventory";
+import { INVENTORY_OUTPUT, INVENTORY_VERSION, InventoryApp, InventoryNamespace, PlatformInventory } from "../components/config/inventory";
 
 type Outputs = Record<string, { value?: unknown } | undefined>;
 

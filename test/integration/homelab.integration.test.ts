@@ -9,7 +9,7 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../ops/clients";
 import { runDriftCheck } from "../../ops/drift";
-import { renderReadPolicy } from "../../components/plan";
+import { renderReadPolicy } from "../../components/config/plan";
 import { BED_DIR, BedEnv, REPO, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed } from "./bed";
 
 const STACK = `it-homelab-${process.pid}`;

@@ -11,7 +11,7 @@ import * as assert from "assert";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { HttpResult, InClusterService, kubeRequest, vaultRequestViaKube } from "../../ops/clients";
-import { ACCESS_REVISION_HEADER } from "../../components/vso-types";
+import { ACCESS_REVISION_HEADER } from "../../components/config/vso-types";
 import {
     BedEnv,
     REPO,

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { VaultSecretsPlatform, bootstrapOf, haRaftConfig, pulumiTokenPolicy, unsealerScript, validatePlatformArgs, withUnsealer } from "../../components";
-import { vaultInitProvider } from "../../components/vault-init";
+import { vaultInitProvider } from "../../components/vault/init";
 import { MockRecorder, articleArgs } from "./harness";
 
 describe("durable Vault (issue 9)", () => {

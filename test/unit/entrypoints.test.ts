@@ -46,26 +46,27 @@ describe("entry points (issue 12)", function () {
             module: ts.ModuleKind.CommonJS,
             types: ["node"],
         });
+        // declarations by their path under components/ (e.g. "vault-config/access.d.ts")
         const declarations: Record<string, string> = {};
         program.emit(undefined, (file, text) => {
-            declarations[path.basename(file)] = text;
+            declarations[path.relative(path.join(REPO, "components"), file).split(path.sep).join("/")] = text;
         });
-        assert.ok(declarations["vault-only.d.ts"] && declarations["vault.d.ts"], Object.keys(declarations).join(", "));
+        assert.ok(declarations["vault-only.d.ts"] && declarations["vault-config/access.d.ts"], Object.keys(declarations).join(", "));
         const reachable = new Set<string>();
         const visit = (f: string) => {
             if (reachable.has(f) || !declarations[f]) {
                 return;
             }
             reachable.add(f);
-            for (const m of declarations[f].matchAll(/from "\.\/([^"]+)"/g)) {
-                visit(`${m[1]}.d.ts`);
+            for (const m of declarations[f].matchAll(/from "(\.\.?\/[^"]+)"/g)) {
+                visit(path.posix.normalize(path.posix.join(path.posix.dirname(f), `${m[1]}.d.ts`)));
             }
         };
         visit("vault-only.d.ts");
         for (const f of reachable) {
             assert.ok(!/from "@pulumi\/kubernetes|import\("@pulumi\/kubernetes/.test(declarations[f]), `${f} imports @pulumi/kubernetes`);
         }
-        assert.ok(reachable.has("vault.d.ts") && reachable.has("validate.d.ts"), [...reachable].join(", "));
+        assert.ok(reachable.has("vault-config/access.d.ts") && reachable.has("config/validate.d.ts"), [...reachable].join(", "));
     });
 
     it("the main entry point still has everything (and the control: it does load @pulumi/kubernetes)", () => {

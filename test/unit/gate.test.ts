@@ -12,9 +12,11 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import * as helmModule from "../../components/helm";
-import * as vaultModule from "../../components/vault";
-import * as vsoModule from "../../components/vso";
+import * as appsModule from "../../components/apps/static-secret";
+import * as operatorInstallModule from "../../components/operator/install";
+import * as vaultModule from "../../components/vault-config/access";
+import * as vsoModule from "../../components/operator/namespace-access";
+import * as vaultInstallModule from "../../components/vault/install";
 import {
     TokenReviewerArgs,
     ValidationProblem,
@@ -428,8 +430,10 @@ const CHILD_VALIDATORS: Record<ChildKind, (name: string, args: any) => Validatio
 };
 const CHILD_MODULES: [Record<string, unknown>, ChildKind[]][] = [
     [vaultModule as unknown as Record<string, unknown>, ["KvV2Engine", "KubernetesAuthMethod", "VaultNamespaceAccess"]],
-    [vsoModule as unknown as Record<string, unknown>, ["VsoNamespaceAccess", "VaultStaticSecretApp"]],
-    [helmModule as unknown as Record<string, unknown>, ["VaultHelmInstall", "VaultSecretsOperatorInstall"]],
+    [vsoModule as unknown as Record<string, unknown>, ["VsoNamespaceAccess"]],
+    [appsModule as unknown as Record<string, unknown>, ["VaultStaticSecretApp"]],
+    [vaultInstallModule as unknown as Record<string, unknown>, ["VaultHelmInstall"]],
+    [operatorInstallModule as unknown as Record<string, unknown>, ["VaultSecretsOperatorInstall"]],
 ];
 
 interface Captured {

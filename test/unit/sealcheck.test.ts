@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { parseSealStatus, podProxyAddress, probeSealStatus, sealedVaultMessage, unsealPods } from "../../components/sealcheck";
+import { parseSealStatus, podProxyAddress, probeSealStatus, sealedVaultMessage, unsealPods } from "../../components/vault/sealcheck";
 
 describe("sealed Vault check (issue 9, item 7)", () => {
     it("reads sys/seal-status, and anything else is 'unknown', never 'sealed'", () => {

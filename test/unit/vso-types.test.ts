@@ -1,5 +1,5 @@
 /**
- * The hand-kept VSO types (components/vso-types.ts) against VSO's own CRDs: every field the
+ * The hand-kept VSO types (components/config/vso-types.ts) against VSO's own CRDs: every field the
  * components write into a VaultConnection, VaultAuth or VaultStaticSecret must exist in the CRD's
  * OpenAPI schema with that type, so a typo or a renamed field fails here and not in the cluster.
  */

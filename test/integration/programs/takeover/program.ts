@@ -6,8 +6,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { takeoverGuardOptions } from "../../../../components/takeover";
-import { VaultNamespaceAccess } from "../../../../components/vault";
+import { takeoverGuardOptions } from "../../../../components/vault-config/takeover";
+import { VaultNamespaceAccess } from "../../../../components/vault-config/access";
 
 export interface Access {
     namespace: string;

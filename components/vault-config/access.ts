@@ -5,8 +5,8 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { TYPE_PREFIX, failOnProblems, plainValue, plannedBy } from "./common";
-import { DEFAULTS, nameFor, renderReadPolicy } from "./plan";
+import { TYPE_PREFIX, failOnProblems, plainValue, plannedBy } from "../config/errors";
+import { DEFAULTS, nameFor, renderReadPolicy } from "../config/plan";
 import { takeoverGuardOptions } from "./takeover";
 import {
     ValidationProblem,
@@ -19,7 +19,7 @@ import {
     checkVaultName,
     checkTokenTtl,
     checkAudience,
-} from "./validate";
+} from "../config/validate";
 
 // ---------------------------------------------------------------------------------------------------
 // KV v2
@@ -350,7 +350,7 @@ interface NamespaceAccessChildren {
 
 /**
  * Creates one namespace's policy and role as children of `parent`, named `${base}-policy` and
- * `${base}-role`, each with the takeover guard (components/takeover.ts). VaultNamespaceAccess and
+ * `${base}-role`, each with the takeover guard (components/vault-config/takeover.ts). VaultNamespaceAccess and
  * VaultNamespaceAccessSet both create their children here, so the two create the same resources for the
  * same args. `args` must be validated; `policyText` is the platform's planned policy (else rendered).
  */
@@ -366,7 +366,7 @@ function createNamespaceAccessChildren(
     const policy = new vault.Policy(
         `${base}-policy`,
         { name: policyName, policy: text },
-        // refuses to create the policy over one that already exists in Vault (components/takeover.ts)
+        // refuses to create the policy over one that already exists in Vault (components/vault-config/takeover.ts)
         { parent, ...takeoverGuardOptions("policy", `vault-vso-takeover-${base}-policy`, parent, { name: policyName, desired: { policy: text } }) },
     );
     const audience = args.audience ?? DEFAULTS.audience;

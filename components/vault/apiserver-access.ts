@@ -19,7 +19,7 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { TYPE_PREFIX } from "./common";
+import { TYPE_PREFIX } from "../config/errors";
 
 /** The cluster part of a kubeconfig context: where the API server is and how to trust it. */
 export interface KubeCluster {

@@ -1,18 +1,15 @@
 /**
- * Helm installs of Vault and of the Vault Secrets Operator (VSO).
+ * VaultHelmInstall: Vault's Helm chart, its modes (dev, standalone, ha) and their values.
  */
-import * as fs from "fs";
-import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TYPE_PREFIX, failOnProblems } from "./common";
-import { DEFAULTS } from "./plan";
-import { ValidationProblem, checkKubernetesName, checkUrl, describeType, isDeferred } from "./validate";
+import { TYPE_PREFIX, failOnProblems } from "../config/errors";
+import { DEFAULTS } from "../config/plan";
+import { ValidationProblem, checkKubernetesName, checkUrl, describeType, isDeferred } from "../config/validate";
 import { UNSEAL_KEYS_IN, UnsealOptions, withUnsealer } from "./unseal";
-import { mergeValues } from "./values";
-import { VAULT_CHART_REPO, VAULT_CHART_VERSION, VSO_CHART_REPO, VSO_CHART_VERSION } from "./versions";
-
-export { mergeValues };
+import { mergeValues } from "../config/values";
+import { VAULT_CHART_REPO, VAULT_CHART_VERSION } from "../config/versions";
+import { chartSource, checkChartPath, checkReleaseName } from "../config/charts";
 
 /** How the Vault server runs (written as a const object so that other languages get it as an enum). */
 export const VaultMode = { dev: "dev", standalone: "standalone", ha: "ha" } as const;
@@ -63,23 +60,6 @@ export interface VaultHelmInstallArgs {
      * restart (see README, "Durable Vault"). Default: 5 shares, threshold 3, Secret `vault-unseal-keys`.
      */
     unseal?: UnsealOptions;
-}
-
-/** Helm's longest release name (Helm refuses a longer one at install, after the preview). */
-export const HELM_RELEASE_NAME_MAX = 53;
-
-/** Checks a Helm release name (pure): an RFC 1123 label of at most 53 characters. */
-export function checkReleaseName(field: string, value: unknown): ValidationProblem[] {
-    const problems = checkKubernetesName(field, value, "label");
-    if (problems.length === 0 && typeof value === "string" && value.length > HELM_RELEASE_NAME_MAX) {
-        return [
-            {
-                field,
-                message: `${JSON.stringify(value)} is ${value.length} characters long; Helm allows at most ${HELM_RELEASE_NAME_MAX} for a release name`,
-            },
-        ];
-    }
-    return problems;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -201,39 +181,6 @@ export function vaultServiceName(releaseName: string): string {
     return releaseName.includes("vault") ? releaseName : `${releaseName}-vault`;
 }
 
-/** Where Helm takes a chart from: a local path, or name + version + repository (pure). */
-export function chartSource(
-    name: string,
-    defaults: { version: string; repo: string },
-    args: { chartPath?: string; chartVersion?: pulumi.Input<string>; repository?: pulumi.Input<string> },
-): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> {
-    if (args.chartPath !== undefined) {
-        return { chart: args.chartPath };
-    }
-    const repo = args.repository ?? defaults.repo;
-    if (typeof repo === "string" && repo.startsWith("oci://")) {
-        return { chart: `${repo.replace(/\/+$/, "")}/${name}`, version: args.chartVersion ?? defaults.version };
-    }
-    return { chart: name, version: args.chartVersion ?? defaults.version, repositoryOpts: { repo } };
-}
-
-/** Checks a chart path argument (pure apart from looking at the file system). */
-export function checkChartPath(field: string, p: unknown): ValidationProblem[] {
-    if (p === undefined) {
-        return [];
-    }
-    if (typeof p !== "string" || p.trim() === "") {
-        return [{ field, message: "must be a path to a chart directory or .tgz" }];
-    }
-    if (!fs.existsSync(p)) {
-        return [{ field, message: `${JSON.stringify(p)} does not exist: give the chart's directory (the one holding Chart.yaml) or its .tgz` }];
-    }
-    if (fs.statSync(p).isDirectory() && !fs.existsSync(path.join(p, "Chart.yaml"))) {
-        return [{ field, message: `${JSON.stringify(p)} has no Chart.yaml: give the chart's own directory` }];
-    }
-    return [];
-}
-
 /**
  * Installs HashiCorp Vault with its Helm chart. In `dev` mode Vault is unsealed and its root token
  * is `rootToken` (a secret). `standalone` and `ha` run raft storage with an unsealer sidecar in each
@@ -288,60 +235,5 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
         );
         this.address = pulumi.output(`http://${vaultServiceName(releaseName)}.${ns}.svc.cluster.local:8200`);
         this.registerOutputs({ address: this.address, rootToken: this.rootToken, namespace: ns, serviceName: this.serviceName });
-    }
-}
-
-export interface VaultSecretsOperatorInstallArgs {
-    /** Namespace of the operator (created if missing). Default `"vault-secrets-operator-system"`. */
-    namespace?: string;
-    /** Helm release name. Default `"vault-secrets-operator"`. */
-    releaseName?: string;
-    /** Chart version (= VSO version). Default: the pinned `VSO_CHART_VERSION`. */
-    chartVersion?: pulumi.Input<string>;
-    /** Chart repository, e.g. an air-gapped mirror or `oci://...`. Default `https://helm.releases.hashicorp.com`. */
-    repository?: pulumi.Input<string>;
-    /**
-     * A chart directory (or `.tgz`) on this machine instead of a repository, e.g. the `chart/`
-     * directory of a vault-secrets-operator release. `chartVersion` and `repository` are then ignored.
-     * Default: none (the repository's chart).
-     */
-    chartPath?: string;
-    /** Chart values, passed through unchanged. Default none. */
-    values?: pulumi.Inputs;
-}
-
-/** Checks VaultSecretsOperatorInstall's arguments (pure). */
-export function validateOperatorInstallArgs(args: VaultSecretsOperatorInstallArgs, prefix = ""): ValidationProblem[] {
-    const problems: ValidationProblem[] = [];
-    problems.push(...checkKubernetesName(`${prefix}namespace`, args.namespace ?? DEFAULTS.operatorNamespace, "label"));
-    problems.push(...checkReleaseName(`${prefix}releaseName`, args.releaseName ?? "vault-secrets-operator"));
-    if (typeof args.repository === "string") {
-        problems.push(...checkUrl(`${prefix}repository`, args.repository, ["http:", "https:", "oci:"]));
-    }
-    problems.push(...checkChartPath(`${prefix}chartPath`, args.chartPath));
-    return problems;
-}
-
-/** Installs the Vault Secrets Operator (controller and CRDs) with its Helm chart. */
-export class VaultSecretsOperatorInstall extends pulumi.ComponentResource {
-    public readonly release: k8s.helm.v3.Release;
-    public readonly namespace: string;
-
-    constructor(name: string, args: VaultSecretsOperatorInstallArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super(`${TYPE_PREFIX}VaultSecretsOperatorInstall`, name, {}, opts);
-        failOnProblems("VaultSecretsOperatorInstall", validateOperatorInstallArgs(args), this);
-        this.namespace = args.namespace ?? DEFAULTS.operatorNamespace;
-        this.release = new k8s.helm.v3.Release(
-            `${name}-vso`,
-            {
-                name: args.releaseName ?? "vault-secrets-operator",
-                ...chartSource("vault-secrets-operator", { version: VSO_CHART_VERSION, repo: VSO_CHART_REPO }, args),
-                namespace: this.namespace,
-                createNamespace: true,
-                values: args.values ?? {},
-            },
-            { parent: this },
-        );
-        this.registerOutputs({ namespace: this.namespace });
     }
 }

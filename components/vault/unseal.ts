@@ -10,7 +10,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { mergeValues } from "./values";
+import { mergeValues } from "../config/values";
 
 /**
  * Where the unseal keys live (see README, "Durable Vault: where the keys live"):

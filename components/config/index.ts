@@ -1,0 +1,14 @@
+/**
+ * config/: what a stack's config becomes before any resource exists: its checks (every problem at once,
+ * naming the field and the fix) and the typed, normalised plan the components are built from (pure).
+ */
+export * from "./validate";
+export * from "./plan";
+export * from "./platform";
+export * from "./adopt";
+export * from "./charts";
+export * from "./versions";
+export * from "./vso-types";
+export * from "./inventory";
+export { mergeValues } from "./values";
+export { TYPE_PREFIX, ValidationError, validationProblemsOf } from "./errors";
