@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { checkNamespaceArg } from "../ops/doctor";
 import { quoteArg } from "../ops/drift";
+import { urlShapeProblem } from "../components/shared/urls";
 
 /** One command-line flag: its spellings, whether it takes a value, whether it may be repeated. */
 export interface CliFlagSpec {
@@ -130,28 +131,24 @@ export function parseDriftArgs(argv: string[], cwd: string): { args: DriftCliArg
 
 /** Why `value` is not a usable Vault address for `flag` (an http(s) URL without credentials), or undefined (pure). */
 export function checkVaultAddrArg(value: string, flag = "--vault-addr"): string | undefined {
+    const problem = urlShapeProblem(value, ["http:", "https:"], true);
+    if (problem === undefined) {
+        return undefined;
+    }
     const shown = quoteArg(value);
     const example = "e.g. https://vault.example.lan:8200 or http://127.0.0.1:8200 for a port-forward";
-    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
-        const creds = /^[^/]*@/.test(value) ? ", without user:password@" : "";
-        return `${flag} ${shown} has no scheme: give Vault's URL with http:// or https://${creds}, ${example}`;
+    switch (problem.kind) {
+        case "no-scheme":
+            return `${flag} ${shown} has no scheme: give Vault's URL with http:// or https://${problem.hasCredentials ? ", without user:password@" : ""}, ${example}`;
+        case "not-a-url":
+            return `${flag} ${shown} is not a URL: give Vault's address, ${example}`;
+        case "credentials":
+            return `${flag} ${shown} contains credentials (user:password@): remove them; the doctor logs in with each namespace's ServiceAccount, ${example}`;
+        case "scheme":
+            return `${flag} ${shown} must use http:// or https://, ${example}`;
+        default:
+            return `${flag} ${shown} must be scheme://host[:port][/path], without a query or fragment, ${example}`;
     }
-    let u: URL;
-    try {
-        u = new URL(value);
-    } catch {
-        return `${flag} ${shown} is not a URL: give Vault's address, ${example}`;
-    }
-    if (u.username !== "" || u.password !== "") {
-        return `${flag} ${shown} contains credentials (user:password@): remove them; the doctor logs in with each namespace's ServiceAccount, ${example}`;
-    }
-    if (u.protocol !== "http:" && u.protocol !== "https:") {
-        return `${flag} ${shown} must use http:// or https://, ${example}`;
-    }
-    if (u.hostname === "" || u.search !== "" || u.hash !== "" || /[?#]/.test(value)) {
-        return `${flag} ${shown} must be scheme://host[:port][/path], without a query or fragment, ${example}`;
-    }
-    return undefined;
 }
 
 /** The doctor CLI's arguments, checked. */

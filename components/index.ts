@@ -12,3 +12,4 @@ export * from "./vault-config";
 export * from "./operator";
 export * from "./apps";
 export * from "./platform";
+export { redactUrl, redactSecrets, sanitizeText } from "./shared/text";

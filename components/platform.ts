@@ -11,7 +11,8 @@ import { VaultHelmInstall } from "./vault/install";
 import { VaultSecretsOperatorInstall } from "./operator/install";
 import { KubeCluster, VaultApiServerAccess } from "./vault/apiserver-access";
 import { DEFAULTS, NamespacePlan, accessRevision, PlatformPlan } from "./config/plan";
-import { redactUrlCredentials } from "./config/validate";
+import { redactUrl } from "./shared/text";
+import { underMocks } from "./shared/runtime";
 import { KubernetesAuthMethod, KvV2Engine, VaultNamespaceAccess, VaultNamespaceAccessArgs } from "./vault-config/access";
 import { VsoNamespaceAccess, VsoNamespaceAccessArgs } from "./operator/namespace-access";
 import { VaultStaticSecretApp } from "./apps/static-secret";
@@ -41,13 +42,6 @@ interface UnsealFromState {
     server: pulumi.Output<string>;
     pods: string[];
     threshold: number;
-}
-
-/** True under `pulumi.runtime.setMocks` (unit tests), where no server exists to be asked. */
-function underMocks(): boolean {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (...a: never[]) => unknown };
-    return pulumi.runtime.getMonitor() instanceof MockMonitor;
 }
 
 /** The platform's child components (kept off the class's fields: see `VaultSecretsPlatform`). */
@@ -300,7 +294,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                     namespace: ns,
                     keysIn: c.keysIn,
                     keysSecretName: c.keysSecretName,
-                    shownAddress: c.shown ?? redactUrlCredentials(t.address),
+                    shownAddress: c.shown ?? redactUrl(t.address),
                     unsealTried,
                 });
                 if (message) {

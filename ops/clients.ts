@@ -1,15 +1,13 @@
 /**
- * Minimal Kubernetes and Vault HTTP clients for the doctor, the drift check and the integration tests.
- * Hand-written on purpose: they make a handful of REST calls, and the official Kubernetes client is
- * ESM-only with a dozen dependencies (see README, "Choices").
+ * Kubernetes and Vault calls for the doctor, the drift check and the integration tests, over the
+ * package's one HTTP client (components/shared/http.ts; see README, "Choices").
  */
 import * as fs from "fs";
-import * as https from "https";
-import * as http from "http";
 import * as yaml from "js-yaml";
-import { redactUrlCredentials } from "../components/config/validate";
+import { HttpResult, httpRequest } from "../components/shared/http";
+import { redactSecrets, redactUrl, sanitizeText } from "../components/shared/text";
 
-export { redactUrlCredentials };
+export { HttpResult, redactSecrets, redactUrl, sanitizeText };
 
 /** Credentials and address of one Kubernetes API server, from a kubeconfig's current context. */
 export interface KubeTarget {
@@ -52,51 +50,6 @@ export function loadKubeconfig(file?: string): KubeTarget {
     };
 }
 
-export interface HttpResult<T = any> {
-    status: number;
-    body: T;
-    text: string;
-}
-
-function request(url: string, method: string, headers: Record<string, string>, body: string | undefined, tls: https.RequestOptions): Promise<HttpResult> {
-    return new Promise((resolve, reject) => {
-        const u = new URL(url);
-        const mod = u.protocol === "https:" ? https : http;
-        // agent: false — no pooled keep-alive socket: one that outlived its server (a restarted API
-        // server, an address that moved) would fail the next request with ETIMEDOUT/ECONNRESET
-        const req = mod.request(
-            u,
-            {
-                method,
-                headers: { ...headers, ...(body !== undefined ? { "Content-Length": Buffer.byteLength(body).toString() } : {}) },
-                ...tls,
-                timeout: 30000,
-                agent: false,
-            },
-            (res) => {
-                const chunks: Buffer[] = [];
-                res.on("data", (c: Buffer) => chunks.push(c));
-                res.on("end", () => {
-                    const text = Buffer.concat(chunks).toString("utf8");
-                    let parsed: any = undefined;
-                    try {
-                        parsed = text ? JSON.parse(text) : undefined;
-                    } catch {
-                        parsed = undefined;
-                    }
-                    resolve({ status: res.statusCode ?? 0, body: parsed, text });
-                });
-            },
-        );
-        req.on("timeout", () => req.destroy(new Error(`${method} ${u.origin}${u.pathname}: timed out`)));
-        req.on("error", reject);
-        if (body !== undefined) {
-            req.write(body);
-        }
-        req.end();
-    });
-}
-
 /** One Kubernetes API call. `body` objects are sent as JSON (or merge-patch for PATCH). */
 export function kubeRequest(
     kc: KubeTarget,
@@ -113,7 +66,10 @@ export function kubeRequest(
     if (body !== undefined) {
         headers["Content-Type"] = contentType ?? (method === "PATCH" ? "application/merge-patch+json" : "application/json");
     }
-    return request(`${kc.server.replace(/\/$/, "")}${path}`, method, headers, body === undefined ? undefined : JSON.stringify(body), {
+    return httpRequest(`${kc.server.replace(/\/$/, "")}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
         ca: kc.ca,
         cert: kc.cert,
         key: kc.key,
@@ -130,7 +86,11 @@ export function vaultRequest(addr: string, token: string | undefined, method: st
     if (body !== undefined) {
         headers["Content-Type"] = "application/json";
     }
-    return request(`${addr.replace(/\/$/, "")}/v1/${path.replace(/^\//, "")}`, method, headers, body === undefined ? undefined : JSON.stringify(body), {});
+    return httpRequest(`${addr.replace(/\/$/, "")}/v1/${path.replace(/^\//, "")}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+    });
 }
 
 /** Vault's error strings from a response, joined. */
@@ -181,40 +141,6 @@ export function vaultRequestViaKube(
     }
     const proxy = `/api/v1/namespaces/${svc.namespace}/services/${svc.scheme}:${svc.service}:${svc.port}/proxy`;
     return kubeRequest(kc, method, `${proxy}/v1/${path.replace(/^\//, "")}`, body, body !== undefined ? "application/json" : undefined, headers);
-}
-
-/** Things that look like credentials in free text, and what replaces them. */
-const SECRET_PATTERNS: [RegExp, string][] = [
-    [/\b(Bearer|Basic)\s+[^\s"',;]+/gi, "$1 [redacted]"],
-    [/\beyJ[A-Za-z0-9_-]{4,}(\.[A-Za-z0-9_-]*){0,2}/g, "[redacted JWT]"],
-    [/\bhv[sbr]\.[A-Za-z0-9_-]{8,}/g, "[redacted Vault token]"],
-    [/\b[sbr]\.[A-Za-z0-9]{24,}\b/g, "[redacted Vault token]"],
-    [/("?(?:client_token|token|jwt|password|secret_id|X-Vault-Token)"?\s*[:=]\s*)("[^"]*"|[^\s,;}]+)/gi, "$1[redacted]"],
-    [/\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#@]*@/g, "$1[redacted]@"],
-];
-
-/** Replaces anything that looks like a token, a JWT, an Authorization value or URL credentials (pure). */
-export function redactSecrets(text: string): string {
-    return SECRET_PATTERNS.reduce((s, [re, by]) => s.replace(re, by), text);
-}
-
-/**
- * Text from a server (or any other untrusted source) made safe to print on one line: ANSI escapes,
- * control and bidirectional-override characters removed, whitespace runs folded, credentials
- * redacted, and at most `max` characters (pure).
- */
-export function sanitizeText(text: string, max = 300): string {
-    const cleaned = text
-        .slice(0, 16384)
-        // eslint-disable-next-line no-control-regex
-        .replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-_]?/g, "")
-        .replace(/[\t\n\r\v\f]+/g, " ")
-        // eslint-disable-next-line no-control-regex
-        .replace(/[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "")
-        .replace(/ {2,}/g, " ")
-        .trim();
-    const safe = redactSecrets(cleaned);
-    return safe.length > max ? `${safe.slice(0, Math.max(0, max - 1))}…` : safe;
 }
 
 /** True when two Vault addresses name the same endpoint (scheme, host, port and path; pure). */

@@ -12,7 +12,7 @@ import {
     KubeTarget,
     inClusterServiceOf,
     kubeRequest,
-    redactUrlCredentials,
+    redactUrl,
     sameVaultAddress,
     sanitizeText,
     vaultErrors,
@@ -135,7 +135,7 @@ export function vaultAddressProblem(
     if (trust.vaultAddr !== undefined) {
         return undefined;
     }
-    const shown = JSON.stringify(sanitizeText(redactUrlCredentials(address), 200));
+    const shown = JSON.stringify(sanitizeText(redactUrl(address), 200));
     const what = `VaultConnection ${conn.namespace}/${conn.name}`;
     let u: URL | undefined;
     try {
@@ -154,7 +154,7 @@ export function vaultAddressProblem(
     }
     if (trust.stackVaultAddr !== undefined && !sameVaultAddress(address, trust.stackVaultAddr)) {
         return {
-            message: `${what} points at ${shown}, not at the stack's Vault ${JSON.stringify(redactUrlCredentials(trust.stackVaultAddr))}: it was changed outside Pulumi, so the doctor sends no ServiceAccount token there`,
+            message: `${what} points at ${shown}, not at the stack's Vault ${JSON.stringify(redactUrl(trust.stackVaultAddr))}: it was changed outside Pulumi, so the doctor sends no ServiceAccount token there`,
             fix: `${REFRESH_HINT}; or pass --vault-addr URL to check against a Vault you trust`,
         };
     }
@@ -280,7 +280,7 @@ async function findLoginTarget(opts: DoctorOptions, ns: string, vss: any, fail: 
 function vaultRoute(opts: DoctorOptions, address: string): { call: VaultCall; where: string } {
     const addr = opts.vaultAddr ?? address;
     const inCluster = opts.vaultAddr === undefined ? inClusterServiceOf(addr) : undefined;
-    const shown = redactUrlCredentials(addr);
+    const shown = redactUrl(addr);
     if (inCluster) {
         return { call: (t, m, p, b) => vaultRequestViaKube(opts.kube, inCluster, t, m, p, b), where: `${shown} (through the API server's Service proxy)` };
     }

@@ -20,7 +20,7 @@
  */
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { spawn } from "child_process";
-import { redactUrlCredentials, sanitizeText } from "./clients";
+import { redactUrl, sanitizeText, vaultRequest } from "./clients";
 import type { PlatformInventory } from "../components/config/inventory";
 
 /** One drifted field of one resource. */
@@ -257,14 +257,14 @@ export function formatDriftTable(report: DriftReport): string {
 
 /** Reads a KV v2 secret's current version from its metadata (never its data). */
 export async function kvCurrentVersion(vaultAddr: string, token: string, kvPath: string, path: string): Promise<string | undefined> {
-    const res = await fetch(`${vaultAddr.replace(/\/$/, "")}/v1/${kvPath}/metadata/${path}`, { headers: { "X-Vault-Token": token } });
+    const res = await vaultRequest(vaultAddr, token, "GET", `${kvPath}/metadata/${path}`);
     if (res.status === 404) {
         return undefined;
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status >= 300) {
         throw new Error(`reading ${kvPath}/metadata/${path} from Vault: HTTP ${res.status}`);
     }
-    const body = (await res.json()) as { data?: { current_version?: number } };
+    const body = (res.body ?? {}) as { data?: { current_version?: number } };
     return body.data?.current_version === undefined ? undefined : String(body.data.current_version);
 }
 
@@ -464,7 +464,7 @@ export async function runDriftCheck(opts: DriftCheckOptions): Promise<DriftRepor
 
 /** A value shown in an argument error: quoted, without credentials or control characters, at most 100 characters (pure). */
 export function quoteArg(value: string): string {
-    return JSON.stringify(sanitizeText(redactUrlCredentials(value), 100));
+    return JSON.stringify(sanitizeText(redactUrl(value), 100));
 }
 
 /**

@@ -4,6 +4,8 @@
  * inputs and throw one error that lists them all, before any resource is registered.
  */
 import { ROLLOUT_RESTART_KINDS } from "./vso-types";
+import { redactUrl } from "../shared/text";
+import { urlShapeProblem } from "../shared/urls";
 
 /** One problem with the user's input: which field, what is wrong, and how to fix it. */
 export interface ValidationProblem {
@@ -702,32 +704,6 @@ export function checkKeysMatchData(field: string, keys: string[] | undefined, da
     return [{ field, message: `${parts.join("; ")}. Make keys and data name the same keys (or drop keys: it defaults to data's keys)` }];
 }
 
-/** A URL safe to print: any `user:password@` before the host is replaced by `[redacted]@` (pure). */
-export function redactUrlCredentials(value: string): string {
-    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
-    const rest = value.slice(scheme.length);
-    const authorityEnd = rest.search(/[/?#]/);
-    const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
-    const at = authority.lastIndexOf("@");
-    return at < 0 ? value : `${scheme}[redacted]@${rest.slice(at + 1)}`;
-}
-
-/**
- * A URL safe to show in messages: everything up to the last '@' of the authority (user name and
- * password, even malformed ones) is cut, and a query or fragment is elided.
- */
-export function redactUrl(value: string): string {
-    // stricter than redactUrlCredentials: for a value that failed URL checks, everything up to the
-    // last "@" may be a credential (a password can hold "/"), so it is all dropped
-    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
-    let rest = value.slice(scheme.length);
-    const at = rest.lastIndexOf("@");
-    if (at >= 0) {
-        rest = rest.slice(at + 1);
-    }
-    return scheme + rest.replace(/[?#].*$/, (m) => (m.length > 1 ? `${m[0]}…` : m));
-}
-
 /**
  * Checks a URL such as a Vault address or a Kubernetes API host: it needs a scheme, one of `schemes`,
  * and no embedded credentials (they would land in the Pulumi state and in the cluster in plain text).
@@ -738,33 +714,30 @@ export function checkUrl(field: string, value: unknown, schemes: string[] = ["ht
     if (bad || typeof value !== "string") {
         return bad ? [bad] : [];
     }
-    const shown = JSON.stringify(redactUrl(value));
+    const problem = urlShapeProblem(value, schemes);
+    if (problem === undefined) {
+        return [];
+    }
+    // shown without its user info at all: the message suggests the URL to write
+    const bare = redactUrl(value).replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?\[redacted\]@/, "$1");
+    const shown = JSON.stringify(bare);
     const names = schemes.map((s) => s.replace(":", "")).join(" or ");
-    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
-        const creds = /^[^/]*@/.test(value) ? "; and remove the credentials before '@'" : "";
-        return [
-            {
-                field,
-                message: `the scheme is missing from ${shown}: write it with ${names}, e.g. ${JSON.stringify(`${schemes.includes("https:") ? "https" : schemes[0].replace(":", "")}://${redactUrl(value)}`)}${creds}`,
-            },
-        ];
+    switch (problem.kind) {
+        case "no-scheme": {
+            const creds = problem.hasCredentials ? "; and remove the credentials before '@'" : "";
+            const example = `${schemes.includes("https:") ? "https" : schemes[0].replace(":", "")}://${bare}`;
+            return [{ field, message: `the scheme is missing from ${shown}: write it with ${names}, e.g. ${JSON.stringify(example)}${creds}` }];
+        }
+        case "not-a-url":
+            return [{ field, message: `${shown} is not a URL: give one such as "https://vault.example.lan:8200"` }];
+        case "credentials":
+            return [
+                {
+                    field,
+                    message: `embeds credentials (user:password@), which would be stored in plain text in the Pulumi state and the cluster. Remove them: ${shown}; give tokens through their own (secret) settings`,
+                },
+            ];
+        default:
+            return [{ field, message: `${shown} must use ${names}` }];
     }
-    let u: URL;
-    try {
-        u = new URL(value);
-    } catch {
-        return [{ field, message: `${shown} is not a URL: give one such as "https://vault.example.lan:8200"` }];
-    }
-    if (u.username !== "" || u.password !== "") {
-        return [
-            {
-                field,
-                message: `embeds credentials (user:password@), which would be stored in plain text in the Pulumi state and the cluster. Remove them: ${shown}; give tokens through their own (secret) settings`,
-            },
-        ];
-    }
-    if (!schemes.includes(u.protocol)) {
-        return [{ field, message: `${shown} must use ${names}` }];
-    }
-    return [];
 }

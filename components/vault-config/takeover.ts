@@ -16,6 +16,8 @@
 import { AsyncResource } from "async_hooks";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
+import { underMocks } from "../shared/runtime";
+import { lastErrorLine } from "../shared/text";
 
 /** A Vault object the stack is about to create. */
 export interface TakeoverTarget {
@@ -63,31 +65,12 @@ export function interpretTakeoverRead(read: { data?: Record<string, unknown> } |
         if (/no secret found at/i.test(msg)) {
             return { state: "absent" };
         }
-        return { state: "unknown", detail: shortError(msg) };
+        return { state: "unknown", detail: lastErrorLine(msg) };
     }
     if (read.data && Object.keys(read.data).length > 0) {
         return { state: "exists" };
     }
     return { state: "unknown", detail: "the read returned no data" };
-}
-
-// control and bidi characters (as ops/clients.ts strips them from servers' texts)
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-
-/** The last meaningful line of a provider error, short and without control characters. */
-function shortError(msg: string): string {
-    const lines = msg
-        .split("\n")
-        .map((l) =>
-            l
-                .replace(UNPRINTABLE, "")
-                .replace(/^\s*\*\s*/, "")
-                .trim(),
-        )
-        .filter((l) => l !== "" && !/^\d+ errors? occurred:?$/.test(l));
-    const last = lines[lines.length - 1] ?? msg;
-    return last.length > 300 ? `${last.slice(0, 300)}…` : last;
 }
 
 /** The error of a create refused because the object already exists in Vault. */
@@ -134,8 +117,8 @@ export function takeoverDecision(t: TakeoverTarget, r: TakeoverReadResult, dryRu
 
 /** What decides whether resource hooks can be bound (see `resourceHooksUsable`). */
 export interface HookRuntime {
-    /** The resource monitor has a `registerResourceHook` call (the mock monitor of unit tests has none). */
-    monitorRegistersHooks: boolean;
+    /** The run is under unit-test mocks (`underMocks()`): the mock monitor registers no hooks. */
+    underMocks: boolean;
     /** The program was started by a Node.js language host (`PULUMI_NODEJS_MONITOR`, set by the SDK's runner). */
     startedByLanguageHost: boolean;
     /** The host passed the project root (`PULUMI_NODEJS_ROOT_DIRECTORY`, set by the SDK's runner from `--root-directory`). */
@@ -153,7 +136,7 @@ export interface HookRuntime {
  * and component providers talk to the engine directly.
  */
 export function hooksUsableIn(r: HookRuntime): boolean {
-    if (!r.monitorRegistersHooks) {
+    if (r.underMocks) {
         return false;
     }
     return !(r.startedByLanguageHost && !r.rootDirectoryPassed);
@@ -165,16 +148,15 @@ export function hooksUsableIn(r: HookRuntime): boolean {
  * not at all (the mock monitor of unit tests, where nothing is created).
  */
 export function takeoverGuardKind(r: HookRuntime): "hook" | "claim" | "none" {
-    if (!r.monitorRegistersHooks) {
+    if (r.underMocks) {
         return "none";
     }
     return hooksUsableIn(r) ? "hook" : "claim";
 }
 
 function hookRuntime(): HookRuntime {
-    const monitor = pulumi.runtime.getMonitor() as { registerResourceHook?: unknown } | undefined;
     return {
-        monitorRegistersHooks: typeof monitor?.registerResourceHook === "function",
+        underMocks: underMocks(),
         startedByLanguageHost: (process.env["PULUMI_NODEJS_MONITOR"] ?? "") !== "",
         // not pulumi.runtime.getRootDirectory(): it answers "rootDirectory" when none was passed
         rootDirectoryPassed: (process.env["PULUMI_NODEJS_ROOT_DIRECTORY"] ?? "") !== "",

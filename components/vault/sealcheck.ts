@@ -8,8 +8,7 @@
  * sealed Vault stops the run with one message that says where to look.
  */
 import * as fs from "fs";
-import * as http from "http";
-import * as https from "https";
+import { httpRequest } from "../shared/http";
 
 /** What `sys/seal-status` says (the fields the message needs). */
 export interface SealStatus {
@@ -152,58 +151,39 @@ export async function unsealPods(
 }
 
 /** One unauthenticated request to Vault's sys/ endpoints through the given route; undefined when unreachable. */
-function sealRequest(
+async function sealRequest(
     t: SealProbeTarget,
     method: "GET" | "PUT",
     p: string,
     payload?: unknown,
     timeoutMs = 5000,
 ): Promise<{ status: number; body: string } | undefined> {
-    return new Promise((resolve) => {
-        let url: URL;
-        try {
-            url = new URL(`${t.address.replace(/\/+$/, "")}/v1/${p}`);
-        } catch {
-            resolve(undefined);
-            return;
-        }
-        const isHttps = url.protocol === "https:";
-        let ca: Buffer | undefined;
-        try {
-            ca = isHttps && t.caCertFile ? fs.readFileSync(t.caCertFile) : undefined;
-        } catch {
-            resolve(undefined);
-            return;
-        }
-        const headers: Record<string, string> = {};
-        for (const h of t.headers ?? []) {
-            headers[h.name] = h.value;
-        }
-        const data = payload === undefined ? undefined : JSON.stringify(payload);
-        if (data !== undefined) {
-            headers["Content-Type"] = "application/json";
-        }
-        const options: https.RequestOptions = { method, headers, timeout: timeoutMs };
-        if (isHttps) {
-            options.ca = ca;
-            options.rejectUnauthorized = !t.skipTlsVerify;
-        }
-        const req = (isHttps ? https : http).request(url, options, (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (d: string) => {
-                if (body.length < 65536) {
-                    body += d;
-                }
-            });
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-            res.on("error", () => resolve(undefined));
+    let ca: Buffer | undefined;
+    try {
+        ca = t.caCertFile && /^https:/i.test(t.address) ? fs.readFileSync(t.caCertFile) : undefined;
+    } catch {
+        return undefined;
+    }
+    const headers: Record<string, string> = {};
+    for (const h of t.headers ?? []) {
+        headers[h.name] = h.value;
+    }
+    const body = payload === undefined ? undefined : JSON.stringify(payload);
+    if (body !== undefined) {
+        headers["Content-Type"] = "application/json";
+    }
+    try {
+        const r = await httpRequest(`${t.address.replace(/\/+$/, "")}/v1/${p}`, {
+            method,
+            headers,
+            body,
+            ca,
+            rejectUnauthorized: !t.skipTlsVerify,
+            timeoutMs,
+            maxBytes: 65536,
         });
-        req.on("timeout", () => req.destroy());
-        req.on("error", () => resolve(undefined));
-        if (data !== undefined) {
-            req.write(data);
-        }
-        req.end();
-    });
+        return { status: r.status, body: r.text };
+    } catch {
+        return undefined; // unreachable, a bad address, or a timeout
+    }
 }

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { inClusterServiceOf, redactSecrets, redactUrlCredentials, sameVaultAddress, sanitizeText } from "../../ops";
+import { inClusterServiceOf, redactSecrets, redactUrl, sameVaultAddress, sanitizeText } from "../../ops";
 
 describe("in-cluster Vault addresses (pure)", () => {
     it("names the Service of an in-cluster address, so the doctor goes through the API server", () => {
@@ -64,9 +64,9 @@ describe("printing untrusted text (pure)", () => {
     });
 
     it("never shows URL credentials", () => {
-        assert.strictEqual(redactUrlCredentials("http://user:pa55@vault.lan:8200/x"), "http://[redacted]@vault.lan:8200/x");
-        assert.strictEqual(redactUrlCredentials("user:pa55@vault.lan:8200"), "[redacted]@vault.lan:8200");
-        assert.strictEqual(redactUrlCredentials("https://vault.lan:8200/a@b"), "https://vault.lan:8200/a@b");
+        assert.strictEqual(redactUrl("http://user:pa55@vault.lan:8200/x"), "http://[redacted]@vault.lan:8200/x");
+        assert.strictEqual(redactUrl("user:pa55@vault.lan:8200"), "[redacted]@vault.lan:8200");
+        assert.strictEqual(redactUrl("https://vault.lan:8200/a@b"), "https://vault.lan:8200/a@b");
         assert.ok(!sanitizeText("cannot reach https://admin:pa55@vault.lan:8200").includes("pa55"));
     });
 

@@ -90,11 +90,11 @@ describe("takeover check: pure parts (issue 8 item 4)", () => {
     });
 
     it("binds hooks only where they can be registered", () => {
-        const modern = { monitorRegistersHooks: true, startedByLanguageHost: true, rootDirectoryPassed: true };
+        const modern = { underMocks: false, startedByLanguageHost: true, rootDirectoryPassed: true };
         assert.strictEqual(hooksUsableIn(modern), true, "a current language host");
         assert.strictEqual(hooksUsableIn({ ...modern, startedByLanguageHost: false, rootDirectoryPassed: false }), true, "inline program / component provider");
         assert.strictEqual(hooksUsableIn({ ...modern, rootDirectoryPassed: false }), false, "a language host too old to forward hook registrations");
-        assert.strictEqual(hooksUsableIn({ ...modern, monitorRegistersHooks: false }), false, "the mock monitor");
+        assert.strictEqual(hooksUsableIn({ ...modern, underMocks: true }), false, "the mock monitor");
     });
 });
 
@@ -115,7 +115,7 @@ describe("takeover check under Pulumi's mocks", () => {
 });
 
 describe("takeover check where hooks cannot run: the claim (issue 20 item 4)", () => {
-    const modern = { monitorRegistersHooks: true, startedByLanguageHost: true, rootDirectoryPassed: true };
+    const modern = { underMocks: false, startedByLanguageHost: true, rootDirectoryPassed: true };
     const policy: TakeoverTarget = { kind: "policy", name: "vso-admin-read" };
     const role: TakeoverTarget = { kind: "role", name: "vso-admin", authPath: "kubernetes" };
 
@@ -123,7 +123,7 @@ describe("takeover check where hooks cannot run: the claim (issue 20 item 4)", (
         assert.strictEqual(takeoverGuardKind(modern), "hook");
         assert.strictEqual(takeoverGuardKind({ ...modern, startedByLanguageHost: false, rootDirectoryPassed: false }), "hook", "inline Automation API program");
         assert.strictEqual(takeoverGuardKind({ ...modern, rootDirectoryPassed: false }), "claim", "the tool chain's 3.68.0 host");
-        assert.strictEqual(takeoverGuardKind({ ...modern, monitorRegistersHooks: false }), "none", "the mock monitor");
+        assert.strictEqual(takeoverGuardKind({ ...modern, underMocks: true }), "none", "the mock monitor");
     });
 
     it("an existing object that differs from what the stack would write is refused; an identical one is let through", () => {
