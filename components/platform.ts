@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { TYPE_PREFIX, failOnProblems, markPlanned } from "./config/errors";
+import { TYPE_PREFIX, failOnProblems } from "./config/errors";
 import { PlatformInventory, inventoryOf } from "./config/inventory";
 import { VaultHelmInstall } from "./vault/install";
 import { VaultSecretsOperatorInstall } from "./operator/install";
@@ -13,9 +13,9 @@ import { KubeCluster, VaultApiServerAccess } from "./vault/apiserver-access";
 import { DEFAULTS, NamespacePlan, accessRevision, PlatformPlan } from "./config/plan";
 import { redactUrl } from "./shared/text";
 import { underMocks } from "./shared/runtime";
-import { KubernetesAuthMethod, KvV2Engine, VaultNamespaceAccess, VaultNamespaceAccessArgs } from "./vault-config/access";
-import { VsoNamespaceAccess, VsoNamespaceAccessArgs } from "./operator/namespace-access";
-import { VaultStaticSecretApp } from "./apps/static-secret";
+import { KubernetesAuthMethod, KvV2Engine, VaultNamespaceAccess, VaultNamespaceAccessPlan } from "./vault-config/access";
+import { VsoNamespaceAccess, VsoNamespaceAccessArgs, planVsoNamespaceAccess } from "./operator/namespace-access";
+import { VaultStaticSecretApp, VaultStaticSecretAppPlan } from "./apps/static-secret";
 import { policyPrefixOf, pulumiTokenPolicy } from "./vault/unseal";
 import { SealProbeTarget, podProxyAddress, probeSealStatus, sealedVaultMessage, unsealPods } from "./vault/sealcheck";
 import { VaultInit } from "./vault/init";
@@ -430,38 +430,39 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 reservedNamespaces: reservedNamespacesOf(args).map((r) => r.namespace),
             };
             const deps = [...o.operatorDeps, ...(this.parts.adoptedVaultAccess ? [this.parts.adoptedVaultAccess] : [])];
-            vso = new VsoNamespaceAccess(`${name}-${ns}`, markPlanned(vsoArgs, nsPlan), { ...o.k8sOpts, dependsOn: deps });
+            vso = new VsoNamespaceAccess(`${name}-${ns}`, planVsoNamespaceAccess(vsoArgs), { ...o.k8sOpts, dependsOn: deps });
         } else {
-            const access = new VaultNamespaceAccess(`${name}-${ns}`, markPlanned(this.vaultAccessArgs(nsPlan), nsPlan), {
+            const access = new VaultNamespaceAccess(`${name}-${ns}`, this.vaultAccessPlan(nsPlan), {
                 ...o.vaultOpts,
                 dependsOn: [...vaultDeps, this.kv, this.kubernetesAuth],
             });
             this.vaultAccess[ns] = access;
-            vso = new VsoNamespaceAccess(`${name}-${ns}`, markPlanned(this.vsoAccessArgs(args, nsPlan, access), nsPlan), {
+            vso = new VsoNamespaceAccess(`${name}-${ns}`, planVsoNamespaceAccess(this.vsoAccessArgs(args, nsPlan, access)), {
                 ...o.k8sOpts,
                 dependsOn: [...o.operatorDeps, access],
             });
         }
         this.vsoAccess[ns] = vso;
         for (const app of nsPlan.apps) {
-            const appArgs = {
-                secretName: app.name,
-                namespace: ns,
-                path: app.path,
+            const appPlan: VaultStaticSecretAppPlan = {
+                planned: "VaultStaticSecretApp",
+                app,
                 kvPath: this.plan.kvPath,
                 vaultAuthRef: nsPlan.authName,
                 data: args.apps[app.index].data,
                 adopted: adoptedStaticSecret(args.adopted, ns, app.name),
             };
-            this.apps[app.name] = new VaultStaticSecretApp(`${name}-${app.name}`, markPlanned(appArgs, app), {
+            this.apps[app.name] = new VaultStaticSecretApp(`${name}-${app.name}`, appPlan, {
                 ...o.bothOpts,
                 dependsOn: [...vaultDeps, this.kv, vso],
             });
         }
     }
 
-    private vaultAccessArgs(nsPlan: NamespacePlan): VaultNamespaceAccessArgs {
+    /** The namespace's Vault half, from the platform's plan (its policy text as planned). */
+    private vaultAccessPlan(nsPlan: NamespacePlan): VaultNamespaceAccessPlan {
         return {
+            planned: "VaultNamespaceAccess",
             namespace: nsPlan.namespace,
             paths: nsPlan.apps.map((a) => a.path),
             kvPath: this.plan.kvPath,
@@ -469,6 +470,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
             serviceAccountName: nsPlan.serviceAccountName,
             policyName: nsPlan.policyName,
             roleName: nsPlan.roleName,
+            policyText: nsPlan.policyText,
             tokenTtl: this.plan.tokenTtl,
             audience: this.plan.audience,
         };

@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { AdoptedObject, adoptedManifest } from "../config/adopt";
-import { TYPE_PREFIX, failOnProblems, plannedBy } from "../config/errors";
+import { ComponentPlan, TYPE_PREFIX, planOf } from "../config/errors";
 import { AppPlan, DEFAULTS, planApp, staticSecretSpec, validateAppValues } from "../config/plan";
 import { ValidationProblem, checkKubernetesName, checkMountPath } from "../config/validate";
 import { KEYS_ANNOTATION, PATCH_FORCE, RolloutRestartTarget, VSO_API_VERSION, VaultStaticSecretSpec } from "../config/vso-types";
@@ -69,6 +69,27 @@ export function validateStaticSecretArgs(name: string, args: VaultStaticSecretAp
     return problems;
 }
 
+/** VaultStaticSecretApp's args after the validation pass: the app's plan, the mount and VaultAuth, its value. */
+export interface VaultStaticSecretAppPlan extends ComponentPlan<"VaultStaticSecretApp"> {
+    app: AppPlan;
+    kvPath: string;
+    vaultAuthRef: string;
+    data?: Record<string, pulumi.Input<string>>;
+    adopted?: AdoptedObject;
+}
+
+/** Plans VaultStaticSecretApp's checked args (pure): the app as the platform plans each of its apps. */
+export function planStaticSecretApp(name: string, args: VaultStaticSecretAppArgs): VaultStaticSecretAppPlan {
+    return {
+        planned: "VaultStaticSecretApp",
+        app: planApp(appShapeOf(name, args)),
+        kvPath: args.kvPath ?? DEFAULTS.kvPath,
+        vaultAuthRef: args.vaultAuthRef ?? DEFAULTS.authName,
+        data: args.data,
+        adopted: args.adopted,
+    };
+}
+
 /**
  * One app's secret: a VaultStaticSecret that makes VSO copy `<kv>/<path>` into the Secret
  * `destination` (creating it), refresh it every `refreshAfter` and restart `rolloutRestartTargets`
@@ -83,28 +104,30 @@ export class VaultStaticSecretApp extends pulumi.ComponentResource {
     /** KV v2 version of the managed value at the last `pulumi up` (for drift checks); undefined when unmanaged. */
     public readonly managedVersion?: pulumi.Output<string | undefined>;
 
-    constructor(name: string, args: VaultStaticSecretAppArgs, opts?: pulumi.ComponentResourceOptions) {
+    /** `args`: checked and planned here once; or its plan (`planStaticSecretApp`, the platform's), used as it is. */
+    constructor(name: string, args: VaultStaticSecretAppArgs | VaultStaticSecretAppPlan, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultStaticSecretApp`, name, {}, opts);
-        let plan = plannedBy<AppPlan>(args);
-        if (!plan) {
-            failOnProblems("VaultStaticSecretApp", validateStaticSecretArgs(name, args), this);
-            plan = planApp(appShapeOf(name, args));
-        }
-        const kvPath = args.kvPath ?? DEFAULTS.kvPath;
-        this.destination = plan.destination;
+        const { app, kvPath, vaultAuthRef, data, adopted } = planOf(
+            "VaultStaticSecretApp",
+            args,
+            (a: VaultStaticSecretAppArgs) => validateStaticSecretArgs(name, a),
+            (a: VaultStaticSecretAppArgs) => planStaticSecretApp(name, a),
+            this,
+        );
+        this.destination = app.destination;
         const deps: pulumi.Resource[] = [];
-        if (args.data !== undefined) {
-            this.kvSecret = this.managedValue(name, kvPath, args.path, args.data);
+        if (data !== undefined) {
+            this.kvSecret = this.managedValue(name, kvPath, app.path, data);
             this.managedVersion = this.kvSecret.metadata.apply((m) => m?.["version"]);
             deps.push(this.kvSecret);
         }
-        const spec: VaultStaticSecretSpec = staticSecretSpec(plan, kvPath, args.vaultAuthRef ?? DEFAULTS.authName);
-        if (args.adopted) {
+        const spec: VaultStaticSecretSpec = staticSecretSpec(app, kvPath, vaultAuthRef);
+        if (adopted) {
             this.staticSecret = new k8s.apiextensions.CustomResource(
                 `${name}-vss`,
-                adoptedManifest("VaultStaticSecret", VSO_API_VERSION, args.adopted) as k8s.apiextensions.CustomResourceArgs,
+                adoptedManifest("VaultStaticSecret", VSO_API_VERSION, adopted) as k8s.apiextensions.CustomResourceArgs,
                 // while adopted, the stack never deletes what it did not create (deleting it would delete its Secret)
-                { parent: this, dependsOn: deps, import: `${args.adopted.namespace}/${args.adopted.name}`, retainOnDelete: true },
+                { parent: this, dependsOn: deps, import: `${adopted.namespace}/${adopted.name}`, retainOnDelete: true },
             );
             this.registerOutputs({ destination: this.destination, managedVersion: this.managedVersion });
             return;
@@ -115,9 +138,9 @@ export class VaultStaticSecretApp extends pulumi.ComponentResource {
                 apiVersion: VSO_API_VERSION,
                 kind: "VaultStaticSecret",
                 metadata: {
-                    name: plan.name,
-                    namespace: args.namespace,
-                    annotations: plan.keys ? { ...PATCH_FORCE, [KEYS_ANNOTATION]: plan.keys.join(",") } : PATCH_FORCE,
+                    name: app.name,
+                    namespace: app.namespace,
+                    annotations: app.keys ? { ...PATCH_FORCE, [KEYS_ANNOTATION]: app.keys.join(",") } : PATCH_FORCE,
                 },
                 spec,
             },

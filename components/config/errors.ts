@@ -54,19 +54,35 @@ export function plainValue<T>(v: pulumi.Input<T> | undefined): T | undefined {
 }
 
 /**
- * Args objects the platform built from its own, already validated and planned config. A child
- * component given one of these skips its own validation and planning (the platform did both once).
- * Module-private to the components: a user's args object can never be in it.
+ * A component's args after the one validation pass: every default filled in, every name derived (pure
+ * data, plus the wiring inputs the composition adds). Made by the component's planner (e.g.
+ * `planVaultNamespaceAccess`) or by the platform's plan for its children; `planned` names the component.
+ * A component given its plan builds from it as it is; given args, it checks and plans them once (`planOf`).
  */
-const planned = new WeakMap<object, unknown>();
-
-/** Marks `args` as validated and planned by the platform, with its plan. */
-export function markPlanned<A extends object, P>(args: A, plan: P): A {
-    planned.set(args, plan);
-    return args;
+export interface ComponentPlan<K extends string> {
+    readonly planned: K;
 }
 
-/** The plan the platform attached to `args`, or undefined for args from a user. */
-export function plannedBy<P>(args: object): P | undefined {
-    return planned.get(args) as P | undefined;
+/** True when `v` is a plan for component `kind` (pure). */
+export function isPlanFor<K extends string>(kind: K, v: unknown): v is ComponentPlan<K> {
+    return typeof v === "object" && v !== null && (v as { planned?: unknown }).planned === kind;
+}
+
+/**
+ * The plan a component builds from: `args` itself when it is the component's plan, else `plan(args)` after
+ * `check(args)` found nothing (a `ValidationError` naming every problem otherwise). The one entry point of
+ * a component used on its own; inside the platform its children receive their plans.
+ */
+export function planOf<K extends string, A, P extends ComponentPlan<K>>(
+    kind: K,
+    args: NoInfer<A> | NoInfer<P>,
+    check: (a: A) => ValidationProblem[],
+    plan: (a: A) => P,
+    resource?: pulumi.Resource,
+): P {
+    if (isPlanFor(kind, args)) {
+        return args as P;
+    }
+    failOnProblems(kind, check(args as A), resource);
+    return plan(args as A);
 }

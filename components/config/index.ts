@@ -11,4 +11,4 @@ export * from "./versions";
 export * from "./vso-types";
 export * from "./inventory";
 export { mergeValues } from "./values";
-export { TYPE_PREFIX, ValidationError, validationProblemsOf } from "./errors";
+export { ComponentPlan, TYPE_PREFIX, ValidationError, isPlanFor, validationProblemsOf } from "./errors";

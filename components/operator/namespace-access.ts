@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptedNamespace, AdoptedObject, adoptedManifest } from "../config/adopt";
-import { TYPE_PREFIX, failOnProblems, plainValue, plannedBy } from "../config/errors";
+import { ComponentPlan, TYPE_PREFIX, plainValue, planOf } from "../config/errors";
 import { DEFAULTS } from "../config/plan";
 import { ValidationProblem, checkKubernetesName, checkLoginServiceAccount, checkUrl, checkVaultName } from "../config/validate";
 import { ACCESS_REVISION_HEADER, MANAGED_BY_LABEL, PATCH_FORCE, VSO_API_VERSION, VaultAuthSpec, VaultConnectionSpec } from "../config/vso-types";
@@ -83,6 +83,46 @@ export function validateVsoNamespaceAccessArgs(args: VsoNamespaceAccessArgs, pre
     return problems;
 }
 
+/** VsoNamespaceAccess's args after the validation pass: every default filled in. */
+export interface VsoNamespaceAccessPlan extends ComponentPlan<"VsoNamespaceAccess"> {
+    namespace: string;
+    vaultAddress: pulumi.Input<string>;
+    roleName: pulumi.Input<string>;
+    authPath: pulumi.Input<string>;
+    serviceAccountName: string;
+    connectionName: string;
+    authName: string;
+    audiences: string[];
+    skipTLSVerify: boolean;
+    caCert?: pulumi.Input<string>;
+    createNamespace: boolean;
+    accessRevision?: pulumi.Input<string>;
+    adopted?: AdoptedNamespace;
+    /** The namespaces it was checked not to be (Vault's and VSO's own). */
+    reservedNamespaces: string[];
+}
+
+/** Plans VsoNamespaceAccess's checked args (pure): the defaults; an adopted namespace keeps its objects' names. */
+export function planVsoNamespaceAccess(args: VsoNamespaceAccessArgs): VsoNamespaceAccessPlan {
+    return {
+        planned: "VsoNamespaceAccess",
+        namespace: args.namespace,
+        vaultAddress: args.vaultAddress,
+        roleName: args.roleName,
+        authPath: args.authPath ?? DEFAULTS.authPath,
+        serviceAccountName: args.serviceAccountName ?? DEFAULTS.serviceAccountName,
+        connectionName: args.adopted?.connection.name ?? args.connectionName ?? DEFAULTS.connectionName,
+        authName: args.adopted?.auth.name ?? args.authName ?? DEFAULTS.authName,
+        audiences: args.audiences ?? [DEFAULTS.audience],
+        skipTLSVerify: args.skipTLSVerify ?? false,
+        caCert: args.caCert,
+        createNamespace: args.createNamespace ?? false,
+        accessRevision: args.accessRevision,
+        adopted: args.adopted,
+        reservedNamespaces: args.reservedNamespaces ?? [DEFAULTS.vaultNamespace, DEFAULTS.operatorNamespace],
+    };
+}
+
 /** Type token the per-namespace VSO half had before 0.2 (kept as an alias: no replacement on upgrade). */
 const VSO_NAMESPACE_ACCESS_OLD_TYPE = `${TYPE_PREFIX}VsoNamespaceBinding`;
 
@@ -104,25 +144,22 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
     /** The namespace, when `createNamespace` (never deleted by Pulumi). */
     public readonly namespaceResource?: k8s.core.v1.Namespace;
 
-    constructor(name: string, args: VsoNamespaceAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+    /** `args`: checked and planned here once; or its plan (`planVsoNamespaceAccess`, the platform's), used as it is. */
+    constructor(name: string, args: VsoNamespaceAccessArgs | VsoNamespaceAccessPlan, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VsoNamespaceAccess`, name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: VSO_NAMESPACE_ACCESS_OLD_TYPE }] });
-        if (!plannedBy(args)) {
-            failOnProblems("VsoNamespaceAccess", validateVsoNamespaceAccessArgs(args), this);
-        }
-        this.namespace = args.namespace;
-        this.authName = args.authName ?? DEFAULTS.authName;
-        this.connectionName = args.connectionName ?? DEFAULTS.connectionName;
+        const plan = planOf("VsoNamespaceAccess", args, (a) => validateVsoNamespaceAccessArgs(a), planVsoNamespaceAccess, this);
+        this.namespace = plan.namespace;
+        this.authName = plan.authName;
+        this.connectionName = plan.connectionName;
         const deps: pulumi.Resource[] = [];
-        if (args.createNamespace) {
+        if (plan.createNamespace) {
             // never deleted by Pulumi: the namespace holds the user's workloads, which Pulumi did not create
-            this.namespaceResource = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, { parent: this, retainOnDelete: true });
+            this.namespaceResource = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: plan.namespace } }, { parent: this, retainOnDelete: true });
             deps.push(this.namespaceResource);
         }
-        if (args.adopted) {
-            this.authName = args.adopted.auth.name;
-            this.connectionName = args.adopted.connection.name;
-            this.connection = this.adoptedObject(`${name}-connection`, "VaultConnection", args.adopted.connection, deps);
-            this.auth = this.adoptedObject(`${name}-auth`, "VaultAuth", args.adopted.auth, [this.connection, ...deps]);
+        if (plan.adopted) {
+            this.connection = this.adoptedObject(`${name}-connection`, "VaultConnection", plan.adopted.connection, deps);
+            this.auth = this.adoptedObject(`${name}-auth`, "VaultAuth", plan.adopted.auth, [this.connection, ...deps]);
             this.registerOutputs({ namespace: this.namespace, authName: this.authName, connectionName: this.connectionName });
             return;
         }
@@ -130,8 +167,8 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
             `${name}-sa`,
             {
                 metadata: {
-                    name: args.serviceAccountName ?? DEFAULTS.serviceAccountName,
-                    namespace: args.namespace,
+                    name: plan.serviceAccountName,
+                    namespace: plan.namespace,
                     labels: MANAGED_BY_LABEL,
                     annotations: PATCH_FORCE,
                 },
@@ -139,8 +176,8 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: deps },
         );
-        this.connection = this.vaultConnection(name, args, deps);
-        this.auth = this.vaultAuth(name, args, deps);
+        this.connection = this.vaultConnection(name, plan, deps);
+        this.auth = this.vaultAuth(name, plan, deps);
         this.registerOutputs({ namespace: this.namespace, authName: this.authName, connectionName: this.connectionName });
     }
 
@@ -154,38 +191,38 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
         });
     }
 
-    private vaultConnection(name: string, args: VsoNamespaceAccessArgs, deps: pulumi.Resource[]): k8s.apiextensions.CustomResource {
+    private vaultConnection(name: string, plan: VsoNamespaceAccessPlan, deps: pulumi.Resource[]): k8s.apiextensions.CustomResource {
         const connDeps = [...deps];
-        if (args.caCert !== undefined) {
+        if (plan.caCert !== undefined) {
             connDeps.push(
                 new k8s.core.v1.Secret(
                     `${name}-vault-ca`,
                     {
-                        metadata: { name: VAULT_CA_SECRET, namespace: args.namespace, annotations: PATCH_FORCE },
-                        stringData: { "ca.crt": args.caCert },
+                        metadata: { name: VAULT_CA_SECRET, namespace: plan.namespace, annotations: PATCH_FORCE },
+                        stringData: { "ca.crt": plan.caCert },
                     },
                     { parent: this, dependsOn: deps },
                 ),
             );
         }
         const spec: pulumi.Input<pulumi.Inputs> & Omit<VaultConnectionSpec, "address"> & { address: pulumi.Input<string> } = {
-            address: args.vaultAddress,
-            skipTLSVerify: args.skipTLSVerify ?? false,
-            ...(args.caCert !== undefined ? { caCertSecretRef: VAULT_CA_SECRET } : {}),
+            address: plan.vaultAddress,
+            skipTLSVerify: plan.skipTLSVerify,
+            ...(plan.caCert !== undefined ? { caCertSecretRef: VAULT_CA_SECRET } : {}),
         };
         return new k8s.apiextensions.CustomResource(
             `${name}-connection`,
             {
                 apiVersion: VSO_API_VERSION,
                 kind: "VaultConnection",
-                metadata: { name: this.connectionName, namespace: args.namespace, annotations: PATCH_FORCE },
+                metadata: { name: this.connectionName, namespace: plan.namespace, annotations: PATCH_FORCE },
                 spec,
             },
             { parent: this, dependsOn: connDeps },
         );
     }
 
-    private vaultAuth(name: string, args: VsoNamespaceAccessArgs, deps: pulumi.Resource[]): k8s.apiextensions.CustomResource {
+    private vaultAuth(name: string, plan: VsoNamespaceAccessPlan, deps: pulumi.Resource[]): k8s.apiextensions.CustomResource {
         type AuthSpecInput = Omit<VaultAuthSpec, "mount" | "kubernetes" | "headers"> & {
             mount: pulumi.Input<string>;
             kubernetes: { role: pulumi.Input<string>; serviceAccount: pulumi.Input<string>; audiences: string[] };
@@ -193,17 +230,17 @@ export class VsoNamespaceAccess extends pulumi.ComponentResource {
         };
         const spec: AuthSpecInput = {
             method: "kubernetes",
-            mount: args.authPath ?? DEFAULTS.authPath,
+            mount: plan.authPath,
             vaultConnectionRef: this.connectionName,
-            kubernetes: { role: args.roleName, serviceAccount: this.serviceAccount!.metadata.name, audiences: args.audiences ?? [DEFAULTS.audience] },
-            ...(args.accessRevision !== undefined ? { headers: { [ACCESS_REVISION_HEADER]: args.accessRevision } } : {}),
+            kubernetes: { role: plan.roleName, serviceAccount: this.serviceAccount!.metadata.name, audiences: plan.audiences },
+            ...(plan.accessRevision !== undefined ? { headers: { [ACCESS_REVISION_HEADER]: plan.accessRevision } } : {}),
         };
         return new k8s.apiextensions.CustomResource(
             `${name}-auth`,
             {
                 apiVersion: VSO_API_VERSION,
                 kind: "VaultAuth",
-                metadata: { name: this.authName, namespace: args.namespace, annotations: PATCH_FORCE },
+                metadata: { name: this.authName, namespace: plan.namespace, annotations: PATCH_FORCE },
                 spec,
             },
             { parent: this, dependsOn: [this.connection, ...deps] },

@@ -5,7 +5,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { TYPE_PREFIX, failOnProblems, plainValue, plannedBy } from "../config/errors";
+import { ComponentPlan, TYPE_PREFIX, failOnProblems, plainValue, planOf } from "../config/errors";
 import { DEFAULTS, nameFor, renderReadPolicy } from "../config/plan";
 import { takeoverGuardOptions } from "./takeover";
 import {
@@ -337,6 +337,39 @@ export function validateVaultNamespaceAccessArgs(args: VaultNamespaceAccessArgs,
     return problems;
 }
 
+/** VaultNamespaceAccess's args after the validation pass: every default filled in, the policy rendered. */
+export interface VaultNamespaceAccessPlan extends ComponentPlan<"VaultNamespaceAccess"> {
+    namespace: string;
+    paths: string[];
+    kvPath: string;
+    authPath: pulumi.Input<string>;
+    serviceAccountName: string;
+    policyName: string;
+    roleName: string;
+    /** The policy's HCL: `read` on exactly `paths`. */
+    policyText: string;
+    tokenTtl: number;
+    /** "" = the role requires no audience (refused for args; an adopted setup's own). */
+    audience: string;
+}
+
+/** Plans VaultNamespaceAccess's checked args (pure): the defaults, the names, the policy text. */
+export function planVaultNamespaceAccess(args: VaultNamespaceAccessArgs): VaultNamespaceAccessPlan {
+    const kvPath = args.kvPath ?? DEFAULTS.kvPath;
+    return {
+        planned: "VaultNamespaceAccess",
+        namespace: args.namespace,
+        paths: [...args.paths],
+        kvPath,
+        authPath: args.authPath ?? DEFAULTS.authPath,
+        serviceAccountName: args.serviceAccountName ?? DEFAULTS.serviceAccountName,
+        ...vaultNamespaceAccessNames(args),
+        policyText: renderReadPolicy(kvPath, args.paths),
+        tokenTtl: args.tokenTtl ?? DEFAULTS.tokenTtl,
+        audience: args.audience ?? DEFAULTS.audience,
+    };
+}
+
 /** Type token the per-namespace Vault half had before 0.2 (kept as an alias: no replacement on upgrade). */
 const VAULT_NAMESPACE_ACCESS_OLD_TYPE = `${TYPE_PREFIX}NamespaceVaultAccess`;
 
@@ -351,46 +384,38 @@ interface NamespaceAccessChildren {
 /**
  * Creates one namespace's policy and role as children of `parent`, named `${base}-policy` and
  * `${base}-role`, each with the takeover guard (components/vault-config/takeover.ts). VaultNamespaceAccess and
- * VaultNamespaceAccessSet both create their children here, so the two create the same resources for the
- * same args. `args` must be validated; `policyText` is the platform's planned policy (else rendered).
+ * VaultNamespaceAccessSet both create their children here from the namespace's plan, so the two create
+ * the same resources for the same args.
  */
-function createNamespaceAccessChildren(
-    parent: pulumi.ComponentResource,
-    base: string,
-    args: VaultNamespaceAccessArgs,
-    policyText?: string,
-): NamespaceAccessChildren {
-    const kvPath = args.kvPath ?? DEFAULTS.kvPath;
-    const { policyName, roleName } = vaultNamespaceAccessNames(args);
-    const text = policyText ?? renderReadPolicy(kvPath, args.paths);
+function createNamespaceAccessChildren(parent: pulumi.ComponentResource, base: string, plan: VaultNamespaceAccessPlan): NamespaceAccessChildren {
+    const { policyName, roleName, policyText } = plan;
     const policy = new vault.Policy(
         `${base}-policy`,
-        { name: policyName, policy: text },
+        { name: policyName, policy: policyText },
         // refuses to create the policy over one that already exists in Vault (components/vault-config/takeover.ts)
-        { parent, ...takeoverGuardOptions("policy", `vault-vso-takeover-${base}-policy`, parent, { name: policyName, desired: { policy: text } }) },
+        { parent, ...takeoverGuardOptions("policy", `vault-vso-takeover-${base}-policy`, parent, { name: policyName, desired: { policy: policyText } }) },
     );
-    const audience = args.audience ?? DEFAULTS.audience;
     const role = new vault.kubernetes.AuthBackendRole(
         `${base}-role`,
         {
-            backend: args.authPath ?? DEFAULTS.authPath,
+            backend: plan.authPath,
             roleName,
-            boundServiceAccountNames: [args.serviceAccountName ?? DEFAULTS.serviceAccountName],
-            boundServiceAccountNamespaces: [args.namespace],
+            boundServiceAccountNames: [plan.serviceAccountName],
+            boundServiceAccountNamespaces: [plan.namespace],
             tokenPolicies: [policy.name],
-            tokenTtl: args.tokenTtl ?? DEFAULTS.tokenTtl,
+            tokenTtl: plan.tokenTtl,
             // tokens carry only the namespace's policy: nothing someone adds to `default` reaches them
             tokenNoDefaultPolicy: true,
-            ...(audience ? { audience } : {}),
+            ...(plan.audience ? { audience: plan.audience } : {}),
         },
         {
             parent,
             ...takeoverGuardOptions("role", `vault-vso-takeover-${base}-role`, parent, {
                 name: roleName,
-                authPath: args.authPath ?? DEFAULTS.authPath,
+                authPath: plan.authPath,
                 desired: {
-                    boundServiceAccountNames: [args.serviceAccountName ?? DEFAULTS.serviceAccountName],
-                    boundServiceAccountNamespaces: [args.namespace],
+                    boundServiceAccountNames: [plan.serviceAccountName],
+                    boundServiceAccountNamespaces: [plan.namespace],
                     tokenPolicies: [policyName],
                 },
             }),
@@ -411,18 +436,11 @@ export class VaultNamespaceAccess extends pulumi.ComponentResource {
     public readonly policyName: string;
     public readonly roleName: string;
 
-    constructor(name: string, args: VaultNamespaceAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+    /** `args`: checked and planned here once; or its plan (`planVaultNamespaceAccess`, the platform's), used as it is. */
+    constructor(name: string, args: VaultNamespaceAccessArgs | VaultNamespaceAccessPlan, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultNamespaceAccess`, name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: VAULT_NAMESPACE_ACCESS_OLD_TYPE }] });
-        const planned = plannedBy<{ policyText: string }>(args);
-        if (!planned) {
-            failOnProblems("VaultNamespaceAccess", validateVaultNamespaceAccessArgs(args), this);
-        }
-        ({
-            policy: this.policy,
-            role: this.role,
-            policyName: this.policyName,
-            roleName: this.roleName,
-        } = createNamespaceAccessChildren(this, name, args, planned?.policyText));
+        const plan = planOf("VaultNamespaceAccess", args, (a) => validateVaultNamespaceAccessArgs(a), planVaultNamespaceAccess, this);
+        ({ policy: this.policy, role: this.role, policyName: this.policyName, roleName: this.roleName } = createNamespaceAccessChildren(this, name, plan));
         this.registerOutputs({ policyName: this.policyName, roleName: this.roleName });
     }
 }
@@ -569,6 +587,16 @@ export function validateVaultNamespaceAccessSetArgs(args: VaultNamespaceAccessSe
     return [...problems, ...accessSetDuplicates(merged)];
 }
 
+/** VaultNamespaceAccessSet's args after the validation pass: each entry's plan, the shared defaults in it. */
+export interface VaultNamespaceAccessSetPlan extends ComponentPlan<"VaultNamespaceAccessSet"> {
+    entries: VaultNamespaceAccessPlan[];
+}
+
+/** Plans VaultNamespaceAccessSet's checked args (pure): each merged entry as VaultNamespaceAccess plans it. */
+export function planVaultNamespaceAccessSet(args: VaultNamespaceAccessSetArgs): VaultNamespaceAccessSetPlan {
+    return { planned: "VaultNamespaceAccessSet", entries: vaultNamespaceAccessSetEntries(args).map(planVaultNamespaceAccess) };
+}
+
 /**
  * The Vault half of many namespaces' access under one component: for each entry of `namespaces`, the same
  * policy and role as a `VaultNamespaceAccess` with that entry's args (plus the shared defaults) creates,
@@ -586,10 +614,11 @@ export class VaultNamespaceAccessSet extends pulumi.ComponentResource {
     /** Each namespace's role name, keyed by namespace. */
     public readonly roleNames: Record<string, string> = {};
 
-    constructor(name: string, args: VaultNamespaceAccessSetArgs, opts?: pulumi.ComponentResourceOptions) {
+    /** `args`: checked and planned here once; or its plan (`planVaultNamespaceAccessSet`), used as it is. */
+    constructor(name: string, args: VaultNamespaceAccessSetArgs | VaultNamespaceAccessSetPlan, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultNamespaceAccessSet`, name, {}, opts);
-        failOnProblems("VaultNamespaceAccessSet", validateVaultNamespaceAccessSetArgs(args), this);
-        for (const entry of vaultNamespaceAccessSetEntries(args)) {
+        const plan = planOf("VaultNamespaceAccessSet", args, validateVaultNamespaceAccessSetArgs, planVaultNamespaceAccessSet, this);
+        for (const entry of plan.entries) {
             const c = createNamespaceAccessChildren(this, `${name}-${accessSetKey(entry.namespace)}`, entry);
             this.policies[entry.namespace] = c.policy;
             this.roles[entry.namespace] = c.role;

@@ -22,7 +22,13 @@ import {
     ValidationProblem,
     VaultSecretsPlatform,
     VaultSecretsPlatformArgs,
+    VaultStaticSecretAppArgs,
+    VaultStaticSecretAppPlan,
     checkMountPath,
+    isPlanFor,
+    planStaticSecretApp,
+    planVaultNamespaceAccess,
+    planVsoNamespaceAccess,
     validateKubernetesAuthArgs,
     validateOperatorInstallArgs,
     validatePlatformArgs,
@@ -418,13 +424,55 @@ type ChildKind =
     | "VaultHelmInstall"
     | "VaultSecretsOperatorInstall";
 
+/** A plan (whose fields are its args' fields, filled in) must be what the component's own planner makes of it. */
+function samePlanAsOwn(a: any, planner: (args: any) => object): ValidationProblem[] {
+    if (typeof a?.planned !== "string") {
+        return [];
+    }
+    const own = JSON.stringify(planner(a));
+    const given = JSON.stringify(a);
+    return own === given ? [] : [{ field: "(plan)", message: `differs from the component's own plan of the same args: ${given} vs ${own}` }];
+}
+
+/**
+ * A VaultStaticSecretApp given its plan (the platform's children are): the args that plan stands for must
+ * pass the component's own check, and its own planner must make the same plan of them (so the plan is
+ * one the component could have made itself). Given args: the component's check.
+ */
+function staticSecretPlanProblems(name: string, a: any): ValidationProblem[] {
+    if (!isPlanFor("VaultStaticSecretApp", a)) {
+        return validateStaticSecretArgs(name, a);
+    }
+    const plan = a as VaultStaticSecretAppPlan;
+    const args: VaultStaticSecretAppArgs = {
+        secretName: plan.app.name,
+        namespace: plan.app.namespace,
+        path: plan.app.path,
+        kvPath: plan.kvPath,
+        vaultAuthRef: plan.vaultAuthRef,
+        destination: plan.app.destination,
+        keys: plan.app.keys,
+        refreshAfter: plan.app.refreshAfter,
+        rolloutRestartTargets: plan.app.rolloutRestartTargets,
+        data: plan.data,
+        adopted: plan.adopted,
+    };
+    const problems = validateStaticSecretArgs(name, args);
+    const own = planStaticSecretApp(name, args);
+    const strip = (p: VaultStaticSecretAppPlan) => JSON.stringify({ ...p, app: { ...p.app, index: 0, managed: p.data !== undefined } });
+    if (strip(own) !== strip(plan)) {
+        problems.push({ field: "(plan)", message: `differs from the component's own plan of the same args: ${strip(plan)} vs ${strip(own)}` });
+    }
+    return problems;
+}
+
 /** Each child's own validator, on the args it was given (what it would check were it built alone). */
 const CHILD_VALIDATORS: Record<ChildKind, (name: string, args: any) => ValidationProblem[]> = {
     KvV2Engine: (_n, a) => checkMountPath("path", a.path ?? "kv"),
     KubernetesAuthMethod: (_n, a) => validateKubernetesAuthArgs(a),
-    VaultNamespaceAccess: (_n, a) => validateVaultNamespaceAccessArgs(a),
-    VsoNamespaceAccess: (_n, a) => validateVsoNamespaceAccessArgs(a),
-    VaultStaticSecretApp: (n, a) => validateStaticSecretArgs(n, a),
+    VaultNamespaceAccess: (_n, a) => [...validateVaultNamespaceAccessArgs(a), ...samePlanAsOwn(a, planVaultNamespaceAccess)],
+    VsoNamespaceAccess: (_n, a) => [...validateVsoNamespaceAccessArgs(a), ...samePlanAsOwn(a, planVsoNamespaceAccess)],
+    VaultStaticSecretApp: (n, a) => staticSecretPlanProblems(n, a),
     VaultHelmInstall: (_n, a) => validateVaultHelmInstallArgs(a),
     VaultSecretsOperatorInstall: (_n, a) => validateOperatorInstallArgs(a),
 };
