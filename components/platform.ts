@@ -7,13 +7,20 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX, failOnProblems } from "./config/errors";
 import { PlatformInventory, inventoryOf } from "./config/inventory";
-import { VaultHelmInstall } from "./vault/install";
-import { VaultSecretsOperatorInstall } from "./operator/install";
+import { VaultHelmInstall, planVaultHelmInstall } from "./vault/install";
+import { VaultSecretsOperatorInstall, planOperatorInstall } from "./operator/install";
 import { KubeCluster, VaultApiServerAccess } from "./vault/apiserver-access";
 import { DEFAULTS, NamespacePlan, accessRevision, PlatformPlan } from "./config/plan";
 import { redactUrl } from "./shared/text";
 import { underMocks } from "./shared/runtime";
-import { KubernetesAuthMethod, KvV2Engine, VaultNamespaceAccess, VaultNamespaceAccessPlan } from "./vault-config/access";
+import {
+    KubernetesAuthMethod,
+    KvV2Engine,
+    VaultNamespaceAccess,
+    VaultNamespaceAccessPlan,
+    planKubernetesAuthMethod,
+    planKvV2Engine,
+} from "./vault-config/access";
 import { VsoNamespaceAccess, VsoNamespaceAccessArgs, planVsoNamespaceAccess } from "./operator/namespace-access";
 import { VaultStaticSecretApp, VaultStaticSecretAppPlan } from "./apps/static-secret";
 import { policyPrefixOf, pulumiTokenPolicy } from "./vault/unseal";
@@ -128,7 +135,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
             (args.kubeconfig !== undefined ? new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(args.kubeconfig) }, { parent: this }) : undefined);
         const k8sOpts: ProviderOpts = { parent: this, ...(k8sProvider ? { providers: { kubernetes: k8sProvider } } : {}) };
         if (args.vault?.install ?? true) {
-            parts.vaultInstall = new VaultHelmInstall(name, args.vault?.helm ?? {}, k8sOpts);
+            parts.vaultInstall = new VaultHelmInstall(name, planVaultHelmInstall(args.vault?.helm ?? {}), k8sOpts);
         }
         this.vaultAddress = args.vault?.address !== undefined ? pulumi.output(args.vault.address) : parts.vaultInstall!.address;
         const vaultProvider = this.getProvider("vault::") ?? this.vaultProvider(name, args, k8sOpts);
@@ -136,12 +143,12 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         const vaultOpts: ProviderOpts = { parent: this, dependsOn: vaultDeps, providers: { vault: vaultProvider } };
         const bothOpts: ProviderOpts = { ...vaultOpts, providers: { ...vaultOpts.providers, ...k8sOpts.providers } };
         if (args.operator?.install ?? true) {
-            parts.operatorInstall = new VaultSecretsOperatorInstall(name, args.operator?.helm ?? {}, k8sOpts);
+            parts.operatorInstall = new VaultSecretsOperatorInstall(name, planOperatorInstall(args.operator?.helm ?? {}), k8sOpts);
         }
         const operatorDeps = parts.operatorInstall ? [parts.operatorInstall] : this.operatorCrds(name, args, k8sOpts);
         parts.kv = new KvV2Engine(
             name,
-            { path: parts.plan.kvPath, protect: args.kv?.protect, description: args.kv?.description, importExisting: args.adopted?.kvMount },
+            planKvV2Engine({ path: parts.plan.kvPath, protect: args.kv?.protect, description: args.kv?.description, importExisting: args.adopted?.kvMount }),
             vaultOpts,
         );
         parts.kubernetesAuth = this.authMethod(name, args, bothOpts);
@@ -397,19 +404,19 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         const ac = args.adopted?.authConfig;
         if (ac) {
             // the config as found, imported; the reviewer JWT Vault holds (it never returns it) is left alone
-            return new KubernetesAuthMethod(name, adoptedAuthMethodArgs(ac, this.plan.authPath, args.adopted?.authMount), bothOpts);
+            return new KubernetesAuthMethod(name, planKubernetesAuthMethod(adoptedAuthMethodArgs(ac, this.plan.authPath, args.adopted?.authMount)), bothOpts);
         }
         const tokenReviewer = reviewerOf(args);
         return new KubernetesAuthMethod(
             name,
-            {
+            planKubernetesAuthMethod({
                 path: this.plan.authPath,
                 kubernetesHost: ka.kubernetesHost,
                 kubernetesCaCert: ka.kubernetesCaCert,
                 tokenReviewerJwt: ka.tokenReviewerJwt,
                 tokenReviewer,
                 importExisting: { mount: args.adopted?.authMount },
-            },
+            }),
             bothOpts,
         );
     }

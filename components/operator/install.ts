@@ -3,7 +3,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TYPE_PREFIX, failOnProblems } from "../config/errors";
+import { ComponentPlan, TYPE_PREFIX, planOf } from "../config/errors";
 import { DEFAULTS } from "../config/plan";
 import { ValidationProblem, checkKubernetesName, checkUrl } from "../config/validate";
 import { VSO_CHART_REPO, VSO_CHART_VERSION } from "../config/versions";
@@ -40,23 +40,53 @@ export function validateOperatorInstallArgs(args: VaultSecretsOperatorInstallArg
     return problems;
 }
 
+/** VaultSecretsOperatorInstall's args after the validation pass: every default filled in. */
+export interface VaultSecretsOperatorInstallPlan extends ComponentPlan<"VaultSecretsOperatorInstall"> {
+    namespace: string;
+    releaseName: string;
+    chartVersion?: pulumi.Input<string>;
+    repository?: pulumi.Input<string>;
+    chartPath?: string;
+    values: pulumi.Inputs;
+}
+
+/** Plans VaultSecretsOperatorInstall's checked args (pure). */
+export function planOperatorInstall(args: VaultSecretsOperatorInstallArgs = {}): VaultSecretsOperatorInstallPlan {
+    return {
+        planned: "VaultSecretsOperatorInstall",
+        namespace: args.namespace ?? DEFAULTS.operatorNamespace,
+        releaseName: args.releaseName ?? "vault-secrets-operator",
+        chartVersion: args.chartVersion,
+        repository: args.repository,
+        chartPath: args.chartPath,
+        values: args.values ?? {},
+    };
+}
+
 /** Installs the Vault Secrets Operator (controller and CRDs) with its Helm chart. */
 export class VaultSecretsOperatorInstall extends pulumi.ComponentResource {
     public readonly release: k8s.helm.v3.Release;
     public readonly namespace: string;
 
-    constructor(name: string, args: VaultSecretsOperatorInstallArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    /** `args`: checked and planned here once; or its plan (`planOperatorInstall`, the platform's), used as it is. */
+    constructor(name: string, args: VaultSecretsOperatorInstallArgs | VaultSecretsOperatorInstallPlan = {}, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultSecretsOperatorInstall`, name, {}, opts);
-        failOnProblems("VaultSecretsOperatorInstall", validateOperatorInstallArgs(args), this);
-        this.namespace = args.namespace ?? DEFAULTS.operatorNamespace;
+        const plan = planOf(
+            "VaultSecretsOperatorInstall",
+            args,
+            (a: VaultSecretsOperatorInstallArgs) => validateOperatorInstallArgs(a),
+            (a: VaultSecretsOperatorInstallArgs) => planOperatorInstall(a),
+            this,
+        );
+        this.namespace = plan.namespace;
         this.release = new k8s.helm.v3.Release(
             `${name}-vso`,
             {
-                name: args.releaseName ?? "vault-secrets-operator",
-                ...chartSource("vault-secrets-operator", { version: VSO_CHART_VERSION, repo: VSO_CHART_REPO }, args),
+                name: plan.releaseName,
+                ...chartSource("vault-secrets-operator", { version: VSO_CHART_VERSION, repo: VSO_CHART_REPO }, plan),
                 namespace: this.namespace,
                 createNamespace: true,
-                values: args.values ?? {},
+                values: plan.values,
             },
             { parent: this },
         );

@@ -5,7 +5,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { ComponentPlan, TYPE_PREFIX, failOnProblems, plainValue, planOf } from "../config/errors";
+import { ComponentPlan, TYPE_PREFIX, plainValue, planOf } from "../config/errors";
 import { DEFAULTS, nameFor, renderReadPolicy } from "../config/plan";
 import { takeoverGuardOptions } from "./takeover";
 import {
@@ -41,28 +41,54 @@ export interface KvV2EngineArgs {
     importExisting?: boolean;
 }
 
+/** KvV2Engine's args after the validation pass: every default filled in. */
+export interface KvV2EnginePlan extends ComponentPlan<"KvV2Engine"> {
+    path: string;
+    description: pulumi.Input<string>;
+    protect: boolean;
+    importExisting: boolean;
+}
+
+/** Checks KvV2Engine's arguments (pure). */
+export function validateKvV2EngineArgs(args: KvV2EngineArgs, prefix = ""): ValidationProblem[] {
+    return checkMountPath(`${prefix}path`, args.path ?? DEFAULTS.kvPath);
+}
+
+/** Plans KvV2Engine's checked args (pure). */
+export function planKvV2Engine(args: KvV2EngineArgs = {}): KvV2EnginePlan {
+    return {
+        planned: "KvV2Engine",
+        path: args.path ?? DEFAULTS.kvPath,
+        description: args.description ?? "KV v2 secrets engine managed by pulumi-vault-vso",
+        protect: args.protect ?? true,
+        importExisting: args.importExisting ?? false,
+    };
+}
+
 /** Enables a KV version 2 secrets engine (`vault secrets enable -path=kv kv-v2`). */
 export class KvV2Engine extends pulumi.ComponentResource {
     public readonly mount: vault.Mount;
     /** The mount path, e.g. `kv`. */
     public readonly path: pulumi.Output<string>;
 
-    constructor(name: string, args: KvV2EngineArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    /** `args`: checked and planned here once; or its plan (`planKvV2Engine`, the platform's), used as it is. */
+    constructor(name: string, args: KvV2EngineArgs | KvV2EnginePlan = {}, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}KvV2Engine`, name, {}, opts);
-        const path = args.path ?? DEFAULTS.kvPath;
-        failOnProblems("KvV2Engine", checkMountPath("path", path), this);
+        const plan = planOf(
+            "KvV2Engine",
+            args,
+            (a: KvV2EngineArgs) => validateKvV2EngineArgs(a),
+            (a: KvV2EngineArgs) => planKvV2Engine(a),
+            this,
+        );
+        const path = plan.path;
         this.mount = new vault.Mount(
             `${name}-kv`,
-            {
-                path,
-                type: "kv",
-                options: { version: "2" },
-                description: args.description ?? "KV v2 secrets engine managed by pulumi-vault-vso",
-            },
+            { path, type: "kv", options: { version: "2" }, description: plan.description },
             {
                 parent: this,
-                protect: args.protect ?? true,
-                ...(args.importExisting ? { import: path, ignoreChanges: ["description"] } : {}),
+                protect: plan.protect,
+                ...(plan.importExisting ? { import: path, ignoreChanges: ["description"] } : {}),
             },
         );
         this.path = this.mount.path;
@@ -169,6 +195,46 @@ export function validateKubernetesAuthArgs(args: KubernetesAuthMethodArgs, prefi
     return problems;
 }
 
+/** KubernetesAuthMethod's args after the validation pass: every default filled in, the reviewer resolved. */
+export interface KubernetesAuthMethodPlan extends ComponentPlan<"KubernetesAuthMethod"> {
+    path: string;
+    description: pulumi.Input<string>;
+    kubernetesHost: pulumi.Input<string>;
+    kubernetesCaCert?: pulumi.Input<string>;
+    tokenReviewerJwt?: pulumi.Input<string>;
+    /** The reviewer to create (defaults filled in), or undefined for none. */
+    tokenReviewer?: Required<Omit<TokenReviewerArgs, "enabled">>;
+    issuer?: pulumi.Input<string>;
+    disableIssValidation: boolean;
+    disableLocalCaJwt?: boolean;
+    importExisting: Required<ExistingAuthMethod>;
+}
+
+/** Plans KubernetesAuthMethod's checked args (pure). */
+export function planKubernetesAuthMethod(args: KubernetesAuthMethodArgs = {}): KubernetesAuthMethodPlan {
+    const r = tokenReviewerOf(args.tokenReviewer);
+    return {
+        planned: "KubernetesAuthMethod",
+        path: args.path ?? DEFAULTS.authPath,
+        description: args.description ?? "Kubernetes auth for the Vault Secrets Operator, managed by pulumi-vault-vso",
+        kubernetesHost: args.kubernetesHost ?? "https://kubernetes.default.svc.cluster.local:443",
+        kubernetesCaCert: args.kubernetesCaCert,
+        tokenReviewerJwt: args.tokenReviewerJwt,
+        tokenReviewer: r
+            ? {
+                  namespace: r.namespace ?? "vault-auth",
+                  createNamespace: r.createNamespace ?? true,
+                  serviceAccountName: r.serviceAccountName ?? "vault-token-reviewer",
+              }
+            : undefined,
+        issuer: args.issuer,
+        // Vault's own default since 1.9; validate `iss` only when an issuer is given.
+        disableIssValidation: args.disableIssValidation ?? args.issuer === undefined,
+        disableLocalCaJwt: args.disableLocalCaJwt,
+        importExisting: { mount: args.importExisting?.mount ?? false, config: args.importExisting?.config ?? false },
+    };
+}
+
 /**
  * Enables Vault's Kubernetes auth method and configures it (`vault auth enable kubernetes` +
  * `vault write auth/kubernetes/config ...`), optionally with a token reviewer for external Vault.
@@ -185,48 +251,49 @@ export class KubernetesAuthMethod extends pulumi.ComponentResource {
      */
     public readonly reviewerServiceAccount?: pulumi.CustomResource;
 
-    constructor(name: string, args: KubernetesAuthMethodArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    /** `args`: checked and planned here once; or its plan (`planKubernetesAuthMethod`, the platform's), used as it is. */
+    constructor(name: string, args: KubernetesAuthMethodArgs | KubernetesAuthMethodPlan = {}, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}KubernetesAuthMethod`, name, {}, opts);
-        failOnProblems("KubernetesAuthMethod", validateKubernetesAuthArgs(args), this);
-        const path = args.path ?? DEFAULTS.authPath;
+        const plan = planOf(
+            "KubernetesAuthMethod",
+            args,
+            (a: KubernetesAuthMethodArgs) => validateKubernetesAuthArgs(a),
+            (a: KubernetesAuthMethodArgs) => planKubernetesAuthMethod(a),
+            this,
+        );
+        const path = plan.path;
         this.backend = new vault.AuthBackend(
             `${name}-kubernetes`,
-            {
-                type: "kubernetes",
-                path,
-                description: args.description ?? "Kubernetes auth for the Vault Secrets Operator, managed by pulumi-vault-vso",
-            },
+            { type: "kubernetes", path, description: plan.description },
             // The description is set when the method is created and never changed afterwards: the
             // provider would replace the auth method for a new one, which disables it and deletes every
             // role and its config. (An imported method keeps its own description.)
-            { parent: this, ignoreChanges: ["description"], ...(args.importExisting?.mount ? { import: path } : {}) },
+            { parent: this, ignoreChanges: ["description"], ...(plan.importExisting.mount ? { import: path } : {}) },
         );
 
-        let caCert: pulumi.Input<string> | undefined = args.kubernetesCaCert;
-        let reviewerJwt: pulumi.Input<string> | undefined = args.tokenReviewerJwt;
-        const wanted = tokenReviewerOf(args.tokenReviewer);
-        if (wanted) {
-            const reviewer = this.tokenReviewer(name, wanted);
+        let caCert: pulumi.Input<string> | undefined = plan.kubernetesCaCert;
+        let reviewerJwt: pulumi.Input<string> | undefined = plan.tokenReviewerJwt;
+        if (plan.tokenReviewer) {
+            const reviewer = this.tokenReviewer(name, plan.tokenReviewer);
             reviewerJwt = reviewer.jwt;
             this.reviewerServiceAccount = reviewer.sa;
-            caCert = args.kubernetesCaCert ?? reviewer.ca;
+            caCert = plan.kubernetesCaCert ?? reviewer.ca;
         }
         this.config = new vault.kubernetes.AuthBackendConfig(
             `${name}-config`,
             {
                 backend: this.backend.path,
-                kubernetesHost: args.kubernetesHost ?? "https://kubernetes.default.svc.cluster.local:443",
+                kubernetesHost: plan.kubernetesHost,
                 kubernetesCaCert: caCert,
                 tokenReviewerJwt: reviewerJwt === undefined ? undefined : pulumi.secret(reviewerJwt),
-                issuer: args.issuer,
-                // Vault's own default since 1.9; validate `iss` only when an issuer is given.
-                disableIssValidation: args.disableIssValidation ?? args.issuer === undefined,
-                ...(args.disableLocalCaJwt !== undefined ? { disableLocalCaJwt: args.disableLocalCaJwt } : {}),
+                issuer: plan.issuer,
+                disableIssValidation: plan.disableIssValidation,
+                ...(plan.disableLocalCaJwt !== undefined ? { disableLocalCaJwt: plan.disableLocalCaJwt } : {}),
             },
             {
                 parent: this,
                 additionalSecretOutputs: ["tokenReviewerJwt"],
-                ...(args.importExisting?.config ? { import: `auth/${path}/config` } : {}),
+                ...(plan.importExisting.config ? { import: `auth/${path}/config` } : {}),
             },
         );
         this.path = this.backend.path;
@@ -234,13 +301,16 @@ export class KubernetesAuthMethod extends pulumi.ComponentResource {
     }
 
     /** A reviewer ServiceAccount bound to `system:auth-delegator` and its long-lived token (JWT and cluster CA). */
-    private tokenReviewer(name: string, r: TokenReviewerArgs): { sa: k8s.core.v1.ServiceAccount; jwt: pulumi.Output<string>; ca: pulumi.Output<string> } {
+    private tokenReviewer(
+        name: string,
+        r: NonNullable<KubernetesAuthMethodPlan["tokenReviewer"]>,
+    ): { sa: k8s.core.v1.ServiceAccount; jwt: pulumi.Output<string>; ca: pulumi.Output<string> } {
         // Loaded here, not at the top: a Vault-only program never pays for @pulumi/kubernetes.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const k8s = require("@pulumi/kubernetes") as typeof import("@pulumi/kubernetes");
-        const ns = r.namespace ?? "vault-auth";
-        const saName = r.serviceAccountName ?? "vault-token-reviewer";
-        const nsRes = (r.createNamespace ?? true) ? new k8s.core.v1.Namespace(`${name}-reviewer-ns`, { metadata: { name: ns } }, { parent: this }) : undefined;
+        const ns = r.namespace;
+        const saName = r.serviceAccountName;
+        const nsRes = r.createNamespace ? new k8s.core.v1.Namespace(`${name}-reviewer-ns`, { metadata: { name: ns } }, { parent: this }) : undefined;
         const sa = new k8s.core.v1.ServiceAccount(
             `${name}-reviewer`,
             { metadata: { name: saName, namespace: ns }, automountServiceAccountToken: false },

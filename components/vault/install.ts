@@ -3,7 +3,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TYPE_PREFIX, failOnProblems } from "../config/errors";
+import { ComponentPlan, TYPE_PREFIX, planOf } from "../config/errors";
 import { DEFAULTS } from "../config/plan";
 import { ValidationProblem, checkKubernetesName, checkUrl, describeType, isDeferred } from "../config/validate";
 import { UNSEAL_KEYS_IN, UnsealOptions, withUnsealer } from "./unseal";
@@ -181,6 +181,43 @@ export function vaultServiceName(releaseName: string): string {
     return releaseName.includes("vault") ? releaseName : `${releaseName}-vault`;
 }
 
+/** VaultHelmInstall's args after the validation pass: every default filled in. */
+export interface VaultHelmInstallPlan extends ComponentPlan<"VaultHelmInstall"> {
+    mode: VaultMode;
+    namespace: string;
+    releaseName: string;
+    chartVersion?: pulumi.Input<string>;
+    repository?: pulumi.Input<string>;
+    chartPath?: string;
+    devRootToken: pulumi.Input<string>;
+    /** The number of Vault server pods (1 unless `ha`). */
+    replicas: number;
+    haReplicas?: number;
+    wait: boolean;
+    values: pulumi.Inputs;
+    unseal?: UnsealOptions;
+}
+
+/** Plans VaultHelmInstall's checked args (pure). */
+export function planVaultHelmInstall(args: VaultHelmInstallArgs = {}): VaultHelmInstallPlan {
+    const mode = args.mode ?? DEFAULT_VAULT_MODE;
+    return {
+        planned: "VaultHelmInstall",
+        mode,
+        namespace: args.namespace ?? DEFAULTS.vaultNamespace,
+        releaseName: args.releaseName ?? "vault",
+        chartVersion: args.chartVersion,
+        repository: args.repository,
+        chartPath: args.chartPath,
+        devRootToken: args.devRootToken ?? "root",
+        replicas: vaultReplicas(mode, args.haReplicas),
+        haReplicas: args.haReplicas,
+        wait: args.wait ?? mode === "dev",
+        values: args.values ?? {},
+        unseal: args.unseal,
+    };
+}
+
 /**
  * Installs HashiCorp Vault with its Helm chart. In `dev` mode Vault is unsealed and its root token
  * is `rootToken` (a secret). `standalone` and `ha` run raft storage with an unsealer sidecar in each
@@ -198,38 +235,44 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
     /** Vault's Service name (the chart's fullname). */
     public readonly serviceName: string;
 
-    constructor(name: string, args: VaultHelmInstallArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    /** `args`: checked and planned here once; or its plan (`planVaultHelmInstall`, the platform's), used as it is. */
+    constructor(name: string, args: VaultHelmInstallArgs | VaultHelmInstallPlan = {}, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultHelmInstall`, name, {}, opts);
-        failOnProblems("VaultHelmInstall", validateVaultHelmInstallArgs(args), this);
-        const mode = args.mode ?? DEFAULT_VAULT_MODE;
-        const ns = args.namespace ?? DEFAULTS.vaultNamespace;
-        const releaseName = args.releaseName ?? "vault";
+        const plan = planOf(
+            "VaultHelmInstall",
+            args,
+            (a: VaultHelmInstallArgs) => validateVaultHelmInstallArgs(a),
+            (a: VaultHelmInstallArgs) => planVaultHelmInstall(a),
+            this,
+        );
+        const { mode, releaseName } = plan;
+        const ns = plan.namespace;
         this.namespace = ns;
         this.serviceName = vaultServiceName(releaseName);
-        let values: pulumi.Input<Record<string, unknown>> = vaultChartValues(mode, args.haReplicas);
+        let values: pulumi.Input<Record<string, unknown>> = vaultChartValues(mode, plan.haReplicas);
         if (mode === "dev") {
-            this.rootToken = pulumi.secret(pulumi.output(args.devRootToken ?? "root"));
+            this.rootToken = pulumi.secret(pulumi.output(plan.devRootToken));
             values = pulumi
-                .all([this.rootToken, pulumi.output(args.values ?? {})])
+                .all([this.rootToken, pulumi.output(plan.values)])
                 .apply(([token, extra]) =>
                     mergeValues(mergeValues(vaultChartValues("dev"), { server: { dev: { devRootToken: token } } }), extra as Record<string, unknown>),
                 );
             values = pulumi.secret(values);
         } else {
-            const durable = { mode, serviceName: this.serviceName, replicas: vaultReplicas(mode, args.haReplicas), unseal: args.unseal };
+            const durable = { mode, serviceName: this.serviceName, replicas: plan.replicas, unseal: plan.unseal };
             values = pulumi
-                .output(args.values ?? {})
-                .apply((extra) => withUnsealer(mergeValues(vaultChartValues(mode, args.haReplicas), extra as Record<string, unknown>), durable));
+                .output(plan.values)
+                .apply((extra) => withUnsealer(mergeValues(vaultChartValues(mode, plan.haReplicas), extra as Record<string, unknown>), durable));
         }
         this.release = new k8s.helm.v3.Release(
             `${name}-vault`,
             {
                 name: releaseName,
-                ...chartSource("vault", { version: VAULT_CHART_VERSION, repo: VAULT_CHART_REPO }, args),
+                ...chartSource("vault", { version: VAULT_CHART_VERSION, repo: VAULT_CHART_REPO }, plan),
                 namespace: ns,
                 createNamespace: true,
                 values,
-                skipAwait: !(args.wait ?? mode === "dev"),
+                skipAwait: !plan.wait,
             },
             { parent: this },
         );

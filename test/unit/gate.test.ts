@@ -27,6 +27,10 @@ import {
     checkMountPath,
     isPlanFor,
     planStaticSecretApp,
+    planKvV2Engine,
+    planKubernetesAuthMethod,
+    planVaultHelmInstall,
+    planOperatorInstall,
     planVaultNamespaceAccess,
     planVsoNamespaceAccess,
     validateKubernetesAuthArgs,
@@ -468,13 +472,13 @@ function staticSecretPlanProblems(name: string, a: any): ValidationProblem[] {
 
 /** Each child's own validator, on the args it was given (what it would check were it built alone). */
 const CHILD_VALIDATORS: Record<ChildKind, (name: string, args: any) => ValidationProblem[]> = {
-    KvV2Engine: (_n, a) => checkMountPath("path", a.path ?? "kv"),
-    KubernetesAuthMethod: (_n, a) => validateKubernetesAuthArgs(a),
+    KvV2Engine: (_n, a) => [...checkMountPath("path", a.path ?? "kv"), ...samePlanAsOwn(a, planKvV2Engine)],
+    KubernetesAuthMethod: (_n, a) => [...validateKubernetesAuthArgs(a), ...samePlanAsOwn(a, planKubernetesAuthMethod)],
     VaultNamespaceAccess: (_n, a) => [...validateVaultNamespaceAccessArgs(a), ...samePlanAsOwn(a, planVaultNamespaceAccess)],
     VsoNamespaceAccess: (_n, a) => [...validateVsoNamespaceAccessArgs(a), ...samePlanAsOwn(a, planVsoNamespaceAccess)],
     VaultStaticSecretApp: (n, a) => staticSecretPlanProblems(n, a),
-    VaultHelmInstall: (_n, a) => validateVaultHelmInstallArgs(a),
-    VaultSecretsOperatorInstall: (_n, a) => validateOperatorInstallArgs(a),
+    VaultHelmInstall: (_n, a) => [...validateVaultHelmInstallArgs(a), ...samePlanAsOwn(a, planVaultHelmInstall)],
+    VaultSecretsOperatorInstall: (_n, a) => [...validateOperatorInstallArgs(a), ...samePlanAsOwn(a, planOperatorInstall)],
 };
 const CHILD_MODULES: [Record<string, unknown>, ChildKind[]][] = [
     [vaultModule as unknown as Record<string, unknown>, ["KvV2Engine", "KubernetesAuthMethod", "VaultNamespaceAccess"]],
