@@ -34,7 +34,7 @@ export default tseslint.config(
             "max-lines-per-function": ["error", { max: 60, skipBlankLines: true, skipComments: true }],
             "no-restricted-imports": ["error", {
                 patterns: [
-                    { group: ["../ops", "../ops/*", "../cli", "../cli/*"], message: "components/ must not import the ops layer (see README, Layout)" },
+                    { group: ["../ops", "../ops/*", "../cli", "../cli/*"], message: "components/ must not import the ops layer (see docs/development.md, Layout)" },
                     { group: ["@pulumi/pulumi/automation"], message: "the Automation API belongs in ops/" },
                 ],
             }],

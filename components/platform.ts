@@ -7,23 +7,22 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX, failOnProblems } from "./config/errors";
 import { PlatformInventory, inventoryOf } from "./config/inventory";
-import { VaultHelmInstall, planVaultHelmInstall } from "./vault/install";
-import { VaultSecretsOperatorInstall, planOperatorInstall } from "./operator/install";
-import { KubeCluster, VaultApiServerAccess } from "./vault/apiserver-access";
+import { VaultHelmInstall } from "./vault/install";
+import { planVaultHelmInstall } from "./config/vault-install";
+import { VaultSecretsOperatorInstall } from "./operator/install";
+import { planOperatorInstall } from "./config/operator-install";
+import { VaultApiServerAccess } from "./vault/apiserver-access";
+import { KubeCluster } from "./config/kubeconfig";
 import { DEFAULTS, NamespacePlan, accessRevision, PlatformPlan } from "./config/plan";
 import { redactUrl } from "./shared/text";
 import { underMocks } from "./shared/runtime";
-import {
-    KubernetesAuthMethod,
-    KvV2Engine,
-    VaultNamespaceAccess,
-    VaultNamespaceAccessPlan,
-    planKubernetesAuthMethod,
-    planKvV2Engine,
-} from "./vault-config/access";
-import { VsoNamespaceAccess, VsoNamespaceAccessArgs, planVsoNamespaceAccess } from "./operator/namespace-access";
-import { VaultStaticSecretApp, VaultStaticSecretAppPlan } from "./apps/static-secret";
-import { policyPrefixOf, pulumiTokenPolicy } from "./vault/unseal";
+import { KubernetesAuthMethod, KvV2Engine, VaultNamespaceAccess } from "./vault-config/access";
+import { VaultNamespaceAccessPlan, planKubernetesAuthMethod, planKvV2Engine } from "./config/vault-access";
+import { VsoNamespaceAccess } from "./operator/namespace-access";
+import { VsoNamespaceAccessArgs, planVsoNamespaceAccess } from "./config/vso-access";
+import { VaultStaticSecretApp } from "./apps/static-secret";
+import { VaultStaticSecretAppPlan } from "./config/static-secret";
+import { policyPrefixOf, pulumiTokenPolicy } from "./config/unseal";
 import { SealProbeTarget, podProxyAddress, probeSealStatus, sealedVaultMessage, unsealPods } from "./vault/sealcheck";
 import { VaultInit } from "./vault/init";
 import { adoptedNamespace, adoptedStaticSecret } from "./config/adopt";
@@ -74,7 +73,7 @@ const PARTS = new WeakMap<VaultSecretsPlatform, PlatformParts>();
  *
  * Its only fields are its outputs (`vaultAddress`, `managedVersions`, `inventory`); the children are
  * getters. That keeps the class's schema inferable, so other languages can use it through the
- * component provider (see README, "From other languages").
+ * component provider (see docs/components.md, "From other languages").
  */
 export class VaultSecretsPlatform extends pulumi.ComponentResource {
     /** Vault address as VSO reaches it. */

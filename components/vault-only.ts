@@ -8,4 +8,5 @@
 export * from "./config/validate";
 export * from "./config/plan";
 export { TYPE_PREFIX, ValidationError, validationProblemsOf } from "./config/errors";
+export * from "./config/vault-access";
 export * from "./vault-config/access";

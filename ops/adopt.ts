@@ -636,7 +636,7 @@ export function formatAdoptionReport(plan: AdoptionPlan, written?: string): stri
     if (!plan.errors.length) {
         lines.push(
             "",
-            "next: pulumi preview (only imports), pulumi up; then the convention step: pulumi config rm adopted, pulumi preview, pulumi up (see README, Adopting an existing setup)",
+            "next: pulumi preview (only imports), pulumi up; then the convention step: pulumi config rm adopted, pulumi preview, pulumi up (see docs/adopt.md)",
         );
     }
     return lines.join("\n");

@@ -1,6 +1,6 @@
 /**
  * Kubernetes and Vault calls for the doctor, the drift check and the integration tests, over the
- * package's one HTTP client (components/shared/http.ts; see README, "Choices").
+ * package's one HTTP client (components/shared/http.ts; see docs/development.md, "Versions and choices").
  */
 import * as fs from "fs";
 import * as yaml from "js-yaml";

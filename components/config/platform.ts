@@ -5,14 +5,14 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { plainValue } from "./errors";
-import { VaultHelmInstallArgs, validateVaultHelmInstallArgs, vaultReplicas, DEFAULT_VAULT_MODE } from "../vault/install";
-import { VaultSecretsOperatorInstallArgs, validateOperatorInstallArgs } from "../operator/install";
-import { KubeCluster, ambientKubeconfigPath, kubeClusterOf, kubeconfigText } from "../vault/apiserver-access";
+import { VaultHelmInstallArgs, validateVaultHelmInstallArgs, vaultReplicas, DEFAULT_VAULT_MODE } from "./vault-install";
+import { VaultSecretsOperatorInstallArgs, validateOperatorInstallArgs } from "./operator-install";
+import { KubeCluster, ambientKubeconfigPath, kubeClusterOf, kubeconfigText } from "./kubeconfig";
 import { AppFields, AppShape, DEFAULTS, nameFor, PlanOptions, PlatformPlan, planPlatform, validateApps, withPlatformTypeChecks } from "./plan";
 import { ValidationProblem, checkUrl } from "./validate";
-import { KubernetesAuthMethodArgs, TokenReviewerArgs, tokenReviewerOf, validateKubernetesAuthArgs } from "../vault-config/access";
-import { VAULT_CA_SECRET } from "../operator/namespace-access";
-import { PULUMI_TOKEN_POLICY, UNSEAL_DEFAULTS, UnsealKeysIn, policyPrefixOf } from "../vault/unseal";
+import { KubernetesAuthMethodArgs, TokenReviewerArgs, tokenReviewerOf, validateKubernetesAuthArgs } from "./vault-access";
+import { VAULT_CA_SECRET } from "./vso-access";
+import { PULUMI_TOKEN_POLICY, UNSEAL_DEFAULTS, UnsealKeysIn, policyPrefixOf } from "./unseal";
 import { AdoptedSetup, adoptedNamespace, adoptedPlan, validateAdoptedSetup } from "./adopt";
 
 /** The token reviewer's namespace and ServiceAccount when not given (as KubernetesAuthMethod defaults them). */

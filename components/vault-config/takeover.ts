@@ -84,7 +84,7 @@ export function takeoverMessage(t: TakeoverTarget): string {
     return (
         `${what} already exists in Vault and was not created by this stack: writing it would replace it, and ` +
         `pulumi destroy would then delete it. It was left unchanged. Either ${rename}; or take it over on purpose ` +
-        `with npm run adopt (README, Adopting an existing setup); or, if nothing uses it, delete it in Vault (${del}) ` +
+        `with npm run adopt (docs/adopt.md); or, if nothing uses it, delete it in Vault (${del}) ` +
         `and run again. (If this stack created it under another resource name, add an alias instead.)`
     );
 }

@@ -94,7 +94,7 @@ export function sealedVaultMessage(s: SealStatus | undefined, c: SealContext): s
             `${where} is sealed${progress}, so no Vault resource can be read or changed. The stack's unsealer ` +
             `unseals it after a restart by itself, usually within a minute: wait and run again. If it stays sealed, ` +
             `look at the unsealer's log (\`kubectl -n ${ns} logs vault-0 -c unsealer\`) and check that the keys ` +
-            `Secret ${ns}/${secret} still exists; if the keys are lost, the data cannot be unsealed (README, Troubleshooting: "standalone/ha Vault stays sealed").`
+            `Secret ${ns}/${secret} still exists; if the keys are lost, the data cannot be unsealed (docs/troubleshooting.md, "standalone/ha Vault stays sealed").`
         );
     }
     return (

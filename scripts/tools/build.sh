@@ -2,7 +2,7 @@
 # Builds (or reuses from the cache) every tool the integration tests and the sandbox need:
 # the Pulumi CLI, its Node.js language host, the vault and kubernetes provider plugins, Vault,
 # etcd, kube-apiserver, kube-controller-manager, kubectl and the Vault Secrets Operator.
-# First run: long (see README, Development); later runs: seconds.
+# First run: long (see docs/development.md); later runs: seconds.
 #
 # Usage: scripts/tools/build.sh [--for all|sandbox-incluster|sandbox-external]
 #   all (default)       everything the tests need (CI)

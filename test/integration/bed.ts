@@ -32,7 +32,7 @@ export interface BedEnv {
 export function missingTools(): string | undefined {
     for (const f of ["env.pulumi.sh", "env.servers.sh"]) {
         if (!fs.existsSync(path.join(TOOLS_DIR, f))) {
-            return `${path.join(TOOLS_DIR, f)} not found: build the tools with scripts/tools/build.sh (see README, Development)`;
+            return `${path.join(TOOLS_DIR, f)} not found: build the tools with scripts/tools/build.sh (see docs/development.md)`;
         }
     }
     return undefined;

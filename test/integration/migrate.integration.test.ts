@@ -1,5 +1,5 @@
 /**
- * From dev to durable on the bed's node (issue 9, item 6), the path README "From dev to durable" gives:
+ * From dev to durable on the bed's node (issue 9, item 6), the path docs/durable-vault.md "From dev to durable" gives:
  * a homelab stack runs a dev-mode Vault (values written by hand, VSO syncing them); a second stack
  * brings up a standalone Vault next to it; `kv-copy` copies the KV tree across (tokens from the
  * environment, no value printed); the app moves to the durable stack and VSO serves it from there;

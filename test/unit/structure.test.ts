@@ -43,6 +43,34 @@ describe("package layout (issue 11)", () => {
         assert.ok(seen.size >= 10, `walked the import graph (${seen.size} files)`);
     });
 
+    it("the layers point one way (issue 23): config/ and shared/ import no component; no component imports the platform", () => {
+        const layer = (f: string) => path.relative(path.join(REPO, "components"), f).split(path.sep)[0].replace(/\.ts$/, "");
+        const dir = path.join(REPO, "components");
+        const files = fs
+            .readdirSync(dir, { recursive: true, encoding: "utf8" })
+            .filter((f) => f.endsWith(".ts"))
+            .map((f) => path.join(dir, f));
+        const allowed: Record<string, string[]> = {
+            shared: ["shared"],
+            config: ["config", "shared"],
+            vault: ["vault", "config", "shared"],
+            "vault-config": ["vault-config", "config", "shared"],
+            operator: ["operator", "config", "shared"],
+            apps: ["apps", "config", "shared"],
+        };
+        const wrong: string[] = [];
+        for (const f of files) {
+            const from = layer(f);
+            for (const to of importsOf(f).map(layer)) {
+                if (allowed[from] && !allowed[from].includes(to)) {
+                    wrong.push(`${path.relative(REPO, f)} imports from ${to}/`);
+                }
+            }
+        }
+        assert.deepStrictEqual(wrong, []);
+        assert.ok(files.filter((f) => layer(f) === "config").length >= 10, "walked config/");
+    });
+
     it("requiring the components at run time loads nothing beyond the SDKs, js-yaml and the components themselves", function () {
         this.timeout(60000);
         const script = `for (const m of ["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumi/vault", "js-yaml"]) require(m);

@@ -10,10 +10,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { mergeValues } from "../config/values";
+import { mergeValues } from "./values";
 
 /**
- * Where the unseal keys live (see README, "Durable Vault: where the keys live"):
+ * Where the unseal keys live (see docs/durable-vault.md, "where the keys live"):
  * - `"secret"`: a Kubernetes Secret in Vault's namespace, read by the unsealer sidecar of every
  *   Vault pod, which unseals it after any restart without a human. As safe as the cluster (etcd,
  *   RBAC on that namespace, node disks): whoever can read the Secret can unseal Vault.
