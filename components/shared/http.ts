@@ -1,6 +1,7 @@
 /**
  * The one small HTTP(S) client of the package: the drift check's, the doctor's and the tests' calls to
- * the Kubernetes API and Vault, the seal check, and Vault's first init. Hand-written on purpose: a
+ * the Kubernetes API and Vault, and the seal check (Vault's first init runs in a dynamic provider with its
+ * own copy, components/vault/init.ts). Hand-written on purpose: a
  * handful of REST calls, where the official Kubernetes client is ESM-only with a dozen dependencies.
  */
 import * as http from "http";

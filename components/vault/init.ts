@@ -9,10 +9,9 @@
  * a 0600 file under ~/.cache/pulumi-vault-vso/recovery and the error names it. Nothing is printed.
  */
 /* eslint-disable max-lines-per-function -- create() runs in Pulumi's dynamic provider, serialised with its
-   closure: its helpers are defined inside it so that exactly what runs there is in one place (the HTTP
-   client, components/shared/http.ts, is captured by value with it) */
+   closure: its helpers (its own small HTTP client too) are defined inside it so that exactly what runs
+   there is in one place */
 import * as pulumi from "@pulumi/pulumi";
-import { HttpResult, httpRequest } from "../shared/http";
 
 export interface VaultInitInputs {
     server: string;
@@ -32,28 +31,64 @@ export interface VaultInitInputs {
     policy: string;
 }
 
+interface HttpResult {
+    status: number;
+    body: any;
+}
+
 /** The provider: runs inside Pulumi's Node.js process (serialised with its helpers). */
 export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: VaultInitInputs): Promise<pulumi.dynamic.CreateResult> {
         /* eslint-disable @typescript-eslint/no-require-imports */
+        const https = require("https");
+        const http = require("http");
         const fs = require("fs");
         const os = require("os");
         const path = require("path");
         /* eslint-enable @typescript-eslint/no-require-imports */
         const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-        const kube = (method: string, p: string, body?: unknown, vaultToken?: string): Promise<HttpResult> => {
-            const headers: Record<string, string> = { Authorization: inputs.authorization, "Content-Type": "application/json", Accept: "application/json" };
-            if (vaultToken !== undefined) {
-                headers["X-Vault-Token"] = vaultToken;
-            }
-            return httpRequest(inputs.server + p, {
-                method,
-                headers,
-                body: body === undefined ? undefined : JSON.stringify(body),
-                ca: inputs.caPem,
-                rejectUnauthorized: !inputs.insecure,
+        const kube = (method: string, p: string, body?: unknown, vaultToken?: string): Promise<HttpResult> =>
+            new Promise((resolve, reject) => {
+                const u = new URL(inputs.server + p);
+                const data = body === undefined ? undefined : JSON.stringify(body);
+                const mod = u.protocol === "https:" ? https : http;
+                const headers: Record<string, string> = { Authorization: inputs.authorization, "Content-Type": "application/json", Accept: "application/json" };
+                if (vaultToken !== undefined) {
+                    headers["X-Vault-Token"] = vaultToken;
+                }
+                const req = mod.request(
+                    {
+                        method,
+                        hostname: u.hostname,
+                        port: u.port,
+                        path: u.pathname + u.search,
+                        headers,
+                        ca: inputs.caPem,
+                        rejectUnauthorized: !inputs.insecure,
+                        agent: false,
+                        timeout: 30000,
+                    },
+                    (res: any) => {
+                        let text = "";
+                        res.on("data", (c: Buffer) => (text += c.toString("utf8")));
+                        res.on("end", () => {
+                            let parsed: any = undefined;
+                            try {
+                                parsed = text ? JSON.parse(text) : undefined;
+                            } catch {
+                                parsed = undefined;
+                            }
+                            resolve({ status: res.statusCode ?? 0, body: parsed });
+                        });
+                    },
+                );
+                req.on("timeout", () => req.destroy(new Error("timed out")));
+                req.on("error", reject);
+                if (data !== undefined) {
+                    req.write(data);
+                }
+                req.end();
             });
-        };
         const ns = inputs.namespace;
         const vault = (pod: string, method: string, p: string, body?: unknown, token?: string) =>
             kube(method, `/api/v1/namespaces/${ns}/pods/${pod}:8200/proxy/v1/${p}`, body, token);

@@ -89,7 +89,8 @@ describe("integration: upgrade from 0.1 keeps every resource (issue 11 aliases) 
         // stack would write)
         const claim = /^create pulumi-nodejs:dynamic\/pulumi-vault-vso:TakeoverClaim /;
         const destructive = ops.filter(
-            (o) => /^(replace|delete|create-replacement|delete-replaced|create) /.test(o) && !/ pulumi:(pulumi:Stack|providers:\w+) /.test(o) && !claim.test(o),
+            (o) =>
+                /^(replace|delete|create-replacement|delete-replaced|create) /.test(o) && !/ pulumi:(pulumi:Stack|providers:[\w-]+) /.test(o) && !claim.test(o),
         );
         assert.deepStrictEqual(
             destructive,

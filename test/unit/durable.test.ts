@@ -167,7 +167,7 @@ describe("durable Vault (issue 9)", () => {
         this.timeout(60000);
         const fn = await pulumi.runtime.serializeFunction(() => vaultInitProvider, { allowSecrets: true });
         assert.ok(fn.text.includes("sys/init"));
-        // the package's one HTTP client goes with it (captured by value: the provider process has no copy)
+        // its HTTP client goes with it (the provider process has no copy of the package)
         assert.match(fn.text, /agent: false/);
     });
 
