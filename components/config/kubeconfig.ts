@@ -1,20 +1,6 @@
 /**
  * A kubeconfig read (the cluster a program's Kubernetes provider talks to): its server, CA and credentials.
  */
-/**
- * How Pulumi reaches a Vault that runs inside the cluster, in the same `pulumi up` that installs it,
- * from a machine that reaches only the Kubernetes API server (a laptop, CI).
- *
- * Choice: the API server's Service proxy
- * (`https://<api-server>/api/v1/namespaces/<ns>/services/http:<svc>:8200/proxy`). It exists as soon as
- * the Service does, needs no local process (a port-forward would have to run before the first
- * `up` and again for every `refresh`, `destroy` and drift check), works through any network path
- * the kubeconfig already works through, and is authorised by Kubernetes RBAC: Pulumi authenticates
- * to the API server with a ServiceAccount token that may only proxy to Vault's Service. The API
- * server removes that `Authorization` header before forwarding; Vault sees only its own
- * `X-Vault-Token`. The address stays the same across runs, so `refresh`, `destroy` and
- * `preview --refresh` work without the program's help.
- */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

@@ -1,9 +1,6 @@
 /**
  * VaultSecretsOperatorInstall's args, their checks and their plan (pure).
  */
-/**
- * VaultSecretsOperatorInstall: the Vault Secrets Operator's Helm chart (controller and CRDs).
- */
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentPlan } from "./errors";
 import { DEFAULTS } from "./plan";

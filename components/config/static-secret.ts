@@ -1,9 +1,6 @@
 /**
  * VaultStaticSecretApp's args, their checks and their plan (pure).
  */
-/**
- * VaultStaticSecretApp: one app's VaultStaticSecret (the synced Secret and the rollout restart of its workloads).
- */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptedObject } from "./adopt";
 import { ComponentPlan } from "./errors";

@@ -1,10 +1,6 @@
 /**
  * What the stack writes into Vault, as args, checks and plans (pure): the KV v2 engine, the Kubernetes auth method, each namespace's policy and role (alone or as a set).
  */
-/**
- * Vault-side building blocks: the KV v2 engine, the Kubernetes auth method with its config, and the
- * per-namespace access (policy + role).
- */
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentPlan, plainValue } from "./errors";
 import { DEFAULTS, nameFor, renderReadPolicy } from "./plan";

@@ -1,9 +1,6 @@
 /**
  * VaultHelmInstall's args, their checks and their plan (pure): modes, chart values, the durable mode's unseal settings.
  */
-/**
- * VaultHelmInstall: Vault's Helm chart, its modes (dev, standalone, ha) and their values.
- */
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentPlan } from "./errors";
 import { DEFAULTS } from "./plan";

@@ -1,10 +1,6 @@
 /**
  * VsoNamespaceAccess's args, their checks and their plan (pure): each namespace's VaultConnection, VaultAuth and ServiceAccount.
  */
-/**
- * VsoNamespaceAccess: the per-namespace VSO objects (VaultConnection, VaultAuth, ServiceAccount) that let
- * an app namespace's VaultStaticSecrets log in to Vault.
- */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptedNamespace } from "./adopt";
 import { ComponentPlan, plainValue } from "./errors";
