@@ -322,6 +322,12 @@ export interface VaultNamespaceAccessSetArgs {
     tokenTtl?: number;
     /** Required audience of the ServiceAccount token, for every entry that sets none. Default `"vault"`. */
     audience?: string;
+    /**
+     * Each entry's policy and role were made by a `VaultNamespaceAccess` named `<set name>-<namespace>`
+     * under the set's parent (this package's platform before it used the set, or a program of yours):
+     * they move under the set as they are (aliases; nothing is replaced or deleted in Vault). Default `false`.
+     */
+    fromVaultNamespaceAccess?: boolean;
 }
 
 /**
@@ -444,9 +450,15 @@ export function validateVaultNamespaceAccessSetArgs(args: VaultNamespaceAccessSe
 /** VaultNamespaceAccessSet's args after the validation pass: each entry's plan, the shared defaults in it. */
 export interface VaultNamespaceAccessSetPlan extends ComponentPlan<"VaultNamespaceAccessSet"> {
     entries: VaultNamespaceAccessPlan[];
+    /** See `VaultNamespaceAccessSetArgs.fromVaultNamespaceAccess`. */
+    fromVaultNamespaceAccess: boolean;
 }
 
 /** Plans VaultNamespaceAccessSet's checked args (pure): each merged entry as VaultNamespaceAccess plans it. */
 export function planVaultNamespaceAccessSet(args: VaultNamespaceAccessSetArgs): VaultNamespaceAccessSetPlan {
-    return { planned: "VaultNamespaceAccessSet", entries: vaultNamespaceAccessSetEntries(args).map(planVaultNamespaceAccess) };
+    return {
+        planned: "VaultNamespaceAccessSet",
+        entries: vaultNamespaceAccessSetEntries(args).map(planVaultNamespaceAccess),
+        fromVaultNamespaceAccess: args.fromVaultNamespaceAccess ?? false,
+    };
 }

@@ -167,8 +167,8 @@ export class KubernetesAuthMethod extends pulumi.ComponentResource {
 /** Type token the per-namespace Vault half had before 0.2 (kept as an alias: no replacement on upgrade). */
 const VAULT_NAMESPACE_ACCESS_OLD_TYPE = `${TYPE_PREFIX}NamespaceVaultAccess`;
 
-/** The policy and role of one namespace's access, as `createNamespaceAccessChildren` made them. */
-interface NamespaceAccessChildren {
+/** The policy and role of one namespace's access (a VaultNamespaceAccess has them; a set has one per namespace). */
+export interface NamespaceAccessChildren {
     policy: vault.Policy;
     role: vault.kubernetes.AuthBackendRole;
     policyName: string;
@@ -181,13 +181,25 @@ interface NamespaceAccessChildren {
  * VaultNamespaceAccessSet both create their children here from the namespace's plan, so the two create
  * the same resources for the same args.
  */
-function createNamespaceAccessChildren(parent: pulumi.ComponentResource, base: string, plan: VaultNamespaceAccessPlan): NamespaceAccessChildren {
+function createNamespaceAccessChildren(
+    parent: pulumi.ComponentResource,
+    base: string,
+    plan: VaultNamespaceAccessPlan,
+    formerParents: pulumi.Input<string>[] = [],
+): NamespaceAccessChildren {
     const { policyName, roleName, policyText } = plan;
+    // each child was once the child of another component (same name): the alias keeps it, nothing is replaced
+    const aliases: pulumi.Input<pulumi.Alias>[] = formerParents.map((p) => ({ parent: p }));
+    const moved = aliases.length ? { aliases } : {};
     const policy = new vault.Policy(
         `${base}-policy`,
         { name: policyName, policy: policyText },
         // refuses to create the policy over one that already exists in Vault (components/vault-config/takeover.ts)
-        { parent, ...takeoverGuardOptions("policy", `vault-vso-takeover-${base}-policy`, parent, { name: policyName, desired: { policy: policyText } }) },
+        {
+            parent,
+            ...moved,
+            ...takeoverGuardOptions("policy", `vault-vso-takeover-${base}-policy`, parent, { name: policyName, desired: { policy: policyText } }, aliases),
+        },
     );
     const role = new vault.kubernetes.AuthBackendRole(
         `${base}-role`,
@@ -204,15 +216,22 @@ function createNamespaceAccessChildren(parent: pulumi.ComponentResource, base: s
         },
         {
             parent,
-            ...takeoverGuardOptions("role", `vault-vso-takeover-${base}-role`, parent, {
-                name: roleName,
-                authPath: plan.authPath,
-                desired: {
-                    boundServiceAccountNames: [plan.serviceAccountName],
-                    boundServiceAccountNamespaces: [plan.namespace],
-                    tokenPolicies: [policyName],
+            ...moved,
+            ...takeoverGuardOptions(
+                "role",
+                `vault-vso-takeover-${base}-role`,
+                parent,
+                {
+                    name: roleName,
+                    authPath: plan.authPath,
+                    desired: {
+                        boundServiceAccountNames: [plan.serviceAccountName],
+                        boundServiceAccountNamespaces: [plan.namespace],
+                        tokenPolicies: [policyName],
+                    },
                 },
-            }),
+                aliases,
+            ),
         },
     );
     return { policy, role, policyName, roleName };
@@ -261,7 +280,12 @@ export class VaultNamespaceAccessSet extends pulumi.ComponentResource {
         super(`${TYPE_PREFIX}VaultNamespaceAccessSet`, name, {}, opts);
         const plan = planOf("VaultNamespaceAccessSet", args, validateVaultNamespaceAccessSetArgs, planVaultNamespaceAccessSet, this);
         for (const entry of plan.entries) {
-            const c = createNamespaceAccessChildren(this, `${name}-${accessSetKey(entry.namespace)}`, entry);
+            const base = `${name}-${accessSetKey(entry.namespace)}`;
+            // moved from a VaultNamespaceAccess `base` under the same parent (also under its 0.1 type name)
+            const former = plan.fromVaultNamespaceAccess
+                ? [`${TYPE_PREFIX}VaultNamespaceAccess`, VAULT_NAMESPACE_ACCESS_OLD_TYPE].map((t) => pulumi.createUrn(base, t, opts?.parent))
+                : [];
+            const c = createNamespaceAccessChildren(this, base, entry, former);
             this.policies[entry.namespace] = c.policy;
             this.roles[entry.namespace] = c.role;
             this.policyNames[entry.namespace] = c.policyName;

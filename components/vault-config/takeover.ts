@@ -311,13 +311,15 @@ export interface TakeoverClaimArgs {
  * hook where this run can bind hooks; else, with `claim` given, a dependency on a `TakeoverClaim`
  * (named `${hookName}-claim`, a child of `reader`); none under the mock monitor. `reader` is the resource
  * whose Vault provider reads (the component: its children inherit the same provider); `hookName` names
- * the hook (a counter is added when it is taken).
+ * the hook (a counter is added when it is taken); `claimAliases`, the claim's former identities (its
+ * guarded resource moved to another component).
  */
 export function takeoverGuardOptions(
     kind: TakeoverTarget["kind"],
     hookName: string,
     reader: pulumi.Resource,
     claim?: TakeoverClaimArgs,
+    claimAliases: pulumi.Input<pulumi.Alias>[] = [],
 ): Pick<pulumi.CustomResourceOptions, "hooks" | "dependsOn"> {
     const how = takeoverGuardKind(hookRuntime());
     if (how === "none" || (how === "claim" && !claim)) {
@@ -331,7 +333,11 @@ export function takeoverGuardOptions(
                 const { read, data } = await readTarget(target, reader);
                 return claimVerdict(target, read, read.state === "exists" && sameAsDesired(kind, data, desired as TakeoverDesired), pulumi.runtime.isDryRun());
             });
-        const c = new TakeoverClaim(`${hookName}-claim`, { kind, name: claim.name, authPath: claim.authPath ?? "", verdict }, { parent: reader });
+        const c = new TakeoverClaim(
+            `${hookName}-claim`,
+            { kind, name: claim.name, authPath: claim.authPath ?? "", verdict },
+            { parent: reader, ...(claimAliases.length ? { aliases: claimAliases } : {}) },
+        );
         return { dependsOn: [c] };
     }
     // the engine calls the hook outside the program's async context; bind it back, so the invoke finds this run

@@ -39,6 +39,7 @@ import {
     validateStaticSecretArgs,
     validateVaultHelmInstallArgs,
     validateVaultNamespaceAccessArgs,
+    validateVaultNamespaceAccessSetArgs,
     validateVsoNamespaceAccessArgs,
     validationProblemsOf,
 } from "../../components";
@@ -423,6 +424,7 @@ type ChildKind =
     | "KvV2Engine"
     | "KubernetesAuthMethod"
     | "VaultNamespaceAccess"
+    | "VaultNamespaceAccessSet"
     | "VsoNamespaceAccess"
     | "VaultStaticSecretApp"
     | "VaultHelmInstall"
@@ -475,13 +477,22 @@ const CHILD_VALIDATORS: Record<ChildKind, (name: string, args: any) => Validatio
     KvV2Engine: (_n, a) => [...checkMountPath("path", a.path ?? "kv"), ...samePlanAsOwn(a, planKvV2Engine)],
     KubernetesAuthMethod: (_n, a) => [...validateKubernetesAuthArgs(a), ...samePlanAsOwn(a, planKubernetesAuthMethod)],
     VaultNamespaceAccess: (_n, a) => [...validateVaultNamespaceAccessArgs(a), ...samePlanAsOwn(a, planVaultNamespaceAccess)],
+    VaultNamespaceAccessSet: (_n, a) =>
+        isPlanFor("VaultNamespaceAccessSet", a)
+            ? ((a as any).entries as any[]).flatMap((e, i) =>
+                  [...validateVaultNamespaceAccessArgs(e), ...samePlanAsOwn(e, planVaultNamespaceAccess)].map((p) => ({
+                      ...p,
+                      field: `entries[${i}].${p.field}`,
+                  })),
+              )
+            : validateVaultNamespaceAccessSetArgs(a),
     VsoNamespaceAccess: (_n, a) => [...validateVsoNamespaceAccessArgs(a), ...samePlanAsOwn(a, planVsoNamespaceAccess)],
     VaultStaticSecretApp: (n, a) => staticSecretPlanProblems(n, a),
     VaultHelmInstall: (_n, a) => [...validateVaultHelmInstallArgs(a), ...samePlanAsOwn(a, planVaultHelmInstall)],
     VaultSecretsOperatorInstall: (_n, a) => [...validateOperatorInstallArgs(a), ...samePlanAsOwn(a, planOperatorInstall)],
 };
 const CHILD_MODULES: [Record<string, unknown>, ChildKind[]][] = [
-    [vaultModule as unknown as Record<string, unknown>, ["KvV2Engine", "KubernetesAuthMethod", "VaultNamespaceAccess"]],
+    [vaultModule as unknown as Record<string, unknown>, ["KvV2Engine", "KubernetesAuthMethod", "VaultNamespaceAccess", "VaultNamespaceAccessSet"]],
     [vsoModule as unknown as Record<string, unknown>, ["VsoNamespaceAccess"]],
     [appsModule as unknown as Record<string, unknown>, ["VaultStaticSecretApp"]],
     [vaultInstallModule as unknown as Record<string, unknown>, ["VaultHelmInstall"]],

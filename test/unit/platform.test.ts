@@ -233,6 +233,23 @@ describe("VaultSecretsPlatform (mocked engine)", function () {
         }
     });
 
+    it("keeps every namespace's policy and role under one VaultNamespaceAccessSet, with the names the per-namespace component gave them (issue 23)", async () => {
+        const apps = [0, 1, 2].map((i) => ({ name: `app-${i}`, namespace: `ns-${i}`, path: `team/app-${i}` }));
+        const platform = new VaultSecretsPlatform("p", { ...articleArgs(), apps });
+        await rec.settle();
+        assert.ok(platform.vaultAccessSet, "one set");
+        // (the mock monitor's URNs carry only the parent's own type, not the whole chain the engine writes)
+        const setUrn = "urn:pulumi:stack::project::vault-vso:index:VaultNamespaceAccessSet";
+        for (const ns of ["ns-0", "ns-1", "ns-2"]) {
+            // the same resource names as VaultNamespaceAccess `p-<ns>` gave its children (the aliases match on them)
+            assert.strictEqual(await valueOf(platform.vaultAccess[ns].policy.urn), `${setUrn}$vault:index/policy:Policy::p-${ns}-policy`);
+            assert.strictEqual(await valueOf(platform.vaultAccess[ns].role.urn), `${setUrn}$vault:kubernetes/authBackendRole:AuthBackendRole::p-${ns}-role`);
+            assert.strictEqual(platform.vaultAccess[ns].policyName, `vso-${ns}-read`);
+        }
+        assert.strictEqual(rec.ofType(T.policy).length, 3);
+        assert.strictEqual(rec.ofType(T.role).length, 3);
+    });
+
     it("writes managed values as Pulumi secrets and never in plain inputs", async () => {
         const args = articleArgs();
         args.apps[0].data = { access_key: pulumi.secret("AKIA-test"), access_secret_key: pulumi.secret("s3cr3t") };
