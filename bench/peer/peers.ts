@@ -122,13 +122,17 @@ for (let i = 0; i < ${n}; i++) {
 `;
 }
 
+/** Every file under `dir`, in subfolders too (the components live in one folder per layer since issue 23). */
+function filesUnder(dir: string): string[] {
+    return (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).isFile());
+}
+
 /** The access component's class name in this checkout (it was renamed during the restructuring). */
 export function accessClassOf(repo: string): string {
     const dir = path.join(repo, "components");
-    const src = fs
-        .readdirSync(dir)
+    const src = filesUnder(dir)
         .filter((f) => f.endsWith(".ts"))
-        .map((f) => fs.readFileSync(path.join(dir, f), "utf8"))
+        .map((f) => fs.readFileSync(f, "utf8"))
         .join("\n");
     for (const name of ["VaultNamespaceAccess", "NamespaceVaultAccess"]) {
         if (new RegExp(`export class ${name}\\b`).test(src)) {
@@ -147,7 +151,7 @@ export function hasAccessSet(repo: string, from: Options["componentsFrom"]): boo
     if (!fs.existsSync(dir)) {
         return false;
     }
-    const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
+    const files = filesUnder(dir);
     const has = (ext: string, re: RegExp) => files.some((f) => f.endsWith(ext) && re.test(fs.readFileSync(f, "utf8")));
     return from === "package"
         ? has(".js", /\bclass VaultNamespaceAccessSet\b/) && has(".d.ts", /export declare class VaultNamespaceAccessSet\b/)

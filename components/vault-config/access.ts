@@ -25,7 +25,7 @@ import {
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX, planOf } from "../config/errors";
-import { takeoverGuardOptions } from "./takeover";
+import { GuardedObject, takeoverGuardOptions, takeoverGuardOptionsForMany } from "./takeover";
 
 /** Enables a KV version 2 secrets engine (`vault secrets enable -path=kv kv-v2`). */
 export class KvV2Engine extends pulumi.ComponentResource {
@@ -175,9 +175,32 @@ export interface NamespaceAccessChildren {
     roleName: string;
 }
 
+/** The takeover guard's claim of one namespace's policy and role (what the stack would write). */
+function accessGuarded(base: string, plan: VaultNamespaceAccessPlan): { policy: GuardedObject; role: GuardedObject } {
+    return {
+        policy: { kind: "policy", hookName: `vault-vso-takeover-${base}-policy`, claim: { name: plan.policyName, desired: { policy: plan.policyText } } },
+        role: {
+            kind: "role",
+            hookName: `vault-vso-takeover-${base}-role`,
+            claim: {
+                name: plan.roleName,
+                authPath: plan.authPath,
+                desired: {
+                    boundServiceAccountNames: [plan.serviceAccountName],
+                    boundServiceAccountNamespaces: [plan.namespace],
+                    tokenPolicies: [plan.policyName],
+                },
+            },
+        },
+    };
+}
+
+type GuardOptions = Pick<pulumi.CustomResourceOptions, "hooks" | "dependsOn">;
+
 /**
  * Creates one namespace's policy and role as children of `parent`, named `${base}-policy` and
- * `${base}-role`, each with the takeover guard (components/vault-config/takeover.ts). VaultNamespaceAccess and
+ * `${base}-role`, each with the takeover guard (components/vault-config/takeover.ts): `guard` when the
+ * caller made it (a set: one claim for all), else one of its own each. VaultNamespaceAccess and
  * VaultNamespaceAccessSet both create their children here from the namespace's plan, so the two create
  * the same resources for the same args.
  */
@@ -186,21 +209,16 @@ function createNamespaceAccessChildren(
     base: string,
     plan: VaultNamespaceAccessPlan,
     formerParents: pulumi.Input<string>[] = [],
+    guard?: { policy: GuardOptions; role: GuardOptions },
 ): NamespaceAccessChildren {
     const { policyName, roleName, policyText } = plan;
     // each child was once the child of another component (same name): the alias keeps it, nothing is replaced
     const aliases: pulumi.Input<pulumi.Alias>[] = formerParents.map((p) => ({ parent: p }));
     const moved = aliases.length ? { aliases } : {};
-    const policy = new vault.Policy(
-        `${base}-policy`,
-        { name: policyName, policy: policyText },
-        // refuses to create the policy over one that already exists in Vault (components/vault-config/takeover.ts)
-        {
-            parent,
-            ...moved,
-            ...takeoverGuardOptions("policy", `vault-vso-takeover-${base}-policy`, parent, { name: policyName, desired: { policy: policyText } }, aliases),
-        },
-    );
+    const g = accessGuarded(base, plan);
+    const own = (o: GuardedObject) => takeoverGuardOptions(o.kind, o.hookName, parent, o.claim, aliases);
+    // refuses to create the policy or role over one that already exists in Vault (components/vault-config/takeover.ts)
+    const policy = new vault.Policy(`${base}-policy`, { name: policyName, policy: policyText }, { parent, ...moved, ...(guard?.policy ?? own(g.policy)) });
     const role = new vault.kubernetes.AuthBackendRole(
         `${base}-role`,
         {
@@ -214,25 +232,7 @@ function createNamespaceAccessChildren(
             tokenNoDefaultPolicy: true,
             ...(plan.audience ? { audience: plan.audience } : {}),
         },
-        {
-            parent,
-            ...moved,
-            ...takeoverGuardOptions(
-                "role",
-                `vault-vso-takeover-${base}-role`,
-                parent,
-                {
-                    name: roleName,
-                    authPath: plan.authPath,
-                    desired: {
-                        boundServiceAccountNames: [plan.serviceAccountName],
-                        boundServiceAccountNamespaces: [plan.namespace],
-                        tokenPolicies: [policyName],
-                    },
-                },
-                aliases,
-            ),
-        },
+        { parent, ...moved, ...(guard?.role ?? own(g.role)) },
     );
     return { policy, role, policyName, roleName };
 }
@@ -279,18 +279,38 @@ export class VaultNamespaceAccessSet extends pulumi.ComponentResource {
     constructor(name: string, args: VaultNamespaceAccessSetArgs | VaultNamespaceAccessSetPlan, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultNamespaceAccessSet`, name, {}, opts);
         const plan = planOf("VaultNamespaceAccessSet", args, validateVaultNamespaceAccessSetArgs, planVaultNamespaceAccessSet, this);
-        for (const entry of plan.entries) {
-            const base = `${name}-${accessSetKey(entry.namespace)}`;
+        const bases = plan.entries.map((entry) => `${name}-${accessSetKey(entry.namespace)}`);
+        // one takeover claim for every policy and role of the set (where hooks cannot run), not one each
+        const guarded = plan.entries.map((entry, i) => accessGuarded(bases[i], entry));
+        // a stack of the per-namespace components had one claim per object: the first becomes the set's
+        const firstClaim =
+            plan.fromVaultNamespaceAccess && bases.length
+                ? [
+                      {
+                          name: `${guarded[0].policy.hookName}-claim`,
+                          type: "pulumi-nodejs:dynamic/pulumi-vault-vso:TakeoverClaim",
+                          parent: pulumi.createUrn(bases[0], `${TYPE_PREFIX}VaultNamespaceAccess`, opts?.parent),
+                      },
+                  ]
+                : [];
+        const guards = takeoverGuardOptionsForMany(
+            this,
+            `vault-vso-takeover-${name}-claims`,
+            guarded.flatMap((g) => [g.policy, g.role]),
+            firstClaim,
+        );
+        plan.entries.forEach((entry, i) => {
+            const base = bases[i];
             // moved from a VaultNamespaceAccess `base` under the same parent (also under its 0.1 type name)
             const former = plan.fromVaultNamespaceAccess
                 ? [`${TYPE_PREFIX}VaultNamespaceAccess`, VAULT_NAMESPACE_ACCESS_OLD_TYPE].map((t) => pulumi.createUrn(base, t, opts?.parent))
                 : [];
-            const c = createNamespaceAccessChildren(this, base, entry, former);
+            const c = createNamespaceAccessChildren(this, base, entry, former, { policy: guards[2 * i], role: guards[2 * i + 1] });
             this.policies[entry.namespace] = c.policy;
             this.roles[entry.namespace] = c.role;
             this.policyNames[entry.namespace] = c.policyName;
             this.roleNames[entry.namespace] = c.roleName;
-        }
+        });
         this.registerOutputs({ policyNames: this.policyNames, roleNames: this.roleNames });
     }
 }

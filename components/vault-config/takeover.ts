@@ -270,6 +270,55 @@ export class TakeoverClaim extends pulumi.dynamic.Resource {
     }
 }
 
+/** One object of a TakeoverClaimSet: which one, and the verdict the program read for it. */
+export type TakeoverClaimSetTarget = TakeoverClaimInputs;
+
+const targetKey = (t: { kind?: unknown; name?: unknown; authPath?: unknown }) => `${String(t.kind)}:${String(t.authPath ?? "")}:${String(t.name)}`;
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * The claim set's provider (pure functions; Pulumi's Node.js dynamic provider runs them). `check` sees the
+ * set's recorded inputs (`olds`): an object already in them was created by the stack and passes; an
+ * object new to the set (first run, a new namespace, a rename) applies its verdict, in preview and in
+ * up, before any policy or role that depends on the set is written. Changes of the set are updates.
+ */
+export const takeoverClaimSetProvider: pulumi.dynamic.ResourceProvider = {
+    async check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
+        // moved here (alias) from a per-object TakeoverClaim of the code before the set: that code gave each
+        // of the stack's policies and roles a claim, so the stack holds every object it names
+        const movedFromClaim = olds && !Array.isArray(olds.targets) && typeof olds.kind === "string";
+        const held = new Set<string>((Array.isArray(olds?.targets) ? olds.targets : []).map(targetKey));
+        const targets: any[] = Array.isArray(news?.targets) ? news.targets : [];
+        const failures = targets
+            .filter((t) => !movedFromClaim && !held.has(targetKey(t)) && typeof t.verdict === "string" && t.verdict !== "" && t.verdict !== UNKNOWN)
+            .map((t) => ({ property: "targets", reason: t.verdict as string }));
+        return failures.length ? { failures } : { inputs: news };
+    },
+    async diff(_id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
+        const keys = (x: any) => JSON.stringify((Array.isArray(x?.targets) ? x.targets : []).map(targetKey).sort());
+        return { changes: keys(olds) !== keys(news) };
+    },
+    async create(inputs: any): Promise<pulumi.dynamic.CreateResult> {
+        return { id: "takeover-claims", outs: { targets: (inputs.targets ?? []).map(({ kind, name, authPath }: any) => ({ kind, name, authPath })) } };
+    },
+    async update(_id: string, _olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: { targets: (news.targets ?? []).map(({ kind, name, authPath }: any) => ({ kind, name, authPath })) } };
+    },
+    async delete(): Promise<void> {
+        // holds nothing in Vault: each policy and role is deleted (or kept) by its own resource
+    },
+};
+
+/**
+ * Records, in one resource, which policies and roles of a component this stack created, where resource
+ * hooks cannot run (see TakeoverClaim): each guarded policy and role depends on it. Holds nothing in Vault.
+ */
+export class TakeoverClaimSet extends pulumi.dynamic.Resource {
+    constructor(name: string, args: { targets: pulumi.Input<TakeoverClaimSetTarget[]> }, opts?: pulumi.CustomResourceOptions) {
+        super(takeoverClaimSetProvider, name, args, opts, "pulumi-vault-vso", "TakeoverClaimSet");
+    }
+}
+
 /**
  * The object's fields as Vault returned them (pure): `dataJson` (lists stay lists), else the provider's
  * `data` map, where every non-string value is a JSON string.
@@ -326,20 +375,74 @@ export function takeoverGuardOptions(
         return {};
     }
     if (how === "claim" && claim) {
-        const verdict = pulumi
-            .all([pulumi.output(claim.name), pulumi.output(claim.authPath ?? ""), pulumi.output(claim.desired)])
-            .apply(async ([name, authPath, desired]) => {
-                const target: TakeoverTarget = kind === "policy" ? { kind, name } : { kind, name, authPath: authPath.replace(/^\/+|\/+$/g, "") };
-                const { read, data } = await readTarget(target, reader);
-                return claimVerdict(target, read, read.state === "exists" && sameAsDesired(kind, data, desired as TakeoverDesired), pulumi.runtime.isDryRun());
-            });
         const c = new TakeoverClaim(
             `${hookName}-claim`,
-            { kind, name: claim.name, authPath: claim.authPath ?? "", verdict },
+            { kind, name: claim.name, authPath: claim.authPath ?? "", verdict: claimVerdictOf(kind, claim, reader) },
             { parent: reader, ...(claimAliases.length ? { aliases: claimAliases } : {}) },
         );
         return { dependsOn: [c] };
     }
+    return { hooks: takeoverHooks(kind, hookName, reader) };
+}
+
+/** The claim's verdict for one object: read through `reader`'s provider, then `claimVerdict`. */
+function claimVerdictOf(kind: TakeoverTarget["kind"], claim: TakeoverClaimArgs, reader: pulumi.Resource): pulumi.Output<string> {
+    return pulumi
+        .all([pulumi.output(claim.name), pulumi.output(claim.authPath ?? ""), pulumi.output(claim.desired)])
+        .apply(async ([name, authPath, desired]) => {
+            const target: TakeoverTarget = kind === "policy" ? { kind, name } : { kind, name, authPath: authPath.replace(/^\/+|\/+$/g, "") };
+            const { read, data } = await readTarget(target, reader);
+            return claimVerdict(target, read, read.state === "exists" && sameAsDesired(kind, data, desired as TakeoverDesired), pulumi.runtime.isDryRun());
+        });
+}
+
+/** One policy or role guarded among many (`takeoverGuardOptionsForMany`). */
+export interface GuardedObject {
+    kind: TakeoverTarget["kind"];
+    hookName: string;
+    claim: TakeoverClaimArgs;
+}
+
+/**
+ * The guard of many policies and roles under one component (`reader`), one options object per entry of
+ * `guarded`, in order: a hook each where this run binds hooks; else ONE `TakeoverClaimSet` named
+ * `claimName` for all of them (one resource, not one claim per object: a claim costs about as much of
+ * every preview as the object it guards); none under the mock monitor. `claimAliases`: the set's former
+ * identity (a per-object TakeoverClaim of the same stack, which the set then treats as holding every object).
+ */
+export function takeoverGuardOptionsForMany(
+    reader: pulumi.Resource,
+    claimName: string,
+    guarded: GuardedObject[],
+    claimAliases: pulumi.Input<pulumi.Alias>[] = [],
+): Pick<pulumi.CustomResourceOptions, "hooks" | "dependsOn">[] {
+    const how = takeoverGuardKind(hookRuntime());
+    if (how === "none" || guarded.length === 0) {
+        return guarded.map(() => ({}));
+    }
+    if (how === "hook") {
+        return guarded.map((g) => ({ hooks: takeoverHooks(g.kind, g.hookName, reader) }));
+    }
+    const targets = guarded.map((g) =>
+        pulumi
+            .all([pulumi.output(g.claim.name), pulumi.output(g.claim.authPath ?? ""), claimVerdictOf(g.kind, g.claim, reader)])
+            .apply(([name, authPath, verdict]) => ({
+                kind: g.kind,
+                name,
+                authPath,
+                verdict,
+            })),
+    );
+    const set = new TakeoverClaimSet(
+        claimName,
+        { targets: pulumi.all(targets) },
+        { parent: reader, ...(claimAliases.length ? { aliases: claimAliases } : {}) },
+    );
+    return guarded.map(() => ({ dependsOn: [set] }));
+}
+
+/** The `beforeCreate` hook that refuses to create the object over one that exists in Vault. */
+function takeoverHooks(kind: TakeoverTarget["kind"], hookName: string, reader: pulumi.Resource): pulumi.ResourceHookBinding {
     // the engine calls the hook outside the program's async context; bind it back, so the invoke finds this run
     const check = AsyncResource.bind(async (args: pulumi.ResourceHookArgs): Promise<void> => {
         const target = takeoverTargetOf(kind, args.newInputs);
@@ -352,7 +455,7 @@ export function takeoverGuardOptions(
             throw new Error(refusal);
         }
     });
-    return { hooks: { beforeCreate: [new pulumi.ResourceHook(uniqueHookName(hookName), check, { onDryRun: true })] } };
+    return { beforeCreate: [new pulumi.ResourceHook(uniqueHookName(hookName), check, { onDryRun: true })] };
 }
 
 const hookNames = new Set<string>();

@@ -42,7 +42,10 @@ PULUMI_K8S_PROVIDER_MODULE_VERSION=${PULUMI_K8S_PROVIDER_MODULE_VERSION:-v$PULUM
 PULUMI_VAULT_PROVIDER_MODULE_VERSION=${PULUMI_VAULT_PROVIDER_MODULE_VERSION:-v$PULUMI_VAULT_PROVIDER_VERSION}
 
 CLI_DIR="$TOOLS_DIR/pulumi-$PULUMI_VERSION"
-NODEJS_DIR="$TOOLS_DIR/pulumi-language-nodejs-$PULUMI_NODEJS_HOST_SDK_VERSION"
+# the host gets our RunPlugin (scripts/tools/pulumi/nodejs/runplugin.go: runs Node.js policy packs); its
+# source is part of the cache key
+NODEJS_PATCH_HASH=$(cat "$HERE"/pulumi/nodejs/*.go | sha256sum | cut -c1-12)
+NODEJS_DIR="$TOOLS_DIR/pulumi-language-nodejs-$PULUMI_NODEJS_HOST_SDK_VERSION-runplugin-$NODEJS_PATCH_HASH"
 K8S_DIR="$TOOLS_DIR/pulumi-resource-kubernetes-$PULUMI_K8S_PROVIDER_VERSION-${PULUMI_K8S_PROVIDER_MODULE_VERSION//\//_}"
 # the vault wrapper's own sources are part of its cache key
 VAULT_SRC_HASH=$(cat "$HERE"/pulumi/vault/*.go "$HERE"/pulumi/vault/tokens.txt "$HERE"/pulumi/vault/build.sh 2>/dev/null | sha256sum | cut -c1-12)
@@ -125,8 +128,14 @@ build_nodejs() {
   local gomod; gomod=$(module_field "$mod@$ver" GoMod) || return 1
   write_wrapper_gomod "$src" pulumi-language-nodejs "$mod" "$ver" "$gomod"
   (cd "$src" && run_logged "$logf" go get "$pkg@$ver") || return 1
+  # the host's package copied into the wrapper, its RunPlugin stub ("not supported") replaced by ours
+  local pkgdir; pkgdir=$(cd "$src" && go list -f '{{.Dir}}' "$pkg") || return 1
+  mkdir -p "$src/host" && cp "$pkgdir"/*.go "$src/host/" && rm -f "$src/host/"*_test.go && chmod u+w "$src/host/"*.go
+  perl -0pi -e 's/func \(host \*nodeLanguageHost\) RunPlugin\(\n.*?\n\}\n//s' "$src/host/main.go"
+  if grep -q 'RunPlugin(' "$src/host/main.go"; then log "the host's RunPlugin stub was not found to replace (upstream changed?)"; return 1; fi
+  cp "$HERE/pulumi/nodejs/runplugin.go" "$src/host/"
   (cd "$src" && run_logged "$logf" go build -o "$bin.tmp" \
-      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$ver" "$pkg") || return 1
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$ver" ./host) || return 1
   mv "$bin.tmp" "$bin"
   log "pulumi-language-nodejs built in $((SECONDS - t0))s"
 }

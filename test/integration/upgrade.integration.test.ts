@@ -113,10 +113,11 @@ function upgradeSuite(origin: Origin): void {
                 .map((e) => `${e.resourcePreEvent!.metadata.op} ${e.resourcePreEvent!.metadata.type} ${e.resourcePreEvent!.metadata.urn}`);
             // (a default provider the 0.1 run registered without a version may be dropped: it is not a
             // resource of the user's, and every resource it served shows "same" below; where the language
-            // host cannot run resource hooks, the new code adds a TakeoverClaim per policy and role: a
-            // bookkeeping record that holds nothing in Vault, created because Vault's object is what the
-            // stack would write)
-            const claim = /^create pulumi-nodejs:dynamic\/pulumi-vault-vso:TakeoverClaim /;
+            // host cannot run resource hooks, the new code guards the policies and roles with one
+            // TakeoverClaimSet (from 0.1: created, Vault's objects being what the stack would write; from
+            // the per-namespace code: its per-object TakeoverClaims give way to it, the first by alias):
+            // bookkeeping records that hold nothing in Vault)
+            const claim = /^(create pulumi-nodejs:dynamic\/pulumi-vault-vso:TakeoverClaim(Set)?|delete pulumi-nodejs:dynamic\/pulumi-vault-vso:TakeoverClaim) /;
             // a component of this package holds nothing (no Vault or cluster object): the per-namespace
             // components the 0.1 program had may give way to one VaultNamespaceAccessSet, whose children
             // are the old ones by alias ("same" below)

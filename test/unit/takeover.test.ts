@@ -13,6 +13,7 @@ import {
     sameAsDesired,
     decodedData,
     takeoverClaimProvider,
+    takeoverClaimSetProvider,
     takeoverGuardKind,
     interpretTakeoverRead,
     resourceHooksUsable,
@@ -176,5 +177,30 @@ describe("takeover check where hooks cannot run: the claim (issue 20 item 4)", (
             "the verdict is not the claim's identity",
         );
         assert.deepStrictEqual((await takeoverClaimProvider.diff!("id", { ...news, name: "x" }, news)).replaces, ["name"]);
+    });
+
+    it("a claim set (one for a VaultNamespaceAccessSet's objects): refuses only the objects new to it, in one check", async () => {
+        const t = (kind: string, name: string, verdict = "", authPath = "") => ({ kind, name, authPath, verdict });
+        const news = { targets: [t("policy", "vso-a-read"), t("role", "vso-a", "", "kubernetes"), t("policy", "admin", "exists: refused")] };
+        const fresh = await takeoverClaimSetProvider.check!({}, news);
+        assert.deepStrictEqual(fresh.failures, [{ property: "targets", reason: "exists: refused" }], "a new set applies each verdict");
+        const held = await takeoverClaimSetProvider.check!({ targets: [t("policy", "admin"), t("policy", "vso-a-read")] }, news);
+        assert.deepStrictEqual(held, { inputs: news }, "an object the set already holds passes (the stack made it)");
+        const otherMount = await takeoverClaimSetProvider.check!({ targets: [t("policy", "admin", "", "elsewhere")] }, news);
+        assert.strictEqual(otherMount.failures?.length, 1, "the same name on another mount is another object");
+        const unknown = await takeoverClaimSetProvider.check!({}, { targets: [t("policy", "admin", "04da6b54-80e4-46f7-96ec-b56ff0331ba9")] });
+        assert.strictEqual(unknown.failures, undefined, "preview: a verdict not known yet");
+        const moved = await takeoverClaimSetProvider.check!({ kind: "policy", name: "vso-a-read", authPath: "", verdict: "" }, news);
+        assert.deepStrictEqual(moved, { inputs: news }, "moved from a per-object claim of the same stack: it held them all");
+        assert.deepStrictEqual(await takeoverClaimSetProvider.diff!("id", { targets: news.targets.map((x) => ({ ...x, verdict: "" })) }, news), {
+            changes: false,
+        });
+        assert.deepStrictEqual(
+            await takeoverClaimSetProvider.diff!("id", { targets: news.targets.slice(1) }, news),
+            { changes: true },
+            "an update, never a replace",
+        );
+        const created = await takeoverClaimSetProvider.create!(news);
+        assert.deepStrictEqual(created.outs.targets[2], { kind: "policy", name: "admin", authPath: "" }, "the verdict is not recorded");
     });
 });
