@@ -123,6 +123,11 @@ export interface HookRuntime {
     startedByLanguageHost: boolean;
     /** The host passed the project root (`PULUMI_NODEJS_ROOT_DIRECTORY`, set by the SDK's runner from `--root-directory`). */
     rootDirectoryPassed: boolean;
+    /**
+     * `PULUMI_VAULT_VSO_TAKEOVER_GUARD=claim` (or `hook`): the guard the user chose, for a host this
+     * detection gets wrong (a host that forwards hooks without passing the project root, or the reverse).
+     */
+    forced?: "hook" | "claim";
 }
 
 /**
@@ -151,6 +156,9 @@ export function takeoverGuardKind(r: HookRuntime): "hook" | "claim" | "none" {
     if (r.underMocks) {
         return "none";
     }
+    if (r.forced) {
+        return r.forced;
+    }
     return hooksUsableIn(r) ? "hook" : "claim";
 }
 
@@ -160,7 +168,19 @@ function hookRuntime(): HookRuntime {
         startedByLanguageHost: (process.env["PULUMI_NODEJS_MONITOR"] ?? "") !== "",
         // not pulumi.runtime.getRootDirectory(): it answers "rootDirectory" when none was passed
         rootDirectoryPassed: (process.env["PULUMI_NODEJS_ROOT_DIRECTORY"] ?? "") !== "",
+        forced: forcedGuard(process.env["PULUMI_VAULT_VSO_TAKEOVER_GUARD"]),
     };
+}
+
+/** The guard `PULUMI_VAULT_VSO_TAKEOVER_GUARD` asks for (pure); anything else than hook/claim is an error naming both. */
+export function forcedGuard(value: string | undefined): "hook" | "claim" | undefined {
+    if (value === undefined || value === "") {
+        return undefined;
+    }
+    if (value === "hook" || value === "claim") {
+        return value;
+    }
+    throw new Error(`PULUMI_VAULT_VSO_TAKEOVER_GUARD is ${JSON.stringify(value)}: set it to "hook" or "claim", or unset it to let the package decide`);
 }
 
 /** `hooksUsableIn` for this run. */

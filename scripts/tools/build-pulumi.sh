@@ -42,9 +42,9 @@ PULUMI_K8S_PROVIDER_MODULE_VERSION=${PULUMI_K8S_PROVIDER_MODULE_VERSION:-v$PULUM
 PULUMI_VAULT_PROVIDER_MODULE_VERSION=${PULUMI_VAULT_PROVIDER_MODULE_VERSION:-v$PULUMI_VAULT_PROVIDER_VERSION}
 
 CLI_DIR="$TOOLS_DIR/pulumi-$PULUMI_VERSION"
-# the host gets our RunPlugin (scripts/tools/pulumi/nodejs/runplugin.go: runs Node.js policy packs); its
-# source is part of the cache key
-NODEJS_PATCH_HASH=$(cat "$HERE"/pulumi/nodejs/*.go | sha256sum | cut -c1-12)
+# the host gets our RunPlugin (scripts/tools/pulumi/nodejs/runplugin.go: runs Node.js policy packs) and
+# lets the program reach the engine's monitor directly (resource hooks); both are part of the cache key
+NODEJS_PATCH_HASH=$( (cat "$HERE"/pulumi/nodejs/*.go; sed -n '/^build_nodejs()/,/^}/p' "$HERE/build-pulumi.sh") | sha256sum | cut -c1-12)
 NODEJS_DIR="$TOOLS_DIR/pulumi-language-nodejs-$PULUMI_NODEJS_HOST_SDK_VERSION-runplugin-$NODEJS_PATCH_HASH"
 K8S_DIR="$TOOLS_DIR/pulumi-resource-kubernetes-$PULUMI_K8S_PROVIDER_VERSION-${PULUMI_K8S_PROVIDER_MODULE_VERSION//\//_}"
 # the vault wrapper's own sources are part of its cache key
@@ -133,6 +133,12 @@ build_nodejs() {
   mkdir -p "$src/host" && cp "$pkgdir"/*.go "$src/host/" && rm -f "$src/host/"*_test.go && chmod u+w "$src/host/"*.go
   perl -0pi -e 's/func \(host \*nodeLanguageHost\) RunPlugin\(\n.*?\n\}\n//s' "$src/host/main.go"
   if grep -q 'RunPlugin(' "$src/host/main.go"; then log "the host's RunPlugin stub was not found to replace (upstream changed?)"; return 1; fi
+  # the program talks to the engine's monitor itself, as with later hosts (3.68's monitor proxy forwards
+  # only the calls 3.68 knew: resource hooks got UNIMPLEMENTED), and gets the project root (--root-directory)
+  perl -0pi -e 's/fmt\.Sprintf\("127\.0\.0\.1:%d", handle\.Port\), pipes\.directory\(\)\)/req.GetMonitorAddress(), pipes.directory())/; s/(\tmaybeAppendArg\("pwd", req\.GetPwd\(\)\)\n)/$1\tmaybeAppendArg("root-directory", req.GetPwd())\n/' "$src/host/main.go"
+  if ! grep -q 'req.GetMonitorAddress(), pipes.directory())' "$src/host/main.go" || ! grep -q '"root-directory"' "$src/host/main.go"; then
+    log "the host's monitor address or arguments were not found to patch (upstream changed?)"; return 1
+  fi
   cp "$HERE/pulumi/nodejs/runplugin.go" "$src/host/"
   (cd "$src" && run_logged "$logf" go build -o "$bin.tmp" \
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$ver" ./host) || return 1

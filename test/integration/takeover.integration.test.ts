@@ -2,9 +2,10 @@
  * Object names that may already exist (issue 8, item 4): VaultNamespaceAccess refuses to create a
  * policy or role over one that already exists in Vault and that the stack did not create, and leaves
  * it as it is — also on `destroy`. Runs a real `pulumi up` (Automation API, local file backend) against a
- * Vault dev server of its own on 127.0.0.1; the shared bed is not needed. Twice: as an inline program
- * (the engine's resource hooks guard the creates) and as a file program run by the tool chain's Node.js
- * language host, which cannot forward hooks (issue 20: TakeoverClaims guard them there).
+ * Vault dev server of its own on 127.0.0.1; the shared bed is not needed. Three times: as an inline
+ * program and as a file program run by the tool chain's Node.js language host (the engine's resource
+ * hooks guard the creates), and as the file program forced to the TakeoverClaims a host that cannot
+ * forward hooks uses (issue 20).
  */
 import * as assert from "assert";
 import { ChildProcess, execFileSync } from "child_process";
@@ -26,8 +27,17 @@ function toolEnv(): Record<string, string> {
 const PROJECT = "vault-vso-takeover-it";
 const FILE_PROGRAM = path.join(__dirname, "programs/takeover");
 
-for (const mode of ["inline", "file"] as const) {
-    describe(`integration: policies and roles that already exist in Vault are not taken over (issue 8 item 4; ${mode === "inline" ? "inline program, resource hooks" : "file program, claims (issue 20)"})`, function () {
+// inline: the Automation API's inline program, resource hooks; file: the Node.js language host (the tool
+// chain's, patched to reach the engine's monitor), resource hooks; file-claims: the same forced to the
+// claims of a host that cannot forward hooks (PULUMI_VAULT_VSO_TAKEOVER_GUARD=claim)
+const MODES = {
+    inline: "inline program, resource hooks",
+    file: "file program through the language host, resource hooks",
+    "file-claims": "file program, claims (issue 20; PULUMI_VAULT_VSO_TAKEOVER_GUARD=claim)",
+} as const;
+
+for (const [mode, label] of Object.entries(MODES) as [keyof typeof MODES, string][]) {
+    describe(`integration: policies and roles that already exist in Vault are not taken over (issue 8 item 4; ${label})`, function () {
         this.timeout(10 * 60 * 1000);
         let server: ChildProcess | undefined;
         let addr = "";
@@ -47,7 +57,7 @@ for (const mode of ["inline", "file"] as const) {
                           { workDir: work, envVars },
                       )
                     : await LocalWorkspace.createStack({ stackName: name, workDir: FILE_PROGRAM }, { envVars });
-            if (mode === "file") {
+            if (mode !== "inline") {
                 await stack.setConfig("address", { value: addr });
                 await stack.setConfig("token", { value: token, secret: true });
             }
@@ -94,6 +104,7 @@ for (const mode of ["inline", "file"] as const) {
                 PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(12).toString("hex"),
                 PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
                 PULUMI_SKIP_UPDATE_CHECK: "true",
+                ...(mode === "file-claims" ? { PULUMI_VAULT_VSO_TAKEOVER_GUARD: "claim" } : {}),
             };
             const port = await freePort();
             addr = `http://127.0.0.1:${port}`;
@@ -167,6 +178,12 @@ for (const mode of ["inline", "file"] as const) {
             assert.strictEqual(first.summary.result, "succeeded");
             assert.match((await policyText("vso-apps-read")) ?? "", /kv\/data\/apps\/one/);
             assert.deepStrictEqual((await roleOf("vso-apps"))?.bound_service_account_namespaces, ["apps"]);
+            const types = (await stack.exportStack()).deployment.resources.map((r: { type: string }) => r.type);
+            assert.strictEqual(
+                types.some((t: string) => t.endsWith("pulumi-vault-vso:TakeoverClaim")),
+                mode === "file-claims",
+                `the guard is ${mode === "file-claims" ? "a claim per object" : "a hook: no claim in the state"} (${types.join(", ")})`,
+            );
 
             const second = await stack.up({ onOutput: () => undefined });
             const changed = Object.entries(second.summary.resourceChanges ?? {}).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);

@@ -15,6 +15,7 @@ import {
     takeoverClaimProvider,
     takeoverClaimSetProvider,
     takeoverGuardKind,
+    forcedGuard,
     interpretTakeoverRead,
     resourceHooksUsable,
     takeoverDecision,
@@ -125,6 +126,12 @@ describe("takeover check where hooks cannot run: the claim (issue 20 item 4)", (
         assert.strictEqual(takeoverGuardKind({ ...modern, startedByLanguageHost: false, rootDirectoryPassed: false }), "hook", "inline Automation API program");
         assert.strictEqual(takeoverGuardKind({ ...modern, rootDirectoryPassed: false }), "claim", "the tool chain's 3.68.0 host");
         assert.strictEqual(takeoverGuardKind({ ...modern, underMocks: true }), "none", "the mock monitor");
+        assert.strictEqual(takeoverGuardKind({ ...modern, forced: "claim" }), "claim", "the user's choice (PULUMI_VAULT_VSO_TAKEOVER_GUARD)");
+        assert.strictEqual(takeoverGuardKind({ ...modern, rootDirectoryPassed: false, forced: "hook" }), "hook");
+        assert.strictEqual(takeoverGuardKind({ ...modern, underMocks: true, forced: "claim" }), "none", "never under mocks");
+        assert.strictEqual(forcedGuard(undefined), undefined);
+        assert.strictEqual(forcedGuard("claim"), "claim");
+        assert.throws(() => forcedGuard("claims"), /PULUMI_VAULT_VSO_TAKEOVER_GUARD is "claims": set it to "hook" or "claim"/);
     });
 
     it("an existing object that differs from what the stack would write is refused; an identical one is let through", () => {
