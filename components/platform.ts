@@ -17,11 +17,11 @@ import { DEFAULTS, NamespacePlan, accessRevision, PlatformPlan } from "./config/
 import { redactUrl } from "./shared/text";
 import { underMocks } from "./shared/runtime";
 import { KubernetesAuthMethod, KvV2Engine, NamespaceAccessChildren, VaultNamespaceAccessSet } from "./vault-config/access";
-import { VaultNamespaceAccessPlan, planKubernetesAuthMethod, planKvV2Engine } from "./config/vault-access";
+import { namespaceAccessPlanOf, planKubernetesAuthMethod, planKvV2Engine } from "./config/vault-access";
 import { VsoNamespaceAccess } from "./operator/namespace-access";
 import { VsoNamespaceAccessArgs, planVsoNamespaceAccess } from "./config/vso-access";
 import { VaultStaticSecretApp } from "./apps/static-secret";
-import { VaultStaticSecretAppPlan } from "./config/static-secret";
+import { staticSecretAppPlanOf } from "./config/static-secret";
 import { policyPrefixOf, pulumiTokenPolicy } from "./config/unseal";
 import { SealProbeTarget, podProxyAddress, probeSealStatus, sealedVaultMessage, unsealPods } from "./vault/sealcheck";
 import { VaultInit } from "./vault/init";
@@ -438,7 +438,11 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         }
         const set = new VaultNamespaceAccessSet(
             name,
-            { planned: "VaultNamespaceAccessSet", entries: own.map((n) => this.vaultAccessPlan(n)), fromVaultNamespaceAccess: true },
+            {
+                planned: "VaultNamespaceAccessSet",
+                entries: own.map((n) => namespaceAccessPlanOf(this.plan, n, this.kubernetesAuth.path)),
+                fromVaultNamespaceAccess: true,
+            },
             opts,
         );
         this.parts.vaultAccessSet = set;
@@ -473,14 +477,13 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         }
         this.vsoAccess[ns] = vso;
         for (const app of nsPlan.apps) {
-            const appPlan: VaultStaticSecretAppPlan = {
-                planned: "VaultStaticSecretApp",
+            const appPlan = staticSecretAppPlanOf(
                 app,
-                kvPath: this.plan.kvPath,
-                vaultAuthRef: nsPlan.authName,
-                data: args.apps[app.index].data,
-                adopted: adoptedStaticSecret(args.adopted, ns, app.name),
-            };
+                this.plan.kvPath,
+                nsPlan.authName,
+                args.apps[app.index].data,
+                adoptedStaticSecret(args.adopted, ns, app.name),
+            );
             this.apps[app.name] = new VaultStaticSecretApp(`${name}-${app.name}`, appPlan, {
                 ...o.bothOpts,
                 dependsOn: [...vaultDeps, this.kv, vso],
@@ -489,22 +492,6 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
     }
 
     /** The namespace's Vault half, from the platform's plan (its policy text as planned). */
-    private vaultAccessPlan(nsPlan: NamespacePlan): VaultNamespaceAccessPlan {
-        return {
-            planned: "VaultNamespaceAccess",
-            namespace: nsPlan.namespace,
-            paths: nsPlan.apps.map((a) => a.path),
-            kvPath: this.plan.kvPath,
-            authPath: this.kubernetesAuth.path,
-            serviceAccountName: nsPlan.serviceAccountName,
-            policyName: nsPlan.policyName,
-            roleName: nsPlan.roleName,
-            policyText: nsPlan.policyText,
-            tokenTtl: this.plan.tokenTtl,
-            audience: this.plan.audience,
-        };
-    }
-
     private vsoAccessArgs(args: VaultSecretsPlatformArgs, nsPlan: NamespacePlan, access: NamespaceAccessChildren): VsoNamespaceAccessArgs {
         const plan = this.plan;
         return {

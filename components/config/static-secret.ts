@@ -78,12 +78,22 @@ export interface VaultStaticSecretAppPlan extends ComponentPlan<"VaultStaticSecr
 
 /** Plans VaultStaticSecretApp's checked args (pure): the app as the platform plans each of its apps. */
 export function planStaticSecretApp(name: string, args: VaultStaticSecretAppArgs): VaultStaticSecretAppPlan {
-    return {
-        planned: "VaultStaticSecretApp",
-        app: planApp(appShapeOf(name, args)),
-        kvPath: args.kvPath ?? DEFAULTS.kvPath,
-        vaultAuthRef: args.vaultAuthRef ?? DEFAULTS.authName,
-        data: args.data,
-        adopted: args.adopted,
-    };
+    return staticSecretAppPlanOf(
+        planApp(appShapeOf(name, args)),
+        args.kvPath ?? DEFAULTS.kvPath,
+        args.vaultAuthRef ?? DEFAULTS.authName,
+        args.data,
+        args.adopted,
+    );
+}
+
+/** A VaultStaticSecretApp's plan from its parts (pure): the app's plan, where it reads, its VaultAuth; the platform's and the component's. */
+export function staticSecretAppPlanOf(
+    app: AppPlan,
+    kvPath: string,
+    vaultAuthRef: string,
+    data: Record<string, pulumi.Input<string>> | undefined,
+    adopted: AdoptedObject | undefined,
+): VaultStaticSecretAppPlan {
+    return { planned: "VaultStaticSecretApp", app, kvPath, vaultAuthRef, data, adopted };
 }

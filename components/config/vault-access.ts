@@ -3,7 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentPlan, plainValue } from "./errors";
-import { DEFAULTS, nameFor, renderReadPolicy } from "./plan";
+import { DEFAULTS, NamespacePlan, PlatformPlan, nameFor, renderReadPolicy } from "./plan";
 import {
     ValidationProblem,
     checkKubernetesName,
@@ -452,6 +452,27 @@ export interface VaultNamespaceAccessSetPlan extends ComponentPlan<"VaultNamespa
     entries: VaultNamespaceAccessPlan[];
     /** See `VaultNamespaceAccessSetArgs.fromVaultNamespaceAccess`. */
     fromVaultNamespaceAccess: boolean;
+}
+
+/**
+ * One namespace's VaultNamespaceAccessPlan from the platform's plan (pure): what planVaultNamespaceAccess
+ * makes of the same args, with the policy text the platform's plan already rendered (the gate test holds
+ * the two equal). `authPath`: the Kubernetes auth mount the platform created.
+ */
+export function namespaceAccessPlanOf(plan: PlatformPlan, nsPlan: NamespacePlan, authPath: pulumi.Input<string>): VaultNamespaceAccessPlan {
+    return {
+        planned: "VaultNamespaceAccess",
+        namespace: nsPlan.namespace,
+        paths: nsPlan.apps.map((a) => a.path),
+        kvPath: plan.kvPath,
+        authPath,
+        serviceAccountName: nsPlan.serviceAccountName,
+        policyName: nsPlan.policyName,
+        roleName: nsPlan.roleName,
+        policyText: nsPlan.policyText,
+        tokenTtl: plan.tokenTtl,
+        audience: plan.audience,
+    };
 }
 
 /** Plans VaultNamespaceAccessSet's checked args (pure): each merged entry as VaultNamespaceAccess plans it. */

@@ -47,9 +47,9 @@ export function sanitizeText(text: string, max = 300): string {
 export function lastErrorLine(msg: string, max = 300): string {
     const lines = msg
         .split("\n")
-        .map((l) => l.replace(/^\s*\*\s*/, "").trim())
-        .filter((l) => sanitizeText(l) !== "" && !/^\d+ errors? occurred:?$/.test(l));
-    return sanitizeText(lines[lines.length - 1] ?? msg, max);
+        .map((l) => sanitizeText(l.replace(/^\s*\*\s*/, "").trim(), max))
+        .filter((l) => l !== "" && !/^\d+ errors? occurred:?$/.test(l));
+    return lines[lines.length - 1] ?? sanitizeText(msg, max);
 }
 
 /**
