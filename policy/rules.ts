@@ -84,9 +84,20 @@ function objectName(props: Record<string, unknown>, fallback: string): string {
     return typeof n === "string" ? n : fallback;
 }
 
-/** The `path "..."` stanzas of a Vault policy's HCL text and their capabilities. */
+/** The `path "..."` stanzas of a Vault policy (HCL, or the JSON form Vault also takes) and their capabilities. */
 export function policyPaths(hcl: string): { path: string; capabilities: string[] }[] {
     const out: { path: string; capabilities: string[] }[] = [];
+    if (hcl.trim().startsWith("{")) {
+        try {
+            const doc = JSON.parse(hcl) as { path?: Record<string, { capabilities?: unknown }> };
+            for (const [p, body] of Object.entries(isObject(doc.path) ? doc.path : {})) {
+                out.push({ path: p, capabilities: strings(isObject(body) ? body.capabilities : undefined) });
+            }
+            return out;
+        } catch {
+            return out; // not JSON after all: Vault refuses it; nothing to check here
+        }
+    }
     const re = /path\s+"([^"]*)"\s*\{([^}]*)\}/g;
     for (let m = re.exec(hcl); m; m = re.exec(hcl)) {
         const caps = /capabilities\s*=\s*\[([^\]]*)\]/.exec(m[2]);
@@ -184,18 +195,27 @@ export const resourceRules: ResourceRule[] = [
     },
     {
         name: "vault-policy-no-broad-wildcard",
-        description: "A policy for a namespace reads exactly its paths: `*` at the top or right under a mount reads every secret of the mount.",
+        description:
+            "A reading policy (read/list only, as VSO's are) grants exactly its paths: `*` at the top or right under a mount reads every secret of the mount.",
         enforcementLevel: "mandatory",
         check: (r) => {
             if (r.type !== VAULT_POLICY || typeof r.props.policy !== "string") {
                 return [];
             }
-            return policyPaths(r.props.policy)
-                .filter((p) => /^(\*|\+\/\*|[^/*+]+\/\*|[^/*+]+\/(data|metadata)\/\*)$/.test(p.path) && p.capabilities.some((c) => c !== "deny"))
-                .map(
-                    (p) =>
-                        `policy ${r.name}: "${p.path}" grants ${JSON.stringify(p.capabilities)} on a whole mount (or all of Vault). Fix: grant the exact secret paths the namespace reads, e.g. "kv/data/<namespace>/<app>"`,
-                );
+            return (
+                policyPaths(r.props.policy)
+                    // read-only: a deployer's policy (create/update/delete on a whole mount) is another thing
+                    .filter(
+                        (p) =>
+                            /^(\*|\+\/\*|[^/*+]+\/\*|[^/*+]+\/(data|metadata)\/\*)$/.test(p.path) &&
+                            p.capabilities.length > 0 &&
+                            p.capabilities.every((c) => c === "read" || c === "list"),
+                    )
+                    .map(
+                        (p) =>
+                            `policy ${r.name}: "${p.path}" grants ${JSON.stringify(p.capabilities)} on a whole mount (or all of Vault). Fix: grant the exact secret paths the namespace reads, e.g. "kv/data/<namespace>/<app>"`,
+                    )
+            );
         },
     },
     {
@@ -228,7 +248,9 @@ export const resourceRules: ResourceRule[] = [
         description: "A VaultAuth logs in as a dedicated service account, never `default` (or none, which VSO reads as `default`).",
         enforcementLevel: "mandatory",
         check: (r) => {
-            if (vsoKind(r.type) !== "VaultAuth" || field(r.props, "spec", "method") === "appRole" || field(r.props, "spec", "method") === "jwt") {
+            const method = field(r.props, "spec", "method");
+            // (the other methods, appRole, jwt, aws, gcp, log in without a ServiceAccount of the namespace)
+            if (vsoKind(r.type) !== "VaultAuth" || (method !== undefined && method !== "kubernetes")) {
                 return [];
             }
             const sa = field(r.props, "spec", "kubernetes", "serviceAccount");

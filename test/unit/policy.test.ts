@@ -112,6 +112,15 @@ describe("policy pack rules (issue 22 item 3)", () => {
         }
     });
 
+    it("a deployer's policy (writes on a whole mount) is not a reader's broad wildcard; the JSON form is read too", () => {
+        const broad = resourceRules.find((r) => r.name === "vault-policy-no-broad-wildcard")!;
+        const pol = (policy: string) => ({ type: VAULT_POLICY, name: "p", urn: "u", props: { name: "p", policy } });
+        assert.deepStrictEqual(broad.check(pol('path "kv/data/*" {\n  capabilities = ["create", "read", "update", "delete"]\n}\n')), []);
+        assert.strictEqual(broad.check(pol('{"path": {"kv/data/*": {"capabilities": ["read"]}}}')).length, 1, "JSON policy");
+        assert.strictEqual(broad.check(pol('{"path": {"kv/data/cnpg/app": {"capabilities": ["read"]}}}')).length, 0);
+        assert.deepStrictEqual(broad.check(pol("{ not json")), [], "not parseable: Vault refuses it, nothing guessed");
+    });
+
     it("reads policy HCL as Vault writes it (path stanzas and their capabilities)", () => {
         assert.deepStrictEqual(policyPaths('path "a/data/b" {\n capabilities = ["read", "list"]\n}\npath "c" { capabilities = ["deny"] }'), [
             { path: "a/data/b", capabilities: ["read", "list"] },
