@@ -5,7 +5,14 @@ const fs = require("fs");
 const path = require("path");
 
 const source = path.join(__dirname, "pack.ts");
-if (fs.existsSync(source)) {
+const tsNode = (() => {
+    try {
+        return require.resolve("ts-node");
+    } catch {
+        return undefined; // e.g. installed from git without dev dependencies: the compiled pack, if built
+    }
+})();
+if (fs.existsSync(source) && tsNode) {
     require("ts-node").register({ transpileOnly: true, project: path.join(__dirname, "..", "tsconfig.json") });
     require(source);
 } else {

@@ -7,10 +7,11 @@
  * `npm install --save-dev @pulumi/policy`) in the project whose preview runs the pack.
  */
 import { PolicyPack, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { knownProps } from "./knownprops";
 import { PolicyResource, resourceRules, stackRules } from "./rules";
 
 function asResource(r: { type: string; name: string; urn: string; props: Record<string, unknown> }): PolicyResource {
-    return { type: r.type, name: r.name, urn: r.urn, props: r.props ?? {} };
+    return { type: r.type, name: r.name, urn: r.urn, props: (knownProps(r.props ?? {}) as Record<string, unknown>) ?? {} };
 }
 
 const resourcePolicies: ResourceValidationPolicy[] = resourceRules.map((rule) => ({

@@ -66,17 +66,13 @@ function strings(v: unknown): string[] {
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 }
 
-/** The namespace of a Kubernetes object (`default` when unset, as the API server applies it); undefined when not known yet. */
+/**
+ * The namespace of a Kubernetes object; undefined when not known: not known yet (preview), or not set
+ * (the Kubernetes provider's `namespace` option or the kubeconfig's context decides it, not the object).
+ */
 export function objectNamespace(props: Record<string, unknown>): string | undefined {
-    const md = props.metadata;
-    if (md !== undefined && !isObject(md)) {
-        return undefined;
-    }
     const ns = field(props, "metadata", "namespace");
-    if (ns === undefined || ns === "") {
-        return "default";
-    }
-    return typeof ns === "string" ? ns : undefined;
+    return typeof ns === "string" && ns !== "" ? ns : undefined;
 }
 
 function objectName(props: Record<string, unknown>, fallback: string): string {
@@ -85,25 +81,39 @@ function objectName(props: Record<string, unknown>, fallback: string): string {
 }
 
 /** The `path "..."` stanzas of a Vault policy (HCL, or the JSON form Vault also takes) and their capabilities. */
-export function policyPaths(hcl: string): { path: string; capabilities: string[] }[] {
+export function policyPaths(text: string): { path: string; capabilities: string[] }[] {
     const out: { path: string; capabilities: string[] }[] = [];
-    if (hcl.trim().startsWith("{")) {
+    if (text.trim().startsWith("{")) {
         try {
-            const doc = JSON.parse(hcl) as { path?: Record<string, { capabilities?: unknown }> };
+            const doc = JSON.parse(text) as { path?: Record<string, { capabilities?: unknown }> };
             for (const [p, body] of Object.entries(isObject(doc.path) ? doc.path : {})) {
                 out.push({ path: p, capabilities: strings(isObject(body) ? body.capabilities : undefined) });
             }
-            return out;
         } catch {
-            return out; // not JSON after all: Vault refuses it; nothing to check here
+            // not JSON after all: Vault refuses it; nothing to check here
         }
+        return out;
     }
-    const re = /path\s+"([^"]*)"\s*\{([^}]*)\}/g;
+    const hcl = stripHclComments(text);
+    const re = /path\s+"([^"]*)"\s*\{/g;
     for (let m = re.exec(hcl); m; m = re.exec(hcl)) {
-        const caps = /capabilities\s*=\s*\[([^\]]*)\]/.exec(m[2]);
+        // the stanza's body up to its own closing brace (allowed_parameters = { ... } nests)
+        let depth = 1;
+        let i = re.lastIndex;
+        for (; i < hcl.length && depth > 0; i++) {
+            depth += hcl[i] === "{" ? 1 : hcl[i] === "}" ? -1 : 0;
+        }
+        const body = hcl.slice(re.lastIndex, i - 1);
+        const caps = /capabilities\s*=\s*\[([^\]]*)\]/.exec(body);
         out.push({ path: m[1], capabilities: caps ? [...caps[1].matchAll(/"([^"]*)"/g)].map((c) => c[1]) : [] });
+        re.lastIndex = i;
     }
     return out;
+}
+
+/** HCL without its comments (`#`, `//` to the end of the line, block comments), strings kept as they are. */
+function stripHclComments(hcl: string): string {
+    return hcl.replace(/("(?:[^"\\]|\\.)*")|#[^\n]*|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_all: string, str: string | undefined) => str ?? "");
 }
 
 const BINDING_FIELDS = [
@@ -183,7 +193,7 @@ export const resourceRules: ResourceRule[] = [
             return policyPaths(r.props.policy)
                 .filter(
                     (p) =>
-                        !/^(auth\/token|sys\/(capabilities|internal|leases\/(renew|lookup)|tools|wrapping|control-group)|cubbyhole|identity\/(entity|oidc))/.test(
+                        !/^(auth\/token|sys\/(capabilities|internal|renew|leases\/(renew|lookup)|tools|wrapping|control-group|mfa)|cubbyhole|identity\/(entity|oidc|mfa))/.test(
                             p.path,
                         ),
                 )
@@ -208,7 +218,7 @@ export const resourceRules: ResourceRule[] = [
                     .filter(
                         (p) =>
                             /^(\*|\+\/\*|[^/*+]+\/\*|[^/*+]+\/(data|metadata)\/\*)$/.test(p.path) &&
-                            p.capabilities.length > 0 &&
+                            p.capabilities.includes("read") &&
                             p.capabilities.every((c) => c === "read" || c === "list"),
                     )
                     .map(
@@ -228,7 +238,7 @@ export const resourceRules: ResourceRule[] = [
                 return [];
             }
             return [
-                `${kind} ${objectName(r.props, r.name)}: it is in the "default" namespace (metadata.namespace is ${field(r.props, "metadata", "namespace") === undefined ? "not set" : '"default"'}), where every workload and ServiceAccount of the cluster's default lives. Fix: set metadata.namespace to the app's namespace`,
+                `${kind} ${objectName(r.props, r.name)}: metadata.namespace is "default", shared by every workload and ServiceAccount the cluster puts there. Fix: set metadata.namespace to the app's namespace`,
             ];
         },
     },
@@ -288,28 +298,6 @@ export const resourceRules: ResourceRule[] = [
         },
     },
     {
-        name: "vso-vaultauth-same-namespace",
-        description: 'A VaultStaticSecret uses a VaultAuth of its own namespace: a reference into another namespace fails with "VaultAuth not found".',
-        enforcementLevel: "mandatory",
-        check: (r) => {
-            const kind = vsoKind(r.type);
-            if (!kind || !["VaultStaticSecret", "VaultDynamicSecret", "VaultPKISecret"].includes(kind)) {
-                return [];
-            }
-            const ref = field(r.props, "spec", "vaultAuthRef");
-            const ns = objectNamespace(r.props);
-            if (typeof ref !== "string" || !ref.includes("/") || ns === undefined) {
-                return [];
-            }
-            const refNs = ref.split("/")[0];
-            return refNs === ns
-                ? []
-                : [
-                      `${kind} ${objectName(r.props, r.name)}: spec.vaultAuthRef "${ref}" points into namespace "${refNs}", not its own "${ns}". Fix: a VaultAuth (and VaultConnection) in "${ns}", referenced by name`,
-                  ];
-        },
-    },
-    {
         name: "vso-connection-verifies-tls",
         description: "A VaultConnection to an https Vault verifies its certificate (skipTLSVerify: false, caCertSecretRef for a private CA).",
         enforcementLevel: "advisory",
@@ -348,7 +336,45 @@ export function kvV2Mounts(resources: PolicyResource[]): string[] {
         .map((p) => p.replace(/^\/+|\/+$/g, ""));
 }
 
+/** The stack's VaultAuth objects whose namespace and name are known. */
+function vaultAuths(resources: PolicyResource[]): { ns: string; name: string; props: Record<string, unknown> }[] {
+    return resources
+        .filter((r) => vsoKind(r.type) === "VaultAuth")
+        .map((r) => ({ ns: objectNamespace(r.props), name: field(r.props, "metadata", "name"), props: r.props }))
+        .filter((a): a is { ns: string; name: string; props: Record<string, unknown> } => typeof a.ns === "string" && typeof a.name === "string");
+}
+
+const SECRET_KINDS = ["VaultStaticSecret", "VaultDynamicSecret", "VaultPKISecret"];
+
 export const stackRules: StackRule[] = [
+    {
+        name: "vso-vaultauth-same-namespace",
+        description:
+            'A VSO secret uses a VaultAuth of its own namespace: a reference into another namespace fails with "VaultAuth not found" unless that VaultAuth lists the secret\'s namespace in spec.allowedNamespaces.',
+        enforcementLevel: "mandatory",
+        check: (resources) => {
+            const auths = vaultAuths(resources);
+            const out: { urn: string; message: string }[] = [];
+            for (const r of resources.filter((x) => SECRET_KINDS.includes(vsoKind(x.type) ?? ""))) {
+                const ref = field(r.props, "spec", "vaultAuthRef");
+                const ns = objectNamespace(r.props);
+                if (typeof ref !== "string" || !ref.includes("/") || ns === undefined) {
+                    continue;
+                }
+                const [refNs, refName] = ref.split("/", 2);
+                const target = auths.find((a) => a.ns === refNs && a.name === refName);
+                const allowed = strings(field(target?.props, "spec", "allowedNamespaces"));
+                if (refNs === ns || allowed.includes(ns) || allowed.includes("*")) {
+                    continue;
+                }
+                out.push({
+                    urn: r.urn,
+                    message: `${vsoKind(r.type)} ${objectName(r.props, r.name)}: spec.vaultAuthRef "${ref}" points into namespace "${refNs}", not its own "${ns}"${target ? `, and that VaultAuth's spec.allowedNamespaces does not list "${ns}"` : ""}. Fix: a VaultAuth (and VaultConnection) in "${ns}", referenced by name`,
+                });
+            }
+            return out;
+        },
+    },
     {
         name: "vault-policy-kv-v2-data-path",
         description: 'On a KV v2 mount, secrets are read at "<mount>/data/<path>": a policy path "<mount>/<path>" grants nothing VSO uses.',
@@ -380,12 +406,9 @@ export const stackRules: StackRule[] = [
         description: "A VaultStaticSecret's VaultAuth must be in its namespace: the stack's VaultAuth of that name elsewhere is not found.",
         enforcementLevel: "mandatory",
         check: (resources) => {
-            const auths = resources
-                .filter((r) => vsoKind(r.type) === "VaultAuth")
-                .map((r) => ({ ns: objectNamespace(r.props), name: field(r.props, "metadata", "name") }))
-                .filter((a): a is { ns: string; name: string } => typeof a.ns === "string" && typeof a.name === "string");
+            const auths = vaultAuths(resources);
             const out: { urn: string; message: string }[] = [];
-            for (const r of resources.filter((x) => ["VaultStaticSecret", "VaultDynamicSecret", "VaultPKISecret"].includes(vsoKind(x.type) ?? ""))) {
+            for (const r of resources.filter((x) => SECRET_KINDS.includes(vsoKind(x.type) ?? ""))) {
                 const ns = objectNamespace(r.props);
                 const ref = field(r.props, "spec", "vaultAuthRef");
                 if (ns === undefined || typeof ref !== "string" || ref.includes("/")) {

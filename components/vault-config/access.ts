@@ -282,7 +282,8 @@ export class VaultNamespaceAccessSet extends pulumi.ComponentResource {
         const bases = plan.entries.map((entry) => `${name}-${accessSetKey(entry.namespace)}`);
         // one takeover claim for every policy and role of the set (where hooks cannot run), not one each
         const guarded = plan.entries.map((entry, i) => accessGuarded(bases[i], entry));
-        // a stack of the per-namespace components had one claim per object: the first becomes the set's
+        // a stack of the per-namespace components had one claim per object: the first becomes the set's (the
+        // others are dropped; their objects, unchanged, pass the set's check as what the stack would write)
         const firstClaim =
             plan.fromVaultNamespaceAccess && bases.length
                 ? [

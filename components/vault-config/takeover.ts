@@ -304,13 +304,14 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
  */
 export const takeoverClaimSetProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
-        // moved here (alias) from a per-object TakeoverClaim of the code before the set: that code gave each
-        // of the stack's policies and roles a claim, so the stack holds every object it names
-        const movedFromClaim = olds && !Array.isArray(olds.targets) && typeof olds.kind === "string";
-        const held = new Set<string>((Array.isArray(olds?.targets) ? olds.targets : []).map(targetKey));
+        // moved here (alias) from a per-object TakeoverClaim of the code before the set: that claim held its
+        // own object only; every other object applies its verdict (the stack's unchanged objects pass it,
+        // being what the stack would write anyway)
+        const olderTargets: any[] = Array.isArray(olds?.targets) ? olds.targets : olds && typeof olds.kind === "string" ? [olds] : [];
+        const held = new Set<string>(olderTargets.map(targetKey));
         const targets: any[] = Array.isArray(news?.targets) ? news.targets : [];
         const failures = targets
-            .filter((t) => !movedFromClaim && !held.has(targetKey(t)) && typeof t.verdict === "string" && t.verdict !== "" && t.verdict !== UNKNOWN)
+            .filter((t) => !held.has(targetKey(t)) && typeof t.verdict === "string" && t.verdict !== "" && t.verdict !== UNKNOWN)
             .map((t) => ({ property: "targets", reason: t.verdict as string }));
         return failures.length ? { failures } : { inputs: news };
     },

@@ -226,6 +226,55 @@ for (const [mode, label] of Object.entries(MODES) as [keyof typeof MODES, string
             assert.strictEqual(await roleOf("vso-apps"), undefined);
         });
 
+        it("a VaultNamespaceAccessSet: a hand-made policy of one entry refuses the up, its other entries' objects only after; a namespace added later is checked", async () => {
+            const handMade = 'path "secret/*" { capabilities = ["read"] }\n';
+            assert.ok((await v("PUT", "sys/policies/acl/vso-setb-read", { policy: handMade })).status < 300);
+            const stack = await newStack(
+                "set",
+                [
+                    { namespace: "seta", paths: ["seta/app"] },
+                    { namespace: "setb", paths: ["setb/app"] },
+                ],
+                { set: "true" },
+            );
+            await upFails(stack, /Vault policy "vso-setb-read" already exists in Vault and was not created by this stack/);
+            assert.strictEqual(await policyText("vso-setb-read"), handMade, "unchanged");
+            if (mode === "file-claims") {
+                // every object of the set waits for the one claim set (hooks guard each object alone)
+                assert.strictEqual(await policyText("vso-seta-read"), undefined, "nothing of the set was written");
+            }
+
+            await stack.setConfig("access", { value: JSON.stringify([{ namespace: "seta", paths: ["seta/app"] }]) });
+            const ok = await stack.up({ onOutput: () => undefined });
+            assert.strictEqual(ok.summary.result, "succeeded");
+            assert.match((await policyText("vso-seta-read")) ?? "", /kv\/data\/seta\/app/);
+            const types = (await stack.exportStack()).deployment.resources.map((r: { type: string }) => r.type);
+            const claims = types.filter((t: string) => /pulumi-vault-vso:TakeoverClaim/.test(t));
+            assert.deepStrictEqual(
+                claims,
+                mode === "file-claims" ? ["pulumi-nodejs:dynamic/pulumi-vault-vso:TakeoverClaimSet"] : [],
+                "one claim set for the whole set, or hooks",
+            );
+
+            // the set's own object changed in Vault's copy and in the program: an update, not refused
+            await stack.setConfig("access", { value: JSON.stringify([{ namespace: "seta", paths: ["seta/app", "seta/two"] }]) });
+            assert.strictEqual((await stack.up({ onOutput: () => undefined })).summary.result, "succeeded", "the stack's own policy updates");
+            // a namespace added later whose policy exists by hand: refused, the others untouched
+            await stack.setConfig("access", {
+                value: JSON.stringify([
+                    { namespace: "seta", paths: ["seta/app", "seta/two"] },
+                    { namespace: "setb", paths: ["setb/app"] },
+                ]),
+            });
+            await upFails(stack, /Vault policy "vso-setb-read" already exists/);
+            assert.strictEqual(await policyText("vso-setb-read"), handMade);
+            assert.match((await policyText("vso-seta-read")) ?? "", /seta\/two/);
+            await stack.setConfig("access", { value: JSON.stringify([{ namespace: "seta", paths: ["seta/app"] }]) });
+            await stack.destroy({ onOutput: () => undefined });
+            assert.strictEqual(await policyText("vso-setb-read"), handMade, "destroy leaves the hand-made policy");
+            assert.strictEqual(await policyText("vso-seta-read"), undefined, "and removes the set's own");
+        });
+
         it("an imported (adopted) policy is not refused: import does not run the create hook", async () => {
             const text = 'path "kv/data/adopted/*" { capabilities = ["read"] }\n';
             assert.ok((await v("PUT", "sys/policies/acl/adopted-read", { policy: text })).status < 300);

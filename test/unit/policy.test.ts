@@ -11,6 +11,7 @@ import * as yaml from "js-yaml";
 import { VaultSecretsPlatform } from "../../components";
 import { HomelabConfig, platformArgsFromConfig } from "../../programs/homelab/config";
 import { PolicyResource, VAULT_MOUNT, VAULT_POLICY, VAULT_ROLE, policyPaths, resourceRules, ruleNames, stackRules } from "../../policy/rules";
+import { knownProps } from "../../policy/knownprops";
 import { VIOLATIONS, ViolatingResource } from "../fixtures/policy-violations";
 import { MockRecorder, Recorded, articleArgs } from "./harness";
 
@@ -89,14 +90,61 @@ describe("policy pack rules (issue 22 item 3)", () => {
         assert.deepStrictEqual(evaluate(fixed), []);
     });
 
-    it("a value not known yet (preview of a computed input) is skipped, never guessed", () => {
-        const unknownNs = { ...asResource(VIOLATIONS[6]), props: { ...VIOLATIONS[6].props, metadata: { name: "x", namespace: undefined } } };
-        // an unset namespace is the API server's default: that one is reported; a computed metadata object is not
-        assert.ok(evaluate([unknownNs]).some((f) => f.rule === "vso-not-in-default-namespace"));
-        const computedMetadata = { ...asResource(VIOLATIONS[6]), props: { ...VIOLATIONS[6].props, metadata: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" } };
+    it("a value not known yet (preview), or a namespace the provider decides, is skipped, never guessed", () => {
+        const base = asResource(VIOLATIONS.find((v) => v.name === "secret-in-default")!);
+        const unset = { ...base, props: { ...base.props, metadata: { name: "x" } } };
+        assert.ok(
+            !evaluate([unset]).some((f) => f.rule === "vso-not-in-default-namespace"),
+            "no namespace: the provider's namespace option or the kubeconfig decides",
+        );
+        const computedMetadata = { ...base, props: { ...base.props, metadata: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" } };
         assert.ok(!evaluate([computedMetadata]).some((f) => f.rule === "vso-not-in-default-namespace"));
         const role = { ...asResource(VIOLATIONS[1]), props: { backend: "kubernetes", roleName: "r", tokenNoDefaultPolicy: true } };
         assert.deepStrictEqual(evaluate([role]), [], "bindings not known yet: nothing reported");
+        // @pulumi/policy throws when a rule reads an unknown value: the pack copies props with those as undefined
+        const throwing = new Proxy({ name: "x", namespace: "default" } as Record<string, unknown>, {
+            get: (t, k) => {
+                if (k === "namespace") {
+                    throw new Error("unknown value");
+                }
+                return t[k as string];
+            },
+        });
+        assert.deepStrictEqual(knownProps({ metadata: throwing, spec: { list: [1, 2] } }), {
+            metadata: { name: "x", namespace: undefined },
+            spec: { list: [1, 2] },
+        });
+    });
+
+    it("attacks: comments and nested blocks in HCL, Vault's stock default policy, list-only metadata, an allowed cross-namespace VaultAuth", () => {
+        assert.deepStrictEqual(
+            policyPaths('# path "kv/*" { capabilities = ["read"] }\npath "a" {\n  allowed_parameters = { "x" = [] }\n  capabilities = ["read"] // why\n}\n'),
+            [{ path: "a", capabilities: ["read"] }],
+        );
+        const rule = (n: string) => resourceRules.find((r) => r.name === n)!;
+        const pol = (name: string, policy: string) => ({ type: VAULT_POLICY, name, urn: "u", props: { name, policy } });
+        assert.deepStrictEqual(
+            rule("vault-default-policy-no-secrets").check(
+                pol("default", 'path "sys/renew" { capabilities = ["update"] }\npath "cubbyhole/*" { capabilities = ["read"] }'),
+            ),
+            [],
+            "the paths of Vault's own default policy",
+        );
+        assert.deepStrictEqual(
+            rule("vault-policy-no-broad-wildcard").check(pol("p", 'path "kv/metadata/*" { capabilities = ["list"] }')),
+            [],
+            "listing names reads no secret",
+        );
+        const secret = asResource(VIOLATIONS.find((v) => v.name === "secret-other-auth")!);
+        const crossRef = { ...secret, props: { ...secret.props, spec: { ...(secret.props.spec as object), vaultAuthRef: "pv-a/vault-auth-a" } } };
+        const auth = asResource(VIOLATIONS.find((v) => v.name === "auth-default-sa")!);
+        const allowing = {
+            ...auth,
+            props: { ...auth.props, spec: { ...(auth.props.spec as object), serviceAccount: "vso-auth", allowedNamespaces: ["pv-b"] } },
+        };
+        const rules = (rs: PolicyResource[]) => evaluate(rs).map((f) => f.rule);
+        assert.ok(rules([crossRef, auth]).includes("vso-vaultauth-same-namespace"), "a VaultAuth that does not allow the namespace");
+        assert.ok(!rules([crossRef, allowing]).includes("vso-vaultauth-same-namespace"), "spec.allowedNamespaces lists it: VSO allows the reference");
     });
 
     it("the pack's folder is what `pulumi preview --policy-pack` loads: PulumiPolicy.yaml, an entry, the package's version", () => {

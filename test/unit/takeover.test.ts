@@ -198,7 +198,13 @@ describe("takeover check where hooks cannot run: the claim (issue 20 item 4)", (
         const unknown = await takeoverClaimSetProvider.check!({}, { targets: [t("policy", "admin", "04da6b54-80e4-46f7-96ec-b56ff0331ba9")] });
         assert.strictEqual(unknown.failures, undefined, "preview: a verdict not known yet");
         const moved = await takeoverClaimSetProvider.check!({ kind: "policy", name: "vso-a-read", authPath: "", verdict: "" }, news);
-        assert.deepStrictEqual(moved, { inputs: news }, "moved from a per-object claim of the same stack: it held them all");
+        assert.deepStrictEqual(
+            moved.failures,
+            [{ property: "targets", reason: "exists: refused" }],
+            "moved from a per-object claim: it held its own object only; the others apply their verdicts",
+        );
+        const movedOwn = await takeoverClaimSetProvider.check!({ kind: "policy", name: "admin", authPath: "", verdict: "" }, news);
+        assert.deepStrictEqual(movedOwn, { inputs: news }, "the aliased claim's own object passes");
         assert.deepStrictEqual(await takeoverClaimSetProvider.diff!("id", { targets: news.targets.map((x) => ({ ...x, verdict: "" })) }, news), {
             changes: false,
         });

@@ -63,7 +63,8 @@ func (host *nodeLanguageHost) RunPlugin(
 	}
 
 	var args []string
-	cmd := exec.Command(nodeBin)
+	// tied to the request: when the engine is done with the plugin (or cancels), the node process goes too
+	cmd := exec.CommandContext(server.Context(), nodeBin)
 	if analyzer {
 		args = append(append([]string{runPath}, req.GetArgs()...), dir)
 		cmd.Dir = dir

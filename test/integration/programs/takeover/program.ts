@@ -1,13 +1,14 @@
 /**
  * The takeover suite's program (test/integration/takeover.integration.test.ts): one VaultNamespaceAccess
- * per entry of config `access`, or an imported policy (`importPolicy`, `importText`). Run inline by the
+ * per entry of config `access` (all under one VaultNamespaceAccessSet with config `set: true`), or an
+ * imported policy (`importPolicy`, `importText`). Run inline by the
  * Automation API (resource hooks guard the creates) and as a file program by the Node.js language host
  * (index.ts; TakeoverClaims guard them).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { takeoverGuardOptions } from "../../../../components/vault-config/takeover";
-import { VaultNamespaceAccess } from "../../../../components/vault-config/access";
+import { VaultNamespaceAccess, VaultNamespaceAccessSet } from "../../../../components/vault-config/access";
 
 export interface Access {
     namespace: string;
@@ -29,7 +30,21 @@ export function takeoverProgram(address: string, token: pulumi.Input<string>): v
         );
         return;
     }
-    for (const a of config.requireObject<Access[]>("access")) {
+    const access = config.requireObject<Access[]>("access");
+    if (config.getBoolean("set")) {
+        // every entry under one VaultNamespaceAccessSet (one claim set guards them all where claims are used)
+        new VaultNamespaceAccessSet(
+            "it-set",
+            {
+                kvPath: "kv",
+                authPath: "kubernetes",
+                namespaces: access.map((a) => ({ namespace: a.namespace, paths: a.paths, ...(a.policyName ? { policyName: a.policyName } : {}) })),
+            },
+            { providers: [provider] },
+        );
+        return;
+    }
+    for (const a of access) {
         new VaultNamespaceAccess(
             `it-${a.namespace}`,
             { namespace: a.namespace, paths: a.paths, kvPath: "kv", authPath: "kubernetes", ...(a.policyName ? { policyName: a.policyName } : {}) },
