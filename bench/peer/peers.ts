@@ -170,9 +170,9 @@ export function componentsApiOf(opt: Options): ComponentsApi {
 }
 
 export function componentsProgram(n: number, prefix: string, caFile: string, componentsImport: string, accessClass: string, api: ComponentsApi): string {
-    if (api === "set") {
-        return `import * as fs from "fs";
-import { KubernetesAuthMethod, KvV2Engine, VaultNamespaceAccessSet } from ${JSON.stringify(componentsImport)};
+    // the same KV mount and auth method either way; the namespaces' access differs
+    const header = (accessImport: string) => `import * as fs from "fs";
+import { KubernetesAuthMethod, KvV2Engine, ${accessImport} } from ${JSON.stringify(componentsImport)};
 
 const prefix = ${JSON.stringify(prefix)};
 const kv = new KvV2Engine("kv", { path: \`\${prefix}-kv\`, protect: false });
@@ -181,7 +181,9 @@ const auth = new KubernetesAuthMethod("kubernetes", {
     kubernetesHost: "https://127.0.0.1:6443",
     kubernetesCaCert: fs.readFileSync(${JSON.stringify(caFile)}, "utf8"),
 });
-const namespaces: { namespace: string; paths: string[] }[] = [];
+`;
+    if (api === "set") {
+        return `${header("VaultNamespaceAccessSet")}const namespaces: { namespace: string; paths: string[] }[] = [];
 for (let i = 0; i < ${n}; i++) {
     const ns = \`\${prefix}-ns-\${i}\`;
     namespaces.push({ namespace: ns, paths: [\`apps/\${ns}\`] });
@@ -189,17 +191,7 @@ for (let i = 0; i < ${n}; i++) {
 new VaultNamespaceAccessSet("access", { namespaces, kvPath: \`\${prefix}-kv\`, authPath: auth.path }, { dependsOn: [kv, auth] });
 `;
     }
-    return `import * as fs from "fs";
-import { KubernetesAuthMethod, KvV2Engine, ${accessClass} } from ${JSON.stringify(componentsImport)};
-
-const prefix = ${JSON.stringify(prefix)};
-const kv = new KvV2Engine("kv", { path: \`\${prefix}-kv\`, protect: false });
-const auth = new KubernetesAuthMethod("kubernetes", {
-    path: \`\${prefix}-k8s\`,
-    kubernetesHost: "https://127.0.0.1:6443",
-    kubernetesCaCert: fs.readFileSync(${JSON.stringify(caFile)}, "utf8"),
-});
-for (let i = 0; i < ${n}; i++) {
+    return `${header(accessClass)}for (let i = 0; i < ${n}; i++) {
     const ns = \`\${prefix}-ns-\${i}\`;
     new ${accessClass}(ns, {
         namespace: ns,

@@ -115,7 +115,7 @@ export function takeoverDecision(t: TakeoverTarget, r: TakeoverReadResult, dryRu
 // ---------------------------------------------------------------------------------------------------
 // Whether this run can bind resource hooks at all
 
-/** What decides whether resource hooks can be bound (see `resourceHooksUsable`). */
+/** What decides whether resource hooks can be bound (see `takeoverGuardHere`). */
 export interface HookRuntime {
     /** The run is under unit-test mocks (`underMocks()`): the mock monitor registers no hooks. */
     underMocks: boolean;
@@ -183,9 +183,9 @@ export function forcedGuard(value: string | undefined): "hook" | "claim" | undef
     throw new Error(`PULUMI_VAULT_VSO_TAKEOVER_GUARD is ${JSON.stringify(value)}: set it to "hook" or "claim", or unset it to let the package decide`);
 }
 
-/** `hooksUsableIn` for this run. */
-export function resourceHooksUsable(): boolean {
-    return hooksUsableIn(hookRuntime());
+/** How this run guards a create (`takeoverGuardKind` of this run's runtime and PULUMI_VAULT_VSO_TAKEOVER_GUARD). */
+export function takeoverGuardHere(): "hook" | "claim" | "none" {
+    return takeoverGuardKind(hookRuntime());
 }
 
 /**
@@ -295,6 +295,8 @@ export type TakeoverClaimSetTarget = TakeoverClaimInputs;
 
 const targetKey = (t: { kind?: unknown; name?: unknown; authPath?: unknown }) => `${String(t.kind)}:${String(t.authPath ?? "")}:${String(t.name)}`;
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** What a claim set records of its inputs: which objects it holds, not the verdicts. */
+const claimedTargets = (inputs: any) => ({ targets: (inputs?.targets ?? []).map(({ kind, name, authPath }: any) => ({ kind, name, authPath })) });
 
 /**
  * The claim set's provider (pure functions; Pulumi's Node.js dynamic provider runs them). `check` sees the
@@ -320,10 +322,10 @@ export const takeoverClaimSetProvider: pulumi.dynamic.ResourceProvider = {
         return { changes: keys(olds) !== keys(news) };
     },
     async create(inputs: any): Promise<pulumi.dynamic.CreateResult> {
-        return { id: "takeover-claims", outs: { targets: (inputs.targets ?? []).map(({ kind, name, authPath }: any) => ({ kind, name, authPath })) } };
+        return { id: "takeover-claims", outs: claimedTargets(inputs) };
     },
     async update(_id: string, _olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: { targets: (news.targets ?? []).map(({ kind, name, authPath }: any) => ({ kind, name, authPath })) } };
+        return { outs: claimedTargets(news) };
     },
     async delete(): Promise<void> {
         // holds nothing in Vault: each policy and role is deleted (or kept) by its own resource
@@ -391,7 +393,7 @@ export function takeoverGuardOptions(
     claim?: TakeoverClaimArgs,
     claimAliases: pulumi.Input<pulumi.Alias>[] = [],
 ): Pick<pulumi.CustomResourceOptions, "hooks" | "dependsOn"> {
-    const how = takeoverGuardKind(hookRuntime());
+    const how = takeoverGuardHere();
     if (how === "none" || (how === "claim" && !claim)) {
         return {};
     }
@@ -437,7 +439,7 @@ export function takeoverGuardOptionsForMany(
     guarded: GuardedObject[],
     claimAliases: pulumi.Input<pulumi.Alias>[] = [],
 ): Pick<pulumi.CustomResourceOptions, "hooks" | "dependsOn">[] {
-    const how = takeoverGuardKind(hookRuntime());
+    const how = takeoverGuardHere();
     if (how === "none" || guarded.length === 0) {
         return guarded.map(() => ({}));
     }

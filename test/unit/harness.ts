@@ -2,9 +2,12 @@
  * Test harness for the unit layer: Pulumi's mock runtime, recording every registered resource with
  * its inputs, so tests can assert what a component would create.
  */
+import * as fs from "fs";
 import * as path from "path";
+import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import type { VaultSecretsPlatformArgs } from "../../components";
+import type { HomelabConfig } from "../../programs/homelab/config";
 
 /** The unit layer reads this kubeconfig (never a developer's own); its API server is never called. */
 export const FIXTURE_KUBECONFIG = path.join(__dirname, "fixtures", "kubeconfig");
@@ -141,4 +144,16 @@ export function articleArgs(): VaultSecretsPlatformArgs {
             },
         ],
     };
+}
+
+/** Reads the shipped stack config (Pulumi.homelab.yaml) the way `pulumi config` presents it to the program. */
+export function shippedHomelabConfig(): HomelabConfig {
+    const doc = yaml.load(fs.readFileSync(path.join(__dirname, "../../Pulumi.homelab.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc.config)) {
+        if (k.startsWith("vault-vso-homelab:")) {
+            out[k.slice("vault-vso-homelab:".length)] = v;
+        }
+    }
+    return out as unknown as HomelabConfig;
 }

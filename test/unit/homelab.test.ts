@@ -1,23 +1,8 @@
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
-import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { VaultSecretsPlatform } from "../../components";
 import { HomelabConfig, platformArgsFromConfig } from "../../programs/homelab/config";
-import { MockRecorder } from "./harness";
-
-/** Reads the shipped stack config the way `pulumi config` presents it to the program. */
-function shippedConfig(): HomelabConfig {
-    const doc = yaml.load(fs.readFileSync(path.join(__dirname, "../../Pulumi.homelab.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(doc.config)) {
-        if (k.startsWith("vault-vso-homelab:")) {
-            out[k.slice("vault-vso-homelab:".length)] = v;
-        }
-    }
-    return out as unknown as HomelabConfig;
-}
+import { MockRecorder, shippedHomelabConfig as shippedConfig } from "./harness";
 
 describe("homelab program config", () => {
     const rec = new MockRecorder();

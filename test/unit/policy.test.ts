@@ -9,11 +9,11 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { VaultSecretsPlatform } from "../../components";
-import { HomelabConfig, platformArgsFromConfig } from "../../programs/homelab/config";
+import { platformArgsFromConfig } from "../../programs/homelab/config";
 import { PolicyResource, VAULT_MOUNT, VAULT_POLICY, VAULT_ROLE, policyPaths, resourceRules, ruleNames, stackRules } from "../../policy/rules";
 import { knownProps } from "../../policy/knownprops";
 import { VIOLATIONS, ViolatingResource } from "../fixtures/policy-violations";
-import { MockRecorder, Recorded, articleArgs } from "./harness";
+import { MockRecorder, Recorded, articleArgs, shippedHomelabConfig } from "./harness";
 
 const TYPES = { policy: VAULT_POLICY, role: VAULT_ROLE, mount: VAULT_MOUNT } as const;
 
@@ -181,12 +181,7 @@ describe("policy pack rules (issue 22 item 3)", () => {
         beforeEach(() => rec.install());
 
         it("the shipped homelab stack (Pulumi.homelab.yaml)", async () => {
-            const doc = yaml.load(fs.readFileSync(path.join(__dirname, "../../Pulumi.homelab.yaml"), "utf8")) as { config: Record<string, unknown> };
-            const cfg = Object.fromEntries(
-                Object.entries(doc.config)
-                    .filter(([k]) => k.startsWith("vault-vso-homelab:"))
-                    .map(([k, v]) => [k.slice("vault-vso-homelab:".length), v]),
-            ) as unknown as HomelabConfig;
+            const cfg = shippedHomelabConfig();
             const { args, problems } = platformArgsFromConfig(cfg, undefined);
             assert.deepStrictEqual(problems, []);
             new VaultSecretsPlatform("homelab", args);

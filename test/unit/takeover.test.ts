@@ -17,7 +17,7 @@ import {
     takeoverGuardKind,
     forcedGuard,
     interpretTakeoverRead,
-    resourceHooksUsable,
+    takeoverGuardHere,
     takeoverDecision,
     takeoverGuardOptions,
     takeoverMessage,
@@ -105,7 +105,7 @@ describe("takeover check under Pulumi's mocks", () => {
     beforeEach(() => rec.install());
 
     it("binds no hook: the mock monitor registers none and nothing is created", async () => {
-        assert.strictEqual(resourceHooksUsable(), false);
+        assert.strictEqual(takeoverGuardHere(), "none");
         const parent = new pulumi.ComponentResource("test:index:Parent", "p");
         assert.deepStrictEqual(takeoverGuardOptions("policy", "h", parent), {});
         const access = new VaultNamespaceAccess("admin", { namespace: "admin", paths: ["admin/app"] });

@@ -11,6 +11,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -78,8 +79,8 @@ func (host *nodeLanguageHost) RunPlugin(
 		cmd.Env = os.Environ()
 	}
 	// wrapped writers: exec copies through a goroutine, node's non-blocking stdio never reaches ours
-	cmd.Stdout = struct{ ioWriter }{stdout}
-	cmd.Stderr = struct{ ioWriter }{stderr}
+	cmd.Stdout = struct{ io.Writer }{stdout}
+	cmd.Stderr = struct{ io.Writer }{stderr}
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
@@ -92,8 +93,6 @@ func (host *nodeLanguageHost) RunPlugin(
 	}
 	return closer.Close()
 }
-
-type ioWriter interface{ Write(p []byte) (int, error) }
 
 // pluginProgramDirectory is the plugin's program directory: the request's `program` (older engines)
 // or its `info.program_directory` (newer engines send the ProgramInfo message, field 5, which this
