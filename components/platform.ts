@@ -23,7 +23,7 @@ import { VsoNamespaceAccessArgs, planVsoNamespaceAccess } from "./config/vso-acc
 import { VaultStaticSecretApp } from "./apps/static-secret";
 import { staticSecretAppPlanOf } from "./config/static-secret";
 import { policyPrefixOf, pulumiTokenPolicy } from "./config/unseal";
-import { SealProbeTarget, podProxyAddress, probeSealStatus, sealedVaultMessage, unsealPods } from "./vault/sealcheck";
+import { SealProbeTarget, SealStatus, podProxyAddress, probeSealStatus, sealedVaultMessage, unsealPods } from "./vault/sealcheck";
 import { VaultInit } from "./vault/init";
 import { adoptedNamespace, adoptedStaticSecret } from "./config/adopt";
 import { AdoptedVaultAccess } from "./vault-config/adopted";
@@ -217,7 +217,8 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
             `${name}-vault-access`,
             {
                 namespace: vi.namespace,
-                serviceName: vi.serviceName,
+                // ha: the active node's Service (a standby would redirect to a plain-http pod address)
+                serviceName: vi.providerServiceName,
                 cluster,
                 // the keys Secret only when the keys live there
                 bootstrap: boot && { pods: boot.pods, keysSecretName: boot.keysIn === "secret" ? boot.keysSecretName : undefined },
@@ -239,12 +240,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         const address = this.unsealedAddress(
             pulumi
                 .all([access.address, access.headers, access.caCertFile, access.skipTLSVerify, pulumi.unsecret(pulumi.output(token).apply(() => 0))])
-                .apply(([a, h, ca, skip]) => ({
-                    address: a,
-                    headers: h,
-                    caCertFile: ca,
-                    skipTlsVerify: skip,
-                })),
+                .apply(([a, h, ca, skip]) => ({ address: a, headers: h, caCertFile: ca, skipTlsVerify: skip })),
             {
                 installed: true,
                 namespace: vi.namespace,
@@ -252,6 +248,8 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 keysSecretName: boot?.keysSecretName,
                 shown: "the Vault this stack installed",
                 unseal: unsealFromState,
+                server: cluster.apply((k) => k.server),
+                activeNode: vi.providerServiceName !== vi.serviceName && boot ? { service: vi.providerServiceName, pod: boot.pods[0] } : undefined,
             },
         );
         return new vault.Provider(
@@ -282,11 +280,15 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
             keysSecretName?: string;
             shown?: string;
             unseal?: UnsealFromState;
+            /** ha: the address is the active node's Service; wait for it, and ask this pod when there is none. */
+            activeNode?: { service: string; pod: string };
+            /** The API server (for the pod proxy of `activeNode`). */
+            server?: pulumi.Input<string>;
         },
     ): pulumi.Output<string> {
         // the address is not secret (the probe's inputs may be: the API server's bearer header, the keys)
         const checked = pulumi
-            .all([target, pulumi.output(c.namespace), pulumi.output(c.unseal?.keys), pulumi.output(c.unseal?.server)])
+            .all([target, pulumi.output(c.namespace), pulumi.output(c.unseal?.keys), pulumi.output(c.unseal?.server ?? c.server)])
             .apply(async ([t, ns, keys, server]) => {
                 if (underMocks()) {
                     return t.address; // unit tests: there is no Vault to ask
@@ -301,7 +303,13 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                     }
                     unsealTried = r === "tried";
                 }
-                const message = sealedVaultMessage(await probeSealStatus(t), {
+                let status = await probeSealStatus(t);
+                if (status === undefined && c.activeNode && server !== undefined && ns !== undefined) {
+                    // ha: the active Service has an endpoint once a node is active and labelled (seconds after
+                    // an unseal or a restart); meanwhile the API server answers 503
+                    status = await this.waitForActiveNode(t, c.activeNode, server, ns);
+                }
+                const message = sealedVaultMessage(status, {
                     installed: c.installed,
                     namespace: ns,
                     keysIn: c.keysIn,
@@ -315,6 +323,31 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 return t.address;
             });
         return pulumi.unsecret(checked);
+    }
+
+    /**
+     * ha: polls the active Service (up to 90 s) until a node answers there. None: the first pod's own
+     * status (sealed → the sealed message follows), or, unsealed with no active node, an error that says so.
+     */
+    private async waitForActiveNode(t: SealProbeTarget, a: { service: string; pod: string }, server: string, ns: string): Promise<SealStatus | undefined> {
+        const deadline = Date.now() + 90000;
+        while (Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 2000));
+            const st = await probeSealStatus(t);
+            if (st !== undefined) {
+                return st;
+            }
+        }
+        const pod = await probeSealStatus({ ...t, address: podProxyAddress(server, ns, a.pod) });
+        if (pod === undefined || pod.sealed) {
+            return pod;
+        }
+        throw new pulumi.ResourceError(
+            `no active Vault node behind the Service ${ns}/${a.service} after 90 s, although ${a.pod} is unsealed: ` +
+                `the raft cluster has no leader (too few pods up for a quorum?) or Vault cannot label its pod ` +
+                `(service_registration "kubernetes" needs the chart's RBAC). \`kubectl -n ${ns} logs ${a.pod} -c vault\` says which; run again when one is active.`,
+            this,
+        );
     }
 
     /**

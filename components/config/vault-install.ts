@@ -67,17 +67,32 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * The chart values the unsealer of a durable Vault adds to (`server.volumes`, `server.extraContainers`)
  * must be lists when given (pure): the unsealer appends its volume and sidecar to them.
  */
-function checkDurableValues(prefix: string, values: unknown): ValidationProblem[] {
+function checkDurableValues(prefix: string, values: unknown, mode: VaultMode): ValidationProblem[] {
     const server = isPlainObject(values) ? values.server : undefined;
     if (!isPlainObject(server)) {
         return [];
     }
-    return (["volumes", "extraContainers"] as const)
-        .filter((k) => server[k] !== undefined && server[k] !== null && !Array.isArray(server[k]) && !isDeferred(server[k]))
-        .map((k) => ({
-            field: `${prefix}values.server.${k}`,
-            message: `expected a list, found ${describeType(server[k])}: the unsealer adds its ${k === "volumes" ? "keys volume" : "sidecar"} to this list`,
-        }));
+    const service = isPlainObject(server.service) ? server.service : undefined;
+    const active = service && isPlainObject(service.active) ? service.active : undefined;
+    const noActive: ValidationProblem[] =
+        mode === "ha" && active && (active.enabled === false || active.enabled === "false")
+            ? [
+                  {
+                      field: `${prefix}values.server.service.active.enabled`,
+                      message:
+                          "must stay true in ha mode: Pulumi reaches Vault through the chart's active Service (a standby would redirect it to a plain-http pod address): remove this value",
+                  },
+              ]
+            : [];
+    return [
+        ...noActive,
+        ...(["volumes", "extraContainers"] as const)
+            .filter((k) => server[k] !== undefined && server[k] !== null && !Array.isArray(server[k]) && !isDeferred(server[k]))
+            .map((k) => ({
+                field: `${prefix}values.server.${k}`,
+                message: `expected a list, found ${describeType(server[k])}: the unsealer adds its ${k === "volumes" ? "keys volume" : "sidecar"} to this list`,
+            })),
+    ];
 }
 
 /** Checks VaultHelmInstall's arguments (pure). */
@@ -93,7 +108,7 @@ export function validateVaultHelmInstallArgs(args: VaultHelmInstallArgs, prefix 
     }
     problems.push(...checkChartPath(`${prefix}chartPath`, args.chartPath));
     if ((args.mode ?? DEFAULT_VAULT_MODE) !== "dev") {
-        problems.push(...checkDurableValues(prefix, args.values));
+        problems.push(...checkDurableValues(prefix, args.values, args.mode ?? DEFAULT_VAULT_MODE));
     }
     if (args.wait !== undefined && typeof args.wait !== "boolean") {
         problems.push({ field: `${prefix}wait`, message: `${JSON.stringify(args.wait)} must be true or false` });
@@ -176,6 +191,17 @@ export function vaultChartValues(mode: VaultMode, haReplicas = 3): Record<string
 /** The chart's Service name: its fullname, `<release>-vault` unless the release name contains "vault". */
 export function vaultServiceName(releaseName: string): string {
     return releaseName.includes("vault") ? releaseName : `${releaseName}-vault`;
+}
+
+/**
+ * The Service Pulumi talks to Vault through (pure): in `ha` mode the chart's `<fullname>-active`
+ * Service, which selects only the active node (service_registration "kubernetes" labels it). A
+ * standby answers a write it cannot forward with a redirect to the active node's plain-http pod
+ * address, which the provider refuses behind the API server's https proxy ("redirect would cause
+ * protocol downgrade"). One server (dev, standalone): the chart's Service, as before.
+ */
+export function vaultProviderServiceName(mode: VaultMode, releaseName: string): string {
+    return mode === "ha" ? `${vaultServiceName(releaseName)}-active` : vaultServiceName(releaseName);
 }
 
 /** VaultHelmInstall's args after the validation pass: every default filled in. */

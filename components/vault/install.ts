@@ -7,6 +7,7 @@ import {
     validateVaultHelmInstallArgs,
     vaultChartValues,
     vaultServiceName,
+    vaultProviderServiceName,
     VaultHelmInstallPlan,
     planVaultHelmInstall,
 } from "../config/vault-install";
@@ -33,6 +34,8 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
     public readonly namespace: string;
     /** Vault's Service name (the chart's fullname). */
     public readonly serviceName: string;
+    /** The Service Pulumi reaches Vault through: `serviceName`, or in ha mode its `-active` Service. */
+    public readonly providerServiceName: string;
 
     /** `args`: checked and planned here once; or its plan (`planVaultHelmInstall`, the platform's), used as it is. */
     constructor(name: string, args: VaultHelmInstallArgs | VaultHelmInstallPlan = {}, opts?: pulumi.ComponentResourceOptions) {
@@ -48,6 +51,7 @@ export class VaultHelmInstall extends pulumi.ComponentResource {
         const ns = plan.namespace;
         this.namespace = ns;
         this.serviceName = vaultServiceName(releaseName);
+        this.providerServiceName = vaultProviderServiceName(mode, releaseName);
         let values: pulumi.Input<Record<string, unknown>> = vaultChartValues(mode, plan.haReplicas);
         if (mode === "dev") {
             this.rootToken = pulumi.secret(pulumi.output(plan.devRootToken));

@@ -273,9 +273,14 @@ describe("integration: durable Vault that initialises and unseals itself (issue 
                 }
                 const unsealedAfter = (Date.now() - t0) / 1000;
                 console.log(`    [durable] ${mode}: ${replicas} pod(s) deleted -> all replacements unsealed in ${unsealedAfter.toFixed(1)} s`);
-                // and serving: an active node answers sys/health through the Service (200 = active, unsealed)
+                // and serving: an active node answers sys/health through the Service Pulumi uses (200 =
+                // active, unsealed); in ha that is the active node's Service: a standby would redirect
+                // Pulumi to a plain-http pod address ("redirect would cause protocol downgrade")
+                const providerService = mode === "ha" ? `${release}-active` : release;
+                const provider = JSON.parse(state).checkpoint.latest.resources.find((r: any) => r.type === "pulumi:providers:vault");
+                assert.match(String(provider?.inputs?.address), new RegExp(`/services/http:${providerService}:8200/proxy$`), "the provider's Service");
                 await waitFor("an active Vault behind the Service", 180000, async () => {
-                    const r = await kube("GET", `/api/v1/namespaces/${vaultNs}/services/http:${release}:8200/proxy/v1/sys/health`);
+                    const r = await kube("GET", `/api/v1/namespaces/${vaultNs}/services/http:${providerService}:8200/proxy/v1/sys/health`);
                     return r.status === 200;
                 });
                 // the value is intact: a refresh-preview reads it back from Vault and finds nothing changed

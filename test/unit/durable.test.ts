@@ -10,6 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { VaultSecretsPlatform, bootstrapOf, haRaftConfig, pulumiTokenPolicy, unsealerScript, validatePlatformArgs, withUnsealer } from "../../components";
 import { vaultInitProvider } from "../../components/vault/init";
+import { vaultProviderServiceName } from "../../components/config/vault-install";
 import { MockRecorder, articleArgs } from "./harness";
 
 describe("durable Vault (issue 9)", () => {
@@ -137,6 +138,15 @@ describe("durable Vault (issue 9)", () => {
         }
     });
 
+    it("ha: rejects chart values that remove the active Service Pulumi goes through, naming the field", () => {
+        const a = articleArgs();
+        a.vault = { install: true, helm: { mode: "ha", values: { server: { service: { active: { enabled: false } } } } } };
+        const p = validatePlatformArgs(a).find((x) => x.field === "vault.helm.values.server.service.active.enabled");
+        assert.match(p?.message ?? "", /must stay true in ha mode.*remove this value/);
+        a.vault.helm!.mode = "standalone";
+        assert.deepStrictEqual(validatePlatformArgs(a), [], "one server: Pulumi uses the chart's Service, the active one is not needed");
+    });
+
     it("rejects a threshold above the shares, naming the field", () => {
         const a = articleArgs();
         a.vault = { install: true, helm: { mode: "standalone", unseal: { keyShares: 3, keyThreshold: 4 } } };
@@ -187,6 +197,26 @@ describe("durable Vault (issue 9)", () => {
             assert.ok(rules.some((r) => r.resources[0] === "pods/proxy" && r.resourceNames.includes("vault-0")));
             assert.ok(rules.some((r) => r.resources[0] === "secrets" && (r.resourceNames ?? []).includes("vault-unseal-keys") && r.verbs.includes("get")));
             assert.ok(!rules.some((r) => r.resources[0] === "secrets" && !r.resourceNames && r.verbs.includes("get")), "no read of other Secrets");
+        });
+
+        it("ha: Pulumi reaches the active node's Service (a standby would redirect it to a plain-http pod address); standalone keeps the chart's Service", async () => {
+            const a = articleArgs();
+            a.vault = { install: true, helm: { mode: "ha", haReplicas: 3 } };
+            new VaultSecretsPlatform("p", a);
+            await rec.settle();
+            assert.strictEqual(
+                rec.one("pulumi:providers:vault").inputs.address,
+                "https://192.0.2.10:6443/api/v1/namespaces/vault/services/http:vault-active:8200/proxy",
+            );
+            const rules = rec.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs.rules as any[];
+            const svc = rules.find((r) => r.resources[0] === "services/proxy");
+            assert.deepStrictEqual(svc.resourceNames, ["vault-active", "http:vault-active:8200", "vault-active:8200"], "only the active Service");
+            assert.ok(
+                rules.some((r) => r.resources[0] === "pods/proxy" && r.resourceNames.includes("vault-2")),
+                "init/unseal still reach each pod",
+            );
+            assert.strictEqual(vaultProviderServiceName("standalone", "vault"), "vault");
+            assert.strictEqual(vaultProviderServiceName("ha", "sec"), "sec-vault-active");
         });
 
         it('keysIn "pulumi": the access may proxy to the pods but touch no Secret at all', async () => {
