@@ -37,6 +37,7 @@ import {
     reviewerOf,
     securityWarnings,
     validatePlatformArgs,
+    withClusterDefaults,
 } from "./config/platform";
 
 type NamespaceOpts = { vaultOpts: ProviderOpts; k8sOpts: ProviderOpts; bothOpts: ProviderOpts; operatorDeps: pulumi.Resource[] };
@@ -125,10 +126,12 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         return PARTS.get(this)!;
     }
 
-    constructor(name: string, args: VaultSecretsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, given: VaultSecretsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultSecretsPlatform`, name, {}, opts);
-        const given = { vault: this.getProvider("vault::") !== undefined, kubernetes: this.getProvider("kubernetes::") !== undefined };
-        failOnProblems("VaultSecretsPlatform", validatePlatformArgs(args, given), this);
+        const providers = { vault: this.getProvider("vault::") !== undefined, kubernetes: this.getProvider("kubernetes::") !== undefined };
+        failOnProblems("VaultSecretsPlatform", validatePlatformArgs(given, providers), this);
+        // one cluster of several: its auth mount and names (every child below sees the filled-in args)
+        const args = withClusterDefaults(given);
         for (const w of securityWarnings(args)) {
             pulumi.log.warn(w, this);
         }
@@ -152,7 +155,13 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         const operatorDeps = parts.operatorInstall ? [parts.operatorInstall] : this.operatorCrds(name, args, k8sOpts);
         parts.kv = new KvV2Engine(
             name,
-            planKvV2Engine({ path: parts.plan.kvPath, protect: args.kv?.protect, description: args.kv?.description, importExisting: args.adopted?.kvMount }),
+            planKvV2Engine({
+                path: parts.plan.kvPath,
+                protect: args.kv?.protect,
+                description: args.kv?.description,
+                importExisting: args.adopted?.kvMount,
+                shared: args.kv?.shared,
+            }),
             vaultOpts,
         );
         parts.kubernetesAuth = this.authMethod(name, args, bothOpts);

@@ -235,7 +235,7 @@ export const PLATFORM_ARGS_TYPE: FieldType = {
             },
         },
         operator: { fields: { install: "boolean", helm: { fields: HELM_FIELDS }, crdFiles: { list: "string", what: "a list of file paths" } } },
-        kv: { fields: { path: "string", protect: "boolean", description: "input" } },
+        kv: { fields: { path: "string", protect: "boolean", description: "input", shared: "boolean" } },
         kubernetesAuth: {
             fields: {
                 path: "string",
@@ -251,6 +251,7 @@ export const PLATFORM_ARGS_TYPE: FieldType = {
                 policyNameTemplate: TEMPLATE_TYPE,
             },
         },
+        cluster: { type: "string", what: 'a cluster name such as "nas"' },
         serviceAccountName: "string",
         createNamespaces: "boolean",
         apps: { list: { fields: { ...APP_FIELDS, data: { mapOf: "input", what: "an object of key: value" } }, what: APP_WHAT }, what: "a list of apps" },

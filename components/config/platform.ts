@@ -32,6 +32,11 @@ export interface KvOptions {
     protect?: boolean;
     /** Mount description. Default `"KV v2 secrets engine managed by pulumi-vault-vso"`. */
     description?: pulumi.Input<string>;
+    /**
+     * The mount belongs to another stack (one Vault serving several clusters: the first cluster's
+     * stack manages it): this stack only reads it and never changes or deletes it. Default `false`.
+     */
+    shared?: boolean;
 }
 
 export interface VaultOptions {
@@ -110,6 +115,15 @@ export interface VaultSecretsPlatformArgs {
     kv?: KvOptions;
     /** Kubernetes auth method, its config, and the per-namespace roles. */
     kubernetesAuth?: KubernetesAuthOptions;
+    /**
+     * The cluster this stack serves, when one Vault serves several (one stack per cluster; see
+     * docs/multi-cluster.md). It gives the cluster its own auth mount (`kubernetes-<cluster>`) and
+     * role and policy names (`vso-<cluster>-{namespace}`, `vso-<cluster>-{namespace}-read`), so two
+     * clusters' namespaces of the same name never share a role. Explicit `kubernetesAuth.path` and
+     * templates win; templates may say `{cluster}`. A DNS label. Default none: one cluster
+     * (`kubernetes`, `vso-{namespace}`).
+     */
+    cluster?: string;
     /** ServiceAccount VSO logs in with, created in each app namespace. Default `"vso-auth"`. */
     serviceAccountName?: string;
     /** Create the app namespaces. Default `false` (they usually exist with their workloads). */
@@ -181,7 +195,7 @@ export interface GivenProviders {
  * resource options give (the constructor says; default none, as in the homelab program).
  */
 export function validatePlatformArgs(args: VaultSecretsPlatformArgs, providers: GivenProviders = {}): ValidationProblem[] {
-    return withPlatformTypeChecks(args, (a) => validatePlatformValues(a, providers));
+    return withPlatformTypeChecks(args, (a) => [...clusterProblems(a), ...validatePlatformValues(withClusterDefaults(a), providers)]);
 }
 
 /** The value checks of validatePlatformArgs, on args whose fields have the right types. */
@@ -592,6 +606,65 @@ export function securityWarnings(args: VaultSecretsPlatformArgs): string[] {
     return out;
 }
 
+/**
+ * The args with the cluster's defaults filled in (pure): `cluster` → auth mount `kubernetes-<cluster>`
+ * and role/policy templates with the cluster in them; `{cluster}` in a given template replaced. Without
+ * `cluster`, the args as they are. Validation and planning both start here (once, in the platform).
+ */
+export function withClusterDefaults(args: VaultSecretsPlatformArgs): VaultSecretsPlatformArgs {
+    const c = args?.cluster;
+    if (typeof c !== "string" || c === "" || (args.kubernetesAuth !== undefined && typeof args.kubernetesAuth !== "object")) {
+        return args;
+    }
+    const ka = args.kubernetesAuth ?? {};
+    const fill = (t: unknown, dflt: string): string | undefined =>
+        typeof t === "string" ? t.split("{cluster}").join(c) : t === undefined ? dflt : (t as string);
+    return {
+        ...args,
+        kubernetesAuth: {
+            ...ka,
+            path: ka.path ?? clusterAuthPath(c),
+            roleNameTemplate: fill(ka.roleNameTemplate, `vso-${c}-{namespace}`),
+            policyNameTemplate: fill(ka.policyNameTemplate, `vso-${c}-{namespace}-read`),
+        },
+    };
+}
+
+/** The auth mount of a named cluster (pure): `kubernetes-<cluster>`. */
+export function clusterAuthPath(cluster: string): string {
+    return `kubernetes-${cluster}`;
+}
+
+/** `cluster` is a DNS label short enough for the names it goes into; `{cluster}` only with a cluster (pure). */
+function clusterProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const c = args.cluster;
+    const problems: ValidationProblem[] = [];
+    if (c !== undefined && (typeof c !== "string" || !/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(c))) {
+        problems.push({
+            field: "cluster",
+            message: `${JSON.stringify(c)} is not a cluster name: use lower-case letters, digits and "-" (at most 32, e.g. "nas"); it becomes part of the auth mount and of role and policy names`,
+        });
+    }
+    if (args.kv?.shared === true && args.adopted?.kvMount === true) {
+        problems.push({
+            field: "kv.shared",
+            message: "a shared mount is another stack's, and adopted.kvMount makes it this stack's: choose one (adopt it in one stack, share it in the others)",
+        });
+    }
+    if (c === undefined) {
+        for (const k of ["roleNameTemplate", "policyNameTemplate"] as const) {
+            const t = args.kubernetesAuth?.[k];
+            if (typeof t === "string" && t.includes("{cluster}")) {
+                problems.push({
+                    field: `kubernetesAuth.${k}`,
+                    message: `${JSON.stringify(t)} says {cluster} but no cluster is set: set cluster, or remove {cluster}`,
+                });
+            }
+        }
+    }
+    return problems;
+}
+
 /** The planner's options from the platform's args (pure). */
 export function planOptionsOf(args: VaultSecretsPlatformArgs): PlanOptions {
     const ka = args.kubernetesAuth ?? {};
@@ -607,7 +680,8 @@ export function planOptionsOf(args: VaultSecretsPlatformArgs): PlanOptions {
 }
 
 /** Plans the platform from validated args (pure); an adopted namespace keeps its own names (see `adoptedPlan`). */
-export function planPlatformArgs(args: VaultSecretsPlatformArgs): PlatformPlan {
+export function planPlatformArgs(given: VaultSecretsPlatformArgs): PlatformPlan {
+    const args = withClusterDefaults(given);
     return adoptedPlan(planPlatform(appShapes(args.apps), planOptionsOf(args)), args.adopted);
 }
 

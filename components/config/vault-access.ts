@@ -35,6 +35,11 @@ export interface KvV2EngineArgs {
      * instead of creating it. Its description is then left as it is. Default `false`.
      */
     importExisting?: boolean;
+    /**
+     * The mount belongs to another stack (one Vault serving several clusters): read it, never create,
+     * change or delete it. Its absence fails the run ("create it in the first cluster's stack"). Default `false`.
+     */
+    shared?: boolean;
 }
 
 /** KvV2Engine's args after the validation pass: every default filled in. */
@@ -43,11 +48,19 @@ export interface KvV2EnginePlan extends ComponentPlan<"KvV2Engine"> {
     description: pulumi.Input<string>;
     protect: boolean;
     importExisting: boolean;
+    shared: boolean;
 }
 
 /** Checks KvV2Engine's arguments (pure). */
 export function validateKvV2EngineArgs(args: KvV2EngineArgs, prefix = ""): ValidationProblem[] {
-    return checkMountPath(`${prefix}path`, args.path ?? DEFAULTS.kvPath);
+    const problems = checkMountPath(`${prefix}path`, args.path ?? DEFAULTS.kvPath);
+    if (args.shared === true && args.importExisting === true) {
+        problems.push({
+            field: `${prefix}shared`,
+            message: "a shared mount is another stack's, and an imported one becomes this stack's: choose one (adopt it in one stack, share it in the others)",
+        });
+    }
+    return problems;
 }
 
 /** Plans KvV2Engine's checked args (pure). */
@@ -58,6 +71,7 @@ export function planKvV2Engine(args: KvV2EngineArgs = {}): KvV2EnginePlan {
         description: args.description ?? "KV v2 secrets engine managed by pulumi-vault-vso",
         protect: args.protect ?? true,
         importExisting: args.importExisting ?? false,
+        shared: args.shared ?? false,
     };
 }
 

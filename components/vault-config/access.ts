@@ -44,15 +44,19 @@ export class KvV2Engine extends pulumi.ComponentResource {
             this,
         );
         const path = plan.path;
-        this.mount = new vault.Mount(
-            `${name}-kv`,
-            { path, type: "kv", options: { version: "2" }, description: plan.description },
-            {
-                parent: this,
-                protect: plan.protect,
-                ...(plan.importExisting ? { import: path, ignoreChanges: ["description"] } : {}),
-            },
-        );
+        // another stack's mount (a second cluster on one Vault): read, never written; a URN of its own,
+        // so a stack that managed the mount before cannot turn it into a read (the old one is protected)
+        this.mount = plan.shared
+            ? vault.Mount.get(`${name}-kv-shared`, path, undefined, { parent: this })
+            : new vault.Mount(
+                  `${name}-kv`,
+                  { path, type: "kv", options: { version: "2" }, description: plan.description },
+                  {
+                      parent: this,
+                      protect: plan.protect,
+                      ...(plan.importExisting ? { import: path, ignoreChanges: ["description"] } : {}),
+                  },
+              );
         this.path = this.mount.path;
         this.registerOutputs({ path: this.path });
     }

@@ -28,7 +28,9 @@ export interface HomelabApp extends Omit<AppArgs, "data"> {
 export interface HomelabConfig {
     vault?: { install?: boolean; address?: string; providerAddress?: string; helm?: VaultHelmInstallArgs };
     operator?: { install?: boolean; helm?: VaultSecretsOperatorInstallArgs; crdDir?: string };
-    kv?: { path?: string; protect?: boolean };
+    kv?: { path?: string; protect?: boolean; shared?: boolean };
+    /** This cluster's name when one Vault serves several (see the platform's `cluster`). */
+    cluster?: string;
     kubernetesAuth?: Omit<KubernetesAuthOptions, "kubernetesCaCert" | "tokenReviewerJwt">;
     serviceAccountName?: string;
     createNamespaces?: boolean;
@@ -133,6 +135,7 @@ export function platformArgsFromConfig(
         operator: { install: cfg?.operator?.install, helm: cfg?.operator?.helm, crdFiles },
         kv: cfg?.kv,
         kubernetesAuth: cfg?.kubernetesAuth,
+        ...(cfg?.cluster !== undefined ? { cluster: cfg.cluster } : {}),
         serviceAccountName: cfg?.serviceAccountName,
         createNamespaces: cfg?.createNamespaces,
         apps,
@@ -145,7 +148,18 @@ export function platformArgsFromConfig(
 const HOMELAB_APP_FIELDS = [...APP_FIELD_NAMES.filter((f) => f !== "data"), "managed"];
 
 /** Top-level config keys the program reads (under the project's namespace). */
-export const HOMELAB_CONFIG_KEYS = ["vault", "operator", "kv", "kubernetesAuth", "serviceAccountName", "createNamespaces", "apps", "values", "adopted"];
+export const HOMELAB_CONFIG_KEYS = [
+    "vault",
+    "operator",
+    "kv",
+    "cluster",
+    "kubernetesAuth",
+    "serviceAccountName",
+    "createNamespaces",
+    "apps",
+    "values",
+    "adopted",
+];
 
 /**
  * Problems for config keys in the project's namespace that the program does not read (pure): a

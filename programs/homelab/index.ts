@@ -15,6 +15,7 @@ const cfg: HomelabConfig = {
     operator: config.getObject("operator"),
     kv: config.getObject("kv"),
     kubernetesAuth: config.getObject("kubernetesAuth"),
+    cluster: config.get("cluster"),
     serviceAccountName: config.get("serviceAccountName"),
     createNamespaces: config.getBoolean("createNamespaces"),
     apps: config.requireObject("apps"),
