@@ -2,7 +2,7 @@
 # Local test bed: etcd + kube-apiserver + kube-controller-manager + Vault dev server,
 # all bound to 127.0.0.1, binaries built by scripts/tools/build-servers.sh.
 #
-# Usage: scripts/bed.sh start|stop|restart|status|env|clean
+# Usage: scripts/bed.sh start|stop|restart|status|env|clean|cluster-b
 #   start    build tools if needed, generate credentials, start everything, wait until ready
 #            (no-op if the bed is already running). Kubernetes and Vault state start empty
 #            on every start; CA, keys, tokens and ports are reused so kubeconfig stays valid.
@@ -13,6 +13,9 @@
 #            KUBE_API_SERVER KUBE_CA_FILE, and PULUMI_BACKEND_URL (a file backend in the bed)
 #            with PULUMI_CONFIG_PASSPHRASE_FILE for test stacks (also written to $BED/env.sh)
 #   clean    stop and delete the bed directory
+#   cluster-b on a running bed: also a second, node-less cluster (its API server, controller
+#            manager and VSO; $BED/kubeconfig-b, $BED/kube-apiserver-b-url) for the multi-cluster
+#            suite (scripts/bed/cluster-b.sh); `stop` stops it with the rest
 #
 # Owner: with PVV_BED_OWNER_PID=<pid> (set by test/integration/bed.ts: the test run), a bed that
 # `start`/`restart` has to start belongs to that process: $BED/owner names it and a watchdog
@@ -73,7 +76,7 @@ load_tools() {
 }
 
 # the functions by concern (each file sources nothing and runs nothing)
-for part in processes control-plane node; do
+for part in processes control-plane node cluster-b; do
   # shellcheck source=/dev/null
   source "$REPO/scripts/bed/$part.sh"
 done
@@ -194,7 +197,7 @@ cmd_stop() {
   if has_node || running containerd || running kubelet; then stop_node; fi
   rm -f "$BED/node"
   # (etcd last: the API server's shutdown still writes to it)
-  stop_svcs vso kube-controller-manager kube-apiserver vault
+  stop_svcs vso kube-controller-manager kube-apiserver vault "${CLUSTER_B_SERVICES[@]}"
   stop_svcs etcd
   [[ "${1:-}" == quiet ]] || log "bed stopped"
 }
@@ -238,8 +241,9 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   clean) [[ -d "$BED" ]] && lock_bed; cmd_stop; rm -rf "$BED"; log "removed $BED" ;;
+  cluster-b) lock_bed; load_tools; start_cluster_b ;;
   _provisioner) load_tools; provisioner_loop ;;
   _watchdog) BED="$2"; cmd_watchdog "$3" "$4" ;;
   _guard) cmd_guard "$2" "$3" ;;
-  *) echo "usage: $0 start|stop|restart|status|env|clean" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|status|env|clean|cluster-b" >&2; exit 2 ;;
 esac

@@ -70,9 +70,9 @@ EOF
   umask 022
 }
 
-write_kubeconfig() {
-  local port="$1" pki="$BED/pki" b64="base64 -w0"
-  (umask 077; cat >"$BED/kubeconfig" <<EOF
+write_kubeconfig() {  # write_kubeconfig <port> [file]
+  local port="$1" out="${2:-$BED/kubeconfig}" pki="$BED/pki" b64="base64 -w0"
+  (umask 077; cat >"$out" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
