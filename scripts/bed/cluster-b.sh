@@ -29,7 +29,7 @@ start_cluster_b() {
     --bind-address="$ahost" --advertise-address="$ahost" --secure-port="$kport" \
     --cert-dir="$BED/kube-apiserver-b-certs" \
     --tls-cert-file="$BED/pki/apiserver.crt" --tls-private-key-file="$BED/pki/apiserver.key" \
-    --client-ca-file="$BED/pki/ca.crt" --authorization-mode=RBAC \
+    --client-ca-file="$BED/pki/ca.crt" --token-auth-file="$BED/pki/tokens.csv" --authorization-mode=RBAC \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
     --service-cluster-ip-range="$SERVICE_CIDR" --endpoint-reconciler-type=none \
