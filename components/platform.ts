@@ -126,12 +126,13 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         return PARTS.get(this)!;
     }
 
-    constructor(name: string, given: VaultSecretsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    // (the parameter must be called `args`: the component provider infers the schema from it)
+    constructor(name: string, args: VaultSecretsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultSecretsPlatform`, name, {}, opts);
         const providers = { vault: this.getProvider("vault::") !== undefined, kubernetes: this.getProvider("kubernetes::") !== undefined };
-        failOnProblems("VaultSecretsPlatform", validatePlatformArgs(given, providers), this);
+        failOnProblems("VaultSecretsPlatform", validatePlatformArgs(args, providers), this);
         // one cluster of several: its auth mount and names (every child below sees the filled-in args)
-        const args = withClusterDefaults(given);
+        args = withClusterDefaults(args);
         for (const w of securityWarnings(args)) {
             pulumi.log.warn(w, this);
         }
