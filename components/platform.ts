@@ -46,7 +46,6 @@ type ProviderOpts = { parent: pulumi.Resource; dependsOn?: pulumi.Resource[]; pr
 /** keysIn "pulumi": what `pulumi up` needs to unseal a restarted Vault with the keys in the stack's state. */
 interface UnsealFromState {
     keys: pulumi.Output<string[] | undefined>;
-    server: pulumi.Output<string>;
     pods: string[];
     threshold: number;
 }
@@ -242,7 +241,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
             token = init.token;
             if (boot.keysIn === "pulumi") {
                 // its keys live only in the state: a restarted Vault is unsealed by `pulumi up`, here
-                unsealFromState = { keys: init.unsealKeys, server: cluster.apply((c) => c.server), pods: boot.pods, threshold: boot.keyThreshold };
+                unsealFromState = { keys: init.unsealKeys, pods: boot.pods, threshold: boot.keyThreshold };
             }
         }
         const tokenArgs = token !== undefined ? { token: pulumi.secret(token) } : {};
@@ -292,13 +291,13 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
             unseal?: UnsealFromState;
             /** ha: the address is the active node's Service; wait for it, and ask this pod when there is none. */
             activeNode?: { service: string; pod: string };
-            /** The API server (for the pod proxy of `activeNode`). */
+            /** The API server, for the pods' proxy (`unseal`, `activeNode`). */
             server?: pulumi.Input<string>;
         },
     ): pulumi.Output<string> {
         // the address is not secret (the probe's inputs may be: the API server's bearer header, the keys)
         const checked = pulumi
-            .all([target, pulumi.output(c.namespace), pulumi.output(c.unseal?.keys), pulumi.output(c.unseal?.server ?? c.server)])
+            .all([target, pulumi.output(c.namespace), pulumi.output(c.unseal?.keys), pulumi.output(c.server)])
             .apply(async ([t, ns, keys, server]) => {
                 if (underMocks()) {
                     return t.address; // unit tests: there is no Vault to ask

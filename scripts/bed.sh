@@ -59,6 +59,8 @@ POD_CIDR=10.244.0.0/24
 POD_GW=10.244.0.1
 SERVICE_CIDR=10.0.0.0/24
 RUN_DIR=/run/pvv-bed
+# the controllers a node-less cluster needs (namespaces, ServiceAccounts and their token Secrets, ...)
+KCM_NODELESS_CONTROLLERS=namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller
 CTRD_SOCK="$RUN_DIR/containerd.sock"
 
 log() { echo "[bed] $*" >&2; }
@@ -126,7 +128,7 @@ cmd_start() {  # cmd_start [fresh]: fresh = restart even if running
   mkdir -p "$BED/kube-apiserver-certs"
   local ahost node_args=(--endpoint-reconciler-type=none) kcm_controllers
   ahost="$(apiserver_host)"
-  kcm_controllers=namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller
+  kcm_controllers="$KCM_NODELESS_CONTROLLERS"
   if has_node; then
     node_args=(--endpoint-reconciler-type=lease --kubelet-preferred-address-types=InternalIP
       --kubelet-client-certificate="$BED/pki/admin.crt" --kubelet-client-key="$BED/pki/admin.key")
@@ -166,14 +168,15 @@ owner_note() {
   if [[ -n "$pid" ]]; then echo "; stopped when process $pid exits"; fi
 }
 
-start_vso() {
+start_vso() {  # start_vso [svc] [kubeconfig]: VSO as a local process against a cluster (default: the bed's)
+  local svc="${1:-vso}" kc="${2:-$BED/kubeconfig}"
   [[ -x "${PVV_VSO_BIN:-}" && -d "${VSO_CRDS_DIR:-}" ]] || die "VSO binary/CRDs missing; run scripts/tools/build-servers.sh vso"
-  "$PVV_KUBECTL_BIN" --kubeconfig "$BED/kubeconfig" apply --server-side -f "$VSO_CRDS_DIR" >/dev/null
-  "$PVV_KUBECTL_BIN" --kubeconfig "$BED/kubeconfig" create namespace "$VSO_NAMESPACE" --dry-run=client -o yaml |
-    "$PVV_KUBECTL_BIN" --kubeconfig "$BED/kubeconfig" apply -f - >/dev/null
-  OPERATOR_NAMESPACE="$VSO_NAMESPACE" KUBECONFIG="$BED/kubeconfig" spawn vso "$PVV_VSO_BIN" \
-    --leader-elect=false --metrics-bind-address=0 --health-probe-bind-address="$HOST:$(pick_port vso-health)"
-  wait_for vso "VSO /readyz" curl -fsS "http://$HOST:$(cat "$BED/ports/vso-health")/readyz"
+  "$PVV_KUBECTL_BIN" --kubeconfig "$kc" apply --server-side -f "$VSO_CRDS_DIR" >/dev/null
+  "$PVV_KUBECTL_BIN" --kubeconfig "$kc" create namespace "$VSO_NAMESPACE" --dry-run=client -o yaml |
+    "$PVV_KUBECTL_BIN" --kubeconfig "$kc" apply -f - >/dev/null
+  OPERATOR_NAMESPACE="$VSO_NAMESPACE" KUBECONFIG="$kc" spawn "$svc" "$PVV_VSO_BIN" \
+    --leader-elect=false --metrics-bind-address=0 --health-probe-bind-address="$HOST:$(pick_port "$svc-health")"
+  wait_for "$svc" "$svc /readyz" curl -fsS "http://$HOST:$(cat "$BED/ports/$svc-health")/readyz"
 }
 
 core_running() {

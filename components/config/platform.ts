@@ -10,7 +10,7 @@ import { VaultSecretsOperatorInstallArgs, validateOperatorInstallArgs } from "./
 import { KubeCluster, ambientKubeconfigPath, kubeClusterOf, kubeconfigText } from "./kubeconfig";
 import { AppFields, AppShape, DEFAULTS, nameFor, PlanOptions, PlatformPlan, planPlatform, validateApps, withPlatformTypeChecks } from "./plan";
 import { ValidationProblem, checkUrl } from "./validate";
-import { KubernetesAuthMethodArgs, TokenReviewerArgs, tokenReviewerOf, validateKubernetesAuthArgs } from "./vault-access";
+import { KubernetesAuthMethodArgs, TokenReviewerArgs, checkKvShared, tokenReviewerOf, validateKubernetesAuthArgs } from "./vault-access";
 import { VAULT_CA_SECRET } from "./vso-access";
 import { PULUMI_TOKEN_POLICY, UNSEAL_DEFAULTS, UnsealKeysIn, policyPrefixOf } from "./unseal";
 import { AdoptedSetup, adoptedNamespace, adoptedPlan, validateAdoptedSetup } from "./adopt";
@@ -609,7 +609,8 @@ export function securityWarnings(args: VaultSecretsPlatformArgs): string[] {
 /**
  * The args with the cluster's defaults filled in (pure): `cluster` → auth mount `kubernetes-<cluster>`
  * and role/policy templates with the cluster in them; `{cluster}` in a given template replaced. Without
- * `cluster`, the args as they are. Validation and planning both start here (once, in the platform).
+ * `cluster`, the args as they are. Validation, planning and the platform's children start from it (filling
+ * twice changes nothing).
  */
 export function withClusterDefaults(args: VaultSecretsPlatformArgs): VaultSecretsPlatformArgs {
     const c = args?.cluster;
@@ -617,8 +618,7 @@ export function withClusterDefaults(args: VaultSecretsPlatformArgs): VaultSecret
         return args;
     }
     const ka = args.kubernetesAuth ?? {};
-    const fill = (t: unknown, dflt: string): string | undefined =>
-        typeof t === "string" ? t.split("{cluster}").join(c) : t === undefined ? dflt : (t as string);
+    const fill = (t: string | undefined, dflt: string): string => (t === undefined ? dflt : t.split("{cluster}").join(c));
     return {
         ...args,
         kubernetesAuth: {
@@ -645,12 +645,7 @@ function clusterProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
             message: `${JSON.stringify(c)} is not a cluster name: use lower-case letters, digits and "-" (at most 32, e.g. "nas"); it becomes part of the auth mount and of role and policy names`,
         });
     }
-    if (args.kv?.shared === true && args.adopted?.kvMount === true) {
-        problems.push({
-            field: "kv.shared",
-            message: "a shared mount is another stack's, and adopted.kvMount makes it this stack's: choose one (adopt it in one stack, share it in the others)",
-        });
-    }
+    problems.push(...checkKvShared("kv.shared", args.kv?.shared, args.adopted?.kvMount));
     if (c === undefined) {
         for (const k of ["roleNameTemplate", "policyNameTemplate"] as const) {
             const t = args.kubernetesAuth?.[k];

@@ -53,14 +53,20 @@ export interface KvV2EnginePlan extends ComponentPlan<"KvV2Engine"> {
 
 /** Checks KvV2Engine's arguments (pure). */
 export function validateKvV2EngineArgs(args: KvV2EngineArgs, prefix = ""): ValidationProblem[] {
-    const problems = checkMountPath(`${prefix}path`, args.path ?? DEFAULTS.kvPath);
-    if (args.shared === true && args.importExisting === true) {
-        problems.push({
-            field: `${prefix}shared`,
-            message: "a shared mount is another stack's, and an imported one becomes this stack's: choose one (adopt it in one stack, share it in the others)",
-        });
-    }
-    return problems;
+    return [...checkMountPath(`${prefix}path`, args.path ?? DEFAULTS.kvPath), ...checkKvShared(`${prefix}shared`, args.shared, args.importExisting)];
+}
+
+/** A KV mount is either another stack's (`shared`) or imported into this one, not both (pure). */
+export function checkKvShared(field: string, shared: unknown, imported: unknown): ValidationProblem[] {
+    return shared === true && imported === true
+        ? [
+              {
+                  field,
+                  message:
+                      "a shared mount is another stack's, and an imported (adopted) one becomes this stack's: choose one (adopt it in one stack, share it in the others)",
+              },
+          ]
+        : [];
 }
 
 /** Plans KvV2Engine's checked args (pure). */

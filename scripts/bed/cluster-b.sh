@@ -40,18 +40,12 @@ start_cluster_b() {
   spawn kube-controller-manager-b "$PVV_KUBE_CONTROLLER_MANAGER_BIN" \
     --kubeconfig="$BED/kubeconfig-b" --authentication-skip-lookup=true \
     --bind-address=$HOST --secure-port=0 --leader-elect=false --use-service-account-credentials=false \
-    --controllers=namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller \
+    --controllers="$KCM_NODELESS_CONTROLLERS" \
     --service-account-private-key-file="$pki/sa.key" --root-ca-file="$BED/pki/ca.crt" \
     --cluster-name=pvv-bed-b --profiling=false --v=1
   wait_for kube-controller-manager-b "default ServiceAccount in cluster B" \
     curl -fsS --cacert "$BED/pki/ca.crt" -H "@$BED/admin-header" "https://$ahost:$kport/api/v1/namespaces/default/serviceaccounts/default"
-  [[ -x "${PVV_VSO_BIN:-}" && -d "${VSO_CRDS_DIR:-}" ]] || die "VSO binary/CRDs missing; run scripts/tools/build-servers.sh vso"
-  "$PVV_KUBECTL_BIN" --kubeconfig "$BED/kubeconfig-b" apply --server-side -f "$VSO_CRDS_DIR" >/dev/null
-  "$PVV_KUBECTL_BIN" --kubeconfig "$BED/kubeconfig-b" create namespace "$VSO_NAMESPACE" --dry-run=client -o yaml |
-    "$PVV_KUBECTL_BIN" --kubeconfig "$BED/kubeconfig-b" apply -f - >/dev/null
-  OPERATOR_NAMESPACE="$VSO_NAMESPACE" KUBECONFIG="$BED/kubeconfig-b" spawn vso-b "$PVV_VSO_BIN" \
-    --leader-elect=false --metrics-bind-address=0 --health-probe-bind-address="$HOST:$(pick_port vso-b-health)"
-  wait_for vso-b "cluster B's VSO /readyz" curl -fsS "http://$HOST:$(cat "$BED/ports/vso-b-health")/readyz"
+  start_vso vso-b "$BED/kubeconfig-b"
   echo "https://$ahost:$kport" >"$BED/kube-apiserver-b-url"
   log "cluster B running: KUBECONFIG=$BED/kubeconfig-b"
 }
