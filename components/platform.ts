@@ -8,7 +8,7 @@ import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX, failOnProblems } from "./config/errors";
 import { PlatformInventory, inventoryOf } from "./config/inventory";
 import { VaultHelmInstall } from "./vault/install";
-import { planVaultHelmInstall } from "./config/vault-install";
+import { planVaultHelmInstall, vaultServiceName } from "./config/vault-install";
 import { VaultSecretsOperatorInstall } from "./operator/install";
 import { planOperatorInstall } from "./config/operator-install";
 import { VaultApiServerAccess } from "./vault/apiserver-access";
@@ -24,7 +24,7 @@ import { VaultStaticSecretApp } from "./apps/static-secret";
 import { staticSecretAppPlanOf } from "./config/static-secret";
 import { policyPrefixOf, pulumiTokenPolicy } from "./config/unseal";
 import { SealProbeTarget, SealStatus, podProxyAddress, probeSealStatus, sealedVaultMessage, unsealPods } from "./vault/sealcheck";
-import { VaultInit } from "./vault/init";
+import { VaultInit, VaultKeysInGuard } from "./vault/init";
 import { adoptedNamespace, adoptedStaticSecret } from "./config/adopt";
 import { AdoptedVaultAccess } from "./vault-config/adopted";
 import {
@@ -142,7 +142,11 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
             (args.kubeconfig !== undefined ? new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(args.kubeconfig) }, { parent: this }) : undefined);
         const k8sOpts: ProviderOpts = { parent: this, ...(k8sProvider ? { providers: { kubernetes: k8sProvider } } : {}) };
         if (args.vault?.install ?? true) {
-            parts.vaultInstall = new VaultHelmInstall(name, planVaultHelmInstall(args.vault?.helm ?? {}), k8sOpts);
+            const vaultPlan = planVaultHelmInstall(args.vault?.helm ?? {});
+            const boot = bootstrapOf(args, vaultServiceName(vaultPlan.releaseName));
+            // a durable Vault's keys cannot move: refused here, before the release changes its unseal setup
+            const guard = boot && new VaultKeysInGuard(`${name}-vault-keys-in`, { keysIn: boot.keysIn }, { parent: this });
+            parts.vaultInstall = new VaultHelmInstall(name, vaultPlan, { ...k8sOpts, ...(guard ? { dependsOn: [guard] } : {}) });
         }
         this.vaultAddress = args.vault?.address !== undefined ? pulumi.output(args.vault.address) : parts.vaultInstall!.address;
         const vaultProvider = this.getProvider("vault::") ?? this.vaultProvider(name, args, k8sOpts);

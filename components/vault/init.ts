@@ -37,6 +37,47 @@ interface HttpResult {
 }
 
 /** The provider: runs inside Pulumi's Node.js process (serialised with its helpers). */
+/**
+ * Where the keys live cannot move after initialisation (pure): the unsealer would lose them, or the
+ * state would never get them. The error to refuse a move with, or undefined.
+ */
+export function keysInMoveError(wasIn: string | undefined, nowIn: string | undefined): Error | undefined {
+    const was = wasIn ?? "secret";
+    const now = nowIn ?? "secret";
+    if (was === now) {
+        return undefined;
+    }
+    return new Error(
+        `vault.helm.unseal.keysIn was "${was}" when this Vault was initialised and cannot change to "${now}" afterwards ` +
+            `(the ${was === "secret" ? "keys Secret and the unsealer" : "stack's state"} hold${was === "secret" ? "" : "s"} its keys): set keysIn back to "${was}"`,
+    );
+}
+
+/**
+ * Records where a durable Vault's keys live, and refuses a move in its diff. The Helm release
+ * depends on it, so a refused move stops before the release changes (VaultInit depends on the
+ * release and would refuse only after the pods had rolled to the other unseal setup).
+ */
+export const keysInGuardProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: { keysIn?: string }): Promise<pulumi.dynamic.CreateResult> {
+        return { id: "keys-in", outs: { keysIn: inputs.keysIn ?? "secret" } };
+    },
+    async diff(_id: string, olds: { keysIn?: string }, news: { keysIn?: string }): Promise<pulumi.dynamic.DiffResult> {
+        const refused = keysInMoveError(olds?.keysIn, news?.keysIn);
+        if (refused) {
+            throw refused;
+        }
+        return { changes: false };
+    },
+};
+
+/** See `keysInGuardProvider`. */
+export class VaultKeysInGuard extends pulumi.dynamic.Resource {
+    constructor(name: string, args: { keysIn: string }, opts?: pulumi.CustomResourceOptions) {
+        super(keysInGuardProvider, name, { keysIn: args.keysIn }, opts, "pulumi-vault-vso", "VaultKeysInGuard");
+    }
+}
+
 export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: VaultInitInputs): Promise<pulumi.dynamic.CreateResult> {
         /* eslint-disable @typescript-eslint/no-require-imports */
@@ -267,13 +308,9 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
         // initialisation happens once: changing the shares or the Secret's name later is a rekey
         // (`vault operator rekey`), never a new init, so nothing here ever changes or replaces it.
         // Where the keys live cannot move silently: the unsealer would lose them, or state would never get them.
-        const was = olds?.keysIn ?? "secret";
-        const now = news?.keysIn ?? "secret";
-        if (was !== now) {
-            throw new Error(
-                `vault.helm.unseal.keysIn was "${was}" when this Vault was initialised and cannot change to "${now}" afterwards ` +
-                    `(the ${was === "secret" ? "keys Secret and the unsealer" : "stack's state"} hold${was === "secret" ? "" : "s"} its keys): set keysIn back to "${was}"`,
-            );
+        const refused = keysInMoveError(olds?.keysIn, news?.keysIn);
+        if (refused) {
+            throw refused;
         }
         return { changes: false };
     },

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { VaultSecretsPlatform, bootstrapOf, haRaftConfig, pulumiTokenPolicy, unsealerScript, validatePlatformArgs, withUnsealer } from "../../components";
-import { vaultInitProvider } from "../../components/vault/init";
+import { keysInGuardProvider, vaultInitProvider } from "../../components/vault/init";
 import { vaultProviderServiceName } from "../../components/config/vault-install";
 import { MockRecorder, articleArgs } from "./harness";
 
@@ -181,6 +181,19 @@ describe("durable Vault (issue 9)", () => {
         assert.match(fn.text, /agent: false/);
     });
 
+    it("the keys' place is refused a move before the Helm release changes (a guard the release depends on), and its provider serialises", async function () {
+        this.timeout(60000);
+        const created = await keysInGuardProvider.create({ keysIn: "pulumi" });
+        assert.deepStrictEqual(created.outs, { keysIn: "pulumi" });
+        await assert.rejects(
+            keysInGuardProvider.diff!("keys-in", { keysIn: "pulumi" }, { keysIn: "secret" }),
+            /was "pulumi" when this Vault was initialised and cannot change to "secret"/,
+        );
+        assert.deepStrictEqual(await keysInGuardProvider.diff!("keys-in", { keysIn: "secret" }, {}), { changes: false }, "unset is secret");
+        const fn = await pulumi.runtime.serializeFunction(() => keysInGuardProvider, { allowSecrets: true });
+        assert.match(fn.text, /cannot change to/, "the check goes with it");
+    });
+
     describe("under mocks", () => {
         const rec = new MockRecorder();
         beforeEach(() => rec.install());
@@ -191,6 +204,7 @@ describe("durable Vault (issue 9)", () => {
             await rec.settle();
             const init = rec.one("pulumi-nodejs:dynamic/pulumi-vault-vso:VaultInit");
             assert.deepStrictEqual(init.inputs.pods, ["vault-0"]);
+            assert.strictEqual(rec.one("pulumi-nodejs:dynamic/pulumi-vault-vso:VaultKeysInGuard").inputs.keysIn, "secret");
             assert.ok(init.secretInputs.includes("authorization"), "the access token is a secret input");
             const role = rec.one("kubernetes:rbac.authorization.k8s.io/v1:Role");
             const rules = role.inputs.rules as any[];
