@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Doctor: does what VSO will do for each namespace and reports login/policy/key faults first.
- *   npm run doctor -- --stack NAME [--cwd DIR]          (the namespaces the stack created, checked against its Vault address)
+ *   npm run doctor -- --stack NAME [--cwd DIR]          (the namespaces the stack created, checked against its Vault address,
+ *                                                      in the stack's cluster: its kubernetes:kubeconfig unless --kubeconfig)
  *   npm run doctor -- --namespace cnpg [--namespace other] [--vault-addr URL] [--allow-insecure-vault] [--kubeconfig FILE] [--json]
  * Arguments are checked before any request. A ServiceAccount token is only sent to an address read from
  * the cluster when it is the stack's (--stack), $VAULT_ADDR or a --trust-vault-addr URL (an in-cluster
@@ -11,9 +12,9 @@
  */
 import type { PlatformInventory } from "../components/config/inventory";
 import { DOCTOR_USAGE, DoctorCliArgs, parseDoctorArgs } from "./args";
-import { loadKubeconfig, sanitizeText } from "../ops/clients";
-import { formatDoctorReport, runDoctor } from "../ops/doctor";
-import { noInventoryMessage, stackInventory } from "../ops/inventory";
+import { KubeTarget, kubeconfigFromProviderConfig, loadKubeconfig, sanitizeText } from "../ops/clients";
+import { doctorClusterLines, formatDoctorReport, runDoctor } from "../ops/doctor";
+import { noInventoryMessage, stackInventory, stackKubeconfigValue } from "../ops/inventory";
 import { describeStackError } from "../ops/drift";
 
 async function doctor(a: DoctorCliArgs): Promise<number> {
@@ -36,8 +37,28 @@ async function doctor(a: DoctorCliArgs): Promise<number> {
             return 1;
         }
     }
+    // the cluster: --kubeconfig, else the stack's own (kubernetes:kubeconfig: one stack per cluster), else $KUBECONFIG
+    const stackKc = a.stack !== undefined ? await stackKubeconfigValue(a.stack, a.cwd) : undefined;
+    const stackLabel = "the stack's kubernetes:kubeconfig";
+    let kube: KubeTarget;
+    let from: string;
+    let stackServer: string | undefined;
+    if (a.kubeconfig !== undefined) {
+        kube = loadKubeconfig(a.kubeconfig);
+        from = `--kubeconfig ${a.kubeconfig}`;
+        stackServer = stackKc === undefined ? undefined : kubeconfigFromProviderConfig(stackKc, stackLabel).server;
+    } else if (stackKc !== undefined) {
+        kube = kubeconfigFromProviderConfig(stackKc, stackLabel);
+        from = stackLabel;
+    } else {
+        kube = loadKubeconfig();
+        from = process.env.KUBECONFIG ? "$KUBECONFIG" : "~/.kube/config";
+    }
+    for (const line of doctorClusterLines({ cluster: inventory?.cluster, server: kube.server, from, stackServer })) {
+        process.stderr.write(`doctor: ${line}\n`);
+    }
     const report = await runDoctor({
-        kube: loadKubeconfig(a.kubeconfig),
+        kube,
         namespaces,
         vaultAddr: a.vaultAddr,
         stackVaultAddr,

@@ -184,8 +184,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         this.managedVersions = pulumi
             .all(Object.fromEntries(versions.map(([n, a]) => [n, a.managedVersion!])))
             .apply((v) => Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === "string")));
-        const plan = parts.plan;
-        this.inventory = pulumi.all([this.vaultAddress, this.managedVersions]).apply(([addr, v]) => inventoryOf(plan, addr, v));
+        this.inventory = pulumi.all([this.vaultAddress, this.managedVersions]).apply(([addr, v]) => inventoryOf(parts.plan, addr, v, args.cluster));
         this.registerOutputs({ vaultAddress: this.vaultAddress, managedVersions: this.managedVersions, inventory: this.inventory });
     }
 

@@ -29,7 +29,21 @@ function fileOrData(data: string | undefined, file: string | undefined): Buffer 
 /** Loads the current context of a kubeconfig (path, default $KUBECONFIG or ~/.kube/config). */
 export function loadKubeconfig(file?: string): KubeTarget {
     const p = file ?? process.env.KUBECONFIG?.split(":")[0] ?? `${process.env.HOME}/.kube/config`;
-    const doc = yaml.load(fs.readFileSync(p, "utf8")) as any;
+    return parseKubeconfig(fs.readFileSync(p, "utf8"), p);
+}
+
+/**
+ * A kubeconfig given either as a path or as its contents, as the Kubernetes provider's
+ * `kubernetes:kubeconfig` takes it (contents: a YAML/JSON document with `clusters`). `label` names it in errors.
+ */
+export function kubeconfigFromProviderConfig(value: string, label: string): KubeTarget {
+    const inline = /\n/.test(value.trim()) || /^\s*\{/.test(value);
+    return inline ? parseKubeconfig(value, label) : loadKubeconfig(value);
+}
+
+/** The current context of a kubeconfig's text; `p` names it in errors (never its contents). */
+export function parseKubeconfig(text: string, p: string): KubeTarget {
+    const doc = (yaml.load(text) ?? {}) as any;
     const ctxName = doc["current-context"];
     const ctx = (doc.contexts ?? []).find((c: any) => c.name === ctxName)?.context ?? doc.contexts?.[0]?.context;
     if (!ctx) {

@@ -431,6 +431,25 @@ function printable(c: DoctorCheck): DoctorCheck {
 }
 
 /** Runs the doctor over the given namespaces. Rejects, before any request, a namespace that is not a Kubernetes name. */
+/**
+ * Which cluster the doctor checks, as lines for its stderr (pure). `from` names where the kubeconfig
+ * came from; `stackServer` is the API server of the stack's own `kubernetes:kubeconfig` when the user
+ * gave another kubeconfig: a different server is most likely another cluster, whose VaultAuths would
+ * all look "changed outside Pulumi", so the doctor says so before its report.
+ */
+export function doctorClusterLines(o: { cluster?: string; server: string; from: string; stackServer?: string }): string[] {
+    const lines: string[] = [];
+    const name = o.cluster !== undefined ? `cluster ${JSON.stringify(o.cluster)}` : "the cluster";
+    lines.push(`${name}: API server ${redactUrl(o.server)} (kubeconfig from ${o.from})`);
+    if (o.stackServer !== undefined && o.stackServer.replace(/\/$/, "") !== o.server.replace(/\/$/, "")) {
+        lines.push(
+            `warning: the stack's own kubernetes:kubeconfig names API server ${redactUrl(o.stackServer)}; this is another address, most likely another cluster: ` +
+                `drop the kubeconfig option to check the stack's cluster`,
+        );
+    }
+    return lines;
+}
+
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const bad = opts.namespaces.map((n) => checkNamespaceArg(n, "namespace")).find((p) => p !== undefined);
     if (bad) {

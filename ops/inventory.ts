@@ -74,6 +74,7 @@ export function inventoryFromOutputs(outputs: Outputs): PlatformInventory | unde
             vaultAddress: str(raw.vaultAddress),
             kvPath: str(raw.kvPath, "kv"),
             authPath: str(raw.authPath, "kubernetes"),
+            ...(typeof raw.cluster === "string" && raw.cluster !== "" ? { cluster: raw.cluster } : {}),
             namespaces: namespacesOf(raw.namespaces),
             apps: appsOf(raw.apps),
             managedVersions: versionsOf(raw.managedVersions),
@@ -104,4 +105,15 @@ export async function stackInventory(stack: string, workDir: string): Promise<Pl
     const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
     const s = await LocalWorkspace.selectStack({ stackName: stack, workDir });
     return inventoryFromOutputs(await s.outputs());
+}
+
+/**
+ * The stack's `kubernetes:kubeconfig` (a path or a kubeconfig's contents), undefined when the stack
+ * does not set it: the cluster the stack's Kubernetes provider talks to. Reads config; changes nothing.
+ */
+export async function stackKubeconfigValue(stack: string, workDir: string): Promise<string | undefined> {
+    const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+    const s = await LocalWorkspace.selectStack({ stackName: stack, workDir });
+    const v = (await s.getAllConfig())["kubernetes:kubeconfig"]?.value;
+    return v === undefined || v === "" ? undefined : v;
 }

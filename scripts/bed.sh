@@ -2,7 +2,7 @@
 # Local test bed: etcd + kube-apiserver + kube-controller-manager + Vault dev server,
 # all bound to 127.0.0.1, binaries built by scripts/tools/build-servers.sh.
 #
-# Usage: scripts/bed.sh start|stop|restart|status|env|clean|cluster-b
+# Usage: scripts/bed.sh start|stop|restart|status|env|clean|cluster-b|cluster-b-stop
 #   start    build tools if needed, generate credentials, start everything, wait until ready
 #            (no-op if the bed is already running). Kubernetes and Vault state start empty
 #            on every start; CA, keys, tokens and ports are reused so kubeconfig stays valid.
@@ -16,6 +16,7 @@
 #   cluster-b on a running bed: also a second, node-less cluster (its API server, controller
 #            manager and VSO; $BED/kubeconfig-b, $BED/kube-apiserver-b-url) for the multi-cluster
 #            suite (scripts/bed/cluster-b.sh); `stop` stops it with the rest
+#   cluster-b-stop  stop cluster B only (the bed keeps running)
 #
 # Owner: with PVV_BED_OWNER_PID=<pid> (set by test/integration/bed.ts: the test run), a bed that
 # `start`/`restart` has to start belongs to that process: $BED/owner names it and a watchdog
@@ -245,8 +246,9 @@ case "${1:-}" in
   env) cmd_env ;;
   clean) [[ -d "$BED" ]] && lock_bed; cmd_stop; rm -rf "$BED"; log "removed $BED" ;;
   cluster-b) lock_bed; load_tools; start_cluster_b ;;
+  cluster-b-stop) [[ -d "$BED" ]] || exit 0; lock_bed; stop_cluster_b; log "cluster B stopped" ;;
   _provisioner) load_tools; provisioner_loop ;;
   _watchdog) BED="$2"; cmd_watchdog "$3" "$4" ;;
   _guard) cmd_guard "$2" "$3" ;;
-  *) echo "usage: $0 start|stop|restart|status|env|clean|cluster-b" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|status|env|clean|cluster-b|cluster-b-stop" >&2; exit 2 ;;
 esac

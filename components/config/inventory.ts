@@ -52,6 +52,11 @@ export interface PlatformInventory {
     /** KV v2 mount path and Kubernetes auth mount path. */
     kvPath: string;
     authPath: string;
+    /**
+     * The platform's `cluster` when one Vault serves several clusters (absent for a single-cluster
+     * stack). The doctor names it, and checks the stack's own cluster (see docs/multi-cluster.md).
+     */
+    cluster?: string;
     namespaces: InventoryNamespace[];
     apps: InventoryApp[];
     /** KV v2 version of each managed value at the last `up`, by app name. */
@@ -59,12 +64,18 @@ export interface PlatformInventory {
 }
 
 /** The inventory of a plan, once the Vault address and the managed versions are known (pure). */
-export function inventoryOf(plan: PlatformPlan, vaultAddress: string, managedVersions: Record<string, string | undefined>): PlatformInventory {
+export function inventoryOf(
+    plan: PlatformPlan,
+    vaultAddress: string,
+    managedVersions: Record<string, string | undefined>,
+    cluster?: string,
+): PlatformInventory {
     return {
         version: INVENTORY_VERSION,
         vaultAddress,
         kvPath: plan.kvPath,
         authPath: plan.authPath,
+        ...(cluster !== undefined ? { cluster } : {}),
         namespaces: plan.namespaces.map((n) => ({
             namespace: n.namespace,
             role: n.roleName,

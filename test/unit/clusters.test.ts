@@ -4,7 +4,11 @@
  * reads the first cluster's KV mount without managing it.
  */
 import * as assert from "assert";
-import { VaultSecretsPlatform, VaultSecretsPlatformArgs, planPlatformArgs, validatePlatformArgs, withClusterDefaults } from "../../components";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { VaultSecretsPlatform, VaultSecretsPlatformArgs, inventoryOf, planPlatformArgs, validatePlatformArgs, withClusterDefaults } from "../../components";
+import { doctorClusterLines, inventoryFromOutputs, kubeconfigFromProviderConfig } from "../../ops";
 import { platformArgsFromConfig } from "../../programs/homelab/config";
 import { MockRecorder, articleArgs } from "./harness";
 
@@ -111,6 +115,61 @@ describe("several clusters on one Vault (issue 22)", () => {
                 ],
                 "cluster a's stack manages the mount; cluster b's only reads it",
             );
+        });
+    });
+
+    describe("the ops tools per cluster", () => {
+        const kubeconfig = (server: string) =>
+            [
+                "apiVersion: v1",
+                "kind: Config",
+                "current-context: c",
+                "contexts: [{ name: c, context: { cluster: k, user: u } }]",
+                `clusters: [{ name: k, cluster: { server: "${server}" } }]`,
+                "users: [{ name: u, user: { token: t0ken } }]",
+            ].join("\n");
+
+        it("the inventory names the cluster, and reading it back keeps it (a single-cluster stack has none)", () => {
+            const inv = inventoryOf(planPlatformArgs(withClusterDefaults(clusterArgs("nas"))), "https://vault.lan:8200", {}, "nas");
+            assert.strictEqual(inv.cluster, "nas");
+            assert.strictEqual(inv.authPath, "kubernetes-nas");
+            assert.strictEqual(inventoryFromOutputs({ inventory: { value: inv } })?.cluster, "nas");
+            const single = inventoryOf(planPlatformArgs(clusterArgs(undefined)), "https://vault.lan:8200", {});
+            assert.ok(!("cluster" in single));
+            assert.ok(!("cluster" in inventoryFromOutputs({ inventory: { value: { ...single, cluster: 7 } } })!), "a wrong type is dropped");
+        });
+
+        it("kubernetes:kubeconfig is read as the provider reads it: a path or the contents", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvv-kc-"));
+            try {
+                const file = path.join(dir, "kubeconfig-b");
+                fs.writeFileSync(file, kubeconfig("https://b.lan:6443"));
+                assert.strictEqual(kubeconfigFromProviderConfig(file, "x").server, "https://b.lan:6443");
+                const inline = kubeconfigFromProviderConfig(kubeconfig("https://c.lan:6443"), "the stack's kubernetes:kubeconfig");
+                assert.deepStrictEqual([inline.server, inline.token], ["https://c.lan:6443", "t0ken"]);
+                assert.throws(
+                    () => kubeconfigFromProviderConfig("apiVersion: v1\nkind: Config\n", "the stack's kubernetes:kubeconfig"),
+                    (e: Error) => {
+                        assert.match(e.message, /the stack's kubernetes:kubeconfig has no context/);
+                        return true;
+                    },
+                );
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
+        it("the doctor names the cluster it checks, and warns when the given kubeconfig is not the stack's", () => {
+            assert.deepStrictEqual(doctorClusterLines({ cluster: "b", server: "https://b.lan:6443", from: "the stack's kubernetes:kubeconfig" }), [
+                'cluster "b": API server https://b.lan:6443 (kubeconfig from the stack\'s kubernetes:kubeconfig)',
+            ]);
+            const same = doctorClusterLines({ cluster: "b", server: "https://b.lan:6443/", from: "--kubeconfig f", stackServer: "https://b.lan:6443" });
+            assert.strictEqual(same.length, 1, "the same server, written with a slash: no warning");
+            const other = doctorClusterLines({ cluster: "b", server: "https://a.lan:6443", from: "--kubeconfig f", stackServer: "https://b.lan:6443" });
+            assert.strictEqual(other.length, 2);
+            assert.match(other[1], /^warning: the stack's own kubernetes:kubeconfig names API server https:\/\/b\.lan:6443; .*another cluster/);
+            const noName = doctorClusterLines({ server: "https://u:p@k.lan:6443", from: "$KUBECONFIG" });
+            assert.ok(noName[0].startsWith("the cluster: ") && !noName[0].includes("u:p"), `no cluster name, the URL redacted: ${noName[0]}`);
         });
     });
 });
