@@ -27,6 +27,8 @@ import { SealProbeTarget, SealStatus, podProxyAddress, probeSealStatus, sealedVa
 import { VaultInit, VaultKeysInGuard } from "./vault/init";
 import { adoptedNamespace, adoptedStaticSecret } from "./config/adopt";
 import { AdoptedVaultAccess } from "./vault-config/adopted";
+import { DatabaseSecretsEngine } from "./vault-config/database";
+import { VaultDynamicSecretApp } from "./apps/dynamic-secret";
 import {
     VaultSecretsPlatformArgs,
     adoptedAuthMethodArgs,
@@ -62,6 +64,8 @@ interface PlatformParts {
     vsoAccess: Record<string, VsoNamespaceAccess>;
     apps: Record<string, VaultStaticSecretApp>;
     adoptedVaultAccess?: AdoptedVaultAccess;
+    database?: DatabaseSecretsEngine;
+    dynamicSecrets: Record<string, VaultDynamicSecretApp>;
 }
 const PARTS = new WeakMap<VaultSecretsPlatform, PlatformParts>();
 
@@ -135,7 +139,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         for (const w of securityWarnings(args)) {
             pulumi.log.warn(w, this);
         }
-        const parts: PlatformParts = { plan: planPlatformArgs(args), vaultAccess: {}, vsoAccess: {}, apps: {} };
+        const parts: PlatformParts = { plan: planPlatformArgs(args), vaultAccess: {}, vsoAccess: {}, apps: {}, dynamicSecrets: {} };
         PARTS.set(this, parts);
         const k8sProvider =
             this.getProvider("kubernetes::") ??
@@ -176,6 +180,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 { ...vaultOpts, dependsOn: [...vaultDeps, parts.kubernetesAuth] },
             );
         }
+        parts.database = this.databaseEngine(name, args, vaultOpts);
         this.namespaceAccessSet(name, args, { ...vaultOpts, dependsOn: [...vaultDeps, parts.kv, parts.kubernetesAuth] });
         for (const nsPlan of parts.plan.namespaces) {
             this.namespace(name, args, nsPlan, { vaultOpts, k8sOpts, bothOpts, operatorDeps });
@@ -476,6 +481,16 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
      * namespace, bench/results/component-overhead), moved there from the per-namespace VaultNamespaceAccess
      * of earlier versions by aliases: an existing stack replaces nothing. Adopted namespaces keep theirs.
      */
+    /** Vault's database engine, its connections and the apps' roles, from the platform's plan (none without `database`). */
+    private databaseEngine(name: string, args: VaultSecretsPlatformArgs, vaultOpts: ProviderOpts): DatabaseSecretsEngine | undefined {
+        const db = this.plan.database;
+        if (!db || !args.database) {
+            return undefined;
+        }
+        const passwords = args.database.connections.map((c) => c.password);
+        return new DatabaseSecretsEngine(name, { planned: "DatabaseSecretsEngine", plan: db, passwords }, vaultOpts);
+    }
+
     private namespaceAccessSet(name: string, args: VaultSecretsPlatformArgs, opts: ProviderOpts): void {
         const own = this.plan.namespaces.filter((n) => !adoptedNamespace(args.adopted, n.namespace));
         if (own.length === 0) {
@@ -533,6 +548,14 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 ...o.bothOpts,
                 dependsOn: [...vaultDeps, this.kv, vso],
             });
+        }
+        const db = this.plan.database;
+        for (const role of db?.roles.filter((r) => r.namespace === ns) ?? []) {
+            this.parts.dynamicSecrets[`${ns}/${role.app}`] = new VaultDynamicSecretApp(
+                `${name}-${ns}-${role.app}-db`,
+                { role, mount: db!.path, vaultAuthRef: nsPlan.authName },
+                { ...o.k8sOpts, dependsOn: [vso, this.parts.database!] },
+            );
         }
     }
 

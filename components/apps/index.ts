@@ -3,3 +3,4 @@
  * the workloads that use it.
  */
 export * from "./static-secret";
+export * from "./dynamic-secret";

@@ -17,5 +17,6 @@ export * from "./charts";
 export * from "./versions";
 export * from "./vso-types";
 export * from "./inventory";
+export * from "./database";
 export { mergeValues } from "./values";
 export { ComponentPlan, TYPE_PREFIX, ValidationError, isPlanFor, validationProblemsOf } from "./errors";

@@ -24,6 +24,7 @@ import {
     typeProblem,
 } from "./validate";
 import { RolloutRestartTarget, VaultStaticSecretSpec } from "./vso-types";
+import { DatabasePlan, renderDatabasePolicy } from "./database";
 
 /** The fields of one app that the user writes (shared by `AppArgs` and `AppShape`). */
 export interface AppFields {
@@ -74,6 +75,8 @@ export interface PlanOptions {
     tokenTtl?: number;
     /** Audience of the ServiceAccount tokens VSO presents; the role requires it. Default `"vault"`. */
     audience?: string;
+    /** The database credentials (planDatabase): their namespaces' policies gain exactly their paths. Default none. */
+    database?: DatabasePlan;
 }
 
 export const DEFAULTS = {
@@ -108,6 +111,13 @@ export interface NamespacePlan {
      */
     audience?: string;
     apps: AppPlan[];
+    /** Database credential paths its policy grants `read` on (absent when none). */
+    databasePaths?: string[];
+    /**
+     * The role's token period, seconds, when the namespace reads database credentials: a periodic
+     * token has no max TTL, so VSO never has to log in again and re-lease (VSO #285: every app rolled).
+     */
+    tokenPeriod?: number;
 }
 
 /** One app's share of the plan. */
@@ -130,6 +140,8 @@ export interface PlatformPlan {
     tokenTtl: number;
     audience: string;
     namespaces: NamespacePlan[];
+    /** The database credentials, when configured. */
+    database?: DatabasePlan;
 }
 
 /** Replaces `{namespace}` in a name template. */
@@ -141,10 +153,11 @@ export function nameFor(template: string, namespace: string): string {
  * Renders the HCL of a read-only policy for the given KV v2 paths: one `path` block per secret,
  * granting `read` on exactly `<mount>/data/<path>` (what VSO's kv-v2 read needs). No globs.
  */
-export function renderReadPolicy(kvPath: string, paths: string[]): string {
+export function renderReadPolicy(kvPath: string, paths: string[], databasePaths: string[] = []): string {
     const unique = Array.from(new Set(paths)).sort();
     return unique
         .map((p) => `path "${kvPath}/data/${p}" {\n  capabilities = ["read"]\n}\n`)
+        .concat(databasePaths.length ? [renderDatabasePolicy(databasePaths)] : [])
         .concat(SELF_TOKEN_POLICY)
         .join("\n");
 }
@@ -256,6 +269,8 @@ export const PLATFORM_ARGS_TYPE: FieldType = {
         createNamespaces: "boolean",
         apps: { list: { fields: { ...APP_FIELDS, data: { mapOf: "input", what: "an object of key: value" } }, what: APP_WHAT }, what: "a list of apps" },
         kubeconfig: "input",
+        // checked field by field by validateDatabaseArgs (database.ts)
+        database: { type: "map", what: "an object { path, connections, roles }" },
         // checked field by field by validateAdoptedSetup (adopt.ts)
         adopted: { type: "map", what: "an object (the section `npm run adopt` writes)" },
     },
@@ -550,15 +565,24 @@ export function planPlatform(apps: AppShape[], opts: PlanOptions = {}): Platform
         }
         list.push(plan);
     }
+    // a namespace that only reads database credentials gets its access too
+    for (const r of opts.database?.roles ?? []) {
+        if (!byNs.has(r.namespace)) {
+            byNs.set(r.namespace, []);
+        }
+    }
     const namespaces: NamespacePlan[] = [];
     for (const [namespace, nsApps] of byNs) {
+        const databasePaths = (opts.database?.roles ?? []).filter((r) => r.namespace === namespace).map((r) => r.policyPath);
         namespaces.push({
             namespace,
             policyName: nameFor(opts.policyNameTemplate ?? DEFAULTS.policyNameTemplate, namespace),
             policyText: renderReadPolicy(
                 kvPath,
                 nsApps.map((a) => a.path),
+                databasePaths,
             ),
+            ...(databasePaths.length ? { databasePaths, tokenPeriod: opts.tokenTtl ?? DEFAULTS.tokenTtl } : {}),
             roleName: nameFor(opts.roleNameTemplate ?? DEFAULTS.roleNameTemplate, namespace),
             serviceAccountName: opts.serviceAccountName ?? DEFAULTS.serviceAccountName,
             connectionName: opts.connectionName ?? DEFAULTS.connectionName,
@@ -572,6 +596,7 @@ export function planPlatform(apps: AppShape[], opts: PlanOptions = {}): Platform
         tokenTtl: opts.tokenTtl ?? DEFAULTS.tokenTtl,
         audience: opts.audience ?? DEFAULTS.audience,
         namespaces,
+        ...(opts.database ? { database: opts.database } : {}),
     };
 }
 

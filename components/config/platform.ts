@@ -14,6 +14,7 @@ import { KubernetesAuthMethodArgs, TokenReviewerArgs, checkKvShared, tokenReview
 import { VAULT_CA_SECRET } from "./vso-access";
 import { PULUMI_TOKEN_POLICY, UNSEAL_DEFAULTS, UnsealKeysIn, policyPrefixOf } from "./unseal";
 import { AdoptedSetup, adoptedNamespace, adoptedPlan, validateAdoptedSetup } from "./adopt";
+import { DATABASE_DEFAULTS, DatabaseArgs, planDatabase, validateDatabaseArgs } from "./database";
 
 /** The token reviewer's namespace and ServiceAccount when not given (as KubernetesAuthMethod defaults them). */
 const REVIEWER_DEFAULTS = { namespace: "vault-auth", serviceAccountName: "vault-token-reviewer" } as const;
@@ -130,6 +131,13 @@ export interface VaultSecretsPlatformArgs {
     createNamespaces?: boolean;
     /** The apps. */
     apps: AppArgs[];
+    /**
+     * Database credentials (Vault's database engine, Postgres): the connections and, per app, a dynamic
+     * or static role synced by a VaultDynamicSecret into its namespace (docs/database.md). The
+     * namespace's policy gains exactly the app's `creds`/`static-creds` path, and its role a token
+     * period. Default: none.
+     */
+    database?: DatabaseArgs;
     /** Kubeconfig (contents or path) for a Kubernetes provider. Default: the ambient kubeconfig. */
     kubeconfig?: pulumi.Input<string>;
     /**
@@ -242,6 +250,7 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs, providers: Given
     }
     problems.push(...validateKubernetesAuthArgs(args.kubernetesAuth ?? {}, "kubernetesAuth."));
     problems.push(...validateApps(appShapes(args.apps), planOptionsOf(args)));
+    problems.push(...databaseProblems(args));
     problems.push(...validateAdoptedSetup(args.adopted));
     problems.push(...reservedNamespaceProblems(args));
     problems.push(...reviewerProblems(args), ...secretNameProblems(args), ...kubeconfigProblems(args.kubeconfig), ...crdFileProblems(args));
@@ -348,6 +357,39 @@ export function reservedNamespacesOf(args: VaultSecretsPlatformArgs): ReservedNa
  * Apps stay out of the namespaces Vault and VSO run in (the configured ones; an app in a namespace
  * that is only named like a default, e.g. `vault` while Vault is installed in `secrets`, is fine) (pure).
  */
+/** The database section's checks, and what it must not share with the rest of the platform (pure). */
+function databaseProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    if (args.database === undefined) {
+        return [];
+    }
+    const apps = Array.isArray(args.apps) ? args.apps.filter((a) => a && typeof a.name === "string" && typeof a.namespace === "string") : [];
+    const problems = validateDatabaseArgs(args.database, "database", {
+        cluster: args.cluster,
+        kvApps: apps.map((a) => ({ name: a.name, namespace: a.namespace, destination: a.destination })),
+    });
+    const dbPath = args.database?.path ?? DATABASE_DEFAULTS.path;
+    const taken: [string, string][] = [
+        [args.kv?.path ?? DEFAULTS.kvPath, "kv.path"],
+        [`auth/${args.kubernetesAuth?.path ?? DEFAULTS.authPath}`, "kubernetesAuth.path"],
+    ];
+    for (const [p, field] of taken) {
+        if (typeof dbPath === "string" && dbPath === p) {
+            problems.push({ field: "database.path", message: `${JSON.stringify(dbPath)} is already ${field}: give the database engine a mount of its own (default "database")` });
+        }
+    }
+    const reserved = reservedNamespacesOf(args);
+    (Array.isArray(args.database?.roles) ? args.database.roles : []).forEach((r, i) => {
+        const hit = reserved.find((x) => r && x.namespace === r.namespace);
+        if (hit) {
+            problems.push({
+                field: `database.roles[${i}].namespace`,
+                message: `${JSON.stringify(hit.namespace)} is ${hit.who}'s own namespace (${hit.source}): credentials belong in the workload's namespace`,
+            });
+        }
+    });
+    return problems;
+}
+
 function reservedNamespaceProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
     const reserved = reservedNamespacesOf(args);
     const problems: ValidationProblem[] = [];
@@ -677,7 +719,8 @@ export function planOptionsOf(args: VaultSecretsPlatformArgs): PlanOptions {
 /** Plans the platform from validated args (pure); an adopted namespace keeps its own names (see `adoptedPlan`). */
 export function planPlatformArgs(given: VaultSecretsPlatformArgs): PlatformPlan {
     const args = withClusterDefaults(given);
-    return adoptedPlan(planPlatform(appShapes(args.apps), planOptionsOf(args)), args.adopted);
+    const database = args.database ? planDatabase(args.database, args.cluster) : undefined;
+    return adoptedPlan(planPlatform(appShapes(args.apps), { ...planOptionsOf(args), ...(database ? { database } : {}) }), args.adopted);
 }
 
 /**

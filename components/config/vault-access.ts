@@ -244,6 +244,10 @@ export interface VaultNamespaceAccessArgs {
     audience?: string;
     /** Allow `*` in `namespace` or `serviceAccountName` (binds every namespace or account). Default `false`. */
     allowWildcardBindings?: boolean;
+    /** Database credential paths (with their mount, e.g. `database/creds/cnpg-app`) the namespace may read. Default none. */
+    databasePaths?: string[];
+    /** The role's token period in seconds (periodic tokens: no max TTL). Default none. */
+    tokenPeriod?: number;
 }
 
 /** Policy and role names of a VaultNamespaceAccess: given, else from DEFAULTS' templates (`*` becomes `all`). */
@@ -300,6 +304,10 @@ export interface VaultNamespaceAccessPlan extends ComponentPlan<"VaultNamespaceA
     tokenTtl: number;
     /** "" = the role requires no audience (refused for args; an adopted setup's own). */
     audience: string;
+    /** Database credential paths in the policy (absent when none). */
+    databasePaths?: string[];
+    /** The role's token period, seconds (absent: none). */
+    tokenPeriod?: number;
 }
 
 /** Plans VaultNamespaceAccess's checked args (pure): the defaults, the names, the policy text. */
@@ -313,9 +321,11 @@ export function planVaultNamespaceAccess(args: VaultNamespaceAccessArgs): VaultN
         authPath: args.authPath ?? DEFAULTS.authPath,
         serviceAccountName: args.serviceAccountName ?? DEFAULTS.serviceAccountName,
         ...vaultNamespaceAccessNames(args),
-        policyText: renderReadPolicy(kvPath, args.paths),
+        policyText: renderReadPolicy(kvPath, args.paths, args.databasePaths ?? []),
         tokenTtl: args.tokenTtl ?? DEFAULTS.tokenTtl,
         audience: args.audience ?? DEFAULTS.audience,
+        ...(args.databasePaths?.length ? { databasePaths: [...args.databasePaths] } : {}),
+        ...(args.tokenPeriod !== undefined ? { tokenPeriod: args.tokenPeriod } : {}),
     };
 }
 
@@ -492,6 +502,8 @@ export function namespaceAccessPlanOf(plan: PlatformPlan, nsPlan: NamespacePlan,
         policyText: nsPlan.policyText,
         tokenTtl: plan.tokenTtl,
         audience: plan.audience,
+        ...(nsPlan.databasePaths ? { databasePaths: nsPlan.databasePaths } : {}),
+        ...(nsPlan.tokenPeriod !== undefined ? { tokenPeriod: nsPlan.tokenPeriod } : {}),
     };
 }
 

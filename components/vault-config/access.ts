@@ -232,6 +232,7 @@ function createNamespaceAccessChildren(
             boundServiceAccountNamespaces: [plan.namespace],
             tokenPolicies: [policy.name],
             tokenTtl: plan.tokenTtl,
+            ...(plan.tokenPeriod !== undefined ? { tokenPeriod: plan.tokenPeriod } : {}),
             // tokens carry only the namespace's policy: nothing someone adds to `default` reaches them
             tokenNoDefaultPolicy: true,
             ...(plan.audience ? { audience: plan.audience } : {}),

@@ -5,3 +5,4 @@
 export * from "./access";
 export * from "./takeover";
 export * from "./adopted";
+export * from "./database";
