@@ -540,11 +540,23 @@ export function planDatabase(d: DatabaseArgs, cluster?: string): DatabasePlan {
     };
 }
 
-/** The policy lines that let one namespace read exactly its apps' credentials (pure). */
+/**
+ * What VSO needs for the leases of the credentials it reads: renew them (it renews at
+ * `renewalPercent`; without it VSO takes a new user at every renewal) and revoke them (`revoke: true`,
+ * when the app is removed). Vault checks these by lease ID, which only the reader of the credential gets.
+ */
+export const LEASE_POLICY = [
+    "# VSO renews and revokes the leases of the credentials it reads",
+    `path "sys/leases/renew" {\n  capabilities = ["update"]\n}`,
+    `path "sys/leases/revoke" {\n  capabilities = ["update"]\n}\n`,
+].join("\n");
+
+/** The policy lines that let one namespace read exactly its apps' credentials, and handle their leases (pure). */
 export function renderDatabasePolicy(paths: string[]): string {
     return Array.from(new Set(paths))
         .sort()
         .map((p) => `path "${p}" {\n  capabilities = ["read"]\n}\n`)
+        .concat(LEASE_POLICY)
         .join("\n");
 }
 

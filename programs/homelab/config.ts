@@ -13,6 +13,8 @@ import {
     VaultSecretsOperatorInstallArgs,
     KubernetesAuthOptions,
     AdoptedSetup,
+    DatabaseArgs,
+    DatabaseConnectionArgs,
     closestName,
     knownFieldsAt,
     typeProblem,
@@ -37,6 +39,52 @@ export interface HomelabConfig {
     apps: HomelabApp[];
     /** A hand-built setup taken over as it is (written by `npm run adopt`; see the platform's `adopted`). */
     adopted?: AdoptedSetup;
+    /**
+     * Database credentials (see the platform's `database`). Each connection's password is not here (this
+     * is plain text) but in the secret config `databasePasswords.<connection name>`.
+     */
+    database?: Omit<DatabaseArgs, "connections"> & { connections: Omit<DatabaseConnectionArgs, "password">[] };
+}
+
+/**
+ * The platform's `database` from stack config (pure): each connection's password is the secret config
+ * `databasePasswords.<name>`. `passwordNames` are the names that secret config holds (names only; the
+ * values stay in the Output). A password written in plain `database` config, or a connection without
+ * its secret, is a problem naming the command that fixes it.
+ */
+export function databaseFromConfig(
+    database: HomelabConfig["database"],
+    passwords: pulumi.Output<Record<string, string>> | undefined,
+    passwordNames: string[],
+): { database?: DatabaseArgs; problems: ValidationProblem[] } {
+    if (database === undefined) {
+        return { problems: [] };
+    }
+    const problems: ValidationProblem[] = [];
+    if (!database || typeof database !== "object" || !Array.isArray(database.connections)) {
+        // the platform's checks name what is wrong with the shape
+        return { database: database as unknown as DatabaseArgs, problems };
+    }
+    const connections = database.connections.map((c, i) => {
+        const name = c && typeof c === "object" && typeof c.name === "string" ? c.name : `<connection ${i}>`;
+        const fix = `pulumi config set --secret --path 'databasePasswords.${name}' <password>`;
+        if (c && typeof c === "object" && "password" in c) {
+            problems.push({
+                field: `database.connections[${i}].password`,
+                message: `is not read from plain stack config (it would be plain text in git): remove it and run ${fix}`,
+            });
+        }
+        if (!passwordNames.includes(name)) {
+            problems.push({
+                field: `databasePasswords.${name}`,
+                message: `is missing: the password of database.connections[${i}].username, as a secret: ${fix}`,
+            });
+        }
+        const { password: _plain, ...rest } = (c ?? {}) as DatabaseConnectionArgs;
+        void _plain;
+        return { ...rest, password: pulumi.secret((passwords ?? pulumi.output({} as Record<string, string>)).apply((p) => p?.[name] ?? "")) };
+    });
+    return { database: { ...database, connections }, problems };
 }
 
 /**
@@ -159,6 +207,8 @@ export const HOMELAB_CONFIG_KEYS = [
     "apps",
     "values",
     "adopted",
+    "database",
+    "databasePasswords",
 ];
 
 /**

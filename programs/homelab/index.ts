@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError, VaultSecretsPlatform, validatePlatformArgs } from "../../components";
-import { HomelabConfig, platformArgsFromConfig, unknownConfigKeys } from "./config";
+import { HomelabConfig, databaseFromConfig, platformArgsFromConfig, unknownConfigKeys } from "./config";
 
 const config = new pulumi.Config();
 const cfg: HomelabConfig = {
@@ -20,6 +20,7 @@ const cfg: HomelabConfig = {
     createNamespaces: config.getBoolean("createNamespaces"),
     apps: config.requireObject("apps"),
     adopted: config.getObject("adopted"),
+    database: config.getObject("database"),
 };
 const values = config.getSecretObject<Record<string, Record<string, string>>>("values");
 
@@ -35,6 +36,19 @@ if (cfg.operator?.install === false && crdDir) {
 
 const { args, problems } = platformArgsFromConfig(cfg, values, crdFiles);
 problems.unshift(...unknownConfigKeys(pulumi.runtime.allConfig(), pulumi.getProject()));
+// the connections' passwords: secret config; only the names are read here
+const passwordNames = (() => {
+    try {
+        return Object.keys(JSON.parse(pulumi.runtime.allConfig()[`${pulumi.getProject()}:databasePasswords`] ?? "{}"));
+    } catch {
+        return [];
+    }
+})();
+const db = databaseFromConfig(cfg.database, config.getSecretObject<Record<string, string>>("databasePasswords"), passwordNames);
+problems.push(...db.problems);
+if (db.database !== undefined) {
+    args.database = db.database;
+}
 if (problems.length > 0) {
     // one message for every problem, whether in the program's config or in the platform's rules
     // (on the good path the platform validates its args once, itself)

@@ -15,7 +15,8 @@ import {
     validateDatabaseArgs,
     validatePlatformArgs,
 } from "../../components";
-import { MockRecorder, articleArgs } from "./harness";
+import { MockRecorder, articleArgs, isSecret } from "./harness";
+import { databaseFromConfig, unknownConfigKeys } from "../../programs/homelab/config";
 
 const URL = "postgresql://{{username}}:{{password}}@db.lan:5432/app?sslmode=require";
 
@@ -142,6 +143,26 @@ describe("database credentials (issue 21)", () => {
         assert.match(byField["database.roles[2].username"], /"reporter" of "app" is already rotated for database\.roles\[1\]/);
         assert.match(byField["database.roles[3].name"], /already taken by database\.roles\[0\]/);
         assert.match(byField["database.roles[4].destination"], /the Secret cnpg\/kv-secret is already taken by apps \(the KV app "rustfs"\)/);
+    });
+
+    it("the homelab program takes each password from the secret databasePasswords, never from plain config", async () => {
+        const plain: any = { connections: [{ name: "appdb", connectionUrl: URL, username: "vault_admin", password: "in-git" }], roles: [] };
+        const r = databaseFromConfig(plain, undefined, []);
+        assert.deepStrictEqual(
+            r.problems.map((p) => p.field),
+            ["database.connections[0].password", "databasePasswords.appdb"],
+        );
+        assert.match(r.problems[0].message, /pulumi config set --secret --path 'databasePasswords\.appdb'/);
+        assert.ok(!JSON.stringify(r.problems).includes("in-git"), "the plain password is not echoed");
+        const good = databaseFromConfig(
+            { connections: [{ name: "appdb", connectionUrl: URL, username: "vault_admin" }], roles: [] },
+            pulumi.secret<Record<string, string>>({ appdb: "from-secret" }),
+            ["appdb"],
+        );
+        assert.deepStrictEqual(good.problems, []);
+        const pw = good.database!.connections[0].password as pulumi.Output<string>;
+        assert.strictEqual(await isSecret(pw), true);
+        assert.deepStrictEqual(unknownConfigKeys({ "p:database": "{}", "p:databasePasswords": "{}" }, "p"), [], "both keys are known");
     });
 
     describe("in the platform", () => {

@@ -1,0 +1,316 @@
+/**
+ * Database credentials on real parts (issue 21): a real PostgreSQL 15 (Debian's package, a local server
+ * on 127.0.0.1 that this suite starts as the `postgres` user), the bed's Vault and its VSO, and the
+ * homelab program with a `database` section.
+ *
+ * Shown: the Secret's username/password log in; the lease is renewed; the user is replaced when its
+ * max TTL ends and the Deployment is restarted; a static user's password is rotated and synced; the
+ * user that created a table is revoked all the same; removing the app revokes its user and leaves no
+ * role behind; the admin password appears in no plain state, log or Secret.
+ */
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ChildProcess, execFileSync, spawnSync } from "child_process";
+import { Stack } from "@pulumi/pulumi/automation";
+import { kubeRequest, vaultRequest } from "../../ops/clients";
+import { BED_DIR, BedEnv, bedStackConfig, freePort, freshStack, removeStack, requireBedOrSkip, spawnOwned, startBed, waitFor } from "./bed";
+import { PROJECT } from "../../scripts/sandbox/stack-config";
+
+const STACK = `it-db-${process.pid}`;
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+const RESTARTED_AT = "vso.secrets.hashicorp.com/restartedAt";
+const VDS = "/apis/secrets.hashicorp.com/v1beta1/namespaces/cnpg/vaultdynamicsecrets";
+
+const KV_APP = { name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg", keys: ["access_key"], managed: true };
+const VALUES = { "rustfs-cloudnativepg": { access_key: "ak-db-suite" } };
+
+/** A throwaway PostgreSQL server owned by this process. */
+class Postgres {
+    readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvv-pg-"));
+    port = 0;
+    private child?: ChildProcess;
+
+    async start(): Promise<void> {
+        const uid = parseInt(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }), 10);
+        const gid = parseInt(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }), 10);
+        fs.chmodSync(this.dir, 0o700);
+        fs.chownSync(this.dir, uid, gid);
+        // local socket (in the 0700 dir): trust for the superuser's setup; TCP: passwords (SCRAM)
+        execFileSync(
+            "runuser",
+            ["-u", "postgres", "--", `${PG_BIN}/initdb`, "-D", `${this.dir}/data`, "--auth-local=trust", "--auth-host=scram-sha-256", "-U", "postgres"],
+            {
+                stdio: "ignore",
+            },
+        );
+        this.port = await freePort();
+        const log = fs.openSync(path.join(BED_DIR, "logs", "postgres-db-suite.log"), "w");
+        this.child = spawnOwned(
+            "runuser",
+            ["-u", "postgres", "--", `${PG_BIN}/postgres`, "-D", `${this.dir}/data`, "-k", this.dir, "-h", "127.0.0.1", "-p", String(this.port)],
+            { stdio: ["ignore", log, log] },
+        );
+        await waitFor("PostgreSQL", 30000, async () => spawnSync(`${PG_BIN}/pg_isready`, ["-h", "127.0.0.1", "-p", String(this.port)]).status === 0);
+    }
+
+    /** SQL as the superuser over the local socket; the SQL goes on stdin (never on a command line). */
+    su(sql: string, db = "postgres"): string {
+        return execFileSync(
+            "runuser",
+            ["-u", "postgres", "--", `${PG_BIN}/psql`, "-h", this.dir, "-p", String(this.port), "-d", db, "-v", "ON_ERROR_STOP=1", "-qAt", "-f", "-"],
+            {
+                input: sql,
+                encoding: "utf8",
+            },
+        ).trim();
+    }
+
+    /** SQL as `user` over TCP with its password (PGPASSWORD in the environment, not on the command line). */
+    as(user: string, password: string, sql: string): { ok: boolean; out: string } {
+        const r = spawnSync(
+            `${PG_BIN}/psql`,
+            ["-h", "127.0.0.1", "-p", String(this.port), "-U", user, "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-qAt", "-f", "-"],
+            {
+                input: sql,
+                encoding: "utf8",
+                env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" },
+            },
+        );
+        return { ok: r.status === 0, out: (r.stdout + r.stderr).trim() };
+    }
+
+    /** The login roles Vault created (its usernames start with "v-"). */
+    vaultUsers(): string[] {
+        return this.su("SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-%' ORDER BY 1;")
+            .split("\n")
+            .filter((l) => l !== "");
+    }
+
+    stop(): void {
+        this.child?.kill("SIGINT");
+        spawnSync("bash", ["-c", `for i in $(seq 50); do [ -e "${this.dir}/data/postmaster.pid" ] || exit 0; sleep 0.2; done`]);
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+function decode(data: Record<string, string> | undefined): Record<string, string> {
+    return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+}
+
+function vsoTail(): string {
+    try {
+        return "\n--- last VSO log lines ---\n" + fs.readFileSync(path.join(BED_DIR, "logs/vso.log"), "utf8").split("\n").slice(-12).join("\n");
+    } catch {
+        return "";
+    }
+}
+
+describe("integration: database credentials with a real PostgreSQL (VaultDynamicSecret)", function () {
+    this.timeout(20 * 60 * 1000);
+    let bed: BedEnv;
+    let stack: Stack;
+    const pg = new Postgres();
+    const adminPassword = crypto.randomBytes(18).toString("base64url");
+    let started = false;
+
+    const database = (roles: unknown[]) => ({
+        connections: [
+            { name: "appdb", connectionUrl: `postgresql://{{username}}:{{password}}@127.0.0.1:${pg.port}/appdb?sslmode=disable`, username: "vault_admin" },
+        ],
+        roles,
+    });
+    const DYNAMIC = {
+        name: "app-db",
+        namespace: "cnpg",
+        database: "appdb",
+        grantRoles: ["app_rw"],
+        defaultTtl: "10s",
+        maxTtl: "40s",
+        renewalPercent: 50,
+        rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+    };
+    const STATIC = { name: "reporter", namespace: "cnpg", database: "appdb", kind: "static", username: "reporter", rotationPeriod: "20s" };
+
+    async function secret(name: string): Promise<Record<string, string> | undefined> {
+        const r = await kubeRequest(bed.kube, "GET", `/api/v1/namespaces/cnpg/secrets/${name}`);
+        return r.status === 200 ? decode(r.body.data) : undefined;
+    }
+
+    before(async function () {
+        requireBedOrSkip(this);
+        if (!fs.existsSync(`${PG_BIN}/postgres`)) {
+            if (process.env.PVV_REQUIRE_INTEGRATION === "1") {
+                throw new Error(`${PG_BIN}/postgres not found: install Debian's postgresql-15 (bash scripts/node-packages.sh ensure installs it)`);
+            }
+            console.warn(`  [integration] database suite skipped: ${PG_BIN}/postgres not found (apt-get install postgresql-15)`);
+            this.skip();
+        }
+        bed = startBed({ fresh: true });
+        await pg.start();
+        started = true;
+        // the README's SQL: a dedicated admin role for Vault (not the superuser) and a group role for the app
+        pg.su(
+            [
+                `CREATE ROLE vault_admin WITH LOGIN CREATEROLE PASSWORD '${adminPassword}';`,
+                `GRANT pg_signal_backend TO vault_admin;`,
+                `CREATE ROLE app_rw NOLOGIN;`,
+                `GRANT app_rw TO vault_admin WITH ADMIN OPTION;`,
+                `CREATE ROLE reporter WITH LOGIN PASSWORD 'initial-reporter-pw';`,
+                `CREATE DATABASE appdb;`,
+            ].join("\n"),
+        );
+        pg.su(`GRANT USAGE, CREATE ON SCHEMA public TO app_rw; CREATE TABLE items (id int); ALTER TABLE items OWNER TO app_rw;`, "appdb");
+        const config = bedStackConfig(bed, [KV_APP], VALUES);
+        config[`${PROJECT}:database`] = { value: JSON.stringify(database([DYNAMIC, STATIC])) };
+        config[`${PROJECT}:databasePasswords`] = { value: JSON.stringify({ appdb: adminPassword }), secret: true };
+        stack = await freshStack(bed, STACK, config);
+        const ns = await kubeRequest(bed.kube, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "cnpg" } });
+        assert.ok([201, 409].includes(ns.status), ns.text);
+        const dep = await kubeRequest(bed.kube, "POST", "/apis/apps/v1/namespaces/cnpg/deployments", {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "my-app", namespace: "cnpg" },
+            spec: {
+                replicas: 1,
+                selector: { matchLabels: { app: "my-app" } },
+                template: { metadata: { labels: { app: "my-app" } }, spec: { containers: [{ name: "app", image: "busybox" }] } },
+            },
+        });
+        assert.ok([201, 409].includes(dep.status), dep.text);
+    });
+
+    after(async function () {
+        if (stack) {
+            await stack.destroy({ excludeProtected: true, onOutput: () => undefined }).catch((e) => console.warn(`  destroy: ${e}`));
+            await removeStack(bed, STACK);
+        }
+        if (started) {
+            pg.stop();
+        }
+    });
+
+    it("pulumi up mounts the engine and writes the connection; the admin password is in no plain state or log", async () => {
+        let log = "";
+        const up = await stack.up({ onOutput: (o) => (log += o) });
+        assert.strictEqual(up.summary.result, "succeeded");
+        assert.ok(!log.includes(adminPassword), "not in the up's output");
+        // the state file itself (exportStack would decrypt secrets: it exports with --show-secrets)
+        const stateFile = path.join(new URL(bed.env.PULUMI_BACKEND_URL).pathname, ".pulumi/stacks/vault-vso-homelab", `${STACK}.json`);
+        const stateText = fs.readFileSync(stateFile, "utf8");
+        assert.ok(stateText.includes("homelab-db-appdb"), "the state holds the connection");
+        const plainAt = stateText.includes(adminPassword) ? [stateFile] : [];
+        assert.deepStrictEqual(plainAt, [], "not in plain state (only as a ciphertext)");
+        const conn = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "database/config/appdb");
+        assert.strictEqual(conn.status, 200, conn.text);
+        assert.strictEqual(conn.body.data.connection_details.username, "vault_admin");
+        assert.deepStrictEqual(conn.body.data.allowed_roles.sort(), ["cnpg-app-db", "cnpg-reporter"]);
+        const pol = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "sys/policies/acl/vso-cnpg-read");
+        assert.match(pol.body.data.policy, /path "database\/creds\/cnpg-app-db"/);
+        assert.match(pol.body.data.policy, /path "database\/static-creds\/cnpg-reporter"/);
+        const role = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "auth/kubernetes/role/vso-cnpg");
+        assert.ok(role.body.data.token_period > 0, `the namespace's auth role has a token period: ${JSON.stringify(role.body.data.token_period)}`);
+    });
+
+    it("VSO writes a working username/password; the lease is renewed; a table the user creates does not stop its revocation later", async () => {
+        const creds = await waitFor("Secret cnpg/app-db", 90000, () => secret("app-db"), vsoTail);
+        assert.deepStrictEqual(
+            Object.keys(creds)
+                .filter((k) => k === "username" || k === "password")
+                .sort(),
+            ["password", "username"],
+        );
+        assert.ok(creds.username.startsWith("v-"), creds.username);
+        const login = pg.as(
+            creds.username,
+            creds.password,
+            `SELECT current_user; CREATE TABLE owned_by_${creds.username.replace(/[^a-z0-9]/gi, "_").toLowerCase()} (id int); INSERT INTO items VALUES (1);`,
+        );
+        assert.ok(login.ok, login.out);
+        assert.ok(!fs.readFileSync(path.join(BED_DIR, "logs/vso.log"), "utf8").includes(adminPassword), "the admin password is not in VSO's log");
+        const first = (await kubeRequest(bed.kube, "GET", `${VDS}/app-db`)).body.status;
+        const renewed = await waitFor("a lease renewal (status.lastRenewalTime moves, same user)", 30000, async () => {
+            const st = (await kubeRequest(bed.kube, "GET", `${VDS}/app-db`)).body.status;
+            const same = (await secret("app-db"))?.username === creds.username;
+            return st?.lastRenewalTime !== first?.lastRenewalTime && st?.secretLease?.id === first?.secretLease?.id && same ? st : undefined;
+        });
+        assert.ok(renewed.lastRenewalTime > first.lastRenewalTime);
+    });
+
+    it("at max TTL VSO takes a new user, restarts the Deployment, and the old user is gone from Postgres", async () => {
+        const before = await secret("app-db");
+        const dep0 = await kubeRequest(bed.kube, "GET", "/apis/apps/v1/namespaces/cnpg/deployments/my-app");
+        const restarted0 = dep0.body.spec.template.metadata?.annotations?.[RESTARTED_AT];
+        const next = await waitFor(
+            "a new user in Secret cnpg/app-db",
+            90000,
+            async () => {
+                const s = await secret("app-db");
+                return s && s.username !== before!.username ? s : undefined;
+            },
+            vsoTail,
+        );
+        assert.ok(pg.as(next.username, next.password, "SELECT 1;").ok, "the new user logs in");
+        await waitFor("the restart annotation on my-app", 30000, async () => {
+            const d = await kubeRequest(bed.kube, "GET", "/apis/apps/v1/namespaces/cnpg/deployments/my-app");
+            const a = d.body.spec.template.metadata?.annotations?.[RESTARTED_AT];
+            return a && a !== restarted0;
+        });
+        // the old user expired; Vault revokes it (it owned a table: the revocation hands it to app_rw)
+        await waitFor(`the old user ${before!.username} dropped from Postgres`, 60000, async () => !pg.vaultUsers().includes(before!.username));
+        const owner = pg.su(`SELECT tableowner FROM pg_tables WHERE tablename LIKE 'owned_by_%' ORDER BY 1 LIMIT 1;`, "appdb");
+        assert.strictEqual(owner, "app_rw", "the dropped user's table now belongs to the group role");
+    });
+
+    it("a static user's password is rotated by Vault and the Secret follows", async () => {
+        const s1 = await waitFor("Secret cnpg/reporter", 60000, () => secret("reporter"), vsoTail);
+        assert.strictEqual(s1.username, "reporter");
+        assert.ok(pg.as("reporter", s1.password, "SELECT 1;").ok, "the synced password works");
+        assert.ok(!pg.as("reporter", "initial-reporter-pw", "SELECT 1;").ok, "the initial password no longer does");
+        const s2 = await waitFor(
+            "a rotated password in Secret cnpg/reporter",
+            90000,
+            async () => {
+                const s = await secret("reporter");
+                return s && s.password !== s1.password ? s : undefined;
+            },
+            vsoTail,
+        );
+        assert.ok(pg.as("reporter", s2.password, "SELECT 1;").ok, "the rotated password works");
+    });
+
+    it("removing the app revokes its user: no role Vault created is left in Postgres", async () => {
+        const user = (await secret("app-db"))!.username;
+        assert.ok(pg.vaultUsers().includes(user), `${user} exists before the removal`);
+        const logAt = fs.statSync(path.join(BED_DIR, "logs/vso.log")).size;
+        await stack.setConfig(`${PROJECT}:database`, { value: JSON.stringify(database([STATIC])) });
+        const up = await stack.up({ onOutput: () => undefined });
+        assert.strictEqual(up.summary.result, "succeeded");
+        const gone = await kubeRequest(bed.kube, "GET", `${VDS}/app-db`);
+        assert.strictEqual(gone.status, 404, "the VaultDynamicSecret is deleted");
+        await waitFor(
+            "no Vault-created user left in Postgres",
+            60000,
+            async () => pg.vaultUsers().length === 0,
+            () => `\nleft: ${pg.vaultUsers().join(", ")}`,
+        );
+        // VSO revoked it (not Vault at the lease's end): its log says so, without a failure
+        const vsoSaid = fs
+            .readFileSync(path.join(BED_DIR, "logs/vso.log"))
+            .subarray(logAt)
+            .toString("utf8")
+            .split("\n")
+            .filter((l) => l.includes('"name":"app-db"'));
+        assert.ok(
+            vsoSaid.some((l) => l.includes("Revoking lease")),
+            `VSO revoked the lease:\n${vsoSaid.slice(-5).join("\n")}`,
+        );
+        assert.ok(!vsoSaid.some((l) => l.includes("Failed to revoke")), `without an error:\n${vsoSaid.slice(-5).join("\n")}`);
+        const role = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "database/roles/cnpg-app-db");
+        assert.strictEqual(role.status, 404, "its Vault role is deleted");
+        const pol = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "sys/policies/acl/vso-cnpg-read");
+        assert.doesNotMatch(pol.body.data.policy, /cnpg-app-db/, "and its path is out of the namespace's policy");
+    });
+});
