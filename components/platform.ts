@@ -29,6 +29,8 @@ import { adoptedNamespace, adoptedStaticSecret } from "./config/adopt";
 import { AdoptedVaultAccess } from "./vault-config/adopted";
 import { DatabaseSecretsEngine } from "./vault-config/database";
 import { VaultDynamicSecretApp } from "./apps/dynamic-secret";
+import { PkiSecretsEngine } from "./vault-config/pki";
+import { VaultPkiSecretApp } from "./apps/pki-secret";
 import {
     VaultSecretsPlatformArgs,
     adoptedAuthMethodArgs,
@@ -66,6 +68,8 @@ interface PlatformParts {
     adoptedVaultAccess?: AdoptedVaultAccess;
     database?: DatabaseSecretsEngine;
     dynamicSecrets: Record<string, VaultDynamicSecretApp>;
+    pki?: PkiSecretsEngine;
+    pkiSecrets: Record<string, VaultPkiSecretApp>;
 }
 const PARTS = new WeakMap<VaultSecretsPlatform, PlatformParts>();
 
@@ -139,7 +143,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         for (const w of securityWarnings(args)) {
             pulumi.log.warn(w, this);
         }
-        const parts: PlatformParts = { plan: planPlatformArgs(args), vaultAccess: {}, vsoAccess: {}, apps: {}, dynamicSecrets: {} };
+        const parts: PlatformParts = { plan: planPlatformArgs(args), vaultAccess: {}, vsoAccess: {}, apps: {}, dynamicSecrets: {}, pkiSecrets: {} };
         PARTS.set(this, parts);
         const k8sProvider =
             this.getProvider("kubernetes::") ??
@@ -180,7 +184,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 { ...vaultOpts, dependsOn: [...vaultDeps, parts.kubernetesAuth] },
             );
         }
-        parts.database = this.databaseEngine(name, args, vaultOpts);
+        this.engines(name, args, vaultOpts);
         this.namespaceAccessSet(name, args, { ...vaultOpts, dependsOn: [...vaultDeps, parts.kv, parts.kubernetesAuth] });
         for (const nsPlan of parts.plan.namespaces) {
             this.namespace(name, args, nsPlan, { vaultOpts, k8sOpts, bothOpts, operatorDeps });
@@ -481,14 +485,16 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
      * namespace, bench/results/component-overhead), moved there from the per-namespace VaultNamespaceAccess
      * of earlier versions by aliases: an existing stack replaces nothing. Adopted namespaces keep theirs.
      */
-    /** Vault's database engine, its connections and the apps' roles, from the platform's plan (none without `database`). */
-    private databaseEngine(name: string, args: VaultSecretsPlatformArgs, vaultOpts: ProviderOpts): DatabaseSecretsEngine | undefined {
-        const db = this.plan.database;
-        if (!db || !args.database) {
-            return undefined;
+    /** Vault's database and PKI engines from the platform's plan (none without `database` / `pki`). */
+    private engines(name: string, args: VaultSecretsPlatformArgs, vaultOpts: ProviderOpts): void {
+        const { database: db, pki } = this.plan;
+        if (db && args.database) {
+            const passwords = args.database.connections.map((c) => c.password);
+            this.parts.database = new DatabaseSecretsEngine(name, { planned: "DatabaseSecretsEngine", plan: db, passwords }, vaultOpts);
         }
-        const passwords = args.database.connections.map((c) => c.password);
-        return new DatabaseSecretsEngine(name, { planned: "DatabaseSecretsEngine", plan: db, passwords }, vaultOpts);
+        if (pki) {
+            this.parts.pki = new PkiSecretsEngine(name, { planned: "PkiSecretsEngine", plan: pki }, vaultOpts);
+        }
     }
 
     private namespaceAccessSet(name: string, args: VaultSecretsPlatformArgs, opts: ProviderOpts): void {
@@ -549,12 +555,26 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 dependsOn: [...vaultDeps, this.kv, vso],
             });
         }
+        this.namespaceSecrets(name, nsPlan, [vso], o.k8sOpts);
+    }
+
+    /** The namespace's database credentials and certificates: a VaultDynamicSecret or VaultPKISecret each. */
+    private namespaceSecrets(name: string, nsPlan: NamespacePlan, deps: pulumi.Resource[], k8sOpts: ProviderOpts): void {
+        const ns = nsPlan.namespace;
+        const pki = this.plan.pki;
+        for (const certificate of pki?.certificates.filter((c) => c.namespace === ns) ?? []) {
+            this.parts.pkiSecrets[`${ns}/${certificate.app}`] = new VaultPkiSecretApp(
+                `${name}-${ns}-${certificate.app}-pki`,
+                { certificate, mount: pki!.path, vaultAuthRef: nsPlan.authName },
+                { ...k8sOpts, dependsOn: [...deps, this.parts.pki!] },
+            );
+        }
         const db = this.plan.database;
         for (const role of db?.roles.filter((r) => r.namespace === ns) ?? []) {
             this.parts.dynamicSecrets[`${ns}/${role.app}`] = new VaultDynamicSecretApp(
                 `${name}-${ns}-${role.app}-db`,
                 { role, mount: db!.path, vaultAuthRef: nsPlan.authName },
-                { ...o.k8sOpts, dependsOn: [vso, this.parts.database!] },
+                { ...k8sOpts, dependsOn: [...deps, this.parts.database!] },
             );
         }
     }

@@ -4,3 +4,4 @@
  */
 export * from "./static-secret";
 export * from "./dynamic-secret";
+export * from "./pki-secret";

@@ -18,5 +18,6 @@ export * from "./versions";
 export * from "./vso-types";
 export * from "./inventory";
 export * from "./database";
+export * from "./pki";
 export { mergeValues } from "./values";
 export { ComponentPlan, TYPE_PREFIX, ValidationError, isPlanFor, validationProblemsOf } from "./errors";

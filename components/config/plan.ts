@@ -25,6 +25,7 @@ import {
 } from "./validate";
 import { RolloutRestartTarget, VaultStaticSecretSpec } from "./vso-types";
 import { DatabasePlan, renderDatabasePolicy } from "./database";
+import { PkiPlan } from "./pki";
 
 /** The fields of one app that the user writes (shared by `AppArgs` and `AppShape`). */
 export interface AppFields {
@@ -77,6 +78,8 @@ export interface PlanOptions {
     audience?: string;
     /** The database credentials (planDatabase): their namespaces' policies gain exactly their paths. Default none. */
     database?: DatabasePlan;
+    /** The TLS certificates (planPki): their namespaces' policies gain exactly their issue paths. Default none. */
+    pki?: PkiPlan;
 }
 
 export const DEFAULTS = {
@@ -113,6 +116,8 @@ export interface NamespacePlan {
     apps: AppPlan[];
     /** Database credential paths its policy grants `read` on (absent when none). */
     databasePaths?: string[];
+    /** PKI issue paths its policy grants `update` on (absent when none). */
+    pkiPaths?: string[];
     /**
      * The role's token period, seconds, when the namespace reads database credentials: a periodic
      * token has no max TTL, so VSO never has to log in again and re-lease (VSO #285: every app rolled).
@@ -142,6 +147,8 @@ export interface PlatformPlan {
     namespaces: NamespacePlan[];
     /** The database credentials, when configured. */
     database?: DatabasePlan;
+    /** The TLS certificates, when configured. */
+    pki?: PkiPlan;
 }
 
 /** Replaces `{namespace}` in a name template. */
@@ -153,11 +160,16 @@ export function nameFor(template: string, namespace: string): string {
  * Renders the HCL of a read-only policy for the given KV v2 paths: one `path` block per secret,
  * granting `read` on exactly `<mount>/data/<path>` (what VSO's kv-v2 read needs). No globs.
  */
-export function renderReadPolicy(kvPath: string, paths: string[], databasePaths: string[] = []): string {
+export function renderReadPolicy(kvPath: string, paths: string[], databasePaths: string[] = [], pkiPaths: string[] = []): string {
     const unique = Array.from(new Set(paths)).sort();
     return unique
         .map((p) => `path "${kvPath}/data/${p}" {\n  capabilities = ["read"]\n}\n`)
         .concat(databasePaths.length ? [renderDatabasePolicy(databasePaths)] : [])
+        .concat(
+            Array.from(new Set(pkiPaths))
+                .sort()
+                .map((p) => `path "${p}" {\n  capabilities = ["update"]\n}\n`),
+        )
         .concat(SELF_TOKEN_POLICY)
         .join("\n");
 }
@@ -271,6 +283,8 @@ export const PLATFORM_ARGS_TYPE: FieldType = {
         kubeconfig: "input",
         // checked field by field by validateDatabaseArgs (database.ts)
         database: { type: "map", what: "an object { path, connections, roles }" },
+        // checked field by field by validatePkiArgs (pki.ts)
+        pki: { type: "map", what: "an object { path, certificates }" },
         // checked field by field by validateAdoptedSetup (adopt.ts)
         adopted: { type: "map", what: "an object (the section `npm run adopt` writes)" },
     },
@@ -566,7 +580,7 @@ export function planPlatform(apps: AppShape[], opts: PlanOptions = {}): Platform
         list.push(plan);
     }
     // a namespace that only reads database credentials gets its access too
-    for (const r of opts.database?.roles ?? []) {
+    for (const r of [...(opts.database?.roles ?? []), ...(opts.pki?.certificates ?? [])]) {
         if (!byNs.has(r.namespace)) {
             byNs.set(r.namespace, []);
         }
@@ -574,6 +588,7 @@ export function planPlatform(apps: AppShape[], opts: PlanOptions = {}): Platform
     const namespaces: NamespacePlan[] = [];
     for (const [namespace, nsApps] of byNs) {
         const databasePaths = (opts.database?.roles ?? []).filter((r) => r.namespace === namespace).map((r) => r.policyPath);
+        const pkiPaths = (opts.pki?.certificates ?? []).filter((c) => c.namespace === namespace).map((c) => c.policyPath);
         namespaces.push({
             namespace,
             policyName: nameFor(opts.policyNameTemplate ?? DEFAULTS.policyNameTemplate, namespace),
@@ -581,8 +596,10 @@ export function planPlatform(apps: AppShape[], opts: PlanOptions = {}): Platform
                 kvPath,
                 nsApps.map((a) => a.path),
                 databasePaths,
+                pkiPaths,
             ),
             ...(databasePaths.length ? { databasePaths, tokenPeriod: opts.tokenTtl ?? DEFAULTS.tokenTtl } : {}),
+            ...(pkiPaths.length ? { pkiPaths } : {}),
             roleName: nameFor(opts.roleNameTemplate ?? DEFAULTS.roleNameTemplate, namespace),
             serviceAccountName: opts.serviceAccountName ?? DEFAULTS.serviceAccountName,
             connectionName: opts.connectionName ?? DEFAULTS.connectionName,
@@ -597,6 +614,7 @@ export function planPlatform(apps: AppShape[], opts: PlanOptions = {}): Platform
         audience: opts.audience ?? DEFAULTS.audience,
         namespaces,
         ...(opts.database ? { database: opts.database } : {}),
+        ...(opts.pki ? { pki: opts.pki } : {}),
     };
 }
 

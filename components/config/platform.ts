@@ -15,6 +15,7 @@ import { VAULT_CA_SECRET } from "./vso-access";
 import { PULUMI_TOKEN_POLICY, UNSEAL_DEFAULTS, UnsealKeysIn, policyPrefixOf } from "./unseal";
 import { AdoptedSetup, adoptedNamespace, adoptedPlan, validateAdoptedSetup } from "./adopt";
 import { DATABASE_DEFAULTS, DatabaseArgs, planDatabase, validateDatabaseArgs } from "./database";
+import { PKI_DEFAULTS, PkiArgs, planPki, validatePkiArgs } from "./pki";
 
 /** The token reviewer's namespace and ServiceAccount when not given (as KubernetesAuthMethod defaults them). */
 const REVIEWER_DEFAULTS = { namespace: "vault-auth", serviceAccountName: "vault-token-reviewer" } as const;
@@ -138,6 +139,12 @@ export interface VaultSecretsPlatformArgs {
      * period. Default: none.
      */
     database?: DatabaseArgs;
+    /**
+     * TLS certificates (Vault's PKI engine with a root CA of its own): per app, an issuing role allowing
+     * exactly its names and a VaultPKISecret writing a `kubernetes.io/tls` Secret, renewed `expiryOffset`
+     * before expiry (docs/pki.md). The namespace's policy gains exactly `<pki>/issue/<role>`. Default: none.
+     */
+    pki?: PkiArgs;
     /** Kubeconfig (contents or path) for a Kubernetes provider. Default: the ambient kubeconfig. */
     kubeconfig?: pulumi.Input<string>;
     /**
@@ -250,7 +257,7 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs, providers: Given
     }
     problems.push(...validateKubernetesAuthArgs(args.kubernetesAuth ?? {}, "kubernetesAuth."));
     problems.push(...validateApps(appShapes(args.apps), planOptionsOf(args)));
-    problems.push(...databaseProblems(args));
+    problems.push(...databaseProblems(args), ...pkiProblems(args));
     problems.push(...validateAdoptedSetup(args.adopted));
     problems.push(...reservedNamespaceProblems(args));
     problems.push(...reviewerProblems(args), ...secretNameProblems(args), ...kubeconfigProblems(args.kubeconfig), ...crdFileProblems(args));
@@ -374,7 +381,10 @@ function databaseProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
     ];
     for (const [p, field] of taken) {
         if (typeof dbPath === "string" && dbPath === p) {
-            problems.push({ field: "database.path", message: `${JSON.stringify(dbPath)} is already ${field}: give the database engine a mount of its own (default "database")` });
+            problems.push({
+                field: "database.path",
+                message: `${JSON.stringify(dbPath)} is already ${field}: give the database engine a mount of its own (default "database")`,
+            });
         }
     }
     const reserved = reservedNamespacesOf(args);
@@ -384,6 +394,50 @@ function databaseProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
             problems.push({
                 field: `database.roles[${i}].namespace`,
                 message: `${JSON.stringify(hit.namespace)} is ${hit.who}'s own namespace (${hit.source}): credentials belong in the workload's namespace`,
+            });
+        }
+    });
+    return problems;
+}
+
+/** The pki section's checks, and what it must not share with the rest of the platform (pure). */
+function pkiProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    if (args.pki === undefined) {
+        return [];
+    }
+    const taken = new Map<string, string>();
+    for (const a of Array.isArray(args.apps) ? args.apps : []) {
+        if (a && typeof a.name === "string" && typeof a.namespace === "string") {
+            taken.set(`${a.namespace}/${a.name}`, `apps (the KV app ${JSON.stringify(a.name)})`);
+            taken.set(`secret:${a.namespace}/${a.destination ?? a.name}`, `apps (the KV app ${JSON.stringify(a.name)})`);
+        }
+    }
+    for (const r of Array.isArray(args.database?.roles) ? args.database.roles : []) {
+        if (r && typeof r.name === "string" && typeof r.namespace === "string") {
+            taken.set(`${r.namespace}/${r.name}`, `database.roles (${JSON.stringify(r.name)})`);
+            taken.set(`secret:${r.namespace}/${r.destination ?? r.name}`, `database.roles (${JSON.stringify(r.name)})`);
+        }
+    }
+    const problems = validatePkiArgs(args.pki, "pki", { taken, cluster: args.cluster });
+    const pkiPath = args.pki?.path ?? PKI_DEFAULTS.path;
+    for (const [p, field] of [
+        [args.kv?.path ?? DEFAULTS.kvPath, "kv.path"],
+        [args.database ? (args.database.path ?? DATABASE_DEFAULTS.path) : undefined, "database.path"],
+    ] as const) {
+        if (p !== undefined && pkiPath === p) {
+            problems.push({
+                field: "pki.path",
+                message: `${JSON.stringify(pkiPath)} is already ${field}: give the PKI engine a mount of its own (default "pki")`,
+            });
+        }
+    }
+    const reserved = reservedNamespacesOf(args);
+    (Array.isArray(args.pki?.certificates) ? args.pki.certificates : []).forEach((c, i) => {
+        const hit = reserved.find((x) => c && x.namespace === c.namespace);
+        if (hit) {
+            problems.push({
+                field: `pki.certificates[${i}].namespace`,
+                message: `${JSON.stringify(hit.namespace)} is ${hit.who}'s own namespace (${hit.source}): certificates belong in the workload's namespace`,
             });
         }
     });
@@ -720,7 +774,11 @@ export function planOptionsOf(args: VaultSecretsPlatformArgs): PlanOptions {
 export function planPlatformArgs(given: VaultSecretsPlatformArgs): PlatformPlan {
     const args = withClusterDefaults(given);
     const database = args.database ? planDatabase(args.database, args.cluster) : undefined;
-    return adoptedPlan(planPlatform(appShapes(args.apps), { ...planOptionsOf(args), ...(database ? { database } : {}) }), args.adopted);
+    const pki = args.pki ? planPki(args.pki, args.cluster) : undefined;
+    return adoptedPlan(
+        planPlatform(appShapes(args.apps), { ...planOptionsOf(args), ...(database ? { database } : {}), ...(pki ? { pki } : {}) }),
+        args.adopted,
+    );
 }
 
 /**

@@ -248,6 +248,8 @@ export interface VaultNamespaceAccessArgs {
     databasePaths?: string[];
     /** The role's token period in seconds (periodic tokens: no max TTL). Default none. */
     tokenPeriod?: number;
+    /** PKI issue paths (with their mount, e.g. `pki/issue/cnpg-web`) the namespace may issue from. Default none. */
+    pkiPaths?: string[];
 }
 
 /** Policy and role names of a VaultNamespaceAccess: given, else from DEFAULTS' templates (`*` becomes `all`). */
@@ -308,6 +310,8 @@ export interface VaultNamespaceAccessPlan extends ComponentPlan<"VaultNamespaceA
     databasePaths?: string[];
     /** The role's token period, seconds (absent: none). */
     tokenPeriod?: number;
+    /** PKI issue paths in the policy (absent when none). */
+    pkiPaths?: string[];
 }
 
 /** Plans VaultNamespaceAccess's checked args (pure): the defaults, the names, the policy text. */
@@ -321,11 +325,12 @@ export function planVaultNamespaceAccess(args: VaultNamespaceAccessArgs): VaultN
         authPath: args.authPath ?? DEFAULTS.authPath,
         serviceAccountName: args.serviceAccountName ?? DEFAULTS.serviceAccountName,
         ...vaultNamespaceAccessNames(args),
-        policyText: renderReadPolicy(kvPath, args.paths, args.databasePaths ?? []),
+        policyText: renderReadPolicy(kvPath, args.paths, args.databasePaths ?? [], args.pkiPaths ?? []),
         tokenTtl: args.tokenTtl ?? DEFAULTS.tokenTtl,
         audience: args.audience ?? DEFAULTS.audience,
         ...(args.databasePaths?.length ? { databasePaths: [...args.databasePaths] } : {}),
         ...(args.tokenPeriod !== undefined ? { tokenPeriod: args.tokenPeriod } : {}),
+        ...(args.pkiPaths?.length ? { pkiPaths: [...args.pkiPaths] } : {}),
     };
 }
 
@@ -504,6 +509,7 @@ export function namespaceAccessPlanOf(plan: PlatformPlan, nsPlan: NamespacePlan,
         audience: plan.audience,
         ...(nsPlan.databasePaths ? { databasePaths: nsPlan.databasePaths } : {}),
         ...(nsPlan.tokenPeriod !== undefined ? { tokenPeriod: nsPlan.tokenPeriod } : {}),
+        ...(nsPlan.pkiPaths ? { pkiPaths: nsPlan.pkiPaths } : {}),
     };
 }
 

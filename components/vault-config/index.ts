@@ -6,3 +6,4 @@ export * from "./access";
 export * from "./takeover";
 export * from "./adopted";
 export * from "./database";
+export * from "./pki";

@@ -15,6 +15,7 @@ import {
     AdoptedSetup,
     DatabaseArgs,
     DatabaseConnectionArgs,
+    PkiArgs,
     closestName,
     knownFieldsAt,
     typeProblem,
@@ -44,6 +45,8 @@ export interface HomelabConfig {
      * is plain text) but in the secret config `databasePasswords.<connection name>`.
      */
     database?: Omit<DatabaseArgs, "connections"> & { connections: Omit<DatabaseConnectionArgs, "password">[] };
+    /** TLS certificates (see the platform's `pki`). */
+    pki?: PkiArgs;
 }
 
 /**
@@ -209,6 +212,7 @@ export const HOMELAB_CONFIG_KEYS = [
     "adopted",
     "database",
     "databasePasswords",
+    "pki",
 ];
 
 /**

@@ -21,6 +21,7 @@ const cfg: HomelabConfig = {
     apps: config.requireObject("apps"),
     adopted: config.getObject("adopted"),
     database: config.getObject("database"),
+    pki: config.getObject("pki"),
 };
 const values = config.getSecretObject<Record<string, Record<string, string>>>("values");
 
@@ -48,6 +49,9 @@ const db = databaseFromConfig(cfg.database, config.getSecretObject<Record<string
 problems.push(...db.problems);
 if (db.database !== undefined) {
     args.database = db.database;
+}
+if (cfg.pki !== undefined) {
+    args.pki = cfg.pki;
 }
 if (problems.length > 0) {
     // one message for every problem, whether in the program's config or in the platform's rules
