@@ -567,9 +567,9 @@ export function dynamicSecretSpec(r: DatabaseRolePlan, mount: string, vaultAuthR
         mount,
         path: r.credsPath,
         destination: { name: r.destination, create: true },
-        // removal revokes the lease: no user is left behind in the database
-        revoke: r.kind === "dynamic",
-        ...(r.kind === "static" ? { allowStaticCreds: true } : { renewalPercent: r.renewalPercent }),
+        // dynamic: removal revokes the lease, no user is left behind in the database (false is not
+        // written: the API server drops it, and a refresh would see drift)
+        ...(r.kind === "static" ? { allowStaticCreds: true } : { revoke: true, renewalPercent: r.renewalPercent }),
         ...(r.rolloutRestartTargets.length ? { rolloutRestartTargets: r.rolloutRestartTargets } : {}),
     };
 }

@@ -51,7 +51,8 @@ export class PkiSecretsEngine extends pulumi.ComponentResource {
         );
         this.rootCert = new vault.pkisecret.SecretBackendRootCert(
             `${name}-pki-root`,
-            { backend: this.mount.path, type: "internal", commonName: plan.caCommonName, ttl: `${plan.caTtl}s`, issuerName: "root" },
+            // (no issuerName: the provider built here predates it)
+            { backend: this.mount.path, type: "internal", commonName: plan.caCommonName, ttl: `${plan.caTtl}s` },
             { parent: this },
         );
         this.caCertificate = this.rootCert.certificate;
@@ -66,7 +67,7 @@ export class PkiSecretsEngine extends pulumi.ComponentResource {
                     allowSubdomains: false,
                     allowGlobDomains: false,
                     allowAnyName: false,
-                    allowWildcardCertificates: false,
+                    // (allow_wildcard_certificates: not in the provider built here; a wildcard cannot match these exact names anyway)
                     allowIpSans: false,
                     allowLocalhost: false,
                     enforceHostnames: true,
@@ -74,8 +75,10 @@ export class PkiSecretsEngine extends pulumi.ComponentResource {
                     clientFlag: false,
                     keyType: "ec",
                     keyBits: 256,
-                    ttl: `${c.ttl}s`,
-                    maxTtl: `${c.ttl}s`,
+                    // seconds as Vault reads them back ("60", not "60s": a refresh would see drift)
+                    ttl: String(c.ttl),
+                    maxTtl: String(c.ttl),
+                    keyUsages: ["DigitalSignature", "KeyAgreement", "KeyEncipherment"],
                 },
                 { parent: this, dependsOn: [this.rootCert] },
             );

@@ -16,7 +16,7 @@ import * as path from "path";
 import { ChildProcess, execFileSync, spawnSync } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../ops/clients";
-import { BED_DIR, BedEnv, bedStackConfig, freePort, freshStack, removeStack, requireBedOrSkip, spawnOwned, startBed, waitFor } from "./bed";
+import { BED_DIR, BedEnv, REPO, bedStackConfig, freePort, freshStack, removeStack, requireBedOrSkip, runScript, spawnOwned, startBed, waitFor } from "./bed";
 import { PROJECT } from "../../scripts/sandbox/stack-config";
 
 const STACK = `it-db-${process.pid}`;
@@ -279,6 +279,26 @@ describe("integration: database credentials with a real PostgreSQL (VaultDynamic
             vsoTail,
         );
         assert.ok(pg.as("reporter", s2.password, "SELECT 1;").ok, "the rotated password works");
+    });
+
+    it("the drift check reports a database role changed behind Pulumi's back, and up --refresh restores it", async () => {
+        const clean = runScript(bed, "drift", ["--stack", STACK, "--cwd", REPO]);
+        assert.strictEqual(clean.code, 0, clean.out + clean.err);
+        const cur = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "database/roles/cnpg-app-db");
+        const w = await vaultRequest(bed.vaultAddr, bed.vaultToken, "POST", "database/roles/cnpg-app-db", {
+            ...cur.body.data,
+            default_ttl: 3600,
+            max_ttl: 86400,
+        });
+        assert.ok(w.status < 300, w.text);
+        const drift = runScript(bed, "drift", ["--stack", STACK, "--cwd", REPO]);
+        assert.strictEqual(drift.code, 2, drift.out + drift.err);
+        assert.match(drift.out, /secretBackendRole|SecretBackendRole/);
+        assert.ok(!(drift.out + drift.err).includes(adminPassword), "the report holds no password");
+        const up = await stack.up({ refresh: true, onOutput: () => undefined });
+        assert.strictEqual(up.summary.result, "succeeded");
+        const back = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "database/roles/cnpg-app-db");
+        assert.deepStrictEqual([back.body.data.default_ttl, back.body.data.max_ttl], [10, 40]);
     });
 
     it("removing the app revokes its user: no role Vault created is left in Postgres", async () => {
