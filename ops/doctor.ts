@@ -26,12 +26,14 @@ import { KEYS_ANNOTATION, VSO_API_VERSION } from "../components/config/vso-types
 
 const vaultRequestDirect = vaultRequest;
 
-export type DoctorStep = "vaultauth" | "connection" | "token" | "login" | "read" | "keys" | "ok";
+export type DoctorStep = "vaultauth" | "connection" | "token" | "login" | "read" | "keys" | "creds" | "ok";
 
 export interface DoctorCheck {
     namespace: string;
-    /** The VaultStaticSecret checked. */
+    /** The VaultStaticSecret (or VaultDynamicSecret, see `kind`) checked. */
     app: string;
+    /** Set for a VaultDynamicSecret (database credentials); absent for a VaultStaticSecret. */
+    kind?: "VaultDynamicSecret";
     ok: boolean;
     /** Where it failed (or "ok"). */
     step: DoctorStep;
@@ -328,6 +330,24 @@ async function loginAndRead(
             "give the KV mount and the secret's path, without '..', '?', '#' or '%'",
         );
     }
+    const session = await loginAs(opts, ns, t, fail);
+    if ("step" in session) {
+        return session;
+    }
+    const { call, clientToken, policies } = session;
+    const read = await call(clientToken, "GET", `${kvMount}/data/${path}`);
+    // Revoke the short-lived token; failures here don't matter.
+    await call(clientToken, "POST", "auth/token/revoke-self").catch(() => undefined);
+    return readResult(read, { kvMount, path, policies }, fail);
+}
+
+/** Logs in as the VaultAuth's ServiceAccount, as VSO does: the client token and its policies, or the failure. */
+async function loginAs(
+    opts: DoctorOptions,
+    ns: string,
+    t: LoginTarget,
+    fail: Fail,
+): Promise<{ call: VaultCall; clientToken: string; policies: string[] } | DoctorCheck> {
     const { call, where } = vaultRoute(opts, t.connAddress);
     const jwt = await mintToken(opts, ns, t, fail);
     if (typeof jwt !== "string") {
@@ -351,11 +371,15 @@ async function loginAndRead(
             explainLoginError(err, { namespace: ns, serviceAccount: t.sa, role: t.role, mount: t.mount }),
         );
     }
-    const clientToken = login.body.auth.client_token as string;
-    const policies = (login.body.auth.policies ?? []) as string[];
-    const read = await call(clientToken, "GET", `${kvMount}/data/${path}`);
-    // Revoke the short-lived token; failures here don't matter.
-    await call(clientToken, "POST", "auth/token/revoke-self").catch(() => undefined);
+    return { call, clientToken: login.body.auth.client_token as string, policies: (login.body.auth.policies ?? []) as string[] };
+}
+
+function readResult(
+    read: HttpResult,
+    r: { kvMount: string; path: string; policies: string[] },
+    fail: Fail,
+): { found: string[]; kvMount: string; path: string } | DoctorCheck {
+    const { kvMount, path, policies } = r;
     if (read.status === 403) {
         return fail(
             "read",
@@ -420,6 +444,104 @@ async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<Doct
     };
 }
 
+/** Vault's error on a credential read, as a cause and a fix (pure). */
+export function explainCredsError(status: number, err: string, ctx: { mount: string; path: string; policies: string[] }): { message: string; fix: string } {
+    const where = `${ctx.mount}/${ctx.path}`;
+    if (status === 403) {
+        return {
+            message: `permission denied reading ${where} with policies ${JSON.stringify(ctx.policies)}`,
+            fix: `grant read on exactly "${where}" in this namespace's policy (the platform's database.roles does), then run pulumi up --refresh`,
+        };
+    }
+    if (/unknown role|role .*not found|no role/i.test(err) || status === 404) {
+        return {
+            message: `Vault has no role for ${where}: ${err}`,
+            fix: "create the database role (database.roles) and run pulumi up --refresh; check VaultDynamicSecret.spec.path",
+        };
+    }
+    if (/dial tcp|connection refused|no such host|i\/o timeout|failed to verify|password authentication failed|connect:/i.test(err)) {
+        return {
+            message: `Vault cannot use the database for ${where}: ${err}`,
+            fix: "the database is not reachable from Vault or refuses its admin role: check the connection's host and port from where Vault runs, and the admin password (databasePasswords), then pulumi up --refresh",
+        };
+    }
+    return {
+        message: `reading ${where}: HTTP ${status} ${err}`.trim(),
+        fix: "check the database role and connection in Vault (vault read <mount>/roles/<role>)",
+    };
+}
+
+/** The newest Warning event VSO recorded on an object, bounded (its own diagnosis), or "". */
+async function vsoWarning(opts: DoctorOptions, ns: string, name: string): Promise<string> {
+    const ev = await kubeRequest(opts.kube, "GET", `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name%3D${encodeURIComponent(name)}`).catch(
+        () => undefined,
+    );
+    const items = ((ev?.body?.items ?? []) as { type?: string; reason?: string; message?: string; lastTimestamp?: string }[]).filter(
+        (e) => e.type === "Warning",
+    );
+    const last = items.sort((a, b) => String(a.lastTimestamp).localeCompare(String(b.lastTimestamp))).pop();
+    return last ? `; VSO's last warning: ${last.reason}: ${sanitizeText(String(last.message ?? ""), SERVER_TEXT_MAX)}` : "";
+}
+
+/**
+ * One VaultDynamicSecret, as VSO would: its VaultAuth and VaultConnection, the login, then a credential
+ * read. A dynamic read issues a real, short-lived user: the doctor revokes its lease at once (values are
+ * never kept or printed). Static credentials (`allowStaticCreds`) are only read.
+ */
+async function checkDynamic(opts: DoctorOptions, ns: string, vds: any): Promise<DoctorCheck> {
+    const app = String(vds.metadata?.name);
+    const base = { namespace: ns, app, kind: "VaultDynamicSecret" as const };
+    const fail: Fail = (step, message, fix) => ({ ...base, ok: false, step, message, fix });
+    const t = await findLoginTarget(opts, ns, vds, fail);
+    if ("step" in t) {
+        return t;
+    }
+    const changed = loginTargetProblem(t, ns, opts.inventory);
+    if (changed) {
+        return fail("vaultauth", `the VaultAuth of ${ns}/${app} was changed outside Pulumi: ${changed}; the doctor mints no token for it`, REFRESH_HINT);
+    }
+    const refused = vaultAddressProblem(t.connAddress, { namespace: ns, name: t.connName }, opts);
+    if (refused) {
+        return fail("connection", refused.message, refused.fix);
+    }
+    const mount = String(vds.spec?.mount ?? "");
+    const path = String(vds.spec?.path ?? "");
+    if (unsafeVaultPath(mount) || unsafeVaultPath(path)) {
+        return fail(
+            "creds",
+            `VaultDynamicSecret ${ns}/${app} has an unusable mount ${JSON.stringify(mount)} or path ${JSON.stringify(path)}`,
+            "fix its spec (" + REFRESH_HINT + ")",
+        );
+    }
+    const session = await loginAs(opts, ns, t, fail);
+    if ("step" in session) {
+        return { ...session, message: session.message + (await vsoWarning(opts, ns, app)) };
+    }
+    const { call, clientToken, policies } = session;
+    try {
+        const read = await call(clientToken, "GET", `${mount}/${path}`);
+        if (read.status !== 200) {
+            const why = explainCredsError(read.status, sanitizeText(vaultErrors(read), SERVER_TEXT_MAX), { mount, path, policies });
+            return fail("creds", why.message + (await vsoWarning(opts, ns, app)), why.fix);
+        }
+        const lease = read.body?.lease_id;
+        if (typeof lease === "string" && lease !== "") {
+            const rv = await call(clientToken, "PUT", "sys/leases/revoke", { lease_id: lease });
+            if (rv.status >= 300) {
+                return fail(
+                    "creds",
+                    `read ${mount}/${path}, but could not revoke the test credential's lease: ${sanitizeText(vaultErrors(rv), SERVER_TEXT_MAX)}`,
+                    `VSO cannot revoke or renew either: grant update on sys/leases/revoke and sys/leases/renew in this namespace's policy (the platform's database.roles does)`,
+                );
+            }
+        }
+        const what = typeof lease === "string" && lease !== "" ? "issued a test credential and revoked it at once" : "read the static credential";
+        return { ...base, ok: true, step: "ok", message: `logged in as ${ns}/${t.sa} (role ${t.role}), ${what} (${mount}/${path})` };
+    } finally {
+        await call(clientToken, "POST", "auth/token/revoke-self").catch(() => undefined);
+    }
+}
+
 /** A check made safe to print: message and fix sanitised and bounded, key names sanitised. */
 function printable(c: DoctorCheck): DoctorCheck {
     return {
@@ -430,7 +552,6 @@ function printable(c: DoctorCheck): DoctorCheck {
     };
 }
 
-/** Runs the doctor over the given namespaces. Rejects, before any request, a namespace that is not a Kubernetes name. */
 /**
  * Which cluster the doctor checks, as lines for its stderr (pure). `from` names where the kubeconfig
  * came from; `stackServer` is the API server of the stack's own `kubernetes:kubeconfig` when the user
@@ -450,6 +571,7 @@ export function doctorClusterLines(o: { cluster?: string; server: string; from: 
     return lines;
 }
 
+/** Runs the doctor over the given namespaces. Rejects, before any request, a namespace that is not a Kubernetes name. */
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const bad = opts.namespaces.map((n) => checkNamespaceArg(n, "namespace")).find((p) => p !== undefined);
     if (bad) {
@@ -472,6 +594,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         for (const vss of list.body?.items ?? []) {
             checks.push(printable(await checkApp(opts, ns, vss)));
         }
+        // database credentials; an older VSO without the CRD simply has none
+        const dyn = await kubeRequest(opts.kube, "GET", `/apis/${VSO_API_VERSION}/namespaces/${ns}/vaultdynamicsecrets`);
+        for (const vds of dyn.status === 200 ? (dyn.body?.items ?? []) : []) {
+            checks.push(printable(await checkDynamic(opts, ns, vds)));
+        }
     }
     return { ok: checks.every((c) => c.ok), checks };
 }
@@ -479,7 +606,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
 /** Formats the report for a terminal (pure). */
 export function formatDoctorReport(r: DoctorReport): string {
     if (r.checks.length === 0) {
-        return "doctor: no VaultStaticSecret found in the given namespaces";
+        return "doctor: no VaultStaticSecret or VaultDynamicSecret found in the given namespaces";
     }
     const lines = r.checks.map((c) =>
         c.ok ? `ok    ${c.namespace}/${c.app}: ${c.message}` : `FAIL  ${c.namespace}/${c.app} [${c.step}]: ${c.message}\n      fix: ${c.fix}`,

@@ -11,90 +11,19 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { ChildProcess, execFileSync, spawnSync } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../ops/clients";
-import { BED_DIR, BedEnv, REPO, bedStackConfig, freePort, freshStack, removeStack, requireBedOrSkip, runScript, spawnOwned, startBed, waitFor } from "./bed";
+import { BED_DIR, BedEnv, REPO, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed, waitFor } from "./bed";
+import { PG_BIN, Postgres, postgresSetupSql } from "./postgres";
 import { PROJECT } from "../../scripts/sandbox/stack-config";
 
 const STACK = `it-db-${process.pid}`;
-const PG_BIN = "/usr/lib/postgresql/15/bin";
 const RESTARTED_AT = "vso.secrets.hashicorp.com/restartedAt";
 const VDS = "/apis/secrets.hashicorp.com/v1beta1/namespaces/cnpg/vaultdynamicsecrets";
 
 const KV_APP = { name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg", keys: ["access_key"], managed: true };
 const VALUES = { "rustfs-cloudnativepg": { access_key: "ak-db-suite" } };
-
-/** A throwaway PostgreSQL server owned by this process. */
-class Postgres {
-    readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvv-pg-"));
-    port = 0;
-    private child?: ChildProcess;
-
-    async start(): Promise<void> {
-        const uid = parseInt(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }), 10);
-        const gid = parseInt(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }), 10);
-        fs.chmodSync(this.dir, 0o700);
-        fs.chownSync(this.dir, uid, gid);
-        // local socket (in the 0700 dir): trust for the superuser's setup; TCP: passwords (SCRAM)
-        execFileSync(
-            "runuser",
-            ["-u", "postgres", "--", `${PG_BIN}/initdb`, "-D", `${this.dir}/data`, "--auth-local=trust", "--auth-host=scram-sha-256", "-U", "postgres"],
-            {
-                stdio: "ignore",
-            },
-        );
-        this.port = await freePort();
-        const log = fs.openSync(path.join(BED_DIR, "logs", "postgres-db-suite.log"), "w");
-        this.child = spawnOwned(
-            "runuser",
-            ["-u", "postgres", "--", `${PG_BIN}/postgres`, "-D", `${this.dir}/data`, "-k", this.dir, "-h", "127.0.0.1", "-p", String(this.port)],
-            { stdio: ["ignore", log, log] },
-        );
-        await waitFor("PostgreSQL", 30000, async () => spawnSync(`${PG_BIN}/pg_isready`, ["-h", "127.0.0.1", "-p", String(this.port)]).status === 0);
-    }
-
-    /** SQL as the superuser over the local socket; the SQL goes on stdin (never on a command line). */
-    su(sql: string, db = "postgres"): string {
-        return execFileSync(
-            "runuser",
-            ["-u", "postgres", "--", `${PG_BIN}/psql`, "-h", this.dir, "-p", String(this.port), "-d", db, "-v", "ON_ERROR_STOP=1", "-qAt", "-f", "-"],
-            {
-                input: sql,
-                encoding: "utf8",
-            },
-        ).trim();
-    }
-
-    /** SQL as `user` over TCP with its password (PGPASSWORD in the environment, not on the command line). */
-    as(user: string, password: string, sql: string): { ok: boolean; out: string } {
-        const r = spawnSync(
-            `${PG_BIN}/psql`,
-            ["-h", "127.0.0.1", "-p", String(this.port), "-U", user, "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-qAt", "-f", "-"],
-            {
-                input: sql,
-                encoding: "utf8",
-                env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" },
-            },
-        );
-        return { ok: r.status === 0, out: (r.stdout + r.stderr).trim() };
-    }
-
-    /** The login roles Vault created (its usernames start with "v-"). */
-    vaultUsers(): string[] {
-        return this.su("SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-%' ORDER BY 1;")
-            .split("\n")
-            .filter((l) => l !== "");
-    }
-
-    stop(): void {
-        this.child?.kill("SIGINT");
-        spawnSync("bash", ["-c", `for i in $(seq 50); do [ -e "${this.dir}/data/postmaster.pid" ] || exit 0; sleep 0.2; done`]);
-        fs.rmSync(this.dir, { recursive: true, force: true });
-    }
-}
 
 function decode(data: Record<string, string> | undefined): Record<string, string> {
     return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
@@ -116,9 +45,10 @@ describe("integration: database credentials with a real PostgreSQL (VaultDynamic
     const adminPassword = crypto.randomBytes(18).toString("base64url");
     let started = false;
 
-    const database = (roles: unknown[]) => ({
+    const database = (roles: unknown[], extra: unknown[] = []) => ({
         connections: [
             { name: "appdb", connectionUrl: `postgresql://{{username}}:{{password}}@127.0.0.1:${pg.port}/appdb?sslmode=disable`, username: "vault_admin" },
+            ...extra,
         ],
         roles,
     });
@@ -152,17 +82,8 @@ describe("integration: database credentials with a real PostgreSQL (VaultDynamic
         await pg.start();
         started = true;
         // the README's SQL: a dedicated admin role for Vault (not the superuser) and a group role for the app
-        pg.su(
-            [
-                `CREATE ROLE vault_admin WITH LOGIN CREATEROLE PASSWORD '${adminPassword}';`,
-                `GRANT pg_signal_backend TO vault_admin;`,
-                `CREATE ROLE app_rw NOLOGIN;`,
-                `GRANT app_rw TO vault_admin WITH ADMIN OPTION;`,
-                `CREATE ROLE reporter WITH LOGIN PASSWORD 'initial-reporter-pw';`,
-                `CREATE DATABASE appdb;`,
-            ].join("\n"),
-        );
-        pg.su(`GRANT USAGE, CREATE ON SCHEMA public TO app_rw; CREATE TABLE items (id int); ALTER TABLE items OWNER TO app_rw;`, "appdb");
+        // the README's SQL: a dedicated admin role for Vault (not the superuser) and a group role for the app
+        postgresSetupSql(pg, adminPassword);
         const config = bedStackConfig(bed, [KV_APP], VALUES);
         config[`${PROJECT}:database`] = { value: JSON.stringify(database([DYNAMIC, STATIC])) };
         config[`${PROJECT}:databasePasswords`] = { value: JSON.stringify({ appdb: adminPassword }), secret: true };
@@ -301,6 +222,30 @@ describe("integration: database credentials with a real PostgreSQL (VaultDynamic
         assert.deepStrictEqual([back.body.data.default_ttl, back.body.data.max_ttl], [10, 40]);
     });
 
+    it("the doctor checks each VaultDynamicSecret as VSO would: login, then a credential it revokes at once", async () => {
+        const before = pg.vaultUsers();
+        const r = runScript(bed, "doctor", ["--stack", STACK, "--json"]);
+        assert.strictEqual(r.code, 0, r.out + r.err);
+        const report = JSON.parse(r.out.slice(r.out.indexOf("{")));
+        const dyn = report.checks.filter((c: { kind?: string }) => c.kind === "VaultDynamicSecret");
+        assert.deepStrictEqual(dyn.map((c: { app: string; ok: boolean }) => [c.app, c.ok]).sort(), [
+            ["app-db", true],
+            ["reporter", true],
+        ]);
+        assert.match(dyn.find((c: { app: string }) => c.app === "app-db").message, /issued a test credential and revoked it at once/);
+        assert.ok(!(r.out + r.err).includes(adminPassword));
+        await waitFor(
+            "the doctor's test user gone",
+            30000,
+            // only users VSO holds (or held before) are left: VSO may rotate meanwhile
+            async () => {
+                const cur = (await secret("app-db"))?.username;
+                return pg.vaultUsers().every((u) => before.includes(u) || u === cur);
+            },
+            () => `\nnow: ${pg.vaultUsers()}`,
+        );
+    });
+
     it("removing the app revokes its user: no role Vault created is left in Postgres", async () => {
         const user = (await secret("app-db"))!.username;
         assert.ok(pg.vaultUsers().includes(user), `${user} exists before the removal`);
@@ -332,5 +277,25 @@ describe("integration: database credentials with a real PostgreSQL (VaultDynamic
         assert.strictEqual(role.status, 404, "its Vault role is deleted");
         const pol = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "sys/policies/acl/vso-cnpg-read");
         assert.doesNotMatch(pol.body.data.policy, /cnpg-app-db/, "and its path is out of the namespace's policy");
+    });
+    it("the doctor names a database Vault cannot reach as the cause", async () => {
+        const dead = {
+            name: "deaddb",
+            connectionUrl: "postgresql://{{username}}:{{password}}@127.0.0.1:1/none?sslmode=disable",
+            username: "vault_admin",
+            verifyConnection: false,
+        };
+        await stack.setConfig(`${PROJECT}:database`, {
+            value: JSON.stringify(database([STATIC, { name: "dead-db", namespace: "cnpg", database: "deaddb", grantRoles: ["app_rw"] }], [dead])),
+        });
+        await stack.setConfig(`${PROJECT}:databasePasswords`, { value: JSON.stringify({ appdb: adminPassword, deaddb: adminPassword }), secret: true });
+        const up = await stack.up({ onOutput: () => undefined });
+        assert.strictEqual(up.summary.result, "succeeded");
+        const r = runScript(bed, "doctor", ["--stack", STACK, "--json"]);
+        assert.strictEqual(r.code, 2, r.out + r.err);
+        const c = JSON.parse(r.out.slice(r.out.indexOf("{"))).checks.find((x: { app: string }) => x.app === "dead-db");
+        assert.deepStrictEqual([c.ok, c.step], [false, "creds"]);
+        assert.match(c.message, /cannot use the database/);
+        assert.match(c.fix, /not reachable from Vault/);
     });
 });

@@ -17,6 +17,7 @@ import {
 } from "../../components";
 import { MockRecorder, articleArgs, isSecret } from "./harness";
 import { databaseFromConfig, unknownConfigKeys } from "../../programs/homelab/config";
+import { explainCredsError } from "../../ops";
 
 const URL = "postgresql://{{username}}:{{password}}@db.lan:5432/app?sslmode=require";
 
@@ -243,5 +244,19 @@ describe("database credentials (issue 21)", () => {
                 assert.ok(!JSON.stringify(rec.resources.filter((r) => !r.secretInputs.length)).includes("s3cr3t-admin"), "the password is in no plain input");
             });
         });
+    });
+});
+
+describe("the doctor on a VaultDynamicSecret (issue 21)", () => {
+    const ctx = { mount: "database", path: "creds/cnpg-app-db", policies: ["vso-cnpg-read"] };
+
+    it("names the real cause of a failed credential read: the policy, the role, or the database Vault cannot reach", () => {
+        assert.match(explainCredsError(403, "permission denied", ctx).fix, /grant read on exactly "database\/creds\/cnpg-app-db"/);
+        assert.match(explainCredsError(400, "unknown role: cnpg-app-db", ctx).message, /Vault has no role/);
+        const down = explainCredsError(500, "failed to find entry for connection: dial tcp 127.0.0.1:5432: connect: connection refused", ctx);
+        assert.match(down.message, /cannot use the database/);
+        assert.match(down.fix, /not reachable from Vault/);
+        assert.match(explainCredsError(500, 'pq: password authentication failed for user "vault_admin"', ctx).fix, /admin password/);
+        assert.match(explainCredsError(502, "bad gateway", ctx).message, /HTTP 502 bad gateway/);
     });
 });
