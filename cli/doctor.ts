@@ -12,7 +12,7 @@
  */
 import type { PlatformInventory } from "../components/config/inventory";
 import { DOCTOR_USAGE, DoctorCliArgs, parseDoctorArgs } from "./args";
-import { KubeTarget, kubeconfigFromProviderConfig, loadKubeconfig, sanitizeText } from "../ops/clients";
+import { KubeTarget, kubeconfigFromProviderConfig, loadKubeconfig, redactUrl, sanitizeText } from "../ops/clients";
 import { doctorClusterLines, formatDoctorReport, runDoctor } from "../ops/doctor";
 import { noInventoryMessage, stackInventory, stackKubeconfigValue } from "../ops/inventory";
 import { describeStackError } from "../ops/drift";
@@ -54,7 +54,9 @@ async function doctor(a: DoctorCliArgs): Promise<number> {
         kube = loadKubeconfig();
         from = process.env.KUBECONFIG ? "$KUBECONFIG" : "~/.kube/config";
     }
-    for (const line of doctorClusterLines({ cluster: inventory?.cluster, server: kube.server, from, stackServer })) {
+    // which cluster: the first line on stderr (with --json, in the report; warnings stay on stderr)
+    const [where, ...warnings] = doctorClusterLines({ cluster: inventory?.cluster, server: kube.server, from, stackServer });
+    for (const line of a.json ? warnings : [where, ...warnings]) {
         process.stderr.write(`doctor: ${line}\n`);
     }
     const report = await runDoctor({
@@ -66,7 +68,8 @@ async function doctor(a: DoctorCliArgs): Promise<number> {
         allowInsecureVault: a.allowInsecureVault,
         inventory,
     });
-    process.stdout.write(a.json ? JSON.stringify(report, null, 2) + "\n" : formatDoctorReport(report) + "\n");
+    const cluster = { ...(inventory?.cluster !== undefined ? { name: inventory.cluster } : {}), apiServer: redactUrl(kube.server), kubeconfigFrom: from };
+    process.stdout.write(a.json ? JSON.stringify({ ...report, cluster }, null, 2) + "\n" : formatDoctorReport(report) + "\n");
     return report.ok ? 0 : 2;
 }
 

@@ -18,8 +18,8 @@ import { RolloutRestartTarget } from "./vso-types";
 export interface DatabaseConnectionArgs {
     /** The connection's name in Vault; roles name it as their `database`. */
     name: string;
-    /** The database plugin. Default and only value: `"postgresql"`. */
-    plugin?: "postgresql";
+    /** The database plugin. Default and only value: `"postgresql"`. (A string, not a literal type: the YAML component provider infers the schema from these types.) */
+    plugin?: string;
     /**
      * Where Vault connects, with `{{username}}` and `{{password}}` placeholders (Vault fills them in; never
      * write the credentials into the URL), e.g. `"postgresql://{{username}}:{{password}}@db.lan:5432/app?sslmode=require"`.
@@ -44,21 +44,21 @@ export interface DatabaseRoleArgs {
     /** The connection's name (`connections[].name`). */
     database: string;
     /** `"dynamic"` (default): a new user per lease. `"static"`: Vault rotates the password of the existing `username`. */
-    kind?: "dynamic" | "static";
+    kind?: string;
     /** dynamic: group roles the new user is made a member of (`GRANT "<role>" TO "{{name}}"`); its objects go to the first at revocation. */
     grantRoles?: string[];
     /** dynamic: your own creation statements instead of `grantRoles`; each must name `{{name}}`. */
     creationStatements?: string[];
     /** dynamic: your own revocation statements. Default: end sessions, reassign owned objects, drop the user. */
     revocationStatements?: string[];
-    /** dynamic: lease TTL, seconds or a duration ("30s", "15m", "1h"). Default `"1h"`. */
-    defaultTtl?: number | string;
+    /** dynamic: lease TTL, a duration ("30s", "15m", "1h"; a bare number is seconds). Default `"1h"`. */
+    defaultTtl?: string;
     /** dynamic: longest life of a user (then VSO gets a new one and restarts the targets). Default `"24h"`. */
-    maxTtl?: number | string;
+    maxTtl?: string;
     /** static: the existing database user whose password Vault rotates. */
     username?: string;
     /** static: how often Vault rotates it, seconds or a duration (at least 5s). Default `"24h"`. */
-    rotationPeriod?: number | string;
+    rotationPeriod?: string;
     /** Kubernetes Secret VSO writes (`username`, `password`). Default: `name`. */
     destination?: string;
     /** Workloads restarted when the credential changes. Default none. */
@@ -498,7 +498,7 @@ function databaseRoleClashes(
 export function planDatabase(d: DatabaseArgs, cluster?: string): DatabasePlan {
     const path = d.path ?? DATABASE_DEFAULTS.path;
     const roles: DatabaseRolePlan[] = d.roles.map((r) => {
-        const kind = r.kind ?? "dynamic";
+        const kind = (r.kind ?? "dynamic") as "dynamic" | "static";
         const roleName = databaseRoleName(r.namespace, r.name, cluster);
         const conn = d.connections.find((c) => c.name === r.database)!;
         const credsPath = `${kind === "static" ? "static-creds" : "creds"}/${roleName}`;

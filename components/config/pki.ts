@@ -20,9 +20,9 @@ export interface PkiCertificateArgs {
     /** More DNS names (subject alternative names). Default none. */
     altNames?: string[];
     /** The certificate's lifetime, seconds or a duration ("90s", "15m", "720h"). Default `"720h"`. */
-    ttl?: number | string;
+    ttl?: string;
     /** VSO renews the certificate this long before it expires. Default: a third of `ttl`. */
-    expiryOffset?: number | string;
+    expiryOffset?: string;
     /** Kubernetes Secret VSO writes (`tls.crt`, `tls.key`, `ca.crt`). Default: `name`. */
     destination?: string;
     /** Workloads restarted when the certificate is renewed. Default none. */
@@ -36,7 +36,7 @@ export interface PkiArgs {
     /** The root CA's common name. Default `"pulumi-vault-vso root CA"`. */
     caCommonName?: string;
     /** The root CA's lifetime. Default `"87600h"` (10 years). */
-    caTtl?: number | string;
+    caTtl?: string;
     /** The apps' certificates. */
     certificates: PkiCertificateArgs[];
 }

@@ -226,7 +226,7 @@ describe("integration: database credentials with a real PostgreSQL (VaultDynamic
         const before = pg.vaultUsers();
         const r = runScript(bed, "doctor", ["--stack", STACK, "--json"]);
         assert.strictEqual(r.code, 0, r.out + r.err);
-        const report = JSON.parse(r.out.slice(r.out.indexOf("{")));
+        const report = JSON.parse(r.out);
         const dyn = report.checks.filter((c: { kind?: string }) => c.kind === "VaultDynamicSecret");
         assert.deepStrictEqual(dyn.map((c: { app: string; ok: boolean }) => [c.app, c.ok]).sort(), [
             ["app-db", true],
@@ -293,7 +293,7 @@ describe("integration: database credentials with a real PostgreSQL (VaultDynamic
         assert.strictEqual(up.summary.result, "succeeded");
         const r = runScript(bed, "doctor", ["--stack", STACK, "--json"]);
         assert.strictEqual(r.code, 2, r.out + r.err);
-        const c = JSON.parse(r.out.slice(r.out.indexOf("{"))).checks.find((x: { app: string }) => x.app === "dead-db");
+        const c = JSON.parse(r.out).checks.find((x: { app: string }) => x.app === "dead-db");
         assert.deepStrictEqual([c.ok, c.step], [false, "creds"]);
         assert.match(c.message, /cannot use the database/);
         assert.match(c.fix, /not reachable from Vault/);

@@ -326,12 +326,16 @@ describe("integration: two clusters on one Vault (one stack per cluster)", funct
         ]) {
             const r = cli("doctor", ["--stack", name, "--json"]);
             assert.strictEqual(r.code, 0, r.out + r.err);
-            const report = JSON.parse(r.out.slice(r.out.indexOf("{")));
+            const report = JSON.parse(r.out);
             assert.deepStrictEqual(
                 report.checks.map((c: { namespace: string; ok: boolean }) => [c.namespace, c.ok]),
                 [["cnpg", true]],
             );
-            assert.match(r.err, new RegExp(`cluster "${cluster}": API server`), r.err);
+            assert.strictEqual(report.cluster.name, cluster, "the report names the cluster it checked");
+            // B's stack names its kubeconfig; A's uses the ambient one
+            assert.strictEqual(report.cluster.kubeconfigFrom, cluster === "b" ? "the stack's kubernetes:kubeconfig" : "$KUBECONFIG");
+            const text = cli("doctor", ["--stack", name]);
+            assert.match(text.err, new RegExp(`cluster "${cluster}": API server`), text.err);
         }
         // pointed at the other cluster, it says so before its report (whose VaultAuth is not the stack's)
         const wrong = cli("doctor", ["--stack", STACK_B, "--kubeconfig", path.join(BED_DIR, "kubeconfig"), "--json"]);

@@ -82,9 +82,10 @@ function vsoLogSize(): number {
     return fs.statSync(path.join(BED_DIR, "logs/vso.log")).size;
 }
 
-function doctorCli(bed: BedEnv, args: string[]): { code: number; out: string } {
+/** The doctor's exit code, its stdout (the report; JSON with --json) and both streams together. */
+function doctorCli(bed: BedEnv, args: string[]): { code: number; out: string; stdout: string } {
     const r = runScript(bed, "doctor", args);
-    return { code: r.code, out: r.out + r.err };
+    return { code: r.code, out: r.out + r.err, stdout: r.out };
 }
 
 describe("integration: VSO end to end and the doctor", function () {
@@ -165,7 +166,7 @@ describe("integration: VSO end to end and the doctor", function () {
         const cli = doctorCli(bed, ["--stack", STACK, "--json"]);
         assert.strictEqual(cli.code, 0, cli.out);
         assert.deepStrictEqual(
-            JSON.parse(cli.out.slice(cli.out.indexOf("{")))
+            JSON.parse(cli.stdout)
                 .checks.map((c: { app: string }) => c.app)
                 .sort(),
             ["grafana-admin", "rustfs-cloudnativepg"],
