@@ -64,7 +64,10 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
                     verifyConnection: c.verifyConnection,
                     postgresql: { connectionUrl: c.connectionUrl, username: c.username, password: pulumi.secret(passwords[c.index]) },
                 },
-                { parent: this, additionalSecretOutputs: ["postgresql"] },
+                // kept in Vault when removed from the stack: Vault needs the connection to revoke the leases
+                // still out (unmounting revokes them; without it `destroy` failed with "failed to find entry
+                // for connection" and left users in the database). Unmounting the engine removes it.
+                { parent: this, additionalSecretOutputs: ["postgresql"], retainOnDelete: true },
             );
         }
         for (const r of plan.roles) {

@@ -298,4 +298,18 @@ describe("integration: database credentials with a real PostgreSQL (VaultDynamic
         assert.match(c.message, /cannot use the database/);
         assert.match(c.fix, /not reachable from Vault/);
     });
+    it("destroy with a lease still out revokes it (the connection is kept until the unmount) and leaves no user behind", async () => {
+        await stack.setConfig(`${PROJECT}:database`, { value: JSON.stringify(database([DYNAMIC, STATIC])) });
+        const up = await stack.up({ onOutput: () => undefined });
+        assert.strictEqual(up.summary.result, "succeeded");
+        // a credential read outside VSO: its lease is still out when the stack goes
+        const extra = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "database/creds/cnpg-app-db");
+        assert.strictEqual(extra.status, 200, extra.text);
+        assert.ok(pg.vaultUsers().includes(extra.body.data.username));
+        const down = await stack.destroy({ excludeProtected: true, onOutput: () => undefined });
+        assert.strictEqual(down.summary.result, "succeeded");
+        const mounts = await vaultRequest(bed.vaultAddr, bed.vaultToken, "GET", "sys/mounts");
+        assert.ok(!mounts.body.data["database/"], "the engine is unmounted");
+        assert.deepStrictEqual(pg.vaultUsers(), [], "every user Vault created is dropped");
+    });
 });
