@@ -480,11 +480,6 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         );
     }
 
-    /**
-     * Every namespace's policy and role under one component (about 23 ms of every preview saved per
-     * namespace, bench/results/component-overhead), moved there from the per-namespace VaultNamespaceAccess
-     * of earlier versions by aliases: an existing stack replaces nothing. Adopted namespaces keep theirs.
-     */
     /** Vault's database and PKI engines from the platform's plan (none without `database` / `pki`). */
     private engines(name: string, args: VaultSecretsPlatformArgs, vaultOpts: ProviderOpts): void {
         const { database: db, pki } = this.plan;
@@ -497,6 +492,11 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         }
     }
 
+    /**
+     * Every namespace's policy and role under one component (about 23 ms of every preview saved per
+     * namespace, bench/results/component-overhead), moved there from the per-namespace VaultNamespaceAccess
+     * of earlier versions by aliases: an existing stack replaces nothing. Adopted namespaces keep theirs.
+     */
     private namespaceAccessSet(name: string, args: VaultSecretsPlatformArgs, opts: ProviderOpts): void {
         const own = this.plan.namespaces.filter((n) => !adoptedNamespace(args.adopted, n.namespace));
         if (own.length === 0) {

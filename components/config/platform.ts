@@ -257,7 +257,7 @@ function validatePlatformValues(args: VaultSecretsPlatformArgs, providers: Given
     }
     problems.push(...validateKubernetesAuthArgs(args.kubernetesAuth ?? {}, "kubernetesAuth."));
     problems.push(...validateApps(appShapes(args.apps), planOptionsOf(args)));
-    problems.push(...databaseProblems(args), ...pkiProblems(args));
+    problems.push(...databaseProblems(args), ...pkiProblems(args), ...adoptedSecretsProblems(args));
     problems.push(...validateAdoptedSetup(args.adopted));
     problems.push(...reservedNamespaceProblems(args));
     problems.push(...reviewerProblems(args), ...secretNameProblems(args), ...kubeconfigProblems(args.kubeconfig), ...crdFileProblems(args));
@@ -397,6 +397,27 @@ function databaseProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
             });
         }
     });
+    return problems;
+}
+
+/**
+ * A database credential or certificate in a namespace that is still adopted (pure): that namespace
+ * logs in with its hand-built role and policy, which the platform never changes, so VSO could not read
+ * the new path. Refused, naming the field and the way out.
+ */
+function adoptedSecretsProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const problems: ValidationProblem[] = [];
+    const check = (list: unknown, field: string) =>
+        (Array.isArray(list) ? list : []).forEach((x: { namespace?: unknown }, i) => {
+            if (x && typeof x.namespace === "string" && adoptedNamespace(args.adopted, x.namespace)) {
+                problems.push({
+                    field: `${field}[${i}].namespace`,
+                    message: `${JSON.stringify(x.namespace)} is adopted (adopted.namespaces): it keeps its hand-built role and policy, which would not grant this path. Take the convention step for the namespace first (remove it from adopted, see docs/adopt.md)`,
+                });
+            }
+        });
+    check(args.database?.roles, "database.roles");
+    check(args.pki?.certificates, "pki.certificates");
     return problems;
 }
 

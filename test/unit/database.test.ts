@@ -204,6 +204,15 @@ describe("database credentials (issue 21)", () => {
             );
         });
 
+        it("refuses credentials in a namespace that is still adopted (its hand-built policy would not grant them)", () => {
+            const a = withDb();
+            const obj = { name: "x", namespace: "cnpg", spec: {} } as any;
+            a.adopted = { namespaces: [{ namespace: "cnpg", connection: obj, auth: obj }] } as any;
+            const problems = validatePlatformArgs(a).filter((p) => p.field === "database.roles[0].namespace");
+            assert.strictEqual(problems.length, 1, JSON.stringify(validatePlatformArgs(a)));
+            assert.match(problems[0].message, /is adopted .* convention step/);
+        });
+
         describe("under mocks", () => {
             const rec = new MockRecorder();
             beforeEach(() => rec.install());
