@@ -12,9 +12,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { kubeRequest } from "../ops/clients";
-import { bedHasNode, bedStackConfig, freshStack, removeStack, startBed, waitFor } from "../test/integration/bed";
+import { bedHasNode, bedStackConfig, createWorkload, freshStack, removeStack, startBed, waitFor } from "../test/integration/bed";
 import { Postgres, postgresSetupSql } from "../test/integration/postgres";
-import { PROJECT, PAUSE_IMAGE } from "../scripts/sandbox/stack-config";
+import { PROJECT } from "../scripts/sandbox/stack-config";
 
 const ROUNDS = Number(process.env.PVV_BENCH_ROUNDS ?? 3);
 const MAX_TTL_S = 30;
@@ -34,24 +34,7 @@ async function main(): Promise<void> {
     postgresSetupSql(pg, adminPassword);
     const rows: { round: number; upToUsableMs: number; afterUpToUsableMs: number; newCredToRestartMs: number; newCredToPodReadyMs?: number }[] = [];
     try {
-        await kubeRequest(bed.kube, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "benchdb" } });
-        await kubeRequest(bed.kube, "POST", "/apis/apps/v1/namespaces/benchdb/deployments", {
-            apiVersion: "apps/v1",
-            kind: "Deployment",
-            metadata: { name: "app", namespace: "benchdb" },
-            spec: {
-                replicas: 1,
-                selector: { matchLabels: { app: "app" } },
-                template: {
-                    metadata: { labels: { app: "app" } },
-                    spec: {
-                        containers: [
-                            { name: "app", image: PAUSE_IMAGE, imagePullPolicy: "Never", envFrom: [{ secretRef: { name: "app-db", optional: true } }] },
-                        ],
-                    },
-                },
-            },
-        });
+        await createWorkload(bed, "benchdb", "app", "app-db");
         for (let round = 1; round <= ROUNDS; round++) {
             const name = `bench-db-${round}`;
             const config = bedStackConfig(bed, [{ name: "kv-app", namespace: "benchdb", path: "bench/kv", keys: ["k"], managed: true }], {

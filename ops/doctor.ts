@@ -400,11 +400,12 @@ function readResult(
     return { found: Object.keys(read.body?.data?.data ?? {}).sort(), kvMount, path };
 }
 
-async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<DoctorCheck> {
-    const app = String(vss.metadata?.name);
-    const base = { namespace: ns, app };
-    const fail: Fail = (step, message, fix) => ({ ...base, ok: false, step, message, fix });
-    const t = await findLoginTarget(opts, ns, vss, fail);
+/**
+ * The login target of a VaultStaticSecret or VaultDynamicSecret, when the doctor may use it: not changed
+ * outside the stack (its inventory), and at a Vault address it trusts; else the failed check.
+ */
+async function trustedLoginTarget(opts: DoctorOptions, ns: string, obj: any, app: string, fail: Fail): Promise<LoginTarget | DoctorCheck> {
+    const t = await findLoginTarget(opts, ns, obj, fail);
     if ("step" in t) {
         return t;
     }
@@ -413,8 +414,16 @@ async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<Doct
         return fail("vaultauth", `the VaultAuth of ${ns}/${app} was changed outside Pulumi: ${changed}; the doctor mints no token for it`, REFRESH_HINT);
     }
     const refused = vaultAddressProblem(t.connAddress, { namespace: ns, name: t.connName }, opts);
-    if (refused) {
-        return fail("connection", refused.message, refused.fix);
+    return refused ? fail("connection", refused.message, refused.fix) : t;
+}
+
+async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<DoctorCheck> {
+    const app = String(vss.metadata?.name);
+    const base = { namespace: ns, app };
+    const fail: Fail = (step, message, fix) => ({ ...base, ok: false, step, message, fix });
+    const t = await trustedLoginTarget(opts, ns, vss, app, fail);
+    if ("step" in t) {
+        return t;
     }
     const r = await loginAndRead(opts, ns, vss, t, fail);
     if ("step" in r) {
@@ -492,17 +501,9 @@ async function checkDynamic(opts: DoctorOptions, ns: string, vds: any): Promise<
     const app = String(vds.metadata?.name);
     const base = { namespace: ns, app, kind: "VaultDynamicSecret" as const };
     const fail: Fail = (step, message, fix) => ({ ...base, ok: false, step, message, fix });
-    const t = await findLoginTarget(opts, ns, vds, fail);
+    const t = await trustedLoginTarget(opts, ns, vds, app, fail);
     if ("step" in t) {
         return t;
-    }
-    const changed = loginTargetProblem(t, ns, opts.inventory);
-    if (changed) {
-        return fail("vaultauth", `the VaultAuth of ${ns}/${app} was changed outside Pulumi: ${changed}; the doctor mints no token for it`, REFRESH_HINT);
-    }
-    const refused = vaultAddressProblem(t.connAddress, { namespace: ns, name: t.connName }, opts);
-    if (refused) {
-        return fail("connection", refused.message, refused.fix);
     }
     const mount = String(vds.spec?.mount ?? "");
     const path = String(vds.spec?.path ?? "");

@@ -387,16 +387,7 @@ function databaseProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
             });
         }
     }
-    const reserved = reservedNamespacesOf(args);
-    (Array.isArray(args.database?.roles) ? args.database.roles : []).forEach((r, i) => {
-        const hit = reserved.find((x) => r && x.namespace === r.namespace);
-        if (hit) {
-            problems.push({
-                field: `database.roles[${i}].namespace`,
-                message: `${JSON.stringify(hit.namespace)} is ${hit.who}'s own namespace (${hit.source}): credentials belong in the workload's namespace`,
-            });
-        }
-    });
+    problems.push(...reservedNamespaceUse(args, args.database?.roles, "database.roles", "credentials belong in the workload's namespace"));
     return problems;
 }
 
@@ -452,32 +443,30 @@ function pkiProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
             });
         }
     }
+    problems.push(...reservedNamespaceUse(args, args.pki?.certificates, "pki.certificates", "certificates belong in the workload's namespace"));
+    return problems;
+}
+
+/** Entries of `list` (apps, database roles, certificates) in Vault's or VSO's own namespace, each named by its field (pure). */
+function reservedNamespaceUse(args: VaultSecretsPlatformArgs, list: unknown, field: string, why: string): ValidationProblem[] {
     const reserved = reservedNamespacesOf(args);
-    (Array.isArray(args.pki?.certificates) ? args.pki.certificates : []).forEach((c, i) => {
-        const hit = reserved.find((x) => c && x.namespace === c.namespace);
-        if (hit) {
-            problems.push({
-                field: `pki.certificates[${i}].namespace`,
-                message: `${JSON.stringify(hit.namespace)} is ${hit.who}'s own namespace (${hit.source}): certificates belong in the workload's namespace`,
-            });
+    const problems: ValidationProblem[] = [];
+    (Array.isArray(list) ? list : []).forEach((x: { namespace?: unknown } | undefined, i) => {
+        const r = reserved.find((n) => x && n.namespace === x.namespace);
+        if (r) {
+            problems.push({ field: `${field}[${i}].namespace`, message: `${JSON.stringify(r.namespace)} is ${r.who}'s own namespace (${r.source}): ${why}` });
         }
     });
     return problems;
 }
 
 function reservedNamespaceProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
-    const reserved = reservedNamespacesOf(args);
-    const problems: ValidationProblem[] = [];
-    (Array.isArray(args.apps) ? args.apps : []).forEach((a, i) => {
-        const r = reserved.find((x) => a && x.namespace === a.namespace);
-        if (r) {
-            problems.push({
-                field: `apps[${i}].namespace`,
-                message: `${JSON.stringify(r.namespace)} is ${r.who}'s own namespace (${r.source}): apps must not live where Vault or VSO runs; VaultConnection, VaultAuth and VaultStaticSecret belong in the workload's namespace. Give the namespace the workload runs in`,
-            });
-        }
-    });
-    return problems;
+    return reservedNamespaceUse(
+        args,
+        args.apps,
+        "apps",
+        "apps must not live where Vault or VSO runs; VaultConnection, VaultAuth and VaultStaticSecret belong in the workload's namespace. Give the namespace the workload runs in",
+    );
 }
 
 /**

@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../ops/clients";
-import { BED_DIR, BedEnv, REPO, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed, waitFor } from "./bed";
+import { BED_DIR, BedEnv, REPO, bedStackConfig, createWorkload, freshStack, removeStack, requireBedOrSkip, runScript, startBed, waitFor } from "./bed";
 import { PG_BIN, Postgres, postgresSetupSql } from "./postgres";
 import { PROJECT } from "../../scripts/sandbox/stack-config";
 
@@ -88,19 +88,8 @@ describe("integration: database credentials with a real PostgreSQL (VaultDynamic
         config[`${PROJECT}:database`] = { value: JSON.stringify(database([DYNAMIC, STATIC])) };
         config[`${PROJECT}:databasePasswords`] = { value: JSON.stringify({ appdb: adminPassword }), secret: true };
         stack = await freshStack(bed, STACK, config);
-        const ns = await kubeRequest(bed.kube, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "cnpg" } });
-        assert.ok([201, 409].includes(ns.status), ns.text);
-        const dep = await kubeRequest(bed.kube, "POST", "/apis/apps/v1/namespaces/cnpg/deployments", {
-            apiVersion: "apps/v1",
-            kind: "Deployment",
-            metadata: { name: "my-app", namespace: "cnpg" },
-            spec: {
-                replicas: 1,
-                selector: { matchLabels: { app: "my-app" } },
-                template: { metadata: { labels: { app: "my-app" } }, spec: { containers: [{ name: "app", image: "busybox" }] } },
-            },
-        });
-        assert.ok([201, 409].includes(dep.status), dep.text);
+        // the app: namespace cnpg and Deployment my-app, taking the credential as environment
+        await createWorkload(bed, "cnpg", "my-app", "app-db");
     });
 
     after(async function () {

@@ -12,7 +12,7 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../ops/clients";
-import { BED_DIR, BedEnv, REPO, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed, waitFor } from "./bed";
+import { BED_DIR, BedEnv, REPO, bedStackConfig, createWorkload, freshStack, removeStack, requireBedOrSkip, runScript, startBed, waitFor } from "./bed";
 import { PROJECT } from "../../scripts/sandbox/stack-config";
 
 const STACK = `it-pki-${process.pid}`;
@@ -72,19 +72,7 @@ describe("integration: TLS certificates from Vault's PKI engine (VaultPKISecret)
         const config = bedStackConfig(bed, [KV_APP], VALUES);
         config[`${PROJECT}:pki`] = { value: JSON.stringify({ certificates: [CERT] }) };
         stack = await freshStack(bed, STACK, config);
-        const ns = await kubeRequest(bed.kube, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "web" } });
-        assert.ok([201, 409].includes(ns.status), ns.text);
-        const dep = await kubeRequest(bed.kube, "POST", "/apis/apps/v1/namespaces/web/deployments", {
-            apiVersion: "apps/v1",
-            kind: "Deployment",
-            metadata: { name: "web", namespace: "web" },
-            spec: {
-                replicas: 1,
-                selector: { matchLabels: { app: "web" } },
-                template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "busybox" }] } },
-            },
-        });
-        assert.ok([201, 409].includes(dep.status), dep.text);
+        await createWorkload(bed, "web", "web", "web-tls");
         const up = await stack.up({ onOutput: () => undefined });
         assert.strictEqual(up.summary.result, "succeeded");
     });
