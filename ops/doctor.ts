@@ -205,7 +205,7 @@ export function loginTargetProblem(
 type Fail = (step: DoctorStep, message: string, fix: string) => DoctorCheck;
 type VaultCall = (token: string | undefined, method: string, path: string, body?: unknown) => Promise<HttpResult>;
 
-/** What one VaultStaticSecret logs in with, from its VaultAuth and VaultConnection. */
+/** What one VaultStaticSecret or VaultDynamicSecret (`kind`, for the messages) logs in with, from its VaultAuth and VaultConnection. */
 interface LoginTarget {
     mount: string;
     role: string;
@@ -224,13 +224,13 @@ function unsafeName(n: unknown): boolean {
     return typeof n !== "string" || n.length > 253 || !DNS1123_SUBDOMAIN.test(n);
 }
 
-async function findLoginTarget(opts: DoctorOptions, ns: string, vss: any, fail: Fail): Promise<LoginTarget | DoctorCheck> {
+async function findLoginTarget(opts: DoctorOptions, ns: string, vss: any, kind: string, fail: Fail): Promise<LoginTarget | DoctorCheck> {
     const ref = String(vss.spec?.vaultAuthRef ?? "default");
     if (ref.includes("/") && ref.split("/")[0] !== ns) {
         return fail(
             "vaultauth",
             `vaultAuthRef ${JSON.stringify(ref)} points at a VaultAuth in namespace ${JSON.stringify(ref.split("/")[0])}`,
-            `VaultAuth must be in the same namespace as the VaultStaticSecret: create one in ${JSON.stringify(ns)} (VsoNamespaceAccess) and set vaultAuthRef to its name`,
+            `VaultAuth must be in the same namespace as the ${kind}: create one in ${JSON.stringify(ns)} (VsoNamespaceAccess) and set vaultAuthRef to its name`,
         );
     }
     const authName = ref.includes("/") ? ref.split("/")[1] : ref;
@@ -404,8 +404,8 @@ function readResult(
  * The login target of a VaultStaticSecret or VaultDynamicSecret, when the doctor may use it: not changed
  * outside the stack (its inventory), and at a Vault address it trusts; else the failed check.
  */
-async function trustedLoginTarget(opts: DoctorOptions, ns: string, obj: any, app: string, fail: Fail): Promise<LoginTarget | DoctorCheck> {
-    const t = await findLoginTarget(opts, ns, obj, fail);
+async function trustedLoginTarget(opts: DoctorOptions, ns: string, obj: any, app: string, kind: string, fail: Fail): Promise<LoginTarget | DoctorCheck> {
+    const t = await findLoginTarget(opts, ns, obj, kind, fail);
     if ("step" in t) {
         return t;
     }
@@ -421,7 +421,7 @@ async function checkApp(opts: DoctorOptions, ns: string, vss: any): Promise<Doct
     const app = String(vss.metadata?.name);
     const base = { namespace: ns, app };
     const fail: Fail = (step, message, fix) => ({ ...base, ok: false, step, message, fix });
-    const t = await trustedLoginTarget(opts, ns, vss, app, fail);
+    const t = await trustedLoginTarget(opts, ns, vss, app, "VaultStaticSecret", fail);
     if ("step" in t) {
         return t;
     }
@@ -501,7 +501,7 @@ async function checkDynamic(opts: DoctorOptions, ns: string, vds: any): Promise<
     const app = String(vds.metadata?.name);
     const base = { namespace: ns, app, kind: "VaultDynamicSecret" as const };
     const fail: Fail = (step, message, fix) => ({ ...base, ok: false, step, message, fix });
-    const t = await trustedLoginTarget(opts, ns, vds, app, fail);
+    const t = await trustedLoginTarget(opts, ns, vds, app, "VaultDynamicSecret", fail);
     if ("step" in t) {
         return t;
     }

@@ -70,10 +70,17 @@ function vaultHandler(state: { loginError?: string }): Handler {
 }
 
 /** The API server of a namespace `cnpg` whose VaultConnection points at `address`; in-cluster Services are proxied to `vault`. */
-function kubeHandler(address: () => string, vault: Handler): Handler {
+function kubeHandler(address: () => string, vault: Handler, dynamicAuthRef: () => string | undefined = () => undefined): Handler {
     return (req) => {
         if (req.url.includes("/proxy/")) {
             return vault(req);
+        }
+        const ref = dynamicAuthRef();
+        if (ref !== undefined && `${req.method} ${req.url}` === `GET ${VSO}/vaultdynamicsecrets`) {
+            return {
+                status: 200,
+                body: { items: [{ metadata: { name: "app-db" }, spec: { vaultAuthRef: ref, mount: "database", path: "creds/cnpg-app-db" } }] },
+            };
         }
         switch (`${req.method} ${req.url}`) {
             case `GET ${VSO}/vaultstaticsecrets`:
@@ -212,7 +219,7 @@ describe("doctor: arguments (pure)", () => {
 });
 
 interface Fakes {
-    state: { address: string; loginError?: string };
+    state: { address: string; loginError?: string; dynamicAuthRef?: string };
     vault: FakeServer;
     kube: FakeServer;
     vaultUrl: string;
@@ -226,7 +233,13 @@ function useFakes(): Fakes {
     const f: Fakes = {
         state,
         vault: new FakeServer(vaultHandler(state)),
-        kube: new FakeServer(kubeHandler(() => state.address, vaultHandler(state))),
+        kube: new FakeServer(
+            kubeHandler(
+                () => state.address,
+                vaultHandler(state),
+                () => state.dynamicAuthRef,
+            ),
+        ),
         vaultUrl: "",
         kubeUrl: "",
         kubeconfig: "",
@@ -252,6 +265,7 @@ function useFakes(): Fakes {
         f.kube.seen = [];
         state.address = f.vaultUrl;
         state.loginError = undefined;
+        state.dynamicAuthRef = undefined;
     });
     return f;
 }
@@ -396,6 +410,16 @@ describe("doctor: what it prints (fake API server and Vault)", function () {
         }
         assert.match(c.message, /permission denied/);
         assert.ok(c.message.length < 500, `${c.message.length} characters`);
+    });
+
+    it("a VaultDynamicSecret whose VaultAuth is in another namespace is named as a VaultDynamicSecret, with the fix", async () => {
+        f.state.dynamicAuthRef = "vault-secrets-operator-system/default";
+        const report = await runDoctor(opts({ vaultAddr: f.vaultUrl }));
+        const c = report.checks.find((x) => x.app === "app-db");
+        assert.ok(c, JSON.stringify(report.checks));
+        assert.deepStrictEqual([c.ok, c.step], [false, "vaultauth"]);
+        assert.match(c.fix ?? "", /same namespace as the VaultDynamicSecret: create one in "cnpg"/);
+        assert.ok(!JSON.stringify(c).includes("VaultStaticSecret"), JSON.stringify(c));
     });
 
     it("the library rejects a namespace that is not a Kubernetes name before any request", async () => {
