@@ -2,8 +2,9 @@
 /**
  * Adopt: take over a hand-built Vault + VSO setup without recreating or losing anything.
  *   VAULT_TOKEN=... npm run adopt -- --stack NAME [--vault-addr URL] [--include policy:NAME]... [--dry-run] [--json]
- * Reads Vault (mounts, auth mounts and config, ACL policies, roles) and the cluster (VSO's objects, the
- * key names of the Secrets they write; never a value) and writes Pulumi.NAME.yaml for the homelab
+ * Reads Vault (mounts, auth mounts and config, ACL policies, roles; database connections and roles and
+ * PKI roles, never a credential, password or key) and the cluster (VSO's objects, the key names of the
+ * Secrets VaultStaticSecrets write; never a value) and writes Pulumi.NAME.yaml for the homelab
  * program with an `adopted` section: the first `pulumi up` imports what exists and changes nothing.
  * Exit codes: 0 written (or --dry-run), 1 error (nothing written).
  */
@@ -27,6 +28,7 @@ async function adopt(a: AdoptCliArgs): Promise<number> {
     const plan = planAdoption(await readLiveVault(a.vaultAddr, token), await readLiveCluster(loadKubeconfig(a.kubeconfig)), {
         vaultAddr: a.vaultAddr,
         include: a.include,
+        stack: a.stack,
     });
     let written: string | undefined;
     if (!plan.errors.length && !a.dryRun) {

@@ -25,7 +25,7 @@ import { staticSecretAppPlanOf } from "./config/static-secret";
 import { policyPrefixOf, pulumiTokenPolicy } from "./config/unseal";
 import { SealProbeTarget, SealStatus, podProxyAddress, probeSealStatus, sealedVaultMessage, unsealPods } from "./vault/sealcheck";
 import { VaultInit, VaultKeysInGuard } from "./vault/init";
-import { adoptedNamespace, adoptedStaticSecret } from "./config/adopt";
+import { adoptedDynamicSecret, adoptedNamespace, adoptedPkiSecret, adoptedStaticSecret } from "./config/adopt";
 import { AdoptedVaultAccess } from "./vault-config/adopted";
 import { DatabaseSecretsEngine } from "./vault-config/database";
 import { VaultDynamicSecretApp } from "./apps/dynamic-secret";
@@ -483,12 +483,24 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
     /** Vault's database and PKI engines from the platform's plan (none without `database` / `pki`). */
     private engines(name: string, args: VaultSecretsPlatformArgs, vaultOpts: ProviderOpts): void {
         const { database: db, pki } = this.plan;
+        const a = args.adopted;
         if (db && args.database) {
             const passwords = args.database.connections.map((c) => c.password);
-            this.parts.database = new DatabaseSecretsEngine(name, { planned: "DatabaseSecretsEngine", plan: db, passwords }, vaultOpts);
+            const adopted = a && { mount: a.databaseMount, connections: a.databaseConnections, roles: a.databaseRoles };
+            this.parts.database = new DatabaseSecretsEngine(
+                name,
+                { planned: "DatabaseSecretsEngine", plan: db, passwords, ...(adopted ? { adopted } : {}) },
+                vaultOpts,
+            );
         }
         if (pki) {
-            this.parts.pki = new PkiSecretsEngine(name, { planned: "PkiSecretsEngine", plan: pki }, vaultOpts);
+            const adopted = a && { mount: a.pkiMount, roles: a.pkiRoles };
+            const caPemBundle = args.pki?.ca?.pemBundle;
+            this.parts.pki = new PkiSecretsEngine(
+                name,
+                { planned: "PkiSecretsEngine", plan: pki, ...(adopted ? { adopted } : {}), ...(caPemBundle !== undefined ? { caPemBundle } : {}) },
+                vaultOpts,
+            );
         }
     }
 
@@ -555,17 +567,17 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
                 dependsOn: [...vaultDeps, this.kv, vso],
             });
         }
-        this.namespaceSecrets(name, nsPlan, [vso], o.k8sOpts);
+        this.namespaceSecrets(name, args, nsPlan, [vso], o.k8sOpts);
     }
 
     /** The namespace's database credentials and certificates: a VaultDynamicSecret or VaultPKISecret each. */
-    private namespaceSecrets(name: string, nsPlan: NamespacePlan, deps: pulumi.Resource[], k8sOpts: ProviderOpts): void {
+    private namespaceSecrets(name: string, args: VaultSecretsPlatformArgs, nsPlan: NamespacePlan, deps: pulumi.Resource[], k8sOpts: ProviderOpts): void {
         const ns = nsPlan.namespace;
         const pki = this.plan.pki;
         for (const certificate of pki?.certificates.filter((c) => c.namespace === ns) ?? []) {
             this.parts.pkiSecrets[`${ns}/${certificate.app}`] = new VaultPkiSecretApp(
                 `${name}-${ns}-${certificate.app}-pki`,
-                { certificate, mount: pki!.path, vaultAuthRef: nsPlan.authName },
+                { certificate, mount: pki!.path, vaultAuthRef: nsPlan.authName, adopted: adoptedPkiSecret(args.adopted, ns, certificate.app) },
                 { ...k8sOpts, dependsOn: [...deps, this.parts.pki!] },
             );
         }
@@ -573,7 +585,7 @@ export class VaultSecretsPlatform extends pulumi.ComponentResource {
         for (const role of db?.roles.filter((r) => r.namespace === ns) ?? []) {
             this.parts.dynamicSecrets[`${ns}/${role.app}`] = new VaultDynamicSecretApp(
                 `${name}-${ns}-${role.app}-db`,
-                { role, mount: db!.path, vaultAuthRef: nsPlan.authName },
+                { role, mount: db!.path, vaultAuthRef: nsPlan.authName, adopted: adoptedDynamicSecret(args.adopted, ns, role.app) },
                 { ...k8sOpts, dependsOn: [...deps, this.parts.database!] },
             );
         }

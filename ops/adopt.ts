@@ -10,6 +10,9 @@ import type { AdoptedObject, AdoptedPolicy, AdoptedRole, AdoptedSetup } from "..
 import { DEFAULTS, nameFor } from "../components/config/plan";
 import { VSO_API_VERSION } from "../components/config/vso-types";
 import { KubeTarget, kubeRequest, sanitizeText, vaultErrors, vaultRequest } from "./clients";
+import { EngineGrant, LiveDatabaseMount, LiveMountInfo, LivePkiMount, adoptDatabase, adoptPki, databaseObjectProblems, policiesGrant } from "./adopt-engines";
+
+export type { LiveDatabaseMount, LivePkiMount, LiveMountInfo } from "./adopt-engines";
 
 /** A Kubernetes object as listed (the parts adopt reads). */
 export interface LiveObject {
@@ -20,8 +23,8 @@ export interface LiveObject {
 
 /** What Vault holds (names, texts and settings; no secret values). */
 export interface LiveVault {
-    /** `sys/mounts`: path (with trailing slash) → type and options. */
-    mounts: Record<string, { type: string; options?: Record<string, string> | null }>;
+    /** `sys/mounts`: path (with trailing slash) → type, options, description and lease TTLs. */
+    mounts: Record<string, LiveMountInfo>;
     /** `sys/auth`: path (with trailing slash) → type. */
     authMounts: Record<string, { type: string }>;
     /** `auth/<path>/config` of each Kubernetes auth mount, by path (no slash). */
@@ -30,6 +33,10 @@ export interface LiveVault {
     policies: Record<string, string>;
     /** Kubernetes auth roles, by mount path (no slash), then name. */
     roles: Record<string, Record<string, Record<string, any>>>;
+    /** Each `database` mount (path without slash): connections (never a password), roles, static roles. Default none. */
+    databases?: Record<string, LiveDatabaseMount>;
+    /** Each `pki` mount (path without slash): its roles (never a key or certificate). Default none. */
+    pkis?: Record<string, LivePkiMount>;
 }
 
 /** What the cluster holds: VSO's objects and the key names of the Secrets they write. */
@@ -37,7 +44,11 @@ export interface LiveCluster {
     connections: LiveObject[];
     auths: LiveObject[];
     staticSecrets: LiveObject[];
-    /** VSO objects of other kinds (VaultDynamicSecret, VaultPKISecret, ...). */
+    /** VaultDynamicSecrets (database credentials). Default none. */
+    dynamicSecrets?: LiveObject[];
+    /** VaultPKISecrets (certificates). Default none. */
+    pkiSecrets?: LiveObject[];
+    /** VSO objects of kinds the package does not manage (HCPVaultSecretsApp, ...). */
     others: LiveObject[];
     /** Key names of each destination Secret, by `namespace/name` (values are never kept). */
     secretKeys: Record<string, string[]>;
@@ -67,6 +78,20 @@ export interface ImportStep {
     id: string;
 }
 
+/** The homelab `database` section adopt writes (the passwords are secret config, `databasePasswords.<name>`). */
+export interface AdoptedDatabaseConfig {
+    path: string;
+    connections: Record<string, unknown>[];
+    roles: Record<string, unknown>[];
+}
+
+/** The homelab `pki` section adopt writes: the mount's CA stays outside the stack. */
+export interface AdoptedPkiConfig {
+    path: string;
+    ca: { type: "existing" };
+    certificates: Record<string, unknown>[];
+}
+
 /** The homelab config adopt writes (keys under the project's namespace). */
 export interface AdoptedConfig {
     vault: { install: false; address: string; providerAddress: string; allowInsecureHttp?: boolean; skipTLSVerify?: boolean };
@@ -74,6 +99,8 @@ export interface AdoptedConfig {
     kv: { path: string; protect: true };
     kubernetesAuth: { path: string; kubernetesHost: string };
     apps: Record<string, unknown>[];
+    database?: AdoptedDatabaseConfig;
+    pki?: AdoptedPkiConfig;
     adopted: AdoptedSetup;
 }
 
@@ -84,6 +111,10 @@ export interface AdoptionPlan {
     imports: ImportStep[];
     problems: AdoptionProblem[];
     unmanaged: UnmanagedObject[];
+    /** What the first `up` changes although it imports: where no zero-diff import is possible, and why. */
+    firstUpChanges: string[];
+    /** Commands to run before the first `preview` (secrets: `pulumi config set` prompts; no value is printed). */
+    commands: string[];
 }
 
 export interface AdoptionOptions {
@@ -91,6 +122,8 @@ export interface AdoptionOptions {
     vaultAddr: string;
     /** Opt-ins for objects outside the apps' chain: `policy:NAME`, `role:NAME`. */
     include?: string[];
+    /** The stack the config is for (named in the commands adopt prints). Default: none (the selected stack). */
+    stack?: string;
 }
 
 const SYSTEM_MOUNTS = ["sys/", "identity/", "cubbyhole/"];
@@ -181,75 +214,93 @@ function roleProblems(role: AdoptedRole): AdoptionProblem[] {
     return problems;
 }
 
+type VsoKind = "VaultStaticSecret" | "VaultDynamicSecret" | "VaultPKISecret";
+
 interface Chain {
-    vss: LiveObject;
+    kind: VsoKind;
+    obj: LiveObject;
     auth: LiveObject;
     connection: LiveObject;
 }
 
-/** Follows each VaultStaticSecret to its VaultAuth and VaultConnection; what cannot be adopted is reported (pure). */
-function chains(cluster: LiveCluster, unmanaged: UnmanagedObject[], problems: AdoptionProblem[]): Chain[] {
+/** Follows each VaultStaticSecret, VaultDynamicSecret and VaultPKISecret to its VaultAuth and VaultConnection; what cannot be adopted is reported (pure). */
+function chains(cluster: LiveCluster, vault: LiveVault, unmanaged: UnmanagedObject[], problems: AdoptionProblem[]): Chain[] {
     const find = (list: LiveObject[], ns: string, name: string) => list.find((o) => o.metadata.namespace === ns && o.metadata.name === name);
     const out: Chain[] = [];
-    for (const vss of cluster.staticSecrets) {
-        const { name, namespace: ns } = vss.metadata;
-        const skip = (why: string) => unmanaged.push({ kind: "VaultStaticSecret", name, namespace: ns, why });
-        const spec = vss.spec ?? {};
-        if ((spec.type ?? "kv-v2") !== "kv-v2") {
-            skip(`its type is ${JSON.stringify(spec.type)}; the package manages kv-v2 secrets only`);
-            continue;
+    const all: [VsoKind, LiveObject[]][] = [
+        ["VaultStaticSecret", cluster.staticSecrets],
+        ["VaultDynamicSecret", cluster.dynamicSecrets ?? []],
+        ["VaultPKISecret", cluster.pkiSecrets ?? []],
+    ];
+    for (const [kind, list] of all) {
+        for (const obj of list) {
+            const { name, namespace: ns } = obj.metadata;
+            const skip = (why: string) => unmanaged.push({ kind, name, namespace: ns, why });
+            const spec = obj.spec ?? {};
+            if (kind === "VaultStaticSecret" && (spec.type ?? "kv-v2") !== "kv-v2") {
+                skip(`its type is ${JSON.stringify(spec.type)}; the package manages kv-v2 secrets only`);
+                continue;
+            }
+            const engine = kind === "VaultDynamicSecret" ? "database" : kind === "VaultPKISecret" ? "pki" : undefined;
+            const mountType = vault.mounts[`${String(spec.mount ?? "")}/`]?.type;
+            if (engine && mountType !== engine) {
+                skip(
+                    `it reads mount ${JSON.stringify(spec.mount)}, ${mountType ? `a ${mountType} engine` : "which the token did not list or which does not exist"}; the package manages ${kind}s of Vault's ${engine} engine only`,
+                );
+                continue;
+            }
+            const ref = String(spec.vaultAuthRef ?? "");
+            if (!ref) {
+                skip("it uses VSO's default VaultAuth (no vaultAuthRef); give it a VaultAuth in its namespace and run adopt again");
+                continue;
+            }
+            if (ref.includes("/") && ref.split("/")[0] !== ns) {
+                problems.push({
+                    what: `${kind} ${ns}/${name} uses the VaultAuth ${ref} of another namespace`,
+                    fix: `give ${ns} its own VaultConnection and VaultAuth (the package keeps them next to the objects that use them) and run adopt again`,
+                });
+                skip(`its VaultAuth ${ref} is in another namespace`);
+                continue;
+            }
+            const authName = ref.split("/").pop()!;
+            const auth = find(cluster.auths, ns, authName);
+            if (!auth) {
+                skip(`its VaultAuth ${authName} does not exist in ${ns} ("VaultAuth not found"): create it, or fix vaultAuthRef, and run adopt again`);
+                continue;
+            }
+            if ((auth.spec?.method ?? "") !== "kubernetes") {
+                skip(`its VaultAuth ${authName} uses method ${JSON.stringify(auth.spec?.method)}; the package manages the kubernetes method only`);
+                continue;
+            }
+            const connection = find(cluster.connections, ns, String(auth.spec?.vaultConnectionRef ?? ""));
+            if (!connection) {
+                skip(`its VaultAuth ${authName} names no VaultConnection in ${ns} (VSO's default connection is not adopted)`);
+                continue;
+            }
+            out.push({ kind, obj, auth, connection });
         }
-        const ref = String(spec.vaultAuthRef ?? "");
-        if (!ref) {
-            skip("it uses VSO's default VaultAuth (no vaultAuthRef); give it a VaultAuth in its namespace and run adopt again");
-            continue;
-        }
-        if (ref.includes("/") && ref.split("/")[0] !== ns) {
-            problems.push({
-                what: `VaultStaticSecret ${ns}/${name} uses the VaultAuth ${ref} of another namespace`,
-                fix: `give ${ns} its own VaultConnection and VaultAuth (the package keeps them next to the VaultStaticSecret) and run adopt again`,
-            });
-            skip(`its VaultAuth ${ref} is in another namespace`);
-            continue;
-        }
-        const authName = ref.split("/").pop()!;
-        const auth = find(cluster.auths, ns, authName);
-        if (!auth) {
-            skip(`its VaultAuth ${authName} does not exist in ${ns} ("VaultAuth not found"): create it, or fix vaultAuthRef, and run adopt again`);
-            continue;
-        }
-        if ((auth.spec?.method ?? "") !== "kubernetes") {
-            skip(`its VaultAuth ${authName} uses method ${JSON.stringify(auth.spec?.method)}; the package manages the kubernetes method only`);
-            continue;
-        }
-        const connection = find(cluster.connections, ns, String(auth.spec?.vaultConnectionRef ?? ""));
-        if (!connection) {
-            skip(`its VaultAuth ${authName} names no VaultConnection in ${ns} (VSO's default connection is not adopted)`);
-            continue;
-        }
-        out.push({ vss, auth, connection });
     }
     return out;
 }
 
-/** Picks one VaultAuth per namespace (the one most apps use); apps on another one are reported (pure). */
+/** Picks one VaultAuth per namespace (the one most objects use); objects on another one are reported (pure). */
 function onePerNamespace(all: Chain[], unmanaged: UnmanagedObject[]): Chain[] {
     const byNs = new Map<string, Map<string, number>>();
     for (const c of all) {
-        const m = byNs.get(c.vss.metadata.namespace) ?? new Map<string, number>();
+        const m = byNs.get(c.obj.metadata.namespace) ?? new Map<string, number>();
         m.set(c.auth.metadata.name, (m.get(c.auth.metadata.name) ?? 0) + 1);
-        byNs.set(c.vss.metadata.namespace, m);
+        byNs.set(c.obj.metadata.namespace, m);
     }
     const chosen = new Map([...byNs].map(([ns, m]) => [ns, [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0][0]]));
     return all.filter((c) => {
-        const want = chosen.get(c.vss.metadata.namespace);
+        const want = chosen.get(c.obj.metadata.namespace);
         if (c.auth.metadata.name === want) {
             return true;
         }
         unmanaged.push({
-            kind: "VaultStaticSecret",
-            name: c.vss.metadata.name,
-            namespace: c.vss.metadata.namespace,
+            kind: c.kind,
+            name: c.obj.metadata.name,
+            namespace: c.obj.metadata.namespace,
             why: `it uses VaultAuth ${c.auth.metadata.name}, and the package keeps one VaultAuth per namespace (${want} here): point it at ${want} and run adopt again`,
         });
         return false;
@@ -258,8 +309,8 @@ function onePerNamespace(all: Chain[], unmanaged: UnmanagedObject[]): Chain[] {
 
 /** The app entry of one adopted VaultStaticSecret (pure). */
 function appOf(c: Chain, cluster: LiveCluster, problems: AdoptionProblem[]): Record<string, unknown> {
-    const { name, namespace: ns } = c.vss.metadata;
-    const spec = c.vss.spec ?? {};
+    const { name, namespace: ns } = c.obj.metadata;
+    const spec = c.obj.spec ?? {};
     const dest = String(spec.destination?.name ?? name);
     const app: Record<string, unknown> = { name, namespace: ns, path: String(spec.path ?? "") };
     if (dest !== name) {
@@ -301,7 +352,7 @@ function vaultProblems(roles: AdoptedRole[], policies: AdoptedPolicy[], vault: L
         if (globs.length) {
             problems.push({
                 what: `policy ${p.name} grants a glob (${globs.map((g) => JSON.stringify(g.path)).join(", ")}): every secret under it, present and future`,
-                fix: "the convention step replaces it with one policy per namespace that grants read on exactly the apps' paths",
+                fix: "the convention step replaces it with one policy per namespace that grants exactly the apps' paths",
             });
         }
     }
@@ -315,12 +366,19 @@ function vaultProblems(roles: AdoptedRole[], policies: AdoptedPolicy[], vault: L
     return problems;
 }
 
-/** What exists but is outside the config (pure). */
-function unmanagedVaultObjects(vault: LiveVault, kvPath: string, authPath: string, policies: string[], roles: string[]): UnmanagedObject[] {
+/** What exists but is outside the config (pure). `engines`: the adopted database/PKI mounts and the Vault objects taken from them. */
+function unmanagedVaultObjects(
+    vault: LiveVault,
+    kvPath: string,
+    authPath: string,
+    policies: string[],
+    roles: string[],
+    engines: { mounts: string[]; connections: Record<string, string[]>; dbRoles: Record<string, string[]>; pkiRoles: Record<string, string[]> },
+): UnmanagedObject[] {
     const out: UnmanagedObject[] = [];
     for (const [p, m] of Object.entries(vault.mounts)) {
-        if (!SYSTEM_MOUNTS.includes(p) && trimSlash(p) !== kvPath) {
-            out.push({ kind: "secrets mount", name: trimSlash(p), why: `a ${m.type} mount no app uses; left as it is` });
+        if (!SYSTEM_MOUNTS.includes(p) && trimSlash(p) !== kvPath && !engines.mounts.includes(trimSlash(p))) {
+            out.push({ kind: "secrets mount", name: trimSlash(p), why: `a ${m.type} mount no adopted object uses; left as it is` });
         }
     }
     for (const [p, m] of Object.entries(vault.authMounts)) {
@@ -344,57 +402,116 @@ function unmanagedVaultObjects(vault: LiveVault, kvPath: string, authPath: strin
             }
         }
     }
+    for (const [mount, db] of Object.entries(vault.databases ?? {})) {
+        if (!engines.mounts.includes(mount)) {
+            continue;
+        }
+        for (const c of Object.keys(db.connections).sort()) {
+            if (!(engines.connections[mount] ?? []).includes(c)) {
+                out.push({ kind: "database connection", name: `${mount}/config/${c}`, why: "no adopted database role uses it; left as it is" });
+            }
+        }
+        for (const [kind, rs] of [
+            ["roles", db.roles],
+            ["static-roles", db.staticRoles],
+        ] as const) {
+            for (const r of Object.keys(rs).sort()) {
+                if (!(engines.dbRoles[mount] ?? []).includes(r)) {
+                    out.push({
+                        kind: "database role",
+                        name: `${mount}/${kind}/${r}`,
+                        why: "no adopted VaultDynamicSecret reads it; left as it is (its connection's allowed_roles keep it usable until the convention step narrows them)",
+                    });
+                }
+            }
+        }
+    }
+    for (const [mount, pki] of Object.entries(vault.pkis ?? {})) {
+        if (!engines.mounts.includes(mount)) {
+            continue;
+        }
+        for (const r of Object.keys(pki.roles).sort()) {
+            if (!(engines.pkiRoles[mount] ?? []).includes(r)) {
+                out.push({ kind: "PKI role", name: `${mount}/roles/${r}`, why: "no adopted VaultPKISecret issues from it; left as it is" });
+            }
+        }
+    }
     return out;
 }
 
-/** The adopted app chains: one KV mount and one auth mount (the ones most apps use), one VaultAuth per namespace (pure). */
-function adoptableChains(
-    cluster: LiveCluster,
-    unmanaged: UnmanagedObject[],
-    problems: AdoptionProblem[],
-): { chosen: Chain[]; kvPath: string; authPath: string } {
-    const all = chains(cluster, unmanaged, problems);
-    const most = (values: string[], dflt: string) =>
+/** The most common value (ties: the first by name), or `dflt` (pure). */
+function most(values: string[], dflt: string): string {
+    return (
         [...values.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string, number>())].sort(
             (a, b) => b[1] - a[1] || a[0].localeCompare(b[0]),
-        )[0]?.[0] ?? dflt;
-    const kvPath = most(
-        all.map((c) => String(c.vss.spec?.mount ?? "")),
-        DEFAULTS.kvPath,
+        )[0]?.[0] ?? dflt
     );
+}
+
+/**
+ * The adopted chains: one auth mount, and one KV, one database and one PKI mount (the ones most objects
+ * use), one VaultAuth per namespace (pure).
+ */
+function adoptableChains(
+    cluster: LiveCluster,
+    vault: LiveVault,
+    unmanaged: UnmanagedObject[],
+    problems: AdoptionProblem[],
+): { chosen: Chain[]; kvPath: string; authPath: string; dbPath: string; pkiPath: string } {
+    const all = chains(cluster, vault, unmanaged, problems);
+    const mountOf = (kind: VsoKind, dflt: string) =>
+        most(
+            all.filter((c) => c.kind === kind).map((c) => String(c.obj.spec?.mount ?? "")),
+            dflt,
+        );
+    const paths: Record<VsoKind, string> = {
+        VaultStaticSecret: mountOf("VaultStaticSecret", DEFAULTS.kvPath),
+        VaultDynamicSecret: mountOf("VaultDynamicSecret", "database"),
+        VaultPKISecret: mountOf("VaultPKISecret", "pki"),
+    };
     const authPath = most(
         all.map((c) => String(c.auth.spec?.mount ?? "")),
         DEFAULTS.authPath,
     );
     const sameMounts = all.filter((c) => {
-        const ok = String(c.vss.spec?.mount ?? "") === kvPath && String(c.auth.spec?.mount ?? "") === authPath;
+        const want = paths[c.kind];
+        const ok = String(c.obj.spec?.mount ?? "") === want && String(c.auth.spec?.mount ?? "") === authPath;
         if (!ok) {
             unmanaged.push({
-                kind: "VaultStaticSecret",
-                name: c.vss.metadata.name,
-                namespace: c.vss.metadata.namespace,
-                why: `it reads mount ${c.vss.spec?.mount} through auth mount ${c.auth.spec?.mount}; the stack manages one of each (${kvPath}, ${authPath})`,
+                kind: c.kind,
+                name: c.obj.metadata.name,
+                namespace: c.obj.metadata.namespace,
+                why: `it reads mount ${c.obj.spec?.mount} through auth mount ${c.auth.spec?.mount}; the stack manages one of each (${want}, ${authPath})`,
             });
         }
         return ok;
     });
-    return { chosen: onePerNamespace(sameMounts, unmanaged), kvPath, authPath };
+    return {
+        chosen: onePerNamespace(sameMounts, unmanaged),
+        kvPath: paths.VaultStaticSecret,
+        authPath,
+        dbPath: paths.VaultDynamicSecret,
+        pkiPath: paths.VaultPKISecret,
+    };
 }
 
-/** Hard errors: two apps writing one Secret, one app name twice (pure). */
+/** Hard errors: two objects writing one Secret, one app name twice (pure). */
 function chainErrors(chosen: Chain[]): string[] {
     const errors: string[] = [];
     const dests = new Map<string, string>();
     const names = new Map<string, string>();
     for (const c of chosen) {
-        const { name, namespace: ns } = c.vss.metadata;
-        const key = `${ns}/${String(c.vss.spec?.destination?.name ?? name)}`;
+        const { name, namespace: ns } = c.obj.metadata;
+        const key = `${ns}/${String(c.obj.spec?.destination?.name ?? name)}`;
         if (dests.has(key)) {
             errors.push(
-                `VaultStaticSecrets ${dests.get(key)} and ${ns}/${name} both write the Secret ${key}: each overwrites the other's keys. Give one of them another destination.name, then run adopt again`,
+                `${dests.get(key)} and ${c.kind} ${ns}/${name} both write the Secret ${key}: each overwrites the other's keys. Give one of them another destination.name, then run adopt again`,
             );
         }
-        dests.set(key, `${ns}/${name}`);
+        dests.set(key, `${c.kind} ${ns}/${name}`);
+        if (c.kind !== "VaultStaticSecret") {
+            continue;
+        }
         if (names.has(name)) {
             errors.push(
                 `two VaultStaticSecrets are named ${name} (${names.get(name)}, ${ns}): the stack's apps need unique names. Rename one of them, then run adopt again`,
@@ -410,8 +527,11 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
     const problems: AdoptionProblem[] = [];
     const unmanaged: UnmanagedObject[] = [];
     const errors: string[] = [];
-    const { chosen, kvPath, authPath } = adoptableChains(cluster, unmanaged, problems);
+    const found = adoptableChains(cluster, vault, unmanaged, problems);
+    const { kvPath, authPath, dbPath, pkiPath } = found;
+    let chosen = found.chosen;
     errors.push(...chainErrors(chosen));
+    const staticChains = chosen.filter((c) => c.kind === "VaultStaticSecret");
     const include = opts.include ?? [];
     for (const inc of include) {
         const [kind, name] = inc.split(":");
@@ -422,12 +542,15 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
             );
         }
     }
-    if (!vault.mounts[`${kvPath}/`] && chosen.length) {
+    const firstUpChanges: string[] = [];
+    if (!vault.mounts[`${kvPath}/`] && staticChains.length) {
         errors.push(
             `the VaultStaticSecrets read mount ${kvPath}, which does not exist in Vault: enable it (vault secrets enable -path=${kvPath} kv-v2) or fix their mount`,
         );
     } else if (vault.mounts[`${kvPath}/`] && (vault.mounts[`${kvPath}/`].type !== "kv" || String(vault.mounts[`${kvPath}/`].options?.version ?? "1") !== "2")) {
         errors.push(`mount ${kvPath} is not a KV version 2 engine; the package manages kv-v2 only`);
+    } else if (!vault.mounts[`${kvPath}/`]) {
+        firstUpChanges.push(`KV v2 mount ${kvPath}: created, empty (no VaultStaticSecret was adopted, and the platform always has a KV mount)`);
     }
     const authType = vault.authMounts[`${authPath}/`]?.type;
     if (chosen.length && authType !== "kubernetes") {
@@ -437,6 +560,38 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
                 : `the VaultAuths log in at auth mount ${authPath}, which is not enabled in Vault ("permission denied" on every login): vault auth enable -path=${authPath} kubernetes, then run adopt again`,
         );
     }
+    // the KV apps first: the database credentials and certificates must not share their names or Secrets
+    const apps = staticChains.map((c) => appOf(c, cluster, problems));
+    const db = adoptDatabase(
+        chosen.filter((c) => c.kind === "VaultDynamicSecret").map((c) => c.obj),
+        vault.mounts,
+        vault.databases?.[dbPath],
+        dbPath,
+        {
+            stack: opts.stack,
+            kvApps: apps.map((a) => ({ name: String(a.name), namespace: String(a.namespace), destination: a.destination as string | undefined })),
+        },
+        problems,
+        unmanaged,
+    );
+    const taken = new Map<string, string>();
+    for (const a of [...apps, ...(db.config?.roles ?? [])]) {
+        taken.set(`${a.namespace}/${a.name}`, String(a.name));
+        taken.set(`secret:${a.namespace}/${String(a.destination ?? a.name)}`, String(a.name));
+    }
+    const pki = adoptPki(
+        chosen.filter((c) => c.kind === "VaultPKISecret").map((c) => c.obj),
+        vault.mounts,
+        vault.pkis?.[pkiPath],
+        pkiPath,
+        { taken },
+        problems,
+        unmanaged,
+    );
+    const adoptedEngineObjects = new Set([...db.adoptedObjects, ...pki.adoptedObjects]);
+    // the database and PKI objects adopt could not take over are left as they are (listed unmanaged)
+    chosen = chosen.filter((c) => c.kind === "VaultStaticSecret" || adoptedEngineObjects.has(c.obj));
+    problems.push(...databaseObjectProblems(db.adoptedObjects, vault.databases?.[dbPath]));
     const roleNames = [
         ...new Set([...chosen.map((c) => String(c.auth.spec?.kubernetes?.role ?? "")), ...include.filter((i) => i.startsWith("role:")).map((i) => i.slice(5))]),
     ];
@@ -463,7 +618,8 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
         problems.push({ what: `a role uses policy ${p}, which does not exist`, fix: "the convention step gives each namespace its own policy" });
     }
     problems.push(...vaultProblems(roles, policies, vault, kvPath));
-    const namespaces = [...new Set(chosen.map((c) => c.vss.metadata.namespace))].sort();
+    problems.push(...grantProblems([...db.grants, ...pki.grants], chosen, roles, vault));
+    const namespaces = [...new Set(chosen.map((c) => c.obj.metadata.namespace))].sort();
     for (const c of chosen.filter((x, i, a) => a.findIndex((y) => y.auth === x.auth) === i)) {
         const ns = c.auth.metadata.namespace;
         if (String(c.auth.spec?.kubernetes?.serviceAccount ?? "default") === "default") {
@@ -484,6 +640,7 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
             }
         }
     }
+    const engineMounts = [...(db.config ? [dbPath] : []), ...(pki.config ? [pkiPath] : [])];
     unmanaged.push(
         ...unmanagedVaultObjects(
             vault,
@@ -491,8 +648,21 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
             authPath,
             policies.map((p) => p.name),
             roles.map((r) => r.name),
+            {
+                mounts: engineMounts,
+                connections: { [dbPath]: (db.config?.connections ?? []).map((c) => String(c.name)) },
+                dbRoles: { [dbPath]: db.adopted.databaseRoles },
+                pkiRoles: { [pkiPath]: pki.adopted.pkiRoles.map((r) => r.name) },
+            },
         ),
     );
+    if (pki.config) {
+        unmanaged.push({
+            kind: "PKI CA",
+            name: `${pkiPath} (its issuers and keys)`,
+            why: 'the Vault provider cannot import a CA, so pki.ca.type is "existing": the stack issues from the mount\'s CA but never creates, rotates or deletes one; renew it yourself before it expires',
+        });
+    }
     const usedConnections = new Set(chosen.map((c) => `${c.connection.metadata.namespace}/${c.connection.metadata.name}`));
     const usedAuths = new Set(chosen.map((c) => `${c.auth.metadata.namespace}/${c.auth.metadata.name}`));
     for (const [kind, list, used] of [
@@ -501,27 +671,25 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
     ] as const) {
         for (const o of list) {
             if (!used.has(`${o.metadata.namespace}/${o.metadata.name}`)) {
-                unmanaged.push({ kind, name: o.metadata.name, namespace: o.metadata.namespace, why: "no adopted VaultStaticSecret uses it; left as it is" });
+                unmanaged.push({ kind, name: o.metadata.name, namespace: o.metadata.namespace, why: "no adopted object uses it; left as it is" });
             }
         }
     }
     for (const o of cluster.others) {
-        const ref = String(o.spec?.vaultAuthRef ?? "");
-        const shares = usedAuths.has(`${o.metadata.namespace}/${ref}`);
-        unmanaged.push({
-            kind: o.kind,
-            name: o.metadata.name,
-            namespace: o.metadata.namespace,
-            why:
-                `the package does not manage ${o.kind}s; left as it is` +
-                (shares
-                    ? `. It uses the adopted VaultAuth ${ref}, whose role and ServiceAccount the convention step changes: give it its own VaultAuth first`
-                    : ""),
-        });
+        unmanaged.push({ kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace, why: `the package does not manage ${o.kind}s; left as it is` });
+    }
+    // an object left as it is that logs in through an adopted VaultAuth loses its login at the convention step
+    const allObjects = [...cluster.staticSecrets, ...(cluster.dynamicSecrets ?? []), ...(cluster.pkiSecrets ?? []), ...cluster.others];
+    for (const u of unmanaged) {
+        const o = allObjects.find((x) => x.metadata.name === u.name && x.metadata.namespace === u.namespace && (x.kind === u.kind || !x.kind));
+        const ref = String(o?.spec?.vaultAuthRef ?? "");
+        if (o && u.namespace && usedAuths.has(`${u.namespace}/${ref}`)) {
+            u.why += `. It uses the adopted VaultAuth ${ref}, whose role and ServiceAccount the convention step changes: give it its own VaultAuth first`;
+        }
     }
     const connections = chosen.map((c) => c.connection);
     const address = String(connections[0]?.spec?.address ?? opts.vaultAddr);
-    for (const c of connections) {
+    for (const c of connections.filter((x, i, a) => a.indexOf(x) === i)) {
         if (String(c.spec?.address ?? "") !== address) {
             problems.push({
                 what: `VaultConnection ${c.metadata.namespace}/${c.metadata.name} points at ${c.spec?.address}, the others at ${address}`,
@@ -536,12 +704,15 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
         });
     }
     if (!chosen.length) {
-        errors.push("no VaultStaticSecret could be adopted (see the unmanaged list for why): there is nothing to take over");
+        errors.push(
+            "no VaultStaticSecret, VaultDynamicSecret or VaultPKISecret could be adopted (see the unmanaged list for why): there is nothing to take over",
+        );
     }
     if (errors.length) {
-        return { errors, imports: [], problems, unmanaged };
+        return { errors, imports: [], problems, unmanaged, firstUpChanges: [], commands: [] };
     }
     const authConfig = vault.authConfigs[authPath];
+    const adoptedOf = (kind: VsoKind) => chosen.filter((c) => c.kind === kind).map((c) => adoptedObject(c.obj));
     const adopted: AdoptedSetup = {
         kvMount: vault.mounts[`${kvPath}/`] !== undefined,
         authMount: true,
@@ -559,11 +730,21 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
         policies,
         roles,
         namespaces: namespaces.map((ns) => {
-            const c = chosen.find((x) => x.vss.metadata.namespace === ns)!;
+            const c = chosen.find((x) => x.obj.metadata.namespace === ns)!;
             return { namespace: ns, connection: adoptedObject(c.connection), auth: adoptedObject(c.auth) };
         }),
-        staticSecrets: chosen.map((c) => adoptedObject(c.vss)),
+        staticSecrets: adoptedOf("VaultStaticSecret"),
+        ...(db.config
+            ? {
+                  databaseMount: db.adopted.databaseMount,
+                  databaseConnections: db.adopted.databaseConnections,
+                  databaseRoles: db.adopted.databaseRoles,
+                  dynamicSecrets: adoptedOf("VaultDynamicSecret"),
+              }
+            : {}),
+        ...(pki.config ? { pkiMount: pki.adopted.pkiMount, pkiRoles: pki.adopted.pkiRoles, pkiSecrets: adoptedOf("VaultPKISecret") } : {}),
     };
+    firstUpChanges.push(...db.changes, ...pki.changes);
     const config: AdoptedConfig = {
         vault: {
             install: false,
@@ -575,14 +756,69 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
         operator: { install: false },
         kv: { path: kvPath, protect: true },
         kubernetesAuth: { path: authPath, kubernetesHost: String(authConfig?.kubernetes_host || "https://kubernetes.default.svc.cluster.local:443") },
-        apps: chosen.map((c) => appOf(c, cluster, problems)),
+        apps,
+        ...(db.config ? { database: db.config } : {}),
+        ...(pki.config ? { pki: pki.config } : {}),
         adopted,
     };
-    return { errors, config, imports: importSteps(adopted, kvPath, authPath), problems, unmanaged };
+    return {
+        errors,
+        config,
+        imports: importSteps(adopted, kvPath, authPath, { dbPath, pkiPath, staticRoles: staticRolesOf(db.config) }),
+        problems,
+        unmanaged,
+        firstUpChanges,
+        commands: [...db.commands, ...pki.commands],
+    };
+}
+
+/** The Vault names of the static roles in a database section (pure). */
+function staticRolesOf(d: AdoptedDatabaseConfig | undefined): string[] {
+    return (d?.roles ?? []).filter((r) => r.kind === "static").map((r) => String(r.roleName ?? `${r.namespace}-${r.name}`));
+}
+
+/**
+ * Whether each adopted VaultDynamicSecret / VaultPKISecret can do what it needs with its VaultAuth's
+ * role's policies: read its credential path or update its issue path, and renew its leases (pure).
+ */
+function grantProblems(grants: EngineGrant[], chosen: Chain[], roles: AdoptedRole[], vault: LiveVault): AdoptionProblem[] {
+    const problems: AdoptionProblem[] = [];
+    for (const g of grants) {
+        const c = chosen.find((x) => x.obj === (g.object as LiveObject));
+        if (!c) {
+            continue;
+        }
+        const roleName = String(c.auth.spec?.kubernetes?.role ?? "");
+        const role = roles.find((r) => r.name === roleName);
+        const names = role?.tokenPolicies ?? [];
+        const texts = names.filter((p) => p !== "root").map((p) => vault.policies[p] ?? "");
+        if (names.includes("root")) {
+            continue;
+        }
+        const what = `${c.kind} ${c.obj.metadata.namespace}/${c.obj.metadata.name}`;
+        if (!policiesGrant(texts, g.path, g.capability)) {
+            problems.push({
+                what: `${what}: its VaultAuth's role ${roleName} has no policy granting ${g.capability} on ${g.path} (policies: ${names.join(", ") || "none"}), so VSO's ${g.capability === "read" ? "read" : "issue"} is refused (403)`,
+                fix: `the convention step's policy for ${c.obj.metadata.namespace} grants exactly ${g.path}; to fix it now: add path "${g.path}" { capabilities = ["${g.capability}"] } to ${names[0] ?? "a policy of the role"}`,
+            });
+        }
+        if (g.leases && !policiesGrant(texts, "sys/leases/renew", "update")) {
+            problems.push({
+                what: `${what}: its VaultAuth's role ${roleName} may not renew leases (update on sys/leases/renew), so VSO takes a new database user at every renewal`,
+                fix: "the convention step's policy grants sys/leases/renew and sys/leases/revoke",
+            });
+        }
+    }
+    return problems;
 }
 
 /** What the first `up` imports, in order (pure). */
-export function importSteps(a: AdoptedSetup, kvPath: string, authPath: string): ImportStep[] {
+export function importSteps(
+    a: AdoptedSetup,
+    kvPath: string,
+    authPath: string,
+    engines: { dbPath?: string; pkiPath?: string; staticRoles?: string[] } = {},
+): ImportStep[] {
     const steps: ImportStep[] = [];
     if (a.kvMount) {
         steps.push({ type: "vault:index/mount:Mount", what: `KV v2 mount ${kvPath}`, id: kvPath });
@@ -611,6 +847,38 @@ export function importSteps(a: AdoptedSetup, kvPath: string, authPath: string): 
     for (const s of a.staticSecrets ?? []) {
         steps.push({ type: k8sType("VaultStaticSecret"), what: `VaultStaticSecret ${s.namespace}/${s.name}`, id: `${s.namespace}/${s.name}` });
     }
+    const db = engines.dbPath ?? "database";
+    if (a.databaseMount) {
+        steps.push({ type: "vault:index/mount:Mount", what: `database mount ${db}`, id: db });
+    }
+    for (const c of a.databaseConnections ?? []) {
+        steps.push({
+            type: "vault:database/secretBackendConnection:SecretBackendConnection",
+            what: `database connection ${c.name} (then written again with its password)`,
+            id: `${db}/config/${c.name}`,
+        });
+    }
+    for (const r of a.databaseRoles ?? []) {
+        const isStatic = (engines.staticRoles ?? []).includes(r);
+        steps.push({
+            type: isStatic ? "vault:database/secretBackendStaticRole:SecretBackendStaticRole" : "vault:database/secretBackendRole:SecretBackendRole",
+            what: `database ${isStatic ? "static role" : "role"} ${r}`,
+            id: `${db}/${isStatic ? "static-roles" : "roles"}/${r}`,
+        });
+    }
+    for (const s of a.dynamicSecrets ?? []) {
+        steps.push({ type: k8sType("VaultDynamicSecret"), what: `VaultDynamicSecret ${s.namespace}/${s.name}`, id: `${s.namespace}/${s.name}` });
+    }
+    const pki = engines.pkiPath ?? "pki";
+    if (a.pkiMount) {
+        steps.push({ type: "vault:index/mount:Mount", what: `PKI mount ${pki} (its CA stays outside the stack)`, id: pki });
+    }
+    for (const r of a.pkiRoles ?? []) {
+        steps.push({ type: "vault:pkiSecret/secretBackendRole:SecretBackendRole", what: `PKI role ${r.name}`, id: `${pki}/roles/${r.name}` });
+    }
+    for (const s of a.pkiSecrets ?? []) {
+        steps.push({ type: k8sType("VaultPKISecret"), what: `VaultPKISecret ${s.namespace}/${s.name}`, id: `${s.namespace}/${s.name}` });
+    }
     return steps;
 }
 
@@ -620,8 +888,28 @@ export function formatAdoptionReport(plan: AdoptionPlan, written?: string): stri
     if (plan.errors.length) {
         lines.push("adopt: nothing written:", ...plan.errors.map((e) => `  - ${e}`));
     } else {
-        lines.push(`adopted ${plan.config!.apps.length} app(s)${written ? `; stack config written to ${written}` : ""}`);
-        lines.push("", `the first pulumi up imports (and changes nothing):`, ...plan.imports.map((s) => `  import ${s.what}  (id ${s.id})`));
+        const c = plan.config!;
+        const counts = [
+            `${c.apps.length} app(s)`,
+            ...(c.database ? [`${c.database.roles.length} database credential(s)`] : []),
+            ...(c.pki ? [`${c.pki.certificates.length} certificate(s)`] : []),
+        ];
+        lines.push(`adopted ${counts.join(", ")}${written ? `; stack config written to ${written}` : ""}`);
+        lines.push(
+            "",
+            `the first pulumi up imports (and changes nothing${plan.firstUpChanges.length ? " but what is listed after" : ""}):`,
+            ...plan.imports.map((s) => `  import ${s.what}  (id ${s.id})`),
+        );
+        if (plan.firstUpChanges.length) {
+            lines.push("", "the first pulumi up also changes (no import can match these as they are):", ...plan.firstUpChanges.map((x) => `  - ${x}`));
+        }
+        if (plan.commands.length) {
+            lines.push(
+                "",
+                "before pulumi preview, set each connection's password (pulumi prompts for it; adopt never reads, prints or stores one):",
+                ...plan.commands.map((x) => `  ${x}`),
+            );
+        }
     }
     if (plan.problems.length) {
         lines.push("", "problems found:", ...plan.problems.flatMap((p) => [`  - ${p.what}`, `    fix: ${p.fix}`]));
@@ -669,7 +957,11 @@ async function vaultGet(addr: string, token: string, path: string, what: string,
     return r.body?.data ?? {};
 }
 
-/** Reads what Vault holds: mounts, auth mounts and the Kubernetes ones' config and roles, ACL policies. */
+/**
+ * Reads what Vault holds: mounts, auth mounts and the Kubernetes ones' config and roles, ACL policies,
+ * and each database mount's connections and roles and each PKI mount's roles (never a credential,
+ * password or key: `creds/`, `static-creds/` and `issue/` are never called).
+ */
 export async function readLiveVault(addr: string, token: string): Promise<LiveVault> {
     const mounts = await vaultGet(addr, token, "sys/mounts", "the secrets mounts");
     const authMounts = await vaultGet(addr, token, "sys/auth", "the auth mounts");
@@ -692,15 +984,117 @@ export async function readLiveVault(addr: string, token: string): Promise<LiveVa
             roles[path][r] = await vaultGet(addr, token, `auth/${path}/role/${encodeURIComponent(r)}`, `role ${r}`);
         }
     }
-    return { mounts, authMounts, authConfigs, policies, roles };
+    const databases: Record<string, LiveDatabaseMount> = {};
+    const pkis: Record<string, LivePkiMount> = {};
+    for (const [p, m] of Object.entries(mounts as Record<string, LiveMountInfo>)) {
+        const path = trimSlash(p);
+        if (m.type === "database") {
+            databases[path] = await readDatabaseMount(addr, token, path);
+        } else if (m.type === "pki") {
+            pkis[path] = await readPkiMount(addr, token, path);
+        }
+    }
+    return { mounts, authMounts, authConfigs, policies, roles, databases, pkis };
+}
+
+/**
+ * A read that may be refused: its data, or why not (`LIST database/roles: permission denied`). Only
+ * an unreachable Vault throws. (adopt's token need not read every engine; what it cannot read is a problem line.)
+ */
+async function vaultTry(addr: string, token: string, method: "GET" | "LIST", path: string): Promise<{ data: any } | { error: string }> {
+    let r;
+    try {
+        r = await vaultRequest(addr, token, method, path);
+    } catch (e) {
+        throw new AdoptError(`cannot reach Vault at ${addr}: ${sanitizeText((e as Error).message)}; check --vault-addr / VAULT_ADDR (a port-forward?)`);
+    }
+    if (r.status === 404 && method === "LIST") {
+        return { data: { keys: [] } };
+    }
+    if (r.status !== 200) {
+        return { error: `${method} ${path}: ${r.status === 403 ? "permission denied" : sanitizeText(vaultErrors(r))}` };
+    }
+    return { data: r.body?.data ?? {} };
+}
+
+/** Only these fields of what Vault returns are kept (never a password, a key or a certificate). */
+function pick(o: Record<string, any>, fields: string[]): Record<string, any> {
+    return Object.fromEntries(fields.filter((f) => o?.[f] !== undefined).map((f) => [f, o[f]]));
+}
+
+const DB_CONNECTION_FIELDS = ["plugin_name", "allowed_roles", "verify_connection", "password_policy", "root_credentials_rotate_statements"];
+const DB_CONNECTION_DETAILS = ["connection_url", "username", "max_open_connections", "max_idle_connections", "max_connection_lifetime"];
+const DB_ROLE_FIELDS = ["db_name", "creation_statements", "revocation_statements", "renew_statements", "rollback_statements", "default_ttl", "max_ttl"];
+const DB_STATIC_ROLE_FIELDS = ["db_name", "username", "rotation_period", "rotation_statements", "rotation_schedule"];
+const PKI_ROLE_FIELDS = [
+    "allowed_domains",
+    "allow_bare_domains",
+    "allow_subdomains",
+    "allow_glob_domains",
+    "allow_wildcard_certificates",
+    "allow_any_name",
+    "allow_ip_sans",
+    "allow_localhost",
+    "enforce_hostnames",
+    "server_flag",
+    "client_flag",
+    "key_type",
+    "key_bits",
+    "key_usage",
+    "ttl",
+    "max_ttl",
+    "no_store",
+    "generate_lease",
+    "require_cn",
+];
+
+/** Lists `<mount>/<dir>` and reads each entry, keeping `fields` (pure apart from the reads). */
+async function readEntries(
+    addr: string,
+    token: string,
+    mount: string,
+    dir: string,
+    fields: string[],
+    unreadable: string[],
+): Promise<Record<string, Record<string, any>>> {
+    const out: Record<string, Record<string, any>> = {};
+    const listed = await vaultTry(addr, token, "LIST", `${mount}/${dir}`);
+    if ("error" in listed) {
+        unreadable.push(listed.error);
+        return out;
+    }
+    for (const n of (listed.data.keys ?? []) as string[]) {
+        const got = await vaultTry(addr, token, "GET", `${mount}/${dir}/${encodeURIComponent(n)}`);
+        if ("error" in got) {
+            unreadable.push(got.error);
+            continue;
+        }
+        out[n] = pick(got.data, fields);
+        if (dir === "config") {
+            out[n].connection_details = pick(got.data.connection_details ?? {}, DB_CONNECTION_DETAILS);
+        }
+    }
+    return out;
+}
+
+/** A database mount's connections (Vault never returns their password), roles and static roles; never `creds/` or `static-creds/`. */
+async function readDatabaseMount(addr: string, token: string, mount: string): Promise<LiveDatabaseMount> {
+    const unreadable: string[] = [];
+    const connections = await readEntries(addr, token, mount, "config", DB_CONNECTION_FIELDS, unreadable);
+    const roles = await readEntries(addr, token, mount, "roles", DB_ROLE_FIELDS, unreadable);
+    const staticRoles = await readEntries(addr, token, mount, "static-roles", DB_STATIC_ROLE_FIELDS, unreadable);
+    return { connections, roles, staticRoles, unreadable };
+}
+
+/** A PKI mount's roles; never `issue/`, a certificate or a key. */
+async function readPkiMount(addr: string, token: string, mount: string): Promise<LivePkiMount> {
+    const unreadable: string[] = [];
+    const roles = await readEntries(addr, token, mount, "roles", PKI_ROLE_FIELDS, unreadable);
+    return { roles, unreadable };
 }
 
 const VSO_BASE = `/apis/${VSO_API_VERSION}`;
-const OTHER_KINDS: [string, string][] = [
-    ["vaultdynamicsecrets", "VaultDynamicSecret"],
-    ["vaultpkisecrets", "VaultPKISecret"],
-    ["hcpvaultsecretsapps", "HCPVaultSecretsApp"],
-];
+const OTHER_KINDS: [string, string][] = [["hcpvaultsecretsapps", "HCPVaultSecretsApp"]];
 
 async function listVso(kube: KubeTarget, plural: string, required: boolean): Promise<LiveObject[]> {
     let r;
@@ -728,6 +1122,9 @@ export async function readLiveCluster(kube: KubeTarget): Promise<LiveCluster> {
     const staticSecrets = await listVso(kube, "vaultstaticsecrets", true);
     const auths = await listVso(kube, "vaultauths", true);
     const connections = await listVso(kube, "vaultconnections", true);
+    // the Secrets these two write (passwords, private keys) are never read
+    const dynamicSecrets = (await listVso(kube, "vaultdynamicsecrets", false)).map((o) => ({ ...o, kind: "VaultDynamicSecret" }));
+    const pkiSecrets = (await listVso(kube, "vaultpkisecrets", false)).map((o) => ({ ...o, kind: "VaultPKISecret" }));
     const others: LiveObject[] = [];
     for (const [plural, kind] of OTHER_KINDS) {
         others.push(...(await listVso(kube, plural, false)).map((o) => ({ ...o, kind })));
@@ -742,5 +1139,5 @@ export async function readLiveCluster(kube: KubeTarget): Promise<LiveCluster> {
             secretKeys[`${ns}/${dest}`] = Object.keys(r.body?.data ?? {});
         }
     }
-    return { connections, auths, staticSecrets, others: others.map((o) => ({ ...o, kind: o.kind })), secretKeys };
+    return { connections, auths, staticSecrets, dynamicSecrets, pkiSecrets, others: others.map((o) => ({ ...o, kind: o.kind })), secretKeys };
 }

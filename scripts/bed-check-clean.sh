@@ -24,5 +24,8 @@ for t in filter nat mangle; do
   [[ "$n" != 0 ]] && report "$n iptables rule(s)/chain(s) in table $t"
 done
 [[ -d /run/pvv-bed ]] && report "/run/pvv-bed"
+# the bed's PostgreSQL (scripts/bed/postgres.sh): its server and its data directory
+pgrep -f "/tmp/pvv-bed-pg\." >/dev/null 2>&1 && report "the bed's postgres: $(pgrep -af "/tmp/pvv-bed-pg\." | head -3)"
+compgen -G "/tmp/pvv-bed-pg.*" >/dev/null && report "postgres data: $(echo /tmp/pvv-bed-pg.*)"
 if [[ $left == 0 ]]; then echo "[bed-check] nothing left behind"; fi
 exit $left

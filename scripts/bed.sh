@@ -2,7 +2,7 @@
 # Local test bed: etcd + kube-apiserver + kube-controller-manager + Vault dev server,
 # all bound to 127.0.0.1, binaries built by scripts/tools/build-servers.sh.
 #
-# Usage: scripts/bed.sh start|stop|restart|status|env|clean|cluster-b|cluster-b-stop
+# Usage: scripts/bed.sh start|stop|restart|status|env|clean|cluster-b|cluster-b-stop|postgres|postgres-stop
 #   start    build tools if needed, generate credentials, start everything, wait until ready
 #            (no-op if the bed is already running). Kubernetes and Vault state start empty
 #            on every start; CA, keys, tokens and ports are reused so kubeconfig stays valid.
@@ -17,6 +17,10 @@
 #            manager and VSO; $BED/kubeconfig-b, $BED/kube-apiserver-b-url) for the multi-cluster
 #            suite (scripts/bed/cluster-b.sh); `stop` stops it with the rest
 #   cluster-b-stop  stop cluster B only (the bed keeps running)
+#   postgres on a running bed: also a PostgreSQL 15 (Debian's package) set up with docs/database.md's
+#            SQL, at the node address with a node, else 127.0.0.1 ($BED/postgres.env): npm start's
+#            dynamic-credential variant (scripts/bed/postgres.sh); `stop` stops and removes it
+#   postgres-stop  stop and remove it only
 #
 # Owner: with PVV_BED_OWNER_PID=<pid> (set by test/integration/bed.ts: the test run), a bed that
 # `start`/`restart` has to start belongs to that process: $BED/owner names it and a watchdog
@@ -79,7 +83,7 @@ load_tools() {
 }
 
 # the functions by concern (each file sources nothing and runs nothing)
-for part in processes control-plane node cluster-b; do
+for part in processes control-plane node cluster-b postgres; do
   # shellcheck source=/dev/null
   source "$REPO/scripts/bed/$part.sh"
 done
@@ -198,6 +202,7 @@ cmd_stop() {
   # shellcheck disable=SC1090
   [[ -f "$TOOLS_DIR/env.servers.sh" ]] && source "$TOOLS_DIR/env.servers.sh"
   stop_watchdog
+  stop_postgres quiet
   if has_node || running containerd || running kubelet; then stop_node; fi
   rm -f "$BED/node"
   # (etcd last: the API server's shutdown still writes to it)
@@ -225,6 +230,7 @@ cmd_status() {
   else
     echo "node: none (external mode; PVV_BED_NODE=1 to require one)"
   fi
+  if running postgres; then echo "postgres: running (pid $(pid_of postgres), $(grep -oP "PVV_PG_HOST='\K[^']+" "$BED/postgres.env"):$(cat "$BED/ports/postgres"), log $BED/logs/postgres.log)"; fi
   local pid st
   read -r pid st <<<"$(owner_of_bed)"
   if [[ -z "$pid" ]]; then echo "owner: none (stopped only by bed.sh stop)"
@@ -247,8 +253,10 @@ case "${1:-}" in
   clean) [[ -d "$BED" ]] && lock_bed; cmd_stop; rm -rf "$BED"; log "removed $BED" ;;
   cluster-b) lock_bed; load_tools; start_cluster_b ;;
   cluster-b-stop) [[ -d "$BED" ]] || exit 0; lock_bed; stop_cluster_b; log "cluster B stopped" ;;
+  postgres) lock_bed; start_postgres ;;
+  postgres-stop) [[ -d "$BED" ]] || exit 0; lock_bed; stop_postgres ;;
   _provisioner) load_tools; provisioner_loop ;;
   _watchdog) BED="$2"; cmd_watchdog "$3" "$4" ;;
   _guard) cmd_guard "$2" "$3" ;;
-  *) echo "usage: $0 start|stop|restart|status|env|clean|cluster-b|cluster-b-stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|status|env|clean|cluster-b|cluster-b-stop|postgres|postgres-stop" >&2; exit 2 ;;
 esac

@@ -8,7 +8,11 @@
 #   - Without: external-Vault mode. Vault and VSO run as local processes beside the API server.
 #     As root on Linux with apt, the node's packages are installed first (scripts/node-packages.sh);
 #     where they can't be (not root, no apt, not Linux), it says why and runs external mode.
-#   It exits non-zero unless the Secret synced, the Deployment rolled and the drift check is clean.
+#   With PostgreSQL 15 (Debian's package; installed here as root with apt), the dynamic-credential
+#   variant too: the app's Postgres user comes from Vault's database engine through a VaultDynamicSecret,
+#   logs in, and is replaced at its max TTL (my-db-app restarted, the old user dropped).
+#   It exits non-zero unless the Secret synced, the Deployment rolled and the drift check is clean
+#   (and, with the variant, the credential logged in and rotated).
 #   A rerun on a bed kept with --keep converges the same stack.
 #   --no-wait   stop right after the drift check (for scripts)
 #   --keep      leave the bed running on exit
@@ -53,6 +57,17 @@ if [[ "${PVV_BED_NODE:-auto}" != 0 ]]; then
   fi
 fi
 
+# the dynamic-credential variant's database: Debian's postgresql-15 (scripts/test-packages.sh, shared
+# with CI); without it the variant is skipped, saying why (PVV_SANDBOX_DATABASE=0 skips it, =1 requires it)
+DB=0
+if [[ "${PVV_SANDBOX_DATABASE:-auto}" != 0 ]]; then
+  if [[ -x /usr/lib/postgresql/15/bin/postgres ]] || { [[ "$(id -u)" == 0 ]] && bash scripts/test-packages.sh ensure; }; then
+    DB=1
+  else
+    echo "[sandbox] no PostgreSQL 15 here (as root with apt: bash scripts/test-packages.sh ensure): the dynamic-credential variant is skipped" >&2
+  fi
+fi
+
 say "2/5 tools (first run builds from Go modules, each tool's estimate below; later runs reuse the cache)"
 if [[ $NODE == 1 ]]; then bash scripts/tools/build.sh --for sandbox-incluster; else bash scripts/tools/build.sh --for sandbox-external; fi
 
@@ -65,6 +80,9 @@ else
   # a bed kept from an in-cluster run has no local VSO: start it anew for external mode
   [[ -f "$REPO/.bed/node" ]] && bash scripts/bed.sh stop >/dev/null 2>&1 || true
   PVV_BED_NODE=0 PVV_BED_VSO=1 bash scripts/bed.sh start
+fi
+if [[ $DB == 1 ]]; then
+  bash scripts/bed.sh postgres || echo "[sandbox] the bed's PostgreSQL did not start (see above): the dynamic-credential variant is skipped" >&2
 fi
 # shellcheck disable=SC1090,SC1091
 source "$TOOLS_DIR/env.pulumi.sh"; source "$TOOLS_DIR/env.servers.sh"; source "$REPO/.bed/env.sh"

@@ -2,7 +2,7 @@
 # Debian packages only the tests need: postgresql-15 (the database suite runs its own throwaway server
 # on 127.0.0.1 as the postgres user). Installs what is missing (root + apt-get); the package's default
 # cluster is never left running. Exit 0 when installed, 3 (reason on stderr) when it cannot be.
-# Used by .ci/run. Usage: scripts/test-packages.sh ensure
+# Used by .ci/run and by npm start (the dynamic-credential variant). Usage: scripts/test-packages.sh ensure
 set -euo pipefail
 TEST_PKGS=(postgresql-15)
 log() { echo "[packages] $*" >&2; }

@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseRolePlan, dynamicSecretSpec } from "../config/database";
 import { TYPE_PREFIX } from "../config/errors";
+import { AdoptedObject, adoptedManifest } from "../config/adopt";
 import { PATCH_FORCE, VSO_API_VERSION } from "../config/vso-types";
 
 /** VaultDynamicSecretApp's plan: the app's role as the database plan has it, the mount and the VaultAuth. */
@@ -14,6 +15,11 @@ export interface VaultDynamicSecretAppPlan {
     mount: string;
     /** The VaultAuth in the same namespace. */
     vaultAuthRef: string;
+    /**
+     * The VaultDynamicSecret exists (a hand-built setup, `npm run adopt`): imported exactly as it is and never
+     * deleted by the stack. Without it (the convention step) it is updated in place. Default: none.
+     */
+    adopted?: AdoptedObject;
 }
 
 /**
@@ -29,6 +35,15 @@ export class VaultDynamicSecretApp extends pulumi.ComponentResource {
     constructor(name: string, plan: VaultDynamicSecretAppPlan, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultDynamicSecretApp`, name, {}, opts);
         this.destination = plan.role.destination;
+        if (plan.adopted) {
+            this.dynamicSecret = new k8s.apiextensions.CustomResource(
+                `${name}-vds`,
+                adoptedManifest("VaultDynamicSecret", VSO_API_VERSION, plan.adopted) as k8s.apiextensions.CustomResourceArgs,
+                { parent: this, import: `${plan.adopted.namespace}/${plan.adopted.name}`, retainOnDelete: true },
+            );
+            this.registerOutputs({ destination: this.destination });
+            return;
+        }
         this.dynamicSecret = new k8s.apiextensions.CustomResource(
             `${name}-vds`,
             {

@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PkiCertificatePlan, pkiSecretSpec } from "../config/pki";
 import { TYPE_PREFIX } from "../config/errors";
+import { AdoptedObject, adoptedManifest } from "../config/adopt";
 import { PATCH_FORCE, VSO_API_VERSION } from "../config/vso-types";
 
 export interface VaultPkiSecretAppPlan {
@@ -13,6 +14,11 @@ export interface VaultPkiSecretAppPlan {
     mount: string;
     /** The VaultAuth in the same namespace. */
     vaultAuthRef: string;
+    /**
+     * The VaultPKISecret exists (a hand-built setup, `npm run adopt`): imported exactly as it is and never
+     * deleted by the stack. Without it (the convention step) it is updated in place. Default: none.
+     */
+    adopted?: AdoptedObject;
 }
 
 /**
@@ -27,6 +33,15 @@ export class VaultPkiSecretApp extends pulumi.ComponentResource {
     constructor(name: string, plan: VaultPkiSecretAppPlan, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}VaultPkiSecretApp`, name, {}, opts);
         this.destination = plan.certificate.destination;
+        if (plan.adopted) {
+            this.pkiSecret = new k8s.apiextensions.CustomResource(
+                `${name}-vps`,
+                adoptedManifest("VaultPKISecret", VSO_API_VERSION, plan.adopted) as k8s.apiextensions.CustomResourceArgs,
+                { parent: this, import: `${plan.adopted.namespace}/${plan.adopted.name}`, retainOnDelete: true },
+            );
+            this.registerOutputs({ destination: this.destination });
+            return;
+        }
         this.pkiSecret = new k8s.apiextensions.CustomResource(
             `${name}-vps`,
             {

@@ -51,6 +51,39 @@ export interface AdoptedAuthConfig {
     issuer?: string;
 }
 
+/** An existing database connection: imported; its `allowed_roles` kept as found while adopted (the convention step narrows them to the roles that name it). */
+export interface AdoptedDatabaseConnection {
+    name: string;
+    allowedRoles: string[];
+}
+
+/**
+ * An existing PKI issuing role, kept exactly as found while adopted; the convention step narrows it to
+ * exactly its certificate's names (the package's role). Fields Vault holds at the provider's defaults are left out.
+ */
+export interface AdoptedPkiRole {
+    name: string;
+    allowedDomains?: string[];
+    allowBareDomains?: boolean;
+    allowSubdomains?: boolean;
+    allowGlobDomains?: boolean;
+    allowAnyName?: boolean;
+    allowIpSans?: boolean;
+    allowLocalhost?: boolean;
+    enforceHostnames?: boolean;
+    serverFlag?: boolean;
+    clientFlag?: boolean;
+    keyType?: string;
+    keyBits?: number;
+    keyUsages?: string[];
+    /** Seconds, as Vault reads them back; omitted when 0. */
+    ttl?: string;
+    maxTtl?: string;
+    noStore?: boolean;
+    generateLease?: boolean;
+    requireCn?: boolean;
+}
+
 /**
  * What already exists and is taken over as it is (the `adopted` section `npm run adopt` writes).
  * Everything here is imported on the first `up` (Pulumi's `import` option; ignored once the object is
@@ -72,6 +105,20 @@ export interface AdoptedSetup {
     namespaces?: AdoptedNamespace[];
     /** The apps' VaultStaticSecrets, kept verbatim (matched to `apps[]` by namespace and name). Default none. */
     staticSecrets?: AdoptedObject[];
+    /** The database engine's mount at `database.path` exists: import it. Default `false` (create it). */
+    databaseMount?: boolean;
+    /** Database connections that exist (by `database.connections[].name`): import them. Default none. */
+    databaseConnections?: AdoptedDatabaseConnection[];
+    /** Vault names of database roles that exist (dynamic or static; `database.roles[]`'s Vault role): import them. Default none. */
+    databaseRoles?: string[];
+    /** The credentials' VaultDynamicSecrets, kept verbatim (matched to `database.roles[]` by namespace and name). Default none. */
+    dynamicSecrets?: AdoptedObject[];
+    /** The PKI engine's mount at `pki.path` exists: import it (its CA too is outside the stack: `pki.ca.type` "existing"). Default `false`. */
+    pkiMount?: boolean;
+    /** PKI issuing roles that exist, imported and kept as found (by `pki.certificates[]`'s role name). Default none. */
+    pkiRoles?: AdoptedPkiRole[];
+    /** The certificates' VaultPKISecrets, kept verbatim (matched to `pki.certificates[]` by namespace and name). Default none. */
+    pkiSecrets?: AdoptedObject[];
 }
 
 const OBJECT_TYPE: FieldType = {
@@ -107,6 +154,38 @@ export const ADOPTED_TYPE: FieldType = {
         },
         namespaces: { list: { fields: { namespace: "string", connection: OBJECT_TYPE, auth: OBJECT_TYPE }, required: ["namespace", "connection", "auth"] } },
         staticSecrets: { list: OBJECT_TYPE },
+        databaseMount: "boolean",
+        databaseConnections: { list: { fields: { name: "string", allowedRoles: { list: "string" } }, required: ["name", "allowedRoles"] } },
+        databaseRoles: { list: "string" },
+        dynamicSecrets: { list: OBJECT_TYPE },
+        pkiMount: "boolean",
+        pkiRoles: {
+            list: {
+                fields: {
+                    name: "string",
+                    allowedDomains: { list: "string" },
+                    allowBareDomains: "boolean",
+                    allowSubdomains: "boolean",
+                    allowGlobDomains: "boolean",
+                    allowAnyName: "boolean",
+                    allowIpSans: "boolean",
+                    allowLocalhost: "boolean",
+                    enforceHostnames: "boolean",
+                    serverFlag: "boolean",
+                    clientFlag: "boolean",
+                    keyType: "string",
+                    keyBits: "integer",
+                    keyUsages: { list: "string" },
+                    ttl: "string",
+                    maxTtl: "string",
+                    noStore: "boolean",
+                    generateLease: "boolean",
+                    requireCn: "boolean",
+                },
+                required: ["name"],
+            },
+        },
+        pkiSecrets: { list: OBJECT_TYPE },
     },
 };
 
@@ -122,6 +201,9 @@ export function validateAdoptedSetup(a: AdoptedSetup | undefined, field = "adopt
     const problems: ValidationProblem[] = [];
     (a.policies ?? []).forEach((p, i) => problems.push(...checkVaultName(`${field}.policies[${i}].name`, p.name)));
     (a.roles ?? []).forEach((r, i) => problems.push(...checkVaultName(`${field}.roles[${i}].name`, r.name)));
+    (a.databaseConnections ?? []).forEach((c, i) => problems.push(...checkVaultName(`${field}.databaseConnections[${i}].name`, c.name)));
+    (a.databaseRoles ?? []).forEach((r, i) => problems.push(...checkVaultName(`${field}.databaseRoles[${i}]`, r)));
+    (a.pkiRoles ?? []).forEach((r, i) => problems.push(...checkVaultName(`${field}.pkiRoles[${i}].name`, r.name)));
     // one entry per policy and role: each is imported as its own resource, and two for one name
     // would be two resources with one URN
     for (const [list, what] of [
@@ -147,6 +229,8 @@ export function validateAdoptedSetup(a: AdoptedSetup | undefined, field = "adopt
             [`${field}.namespaces[${i}].auth`, n.auth],
         ]),
         ...(a.staticSecrets ?? []).map((s, i): [string, AdoptedObject] => [`${field}.staticSecrets[${i}]`, s]),
+        ...(a.dynamicSecrets ?? []).map((s, i): [string, AdoptedObject] => [`${field}.dynamicSecrets[${i}]`, s]),
+        ...(a.pkiSecrets ?? []).map((s, i): [string, AdoptedObject] => [`${field}.pkiSecrets[${i}]`, s]),
     ];
     for (const [f, o] of objects) {
         problems.push(...checkKubernetesName(`${f}.name`, o.name, "subdomain"), ...checkKubernetesName(`${f}.namespace`, o.namespace, "label"));
@@ -167,6 +251,16 @@ export function validateAdoptedSetup(a: AdoptedSetup | undefined, field = "adopt
 /** The adopted VaultConnection/VaultAuth of a namespace, if any (pure). */
 export function adoptedNamespace(a: AdoptedSetup | undefined, namespace: string): AdoptedNamespace | undefined {
     return (a?.namespaces ?? []).find((n) => n?.namespace === namespace);
+}
+
+/** The adopted VaultDynamicSecret of a database credential, if any (pure). */
+export function adoptedDynamicSecret(a: AdoptedSetup | undefined, namespace: string, name: string): AdoptedObject | undefined {
+    return (a?.dynamicSecrets ?? []).find((s) => s?.namespace === namespace && s?.name === name);
+}
+
+/** The adopted VaultPKISecret of a certificate, if any (pure). */
+export function adoptedPkiSecret(a: AdoptedSetup | undefined, namespace: string, name: string): AdoptedObject | undefined {
+    return (a?.pkiSecrets ?? []).find((s) => s?.namespace === namespace && s?.name === name);
 }
 
 /** The adopted VaultStaticSecret of an app, if any (pure). */

@@ -33,6 +33,12 @@ export interface DatabaseConnectionArgs {
     verifyConnection?: boolean;
     /** Accept `postgres` (the superuser) as `username`. Default `false`: a dedicated role is what Vault should hold. */
     allowSuperuser?: boolean;
+    /** Most connections Vault opens to the database. Default: the Vault provider's (2). `npm run adopt` keeps an existing connection's value. */
+    maxOpenConnections?: number;
+    /** Most idle connections Vault keeps. Default: the Vault provider's (0). `npm run adopt` keeps an existing connection's value. */
+    maxIdleConnections?: number;
+    /** Longest life of one of Vault's connections, seconds. Default: the Vault provider's (0, no limit). `npm run adopt` keeps an existing connection's value. */
+    maxConnectionLifetime?: number;
 }
 
 /** One app's database credential: a Vault role and the VaultDynamicSecret that syncs it. */
@@ -49,8 +55,16 @@ export interface DatabaseRoleArgs {
     grantRoles?: string[];
     /** dynamic: your own creation statements instead of `grantRoles`; each must name `{{name}}`. */
     creationStatements?: string[];
-    /** dynamic: your own revocation statements. Default: end sessions, reassign owned objects, drop the user. */
+    /**
+     * dynamic: your own revocation statements. Default: end sessions, reassign owned objects, drop the
+     * user. `[]`: none, the Postgres plugin's own revocation (`DROP ROLE`, which fails while the user owns
+     * objects); `npm run adopt` writes a role's statements here verbatim.
+     */
     revocationStatements?: string[];
+    /** dynamic: statements Vault runs when a lease is renewed. Default none (`npm run adopt` keeps a role's own, verbatim). */
+    renewStatements?: string[];
+    /** dynamic: statements Vault runs when creating a user fails half-way. Default none (`npm run adopt` keeps a role's own, verbatim). */
+    rollbackStatements?: string[];
     /** dynamic: lease TTL, a duration ("30s", "15m", "1h"; a bare number is seconds). Default `"1h"`. */
     defaultTtl?: string;
     /** dynamic: longest life of a user (then VSO gets a new one and restarts the targets). Default `"24h"`. */
@@ -59,6 +73,13 @@ export interface DatabaseRoleArgs {
     username?: string;
     /** static: how often Vault rotates it, seconds or a duration (at least 5s). Default `"24h"`. */
     rotationPeriod?: string;
+    /** static: statements that set the new password. Default: the Postgres plugin's (`ALTER ROLE ... PASSWORD`); `npm run adopt` keeps a role's own, verbatim. */
+    rotationStatements?: string[];
+    /**
+     * The Vault role's name. Default `[<cluster>-]<namespace>-<name>`. `npm run adopt` sets it for an
+     * existing role named otherwise, so the role keeps its name (and its users) after the convention step.
+     */
+    roleName?: string;
     /** Kubernetes Secret VSO writes (`username`, `password`). Default: `name`. */
     destination?: string;
     /** Workloads restarted when the credential changes. Default none. */
@@ -87,7 +108,18 @@ export const DATABASE_DEFAULTS = {
 
 /** The field names of each object, for the unknown-field checks. */
 export const DATABASE_FIELDS = ["path", "connections", "roles"];
-export const DATABASE_CONNECTION_FIELDS = ["name", "plugin", "connectionUrl", "username", "password", "verifyConnection", "allowSuperuser"];
+export const DATABASE_CONNECTION_FIELDS = [
+    "name",
+    "plugin",
+    "connectionUrl",
+    "username",
+    "password",
+    "verifyConnection",
+    "allowSuperuser",
+    "maxOpenConnections",
+    "maxIdleConnections",
+    "maxConnectionLifetime",
+];
 export const DATABASE_ROLE_FIELDS = [
     "name",
     "namespace",
@@ -96,10 +128,14 @@ export const DATABASE_ROLE_FIELDS = [
     "grantRoles",
     "creationStatements",
     "revocationStatements",
+    "renewStatements",
+    "rollbackStatements",
     "defaultTtl",
     "maxTtl",
     "username",
     "rotationPeriod",
+    "rotationStatements",
+    "roleName",
     "destination",
     "rolloutRestartTargets",
     "renewalPercent",
@@ -114,6 +150,10 @@ export interface DatabaseConnectionPlan {
     verifyConnection: boolean;
     /** Exactly the Vault roles that name this connection. */
     allowedRoles: string[];
+    /** Pool settings, when given (else the provider's defaults). */
+    maxOpenConnections?: number;
+    maxIdleConnections?: number;
+    maxConnectionLifetime?: number;
     index: number;
 }
 
@@ -122,17 +162,20 @@ export interface DatabaseRolePlan {
     app: string;
     namespace: string;
     kind: "dynamic" | "static";
-    /** Vault role name: `[<cluster>-]<namespace>-<app>`. */
+    /** Vault role name: `roleName`, else `[<cluster>-]<namespace>-<app>`. */
     roleName: string;
     connection: string;
     /** dynamic */
     creationStatements?: string[];
     revocationStatements?: string[];
+    renewStatements?: string[];
+    rollbackStatements?: string[];
     defaultTtl?: number;
     maxTtl?: number;
     /** static */
     username?: string;
     rotationPeriod?: number;
+    rotationStatements?: string[];
     /** The path VSO reads, relative to the mount (`creds/<role>` or `static-creds/<role>`). */
     credsPath: string;
     /** The same with the mount: what the namespace's policy grants `read` on. */
@@ -265,6 +308,12 @@ function connectionProblems(p: string, c: unknown): ValidationProblem[] {
     if (c.verifyConnection !== undefined && typeof c.verifyConnection !== "boolean") {
         problems.push(typeProblem(`${p}.verifyConnection`, "true or false", c.verifyConnection));
     }
+    for (const f of ["maxOpenConnections", "maxIdleConnections", "maxConnectionLifetime"]) {
+        const v = c[f];
+        if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < 0)) {
+            problems.push(typeProblem(`${p}.${f}`, "a whole number, 0 or more", v));
+        }
+    }
     for (const k of Object.keys(c)) {
         if (!DATABASE_CONNECTION_FIELDS.includes(k)) {
             problems.push({ field: `${p}.${k}`, message: `is not a field of a database connection (known: ${DATABASE_CONNECTION_FIELDS.join(", ")})` });
@@ -286,6 +335,11 @@ function statementsProblems(field: string, v: unknown): ValidationProblem[] {
                       "none of the statements names {{name}}: Vault fills in the user it creates or revokes there; without it every lease would act on the same user",
               },
           ];
+}
+
+/** Statements kept verbatim (renew, rollback, rotation): a list of SQL strings, none empty (pure). */
+function verbatimStatementsProblems(field: string, v: unknown): ValidationProblem[] {
+    return Array.isArray(v) && v.every((s) => typeof s === "string" && s.trim() !== "") ? [] : [typeProblem(field, "a list of SQL statements", v)];
 }
 
 function roleProblems(p: string, r: unknown, connections: Set<string>): ValidationProblem[] {
@@ -311,13 +365,24 @@ function roleProblems(p: string, r: unknown, connections: Set<string>): Validati
     }
     const onlyFor = (fields: string[], k: string) =>
         fields.filter((f) => r[f] !== undefined).map((f) => ({ field: `${p}.${f}`, message: `applies to kind "${k}" only; this role is "${kind}"` }));
+    if (r.roleName !== undefined) {
+        problems.push(...checkVaultName(`${p}.roleName`, r.roleName));
+    }
     if (kind === "dynamic") {
-        problems.push(...onlyFor(["username", "rotationPeriod"], "static"), ...dynamicRoleProblems(p, r));
+        problems.push(...onlyFor(["username", "rotationPeriod", "rotationStatements"], "static"), ...dynamicRoleProblems(p, r));
     } else if (kind === "static") {
-        problems.push(...onlyFor(["grantRoles", "creationStatements", "revocationStatements", "defaultTtl", "maxTtl", "renewalPercent"], "dynamic"));
+        problems.push(
+            ...onlyFor(
+                ["grantRoles", "creationStatements", "revocationStatements", "renewStatements", "rollbackStatements", "defaultTtl", "maxTtl", "renewalPercent"],
+                "dynamic",
+            ),
+        );
         problems.push(...checkPgIdentifier(`${p}.username`, r.username));
         if (r.rotationPeriod !== undefined) {
             problems.push(...checkDuration(`${p}.rotationPeriod`, r.rotationPeriod, 5));
+        }
+        if (r.rotationStatements !== undefined) {
+            problems.push(...verbatimStatementsProblems(`${p}.rotationStatements`, r.rotationStatements));
         }
     }
     problems.push(...deliveryProblems(p, r));
@@ -339,8 +404,14 @@ function dynamicRoleProblems(p: string, r: Record<string, unknown>): ValidationP
     } else {
         r.grantRoles.forEach((g, i) => problems.push(...checkPgIdentifier(`${p}.grantRoles[${i}]`, g)));
     }
-    if (r.revocationStatements !== undefined) {
+    // [] is none: the plugin's own revocation (what an adopted role without statements has)
+    if (r.revocationStatements !== undefined && !(Array.isArray(r.revocationStatements) && r.revocationStatements.length === 0)) {
         problems.push(...statementsProblems(`${p}.revocationStatements`, r.revocationStatements));
+    }
+    for (const f of ["renewStatements", "rollbackStatements"]) {
+        if (r[f] !== undefined) {
+            problems.push(...verbatimStatementsProblems(`${p}.${f}`, r[f]));
+        }
     }
     const ttlProblems = [
         ...(r.defaultTtl !== undefined ? checkDuration(`${p}.defaultTtl`, r.defaultTtl, 1) : []),
@@ -472,12 +543,8 @@ function databaseRoleClashes(
         dup(seenApp, `${r.namespace}/${r.name}`, "name", `${JSON.stringify(r.name)} in namespace ${JSON.stringify(r.namespace)}`);
         const dest = typeof r.destination === "string" ? r.destination : r.name;
         dup(seenDest, `${r.namespace}/${dest}`, r.destination !== undefined ? "destination" : "name", `the Secret ${r.namespace}/${dest}`);
-        dup(
-            seenRole,
-            databaseRoleName(r.namespace, r.name, opts.cluster),
-            "name",
-            `the Vault role ${JSON.stringify(databaseRoleName(r.namespace, r.name, opts.cluster))}`,
-        );
+        const vaultRole = typeof r.roleName === "string" ? r.roleName : databaseRoleName(r.namespace, r.name, opts.cluster);
+        dup(seenRole, vaultRole, r.roleName !== undefined ? "roleName" : "name", `the Vault role ${JSON.stringify(vaultRole)}`);
         if ((r.kind ?? "dynamic") === "static" && typeof r.username === "string" && typeof r.database === "string") {
             const key = `${r.database}/${r.username}`;
             const first = seenStatic.get(key);
@@ -499,7 +566,7 @@ export function planDatabase(d: DatabaseArgs, cluster?: string): DatabasePlan {
     const path = d.path ?? DATABASE_DEFAULTS.path;
     const roles: DatabaseRolePlan[] = d.roles.map((r) => {
         const kind = (r.kind ?? "dynamic") as "dynamic" | "static";
-        const roleName = databaseRoleName(r.namespace, r.name, cluster);
+        const roleName = r.roleName ?? databaseRoleName(r.namespace, r.name, cluster);
         const conn = d.connections.find((c) => c.name === r.database)!;
         const credsPath = `${kind === "static" ? "static-creds" : "creds"}/${roleName}`;
         const common = {
@@ -515,12 +582,19 @@ export function planDatabase(d: DatabaseArgs, cluster?: string): DatabasePlan {
             renewalPercent: r.renewalPercent ?? DATABASE_DEFAULTS.renewalPercent,
         };
         if (kind === "static") {
-            return { ...common, username: r.username, rotationPeriod: durationSeconds(r.rotationPeriod ?? DATABASE_DEFAULTS.rotationPeriod) };
+            return {
+                ...common,
+                username: r.username,
+                rotationPeriod: durationSeconds(r.rotationPeriod ?? DATABASE_DEFAULTS.rotationPeriod),
+                ...(r.rotationStatements?.length ? { rotationStatements: [...r.rotationStatements] } : {}),
+            };
         }
         return {
             ...common,
             creationStatements: r.creationStatements ?? postgresCreationStatements(r.grantRoles ?? []),
             revocationStatements: r.revocationStatements ?? postgresRevocationStatements(r.grantRoles?.[0] ?? conn.username),
+            ...(r.renewStatements?.length ? { renewStatements: [...r.renewStatements] } : {}),
+            ...(r.rollbackStatements?.length ? { rollbackStatements: [...r.rollbackStatements] } : {}),
             defaultTtl: durationSeconds(r.defaultTtl ?? DATABASE_DEFAULTS.defaultTtl),
             maxTtl: durationSeconds(r.maxTtl ?? DATABASE_DEFAULTS.maxTtl),
         };
@@ -534,6 +608,9 @@ export function planDatabase(d: DatabaseArgs, cluster?: string): DatabasePlan {
             username: c.username,
             verifyConnection: c.verifyConnection ?? true,
             allowedRoles: roles.filter((r) => r.connection === c.name).map((r) => r.roleName),
+            ...(c.maxOpenConnections !== undefined ? { maxOpenConnections: c.maxOpenConnections } : {}),
+            ...(c.maxIdleConnections !== undefined ? { maxIdleConnections: c.maxIdleConnections } : {}),
+            ...(c.maxConnectionLifetime !== undefined ? { maxConnectionLifetime: c.maxConnectionLifetime } : {}),
             index,
         })),
         roles,

@@ -5,8 +5,9 @@
  * Each app gets an issuing role of its own whose allowed domains are exactly the names the app asks
  * for (no subdomains, globs, wildcards or any-name), so a namespace can issue nothing wider.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { durationSeconds } from "./database";
-import { ValidationProblem, checkKubernetesName, checkMountPath, checkRolloutRestartTarget, typeProblem } from "./validate";
+import { ValidationProblem, checkKubernetesName, checkMountPath, checkRolloutRestartTarget, checkVaultName, typeProblem } from "./validate";
 import { RolloutRestartTarget } from "./vso-types";
 
 /** One app's certificate: a VaultPKISecret writing a `kubernetes.io/tls` Secret. */
@@ -27,29 +28,67 @@ export interface PkiCertificateArgs {
     destination?: string;
     /** Workloads restarted when the certificate is renewed. Default none. */
     rolloutRestartTargets?: RolloutRestartTarget[];
+    /**
+     * The issuing role's name. Default `[<cluster>-]<namespace>-<name>`. `npm run adopt` sets it for an
+     * existing role named otherwise, so the role keeps its name after the convention step.
+     */
+    roleName?: string;
+}
+
+/** Where the PKI mount's CA comes from. */
+export interface PkiCaArgs {
+    /**
+     * `"internal"` (default): the stack generates a root CA in Vault (`caCommonName`, `caTtl`; its key
+     * never leaves Vault). `"existing"`: the mount's CA/issuer is managed outside this stack (an imported
+     * or intermediate CA, or one `npm run adopt` found); the stack creates none and never touches it.
+     * `"imported"`: the stack sets the mount's CA from `pemBundle` (your own CA, e.g. an intermediate
+     * your offline root signed), so the apps' certificates chain to it.
+     * (A string, not a literal type: the YAML component provider infers the schema from these types.)
+     */
+    type?: string;
+    /**
+     * `ca.type` "imported" only (and required there): the CA certificate and its private key, PEM, as a
+     * Pulumi secret (`pulumi.secret(...)`; in the homelab program the secret config `pkiCaBundle`). It is
+     * written to Vault (`<pki>/config/ca`) and kept only as a ciphertext in the state.
+     */
+    pemBundle?: pulumi.Input<string>;
 }
 
 /** Vault's PKI engine with a root CA of its own, and the apps' certificates. */
 export interface PkiArgs {
     /** Mount path of the PKI engine. Default `"pki"`. */
     path?: string;
-    /** The root CA's common name. Default `"pulumi-vault-vso root CA"`. */
+    /** The mount's CA. Default `{ type: "internal" }`: a root CA generated in Vault. */
+    ca?: PkiCaArgs;
+    /** The root CA's common name (`ca.type` "internal" only). Default `"pulumi-vault-vso root CA"`. */
     caCommonName?: string;
-    /** The root CA's lifetime. Default `"87600h"` (10 years). */
+    /** The root CA's lifetime (`ca.type` "internal" only). Default `"87600h"` (10 years). */
     caTtl?: string;
     /** The apps' certificates. */
     certificates: PkiCertificateArgs[];
 }
 
 export const PKI_DEFAULTS = { path: "pki", caCommonName: "pulumi-vault-vso root CA", caTtl: 87600 * 3600, ttl: 720 * 3600 } as const;
-export const PKI_FIELDS = ["path", "caCommonName", "caTtl", "certificates"];
-export const PKI_CERTIFICATE_FIELDS = ["name", "namespace", "commonName", "altNames", "ttl", "expiryOffset", "destination", "rolloutRestartTargets"];
+export const PKI_FIELDS = ["path", "ca", "caCommonName", "caTtl", "certificates"];
+export const PKI_CERTIFICATE_FIELDS = [
+    "name",
+    "namespace",
+    "commonName",
+    "altNames",
+    "ttl",
+    "expiryOffset",
+    "destination",
+    "rolloutRestartTargets",
+    "roleName",
+];
+/** The values of `pki.ca.type`. */
+export const PKI_CA_TYPES = ["internal", "existing", "imported"];
 
 /** One app's certificate as planned. */
 export interface PkiCertificatePlan {
     app: string;
     namespace: string;
-    /** The issuing role: `[<cluster>-]<namespace>-<app>`. */
+    /** The issuing role: `roleName`, else `[<cluster>-]<namespace>-<app>`. */
     roleName: string;
     commonName: string;
     altNames: string[];
@@ -65,6 +104,8 @@ export interface PkiCertificatePlan {
 
 export interface PkiPlan {
     path: string;
+    /** "internal": the stack generates the root CA; "existing": the mount's CA is managed elsewhere (none created); "imported": set from `ca.pemBundle`. */
+    ca: "internal" | "existing" | "imported";
     caCommonName: string;
     caTtl: number;
     /** The mount's max lease TTL: the longest certificate. */
@@ -139,6 +180,9 @@ function certificateProblems(p: string, c: unknown): ValidationProblem[] {
     if (c.destination !== undefined) {
         problems.push(...checkKubernetesName(`${p}.destination`, c.destination, "subdomain"));
     }
+    if (c.roleName !== undefined) {
+        problems.push(...checkVaultName(`${p}.roleName`, c.roleName));
+    }
     if (c.rolloutRestartTargets !== undefined) {
         if (!Array.isArray(c.rolloutRestartTargets)) {
             problems.push(typeProblem(`${p}.rolloutRestartTargets`, "a list of { kind, name }", c.rolloutRestartTargets));
@@ -176,6 +220,7 @@ export function validatePkiArgs(d: unknown, field = "pki", opts: { taken?: Map<s
     if (d.caTtl !== undefined) {
         problems.push(...checkTtl(`${field}.caTtl`, d.caTtl));
     }
+    problems.push(...caProblems(field, d));
     for (const k of Object.keys(d)) {
         if (!PKI_FIELDS.includes(k)) {
             problems.push({ field: `${field}.${k}`, message: `is not a field of pki (known: ${PKI_FIELDS.join(", ")})` });
@@ -186,11 +231,23 @@ export function validatePkiArgs(d: unknown, field = "pki", opts: { taken?: Map<s
         return problems;
     }
     const taken = new Map(opts.taken ?? []);
+    const roles = new Map<string, string>();
     d.certificates.forEach((c, i) => {
         const p = `${field}.certificates[${i}]`;
         problems.push(...certificateProblems(p, c));
         if (!isObject(c) || typeof c.name !== "string" || typeof c.namespace !== "string") {
             return;
+        }
+        const role = typeof c.roleName === "string" ? c.roleName : pkiRoleName(c.namespace, c.name, opts.cluster);
+        const firstRole = roles.get(role);
+        // (two certificates of one name in a namespace: the name's own problem below says it)
+        if (firstRole !== undefined && !taken.has(`${c.namespace}/${c.name}`)) {
+            problems.push({
+                field: `${p}.${c.roleName !== undefined ? "roleName" : "name"}`,
+                message: `the issuing role ${JSON.stringify(role)} is already ${firstRole}'s: each certificate has a role of its own (allowing exactly its names)`,
+            });
+        } else {
+            roles.set(role, p);
         }
         for (const [key, f] of [
             [`${c.namespace}/${c.name}`, "name"],
@@ -207,12 +264,72 @@ export function validatePkiArgs(d: unknown, field = "pki", opts: { taken?: Map<s
     return problems;
 }
 
+/** `ca`: a known type; the root CA's fields only with the root CA the stack generates (pure). */
+function caProblems(field: string, d: Record<string, unknown>): ValidationProblem[] {
+    if (d.ca === undefined) {
+        return [];
+    }
+    if (!isObject(d.ca)) {
+        return [typeProblem(`${field}.ca`, 'an object { type: "internal" | "existing" | "imported", pemBundle? }', d.ca)];
+    }
+    const problems: ValidationProblem[] = [];
+    for (const k of Object.keys(d.ca)) {
+        if (k !== "type" && k !== "pemBundle") {
+            problems.push({ field: `${field}.ca.${k}`, message: "is not a field of ca (known: type, pemBundle)" });
+        }
+    }
+    const t = d.ca.type ?? "internal";
+    if (typeof t !== "string" || !PKI_CA_TYPES.includes(t)) {
+        problems.push({
+            field: `${field}.ca.type`,
+            message: `${JSON.stringify(t)} is not a CA type: use "internal" (the stack generates a root CA in Vault, the default), "existing" (the mount's CA is managed outside this stack; none is created) or "imported" (the stack sets your CA from ca.pemBundle)`,
+        });
+        return problems;
+    }
+    if (t !== "internal") {
+        for (const k of ["caCommonName", "caTtl"]) {
+            if (d[k] !== undefined) {
+                problems.push({
+                    field: `${field}.${k}`,
+                    message: `applies to the root CA the stack generates; with ${field}.ca.type ${JSON.stringify(t)} it creates none: remove ${field}.${k}, or set ca.type "internal"`,
+                });
+            }
+        }
+    }
+    const bundle = d.ca.pemBundle;
+    if (t === "imported") {
+        if (bundle === undefined || bundle === null || bundle === "") {
+            problems.push({
+                field: `${field}.ca.pemBundle`,
+                message: `is required with ${field}.ca.type "imported": the CA certificate and its private key (PEM) as a Pulumi secret, e.g. pemBundle: pulumi.secret(fs.readFileSync("ca-bundle.pem", "utf8")) (homelab program: pulumi config set --secret pkiCaBundle < ca-bundle.pem)`,
+            });
+        } else if (typeof bundle === "string") {
+            // a plain string can be checked; its text is never echoed (it holds a private key)
+            if (!/-----BEGIN CERTIFICATE-----/.test(bundle) || !/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(bundle)) {
+                problems.push({
+                    field: `${field}.ca.pemBundle`,
+                    message:
+                        "must hold the CA certificate and its private key, PEM (-----BEGIN CERTIFICATE----- and -----BEGIN [RSA |EC ]PRIVATE KEY-----); its text is not shown",
+                });
+            }
+        } else if (!pulumi.Output.isInstance(bundle) && !(bundle instanceof Promise)) {
+            problems.push(typeProblem(`${field}.ca.pemBundle`, "a PEM string (a Pulumi secret)", "<not shown>"));
+        }
+    } else if (bundle !== undefined) {
+        problems.push({
+            field: `${field}.ca.pemBundle`,
+            message: `is only used with ${field}.ca.type "imported": remove it, or set ca.type "imported"`,
+        });
+    }
+    return problems;
+}
+
 /** Plans validated PKI args (pure). */
 export function planPki(d: PkiArgs, cluster?: string): PkiPlan {
     const path = d.path ?? PKI_DEFAULTS.path;
     const certificates = d.certificates.map((c) => {
         const ttl = durationSeconds(c.ttl ?? PKI_DEFAULTS.ttl)!;
-        const roleName = pkiRoleName(c.namespace, c.name, cluster);
+        const roleName = c.roleName ?? pkiRoleName(c.namespace, c.name, cluster);
         const altNames = [...(c.altNames ?? [])];
         return {
             app: c.name,
@@ -230,6 +347,7 @@ export function planPki(d: PkiArgs, cluster?: string): PkiPlan {
     });
     return {
         path,
+        ca: d.ca?.type === "existing" || d.ca?.type === "imported" ? d.ca.type : "internal",
         caCommonName: d.caCommonName ?? PKI_DEFAULTS.caCommonName,
         caTtl: durationSeconds(d.caTtl ?? PKI_DEFAULTS.caTtl)!,
         maxTtl: Math.max(...certificates.map((c) => c.ttl)),

@@ -14,8 +14,8 @@ import { KubernetesAuthMethodArgs, TokenReviewerArgs, checkKvShared, tokenReview
 import { VAULT_CA_SECRET } from "./vso-access";
 import { PULUMI_TOKEN_POLICY, UNSEAL_DEFAULTS, UnsealKeysIn, policyPrefixOf } from "./unseal";
 import { AdoptedSetup, adoptedNamespace, adoptedPlan, validateAdoptedSetup } from "./adopt";
-import { DATABASE_DEFAULTS, DatabaseArgs, planDatabase, validateDatabaseArgs } from "./database";
-import { PKI_DEFAULTS, PkiArgs, planPki, validatePkiArgs } from "./pki";
+import { DATABASE_DEFAULTS, DatabaseArgs, databaseRoleName, planDatabase, validateDatabaseArgs } from "./database";
+import { PKI_DEFAULTS, PkiArgs, pkiRoleName, planPki, validatePkiArgs } from "./pki";
 
 /** The token reviewer's namespace and ServiceAccount when not given (as KubernetesAuthMethod defaults them). */
 const REVIEWER_DEFAULTS = { namespace: "vault-auth", serviceAccountName: "vault-token-reviewer" } as const;
@@ -399,7 +399,12 @@ function databaseProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
 function adoptedSecretsProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
     const check = (list: unknown, field: string) =>
-        (Array.isArray(list) ? list : []).forEach((x: { namespace?: unknown }, i) => {
+        (Array.isArray(list) ? list : []).forEach((x: { namespace?: unknown; name?: unknown }, i) => {
+            // one that was adopted itself (its VaultDynamicSecret/VaultPKISecret imported as it is) logs in as it did
+            const own = field === "database.roles" ? args.adopted?.dynamicSecrets : args.adopted?.pkiSecrets;
+            if (Array.isArray(own) && own.some((o) => o?.namespace === x?.namespace && o?.name === x?.name)) {
+                return;
+            }
             if (x && typeof x.namespace === "string" && adoptedNamespace(args.adopted, x.namespace)) {
                 problems.push({
                     field: `${field}[${i}].namespace`,
@@ -409,7 +414,108 @@ function adoptedSecretsProblems(args: VaultSecretsPlatformArgs): ValidationProbl
         });
     check(args.database?.roles, "database.roles");
     check(args.pki?.certificates, "pki.certificates");
+    return [...problems, ...adoptedEngineProblems(args)];
+}
+
+type Missing = (field: string, what: string, fix: string) => void;
+const listOf = <T>(v: T[] | undefined): T[] => (Array.isArray(v) ? v : []);
+
+/**
+ * The adopted database and PKI objects must be ones the config has (each would otherwise be ignored
+ * silently), and an adopted PKI mount has its CA already: the stack must not generate a root on it (pure).
+ */
+function adoptedEngineProblems(args: VaultSecretsPlatformArgs): ValidationProblem[] {
+    const a = args.adopted;
+    if (!a || typeof a !== "object" || validateAdoptedSetup(a).length > 0) {
+        return [];
+    }
+    const problems: ValidationProblem[] = [];
+    const missing: Missing = (field, what, fix) => problems.push({ field, message: `${what}, which the config does not have: ${fix}` });
+    adoptedDatabaseProblems(args, a, missing);
+    adoptedPkiProblems(args, a, missing, problems);
+    const db = args.database && typeof args.database === "object" ? args.database : undefined;
+    const pki = args.pki && typeof args.pki === "object" ? args.pki : undefined;
+    for (const [objs, entries, field, section] of [
+        [a.dynamicSecrets, db?.roles, "dynamicSecrets", "database.roles"],
+        [a.pkiSecrets, pki?.certificates, "pkiSecrets", "pki.certificates"],
+    ] as const) {
+        listOf(objs as AdoptedSetup["dynamicSecrets"]).forEach((o, i) => {
+            if (!listOf(entries as { namespace?: string; name?: string }[] | undefined).some((e) => e?.namespace === o.namespace && e?.name === o.name)) {
+                missing(
+                    `adopted.${field}[${i}]`,
+                    `imports ${o.namespace}/${o.name} for a ${section} entry of that namespace and name`,
+                    `add it to ${section}, or remove the adopted entry`,
+                );
+            }
+        });
+    }
     return problems;
+}
+
+/** The adopted database mount, connections and roles against the database section (pure). */
+function adoptedDatabaseProblems(args: VaultSecretsPlatformArgs, a: AdoptedSetup, missing: Missing): void {
+    const db = args.database && typeof args.database === "object" ? args.database : undefined;
+    if (a.databaseMount && !db) {
+        missing(
+            "adopted.databaseMount",
+            "imports the database engine's mount for database",
+            "add the database section (npm run adopt writes it), or remove adopted.databaseMount",
+        );
+    }
+    const connections = new Set(listOf(db?.connections).map((c) => c?.name));
+    listOf(a.databaseConnections).forEach((c, i) => {
+        if (!connections.has(c.name)) {
+            missing(
+                `adopted.databaseConnections[${i}].name`,
+                `imports the connection ${JSON.stringify(c.name)} for database.connections`,
+                "add it there, or remove the entry",
+            );
+        }
+    });
+    const roleNames = new Set(
+        listOf(db?.roles)
+            .filter((r) => r && typeof r.namespace === "string" && typeof r.name === "string")
+            .map((r) => r.roleName ?? databaseRoleName(r.namespace, r.name, args.cluster)),
+    );
+    listOf(a.databaseRoles).forEach((r, i) => {
+        if (!roleNames.has(r)) {
+            missing(
+                `adopted.databaseRoles[${i}]`,
+                `imports the Vault role ${JSON.stringify(r)} for a database.roles entry`,
+                `give that entry roleName ${JSON.stringify(r)}, or remove the adopted entry`,
+            );
+        }
+    });
+}
+
+/** The adopted PKI mount and roles against the pki section; an adopted mount keeps its CA (pure). */
+function adoptedPkiProblems(args: VaultSecretsPlatformArgs, a: AdoptedSetup, missing: Missing, problems: ValidationProblem[]): void {
+    const pki = args.pki && typeof args.pki === "object" ? args.pki : undefined;
+    const certRoles = new Set(
+        listOf(pki?.certificates)
+            .filter((c) => c && typeof c.namespace === "string" && typeof c.name === "string")
+            .map((c) => c.roleName ?? pkiRoleName(c.namespace, c.name, args.cluster)),
+    );
+    listOf(a.pkiRoles).forEach((r, i) => {
+        if (!certRoles.has(r.name)) {
+            missing(
+                `adopted.pkiRoles[${i}].name`,
+                `imports the issuing role ${JSON.stringify(r.name)} for a pki.certificates entry`,
+                `give that entry roleName ${JSON.stringify(r.name)}, or remove the adopted entry`,
+            );
+        }
+    });
+    if (!a.pkiMount) {
+        return;
+    }
+    if (!pki) {
+        missing("adopted.pkiMount", "imports the PKI engine's mount for pki", "add the pki section (npm run adopt writes it), or remove adopted.pkiMount");
+    } else if ((pki.ca?.type ?? "internal") !== "existing") {
+        problems.push({
+            field: "pki.ca.type",
+            message: `the PKI mount is adopted (adopted.pkiMount) and has its CA already; the stack would generate another root on it and every certificate issued so far would stop verifying against the mount's CA. Set pki.ca: { type: "existing" }`,
+        });
+    }
 }
 
 /** The pki section's checks, and what it must not share with the rest of the platform (pure). */

@@ -91,6 +91,49 @@ export function databaseFromConfig(
 }
 
 /**
+ * The `pki` section with, for `ca.type` "imported", the CA's PEM bundle from the secret config
+ * `pkiCaBundle` (a certificate and its private key: never plain stack config). `bundleSet` says whether
+ * that secret config exists (read without decrypting it).
+ */
+export function pkiFromConfig(
+    pki: HomelabConfig["pki"],
+    bundle: pulumi.Output<string> | undefined,
+    bundleSet: boolean,
+): { pki?: PkiArgs; problems: ValidationProblem[] } {
+    if (pki === undefined) {
+        return bundleSet
+            ? { problems: [{ field: "pkiCaBundle", message: 'is set but pki.ca.type is not "imported": set it, or pulumi config rm pkiCaBundle' }] }
+            : { problems: [] };
+    }
+    const ca = pki && typeof pki === "object" && pki.ca && typeof pki.ca === "object" ? (pki.ca as Record<string, unknown>) : undefined;
+    const problems: ValidationProblem[] = [];
+    const fix = "pulumi config set --secret pkiCaBundle < ca-bundle.pem";
+    if (ca && "pemBundle" in ca) {
+        // its text is never echoed: it holds a private key
+        problems.push({
+            field: "pki.ca.pemBundle",
+            message: `is not read from plain stack config (a private key would be plain text in git): remove it and run ${fix}`,
+        });
+    }
+    if (ca?.type === "imported") {
+        if (!bundleSet) {
+            problems.push({
+                field: "pkiCaBundle",
+                message: `is missing: the CA certificate and its private key (PEM) for pki.ca.type "imported", as a secret: ${fix}`,
+            });
+            return { pki, problems };
+        }
+        const { pemBundle: _plain, ...rest } = ca;
+        void _plain;
+        return { pki: { ...pki, ca: { ...rest, pemBundle: pulumi.secret(bundle ?? "") } }, problems };
+    }
+    if (bundleSet) {
+        problems.push({ field: "pkiCaBundle", message: 'is set but pki.ca.type is not "imported": set it, or pulumi config rm pkiCaBundle' });
+    }
+    return { pki, problems };
+}
+
+/**
  * Builds the platform args. `values` is the secret config object `values` ({ app: { key: value } }),
  * or undefined when no app is managed; `crdFiles` lists the YAML files of `operator.crdDir`.
  */
@@ -213,6 +256,7 @@ export const HOMELAB_CONFIG_KEYS = [
     "database",
     "databasePasswords",
     "pki",
+    "pkiCaBundle",
 ];
 
 /**

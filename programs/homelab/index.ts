@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError, VaultSecretsPlatform, validatePlatformArgs } from "../../components";
-import { HomelabConfig, databaseFromConfig, platformArgsFromConfig, unknownConfigKeys } from "./config";
+import { HomelabConfig, databaseFromConfig, pkiFromConfig, platformArgsFromConfig, unknownConfigKeys } from "./config";
 
 const config = new pulumi.Config();
 const cfg: HomelabConfig = {
@@ -50,8 +50,11 @@ problems.push(...db.problems);
 if (db.database !== undefined) {
     args.database = db.database;
 }
-if (cfg.pki !== undefined) {
-    args.pki = cfg.pki;
+const pkiBundleSet = `${pulumi.getProject()}:pkiCaBundle` in pulumi.runtime.allConfig();
+const pki = pkiFromConfig(cfg.pki, pkiBundleSet ? config.getSecret("pkiCaBundle") : undefined, pkiBundleSet);
+problems.push(...pki.problems);
+if (pki.pki !== undefined) {
+    args.pki = pki.pki;
 }
 if (problems.length > 0) {
     // one message for every problem, whether in the program's config or in the platform's rules

@@ -4,6 +4,11 @@
  * Secret VSO wrote (with the stack's values; none printed), the Deployment VSO rolled, and a clean
  * drift check. Exits non-zero, naming what was not seen and where to look, when any is missing.
  *
+ * With the bed's PostgreSQL (`bed.sh postgres`, started by sandbox.sh where Debian's postgresql-15 is
+ * installed or installable), the dynamic-credential variant too: the app's Postgres user comes from
+ * Vault's database engine, VSO writes it to the Secret `app-db`, the user logs in, and at its max TTL
+ * a new user replaces it, the old one is dropped and `my-db-app` is restarted.
+ *
  * A second run on the same bed (started with --keep) converges: the stack and its values are kept
  * and `pulumi up` only fixes what differs. A bed started anew (bed.sh writes a new .bed/instance)
  * makes the old stack stale: it is removed and created again.
@@ -16,7 +21,17 @@ import { SpawnSyncOptions, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { BedMode, PROJECT, REPO, SANDBOX_APP, SANDBOX_WORKLOAD, bedStackConfig, workloadDeployment } from "./stack-config";
+import {
+    BedMode,
+    PROJECT,
+    REPO,
+    SANDBOX_APP,
+    SANDBOX_DB_ROLE,
+    SANDBOX_DB_WORKLOAD,
+    SANDBOX_WORKLOAD,
+    bedStackConfig,
+    workloadDeployment,
+} from "./stack-config";
 
 const STACK = "local";
 const SANDBOX = path.join(REPO, ".sandbox");
@@ -94,6 +109,30 @@ function demoValues(): Record<string, Record<string, string>> {
     };
 }
 
+/** The bed's PostgreSQL for the dynamic-credential variant (scripts/bed/postgres.sh), if it runs. */
+interface SandboxPostgres {
+    host: string;
+    port: string;
+    bin: string;
+    /** vault_admin's password (a file of mode 0600 in the bed; goes to the stack's secret config). */
+    adminPassword: string;
+}
+
+/** Why the variant does not run, or the database it uses. */
+function sandboxPostgres(): SandboxPostgres | string {
+    if (process.env.PVV_SANDBOX_DATABASE === "0") {
+        return "PVV_SANDBOX_DATABASE=0";
+    }
+    const env = readOr(path.join(BED_DIR, "postgres.env"), "");
+    const get = (k: string) => new RegExp(`^export ${k}='([^']*)'`, "m").exec(env)?.[1];
+    const [host, port, bin] = [get("PVV_PG_HOST"), get("PVV_PG_PORT"), get("PVV_PG_BIN")];
+    const adminPassword = readOr(path.join(BED_DIR, "postgres-admin-password"), "");
+    if (!host || !port || !bin || adminPassword === "") {
+        return "the bed's PostgreSQL is not running (see `bash scripts/bed.sh postgres` above)";
+    }
+    return { host, port, bin, adminPassword };
+}
+
 function stackExists(): boolean {
     const out = pulumi(["stack", "ls", "--json"], { allowFail: true });
     try {
@@ -104,27 +143,33 @@ function stackExists(): boolean {
 }
 
 /** Creates the stack and its config afresh, or keeps it when it belongs to this very bed. */
-function prepareStack(mode: BedMode): "fresh" | "kept" {
+function prepareStack(mode: BedMode, db: SandboxPostgres | undefined): "fresh" | "kept" {
     const bedInstance = readOr(path.join(BED_DIR, "instance"), "");
     const markerFile = path.join(SANDBOX, "stack-bed");
     const marker = `${bedInstance} ${mode}`;
     if (bedInstance !== "" && readOr(markerFile, "") === marker && stackExists()) {
         say(`4/5 stack '${STACK}' kept from the last run on this bed: pulumi up converges it`);
-        writeConfig(mode, undefined);
+        writeConfig(mode, undefined, db);
         return "kept";
     }
     say(`4/5 stack '${STACK}' (new: the bed started empty)`);
     pulumi(["stack", "rm", STACK, "--yes", "--force"], { allowFail: true });
     fs.rmSync(path.join(REPO, `Pulumi.${STACK}.yaml`), { force: true });
     pulumi(["stack", "init", STACK]);
-    writeConfig(mode, demoValues());
+    writeConfig(mode, demoValues(), db);
     fs.writeFileSync(markerFile, `${marker}\n`);
     return "fresh";
 }
 
 /** Writes the shared bed config (scripts/sandbox/stack-config.ts); secret values go through stdin only. */
-function writeConfig(mode: BedMode, values: Record<string, Record<string, string>> | undefined): void {
-    const entries = bedStackConfig(mode, process.env, [SANDBOX_APP], values, { createNamespaces: false });
+function writeConfig(mode: BedMode, values: Record<string, Record<string, string>> | undefined, db: SandboxPostgres | undefined): void {
+    const database = db ? { host: db.host, port: db.port, adminPassword: db.adminPassword } : undefined;
+    const entries = bedStackConfig(mode, process.env, [SANDBOX_APP], values, { createNamespaces: false, database });
+    if (!db) {
+        // a kept stack that had the variant: without the database it would delete the engine
+        pulumi(["config", "rm", "--stack", STACK, `${PROJECT}:database`], { allowFail: true });
+        pulumi(["config", "rm", "--stack", STACK, `${PROJECT}:databasePasswords`], { allowFail: true });
+    }
     const plain = Object.entries(entries).filter(([, e]) => !e.secret);
     pulumi(["config", "set-all", "--stack", STACK, ...plain.flatMap(([k, e]) => ["--plaintext", `${k}=${e.value}`])]);
     for (const [k, e] of Object.entries(entries).filter(([, e]) => e.secret)) {
@@ -133,11 +178,14 @@ function writeConfig(mode: BedMode, values: Record<string, Record<string, string
 }
 
 /** The user's workload exists before Pulumi runs: namespace and Deployment (apply: a rerun is a no-op). */
-function applyWorkload(): void {
+function applyWorkload(db: SandboxPostgres | undefined): void {
     const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: SANDBOX_APP.namespace } };
     const image = process.env.PVV_SANDBOX_IMAGE || undefined;
-    const dep = workloadDeployment(SANDBOX_APP.namespace, SANDBOX_WORKLOAD, SANDBOX_APP.name, image);
-    const r = kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: [ns, dep] }));
+    const items = [ns, workloadDeployment(SANDBOX_APP.namespace, SANDBOX_WORKLOAD, SANDBOX_APP.name, image)];
+    if (db) {
+        items.push(workloadDeployment(SANDBOX_DB_ROLE.namespace, SANDBOX_DB_WORKLOAD, SANDBOX_DB_ROLE.name, image));
+    }
+    const r = kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
     if (r.code !== 0) {
         throw new SandboxError(`creating the workload ${SANDBOX_APP.namespace}/${SANDBOX_WORKLOAD}: ${r.err.trim()}`);
     }
@@ -172,18 +220,21 @@ function rotateValue(): void {
 }
 
 /** When VSO last restarted the workload (its annotation on the pod template), if it has. */
-function restartedAt(): string | undefined {
-    const d = getJson(["-n", SANDBOX_APP.namespace, "get", "deployment", SANDBOX_WORKLOAD]);
+function restartedAt(workload = SANDBOX_WORKLOAD): string | undefined {
+    const d = getJson(["-n", SANDBOX_APP.namespace, "get", "deployment", workload]);
     return d?.spec?.template?.metadata?.annotations?.[RESTARTED_AT] as string | undefined;
 }
 
-/** VSO restarted the Deployment (its restartedAt annotation) and, with a node, the new pods are up. */
-async function checkRolled(mode: BedMode): Promise<string> {
-    const where = `Deployment ${SANDBOX_APP.namespace}/${SANDBOX_WORKLOAD}`;
+/**
+ * VSO restarted the Deployment (its restartedAt annotation, other than `before` when given) and, with
+ * a node, the new pods are up.
+ */
+async function checkRolled(mode: BedMode, workload = SANDBOX_WORKLOAD, before?: string): Promise<string> {
+    const where = `Deployment ${SANDBOX_APP.namespace}/${workload}`;
     return waitFor(`${where} rolled by VSO${mode === "incluster" ? " and available" : ""}`, 180, () => {
-        const d = getJson(["-n", SANDBOX_APP.namespace, "get", "deployment", SANDBOX_WORKLOAD]);
+        const d = getJson(["-n", SANDBOX_APP.namespace, "get", "deployment", workload]);
         const at = d?.spec?.template?.metadata?.annotations?.[RESTARTED_AT] as string | undefined;
-        if (!d || !at) {
+        if (!d || !at || at === before) {
             return undefined;
         }
         if (mode === "incluster") {
@@ -199,13 +250,68 @@ async function checkRolled(mode: BedMode): Promise<string> {
     });
 }
 
+/** The Secret VSO wrote from the database engine (username shown, password never). */
+function dbSecret(): { username: string; password: string } | undefined {
+    const s = getJson(["-n", SANDBOX_DB_ROLE.namespace, "get", "secret", SANDBOX_DB_ROLE.name]);
+    const data = (s?.data ?? {}) as Record<string, string>;
+    if (!data.username || !data.password) {
+        return undefined;
+    }
+    const dec = (v: string) => Buffer.from(v, "base64").toString("utf8");
+    return { username: dec(data.username), password: dec(data.password) };
+}
+
+/** SQL as the Secret's user over TCP (the password in the environment, the SQL on stdin). */
+function psqlAs(db: SandboxPostgres, cred: { username: string; password: string }, sql: string): { ok: boolean; out: string } {
+    const r = run(path.join(db.bin, "psql"), ["-h", db.host, "-p", db.port, "-U", cred.username, "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-qAt", "-f", "-"], {
+        input: sql,
+        env: { ...process.env, PGPASSWORD: cred.password, PGCONNECT_TIMEOUT: "5" },
+    });
+    return { ok: r.code === 0, out: (r.out + r.err).trim() };
+}
+
+/** The Secret's Postgres user logs in and writes the app's table. */
+async function checkDbLogin(db: SandboxPostgres): Promise<{ seen: string; username: string }> {
+    const where = `Secret ${SANDBOX_DB_ROLE.namespace}/${SANDBOX_DB_ROLE.name}`;
+    let last = "";
+    const username = await waitFor(`${where} with a Postgres user that logs in`, 120, () => {
+        const cred = dbSecret();
+        if (!cred) {
+            return undefined;
+        }
+        const r = psqlAs(db, cred, "INSERT INTO items VALUES (1, 'npm start'); SELECT current_user;");
+        last = r.out;
+        return r.ok && r.out === cred.username ? cred.username : undefined;
+    }).catch((e: unknown) => {
+        throw new SandboxError(`${e instanceof Error ? e.message : String(e)}${last ? ` (psql: ${last.split("\n").slice(-1)[0]})` : ""}`);
+    });
+    return { seen: `${where}: Postgres user ${username}, created by Vault for this lease, logs in and writes appdb.items (password not shown)`, username };
+}
+
+/** At max TTL: a new user in the Secret, the old one dropped from Postgres, my-db-app restarted. */
+async function checkDbRotation(mode: BedMode, db: SandboxPostgres, first: string, rolledBefore: string | undefined): Promise<string[]> {
+    say(`the database credential's max TTL (${SANDBOX_DB_ROLE.maxTtl}): VSO takes a new user, Vault drops the old one, VSO restarts ${SANDBOX_DB_WORKLOAD}`);
+    const where = `Secret ${SANDBOX_DB_ROLE.namespace}/${SANDBOX_DB_ROLE.name}`;
+    const next = await waitFor(`${where} with a new Postgres user (max TTL ${SANDBOX_DB_ROLE.maxTtl})`, 150, () => {
+        const cred = dbSecret();
+        return cred && cred.username !== first && psqlAs(db, cred, "SELECT current_user;").ok ? cred : undefined;
+    });
+    await waitFor(`the old user ${first} dropped from Postgres`, 60, () => {
+        const r = psqlAs(db, next, `SELECT count(*) FROM pg_roles WHERE rolname = '${first.replace(/'/g, "''")}';`);
+        return r.ok && r.out === "0" ? true : undefined;
+    });
+    const out = [`${where}: rotated to ${next.username}, which logs in; ${first} is dropped from Postgres (revoked)`];
+    out.push(await checkRolled(mode, SANDBOX_DB_WORKLOAD, rolledBefore));
+    return out;
+}
+
 function lookAround(): void {
     const tools = process.env.PVV_TOOLS_DIR ?? "$HOME/.cache/pulumi-vault-vso/tools";
     process.stdout.write(`
 Look around (in another shell):
   source ${tools}/env.pulumi.sh; source ${tools}/env.servers.sh; source ${BED_DIR}/env.sh
   export PULUMI_BACKEND_URL=${process.env.PULUMI_BACKEND_URL} PULUMI_CONFIG_PASSPHRASE_FILE=${process.env.PULUMI_CONFIG_PASSPHRASE_FILE}
-  $PVV_KUBECTL_BIN get vaultstaticsecrets -A
+  $PVV_KUBECTL_BIN get vaultstaticsecrets,vaultdynamicsecrets -A
   $PVV_KUBECTL_BIN -n cnpg describe secret rustfs-cloudnativepg   # key names and sizes, not values
   $PVV_KUBECTL_BIN get pods -A                                      # with a node: Vault, VSO and my-app run as pods
   npm run doctor -- --namespace cnpg
@@ -232,8 +338,19 @@ async function main(): Promise<void> {
         throw new SandboxError("usage: run.ts incluster|external");
     }
     fs.mkdirSync(SANDBOX, { recursive: true });
-    const how = prepareStack(mode);
-    applyWorkload();
+    const pg = sandboxPostgres();
+    const db = typeof pg === "string" ? undefined : pg;
+    const skipped: string[] = [];
+    if (typeof pg === "string") {
+        const why = `the dynamic-credential variant (Postgres user from Vault's database engine): ${pg}`;
+        if (process.env.PVV_SANDBOX_DATABASE === "1") {
+            throw new SandboxError(`PVV_SANDBOX_DATABASE=1 but ${why}`);
+        }
+        skipped.push(why);
+        process.stdout.write(`[sandbox] skipped: ${why}\n`);
+    }
+    const how = prepareStack(mode, db);
+    applyWorkload(db);
     say(
         mode === "incluster"
             ? `pulumi up (stack '${STACK}', in the cluster: Vault and VSO installed with Helm, Vault reached through the API server)`
@@ -267,7 +384,26 @@ async function main(): Promise<void> {
         await attempt(checkSecret);
     }
     await attempt(() => checkRolled(mode));
-    kubectl(["get", "vaultconnections,vaultauths,vaultstaticsecrets", "-A"])
+    if (db) {
+        let first = "";
+        const rolledBefore = restartedAt(SANDBOX_DB_WORKLOAD);
+        const ok = await attempt(async () => {
+            const r = await checkDbLogin(db);
+            first = r.username;
+            return r.seen;
+        });
+        if (ok) {
+            try {
+                seen.push(...(await checkDbRotation(mode, db, first, rolledBefore)));
+            } catch (e) {
+                if (!(e instanceof SandboxError)) {
+                    throw e;
+                }
+                failed.push(e.message);
+            }
+        }
+    }
+    kubectl(["get", `vaultconnections,vaultauths,vaultstaticsecrets${db ? ",vaultdynamicsecrets" : ""}`, "-A"])
         .out.split("\n")
         .forEach((l) => l && process.stdout.write(`${l}\n`));
     lookAround();
@@ -285,6 +421,9 @@ async function main(): Promise<void> {
     }
     if (code === 0) {
         process.stdout.write("  ok   drift check clean\n");
+    }
+    for (const k of skipped) {
+        process.stdout.write(`  skip ${k}\n`);
     }
     for (const f of failed) {
         process.stdout.write(`  FAIL ${f}\n`);

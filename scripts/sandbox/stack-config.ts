@@ -62,13 +62,20 @@ function need(env: BedConfigEnv, key: keyof BedConfigEnv, mode: BedMode): string
  * with the secret `values` ({ app: { key: value } }; omitted when undefined). `createNamespaces`
  * (external mode; default true) lets the stack create the apps' namespaces; `npm start` creates its
  * workload's namespace before Pulumi runs, as a user's cluster has it, and passes false.
+ * `database` adds the dynamic-credential variant (sandboxDatabase) for the bed's PostgreSQL at
+ * host:port, with the admin role's password as the secret `databasePasswords` (omitted when undefined,
+ * as on a rerun that keeps the stack's config).
  */
 export function bedStackConfig(
     mode: BedMode,
     env: BedConfigEnv,
     apps: unknown[],
     values: unknown,
-    opts: { createNamespaces?: boolean; versions?: Record<string, string> } = {},
+    opts: {
+        createNamespaces?: boolean;
+        versions?: Record<string, string>;
+        database?: { host: string; port: number | string; adminPassword?: string };
+    } = {},
 ): Record<string, ConfigEntry> {
     const versions = opts.versions ?? toolVersions();
     const c: Record<string, unknown> = { kv: { path: "kv", protect: true }, apps };
@@ -97,12 +104,18 @@ export function bedStackConfig(
             c.createNamespaces = true;
         }
     }
+    if (opts.database) {
+        c.database = sandboxDatabase(opts.database.host, opts.database.port);
+    }
     const out: Record<string, ConfigEntry> = {};
     for (const [k, v] of Object.entries(c)) {
         out[`${PROJECT}:${k}`] = { value: JSON.stringify(v) };
     }
     if (values !== undefined) {
         out[`${PROJECT}:values`] = { value: JSON.stringify(values), secret: true };
+    }
+    if (opts.database?.adminPassword !== undefined) {
+        out[`${PROJECT}:databasePasswords`] = { value: JSON.stringify({ appdb: opts.database.adminPassword }), secret: true };
     }
     return out;
 }
@@ -144,5 +157,40 @@ export function workloadDeployment(ns: string, name: string, secretName: string,
                 },
             },
         },
+    };
+}
+
+/**
+ * `npm start`'s dynamic-credential variant of the article's case: instead of a password kept in Vault's
+ * KV, the app's Postgres user is created by Vault's database engine for each lease, synced by VSO into
+ * the Secret `app-db`, replaced when its max TTL ends (VSO then restarts `my-db-app`) and revoked
+ * (dropped from Postgres) by Vault. Short TTLs so that `npm start` shows a rotation.
+ */
+export const SANDBOX_DB_ROLE = {
+    name: "app-db",
+    namespace: "cnpg",
+    database: "appdb",
+    kind: "dynamic",
+    grantRoles: ["app_rw"],
+    defaultTtl: "20s",
+    maxTtl: "1m",
+    renewalPercent: 50,
+    rolloutRestartTargets: [{ kind: "Deployment", name: "my-db-app" }],
+} as const;
+
+/** The workload that takes the database credential: the Deployment VSO restarts on a new user. */
+export const SANDBOX_DB_WORKLOAD = "my-db-app";
+
+/**
+ * The homelab `database` config for the bed's PostgreSQL (scripts/bed/postgres.sh, docs/database.md's
+ * SQL): one connection as the dedicated admin role `vault_admin` (its password goes in the secret config
+ * `databasePasswords.appdb`, never here) and SANDBOX_DB_ROLE.
+ */
+export function sandboxDatabase(host: string, port: number | string): Record<string, unknown> {
+    return {
+        connections: [
+            { name: "appdb", connectionUrl: `postgresql://{{username}}:{{password}}@${host}:${port}/appdb?sslmode=disable`, username: "vault_admin" },
+        ],
+        roles: [SANDBOX_DB_ROLE],
     };
 }

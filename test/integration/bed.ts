@@ -231,3 +231,8 @@ export async function waitFor<T>(what: string, ms: number, fn: () => Promise<T |
     }
     throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${last}` : ""}${detail()}`);
 }
+
+/** A Secret's `data` (base64) decoded to text, key by key; {} when there is none. */
+export function decodeSecretData(data: Record<string, string> | undefined): Record<string, string> {
+    return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+}

@@ -14,7 +14,20 @@ import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../ops/clients";
-import { BED_DIR, BedEnv, REPO, bedStackConfig, createWorkload, freshStack, removeStack, requireBedOrSkip, runScript, startBed, waitFor } from "./bed";
+import {
+    BED_DIR,
+    BedEnv,
+    REPO,
+    bedStackConfig,
+    createWorkload,
+    freshStack,
+    removeStack,
+    requireBedOrSkip,
+    runScript,
+    startBed,
+    waitFor,
+    decodeSecretData,
+} from "./bed";
 import { PG_BIN, Postgres, postgresSetupSql } from "./postgres";
 import { PROJECT } from "../../scripts/sandbox/stack-config";
 
@@ -24,10 +37,6 @@ const VDS = "/apis/secrets.hashicorp.com/v1beta1/namespaces/cnpg/vaultdynamicsec
 
 const KV_APP = { name: "rustfs-cloudnativepg", namespace: "cnpg", path: "rustfs/cloudnativepg", keys: ["access_key"], managed: true };
 const VALUES = { "rustfs-cloudnativepg": { access_key: "ak-db-suite" } };
-
-function decode(data: Record<string, string> | undefined): Record<string, string> {
-    return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
-}
 
 function vsoTail(): string {
     try {
@@ -66,7 +75,7 @@ describe("integration: database credentials with a real PostgreSQL (VaultDynamic
 
     async function secret(name: string): Promise<Record<string, string> | undefined> {
         const r = await kubeRequest(bed.kube, "GET", `/api/v1/namespaces/cnpg/secrets/${name}`);
-        return r.status === 200 ? decode(r.body.data) : undefined;
+        return r.status === 200 ? decodeSecretData(r.body.data) : undefined;
     }
 
     before(async function () {
@@ -81,7 +90,6 @@ describe("integration: database credentials with a real PostgreSQL (VaultDynamic
         bed = startBed({ fresh: true });
         await pg.start();
         started = true;
-        // the README's SQL: a dedicated admin role for Vault (not the superuser) and a group role for the app
         // the README's SQL: a dedicated admin role for Vault (not the superuser) and a group role for the app
         postgresSetupSql(pg, adminPassword);
         const config = bedStackConfig(bed, [KV_APP], VALUES);

@@ -31,6 +31,7 @@ import {
     runScript,
     startBed,
     waitFor,
+    decodeSecretData,
 } from "./bed";
 import { ConfigEntry, PROJECT } from "../../scripts/sandbox/stack-config";
 
@@ -48,14 +49,6 @@ const appIn = (cluster: string) => ({
     managed: true,
 });
 const valuesIn = (cluster: string) => ({ "rustfs-cloudnativepg": { access_key: `ak-${cluster}`, access_secret_key: `sk-${cluster}` } });
-
-function decode(data: Record<string, string> | undefined): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(data ?? {})) {
-        out[k] = Buffer.from(v, "base64").toString("utf8");
-    }
-    return out;
-}
 
 function logTail(file: string): string {
     try {
@@ -113,7 +106,7 @@ async function secretIn(kube: KubeTarget, vsoLog: string): Promise<Record<string
         90000,
         async () => {
             const r = await kubeRequest(kube, "GET", "/api/v1/namespaces/cnpg/secrets/rustfs-cloudnativepg");
-            return r.status === 200 ? decode(r.body.data) : undefined;
+            return r.status === 200 ? decodeSecretData(r.body.data) : undefined;
         },
         () => logTail(vsoLog),
     );
@@ -356,7 +349,7 @@ describe("integration: two clusters on one Vault (one stack per cluster)", funct
         const valueA = await vaultRequest(v.addr, v.token, "GET", `${KV}/data/a/cnpg`);
         assert.deepStrictEqual(valueA.body.data.data, valuesIn("a")["rustfs-cloudnativepg"]);
         const secretA = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/cnpg/secrets/rustfs-cloudnativepg");
-        assert.deepStrictEqual(decode(secretA.body?.data), valuesIn("a")["rustfs-cloudnativepg"], "A's Secret is still there");
+        assert.deepStrictEqual(decodeSecretData(secretA.body?.data), valuesIn("a")["rustfs-cloudnativepg"], "A's Secret is still there");
         const driftA = cli("drift", ["--stack", STACK_A, "--cwd", REPO]);
         assert.strictEqual(driftA.code, 0, driftA.out + driftA.err);
         await stackA!.destroy({ onOutput: () => undefined });

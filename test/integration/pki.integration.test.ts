@@ -12,7 +12,20 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../ops/clients";
-import { BED_DIR, BedEnv, REPO, bedStackConfig, createWorkload, freshStack, removeStack, requireBedOrSkip, runScript, startBed, waitFor } from "./bed";
+import {
+    BED_DIR,
+    BedEnv,
+    REPO,
+    bedStackConfig,
+    createWorkload,
+    decodeSecretData,
+    freshStack,
+    removeStack,
+    requireBedOrSkip,
+    runScript,
+    startBed,
+    waitFor,
+} from "./bed";
 import { PROJECT } from "../../scripts/sandbox/stack-config";
 
 const STACK = `it-pki-${process.pid}`;
@@ -29,10 +42,6 @@ const CERT = {
     expiryOffset: "40s",
     rolloutRestartTargets: [{ kind: "Deployment", name: "web" }],
 };
-
-function decode(data: Record<string, string> | undefined): Record<string, string> {
-    return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
-}
 
 function vsoTail(): string {
     try {
@@ -62,7 +71,7 @@ describe("integration: TLS certificates from Vault's PKI engine (VaultPKISecret)
 
     async function tls(): Promise<{ type: string; data: Record<string, string> } | undefined> {
         const r = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/web/secrets/web-tls");
-        return r.status === 200 && r.body.data?.["tls.crt"] ? { type: r.body.type, data: decode(r.body.data) } : undefined;
+        return r.status === 200 && r.body.data?.["tls.crt"] ? { type: r.body.type, data: decodeSecretData(r.body.data) } : undefined;
     }
     const serial = (crt: string) => openssl(["x509", "-in", "c.pem", "-noout", "-serial"], { "c.pem": crt }).trim();
 
@@ -182,5 +191,101 @@ describe("integration: TLS certificates from Vault's PKI engine (VaultPKISecret)
             async () => (await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/web/secrets/web-tls2")).status === 200,
             vsoTail,
         );
+    });
+});
+
+describe("integration: TLS certificates from your own CA (pki.ca.type imported)", function () {
+    this.timeout(10 * 60 * 1000);
+    const IMP_STACK = `it-pki-imp-${process.pid}`;
+    const OWN = { name: "own-tls", namespace: "web", commonName: "own.homelab.lan", ttl: "1h" };
+    let bed: BedEnv;
+    let stack: Stack;
+    let caCert = "";
+    let caKey = "";
+    let upLog = "";
+
+    before(async function () {
+        requireBedOrSkip(this);
+        bed = startBed();
+        // your own CA (as an offline root or an intermediate would be): EC P-256, made here with openssl
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvv-own-ca-"));
+        try {
+            execFileSync(
+                "openssl",
+                [
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:P-256",
+                    "-nodes",
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.crt",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=my own homelab CA",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ],
+                { cwd: dir, stdio: "ignore" },
+            );
+            caCert = fs.readFileSync(path.join(dir, "ca.crt"), "utf8");
+            caKey = fs.readFileSync(path.join(dir, "ca.key"), "utf8");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+        const config = bedStackConfig(bed, [KV_APP], VALUES);
+        // its own KV mount: the suite above leaves its protected "kv" in Vault
+        config[`${PROJECT}:kv`] = { value: JSON.stringify({ path: "kv-own-ca", protect: false }) };
+        config[`${PROJECT}:pki`] = { value: JSON.stringify({ path: "pki-own", ca: { type: "imported" }, certificates: [OWN] }) };
+        config[`${PROJECT}:pkiCaBundle`] = { value: caCert + caKey, secret: true };
+        stack = await freshStack(bed, IMP_STACK, config);
+        await createWorkload(bed, "web", "web", "own-tls");
+        const up = await stack.up({ onOutput: (o) => (upLog += o) });
+        assert.strictEqual(up.summary.result, "succeeded");
+    });
+
+    after(async function () {
+        if (stack) {
+            await stack.destroy({ onOutput: () => undefined }).catch((e) => console.warn(`  destroy: ${e}`));
+            await removeStack(bed, IMP_STACK);
+        }
+    });
+
+    it("the apps' certificates chain to your CA; its key is in no plain state or output", async () => {
+        const keyBody = caKey.split("\n")[1];
+        assert.ok(keyBody.length > 20);
+        assert.ok(!upLog.includes(keyBody), "not in the up's output");
+        const stateFile = path.join(new URL(bed.env.PULUMI_BACKEND_URL).pathname, ".pulumi/stacks/vault-vso-homelab", `${IMP_STACK}.json`);
+        const state = fs.readFileSync(stateFile, "utf8");
+        assert.ok(state.includes("SecretBackendConfigCa"), "the state holds the CA's config");
+        assert.ok(!state.includes(keyBody), "the CA key is only a ciphertext in the state");
+        const vaultCa = (await vaultRequest(bed.vaultAddr, undefined, "GET", "pki-own/ca/pem")).text;
+        assert.strictEqual(vaultCa.trim(), caCert.trim(), "Vault's CA is yours");
+        const s = await waitFor(
+            "Secret web/own-tls",
+            60000,
+            async () => {
+                const r = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/web/secrets/own-tls");
+                return r.status === 200 && r.body.data?.["tls.crt"] ? decodeSecretData(r.body.data) : undefined;
+            },
+            vsoTail,
+        );
+        assert.match(openssl(["verify", "-CAfile", "ca.pem", "c.pem"], { "ca.pem": caCert, "c.pem": s["tls.crt"] }), /c\.pem: OK/);
+        assert.strictEqual((s["ca.crt"] ?? "").trim(), caCert.trim(), "the Secret's ca.crt is your CA");
+        assert.ok(!Object.values(s).some((v) => v.includes(keyBody)), "the CA key is not in the app's Secret");
+        const issuer = openssl(["x509", "-in", "c.pem", "-noout", "-issuer"], { "c.pem": s["tls.crt"] });
+        assert.match(issuer, /my own homelab CA/);
+    });
+
+    it("a clean drift check (the bundle is write-only in Vault: no false drift)", async () => {
+        const clean = runScript(bed, "drift", ["--stack", IMP_STACK, "--cwd", REPO]);
+        assert.strictEqual(clean.code, 0, clean.out + clean.err);
     });
 });

@@ -10,7 +10,7 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kubeRequest, vaultRequest } from "../../ops/clients";
 import { runDoctor } from "../../ops/doctor";
-import { BED_DIR, BedEnv, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed, waitFor } from "./bed";
+import { BED_DIR, BedEnv, bedStackConfig, freshStack, removeStack, requireBedOrSkip, runScript, startBed, waitFor, decodeSecretData } from "./bed";
 
 const STACK = `it-vso-${process.pid}`;
 const VSO = "/apis/secrets.hashicorp.com/v1beta1";
@@ -41,14 +41,6 @@ function vsoLogTail(): string {
     } catch {
         return "(no VSO log)";
     }
-}
-
-function decode(data: Record<string, string>): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(data ?? {})) {
-        out[k] = Buffer.from(v, "base64").toString("utf8");
-    }
-    return out;
 }
 
 const deployment = {
@@ -119,7 +111,7 @@ describe("integration: VSO end to end and the doctor", function () {
             return r.status === 200 ? r.body : undefined;
         });
         assert.deepStrictEqual(Object.keys(secret.data).sort(), ["access_key", "access_secret_key"]);
-        assert.deepStrictEqual(decode(secret.data), VALUES["rustfs-cloudnativepg"]);
+        assert.deepStrictEqual(decodeSecretData(secret.data), VALUES["rustfs-cloudnativepg"]);
         const vss = await kubeRequest(bed.kube, "GET", `${VSO}/namespaces/cnpg/vaultstaticsecrets/rustfs-cloudnativepg`);
         assert.ok(vss.body.status?.secretMAC, "VSO recorded the HMAC of the secret data (HMAC on)");
         const grafana = await waitForVso("Secret monitoring/grafana-admin", 60000, async () => {
@@ -139,7 +131,7 @@ describe("integration: VSO end to end and the doctor", function () {
         assert.strictEqual(w.status, 200, w.text);
         await waitForVso("the updated value in the Secret", 30000, async () => {
             const r = await kubeRequest(bed.kube, "GET", "/api/v1/namespaces/cnpg/secrets/rustfs-cloudnativepg");
-            return decode(r.body.data).access_key === "vso-ak-2" ? true : undefined;
+            return decodeSecretData(r.body.data).access_key === "vso-ak-2" ? true : undefined;
         });
         const synced = Date.now() - t0;
         const restartedAt = await waitForVso("the restart annotation on my-app's pod template", 30000, async () => {

@@ -6,14 +6,28 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as http from "http";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { AdoptedSetup, VaultSecretsPlatform, inventoryOf, planPlatformArgs, validateAdoptedSetup, validatePlatformArgs } from "../../components";
 import { loginTargetProblem } from "../../ops/doctor";
-import { AdoptError, LiveCluster, LiveObject, LiveVault, mergedStackConfig, planAdoption, policyPaths, readLiveCluster, readLiveVault } from "../../ops";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    AdoptError,
+    LiveCluster,
+    LiveObject,
+    LiveVault,
+    formatAdoptionReport,
+    mergedStackConfig,
+    planAdoption,
+    policyPaths,
+    readLiveCluster,
+    readLiveVault,
+} from "../../ops";
+import { policiesGrant } from "../../ops/adopt-engines";
 import { parseAdoptArgs } from "../../cli/args";
-import { HomelabConfig, platformArgsFromConfig } from "../../programs/homelab/config";
+import { HomelabConfig, databaseFromConfig, platformArgsFromConfig } from "../../programs/homelab/config";
 import { MockRecorder } from "./harness";
 
 const GLOB_POLICY = 'path "kv/data/rustfs/*" {\n  capabilities = ["read"]\n}\n';
@@ -466,5 +480,511 @@ describe("adopt: reading the live setup (against local fake APIs)", () => {
             readLiveVault("http://127.0.0.1:1", "t"),
             (e: Error) => e instanceof AdoptError && /cannot reach Vault at http:\/\/127\.0\.0\.1:1/.test(e.message),
         );
+    });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The database and PKI engines (issue 21, item 4)
+
+const CREATE = [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`, `GRANT app_rw TO "{{name}}";`];
+const ENGINES_POLICY =
+    'path "database/creds/app-rw" {\n  capabilities = ["read"]\n}\npath "database/static-creds/reporter" {\n  capabilities = ["read"]\n}\npath "sys/leases/renew" {\n  capabilities = ["update"]\n}\n';
+
+/** The article's Vault plus a hand-built database engine (a connection as postgres, a dynamic, a static and an unused role) and a PKI engine with a wide role. */
+function enginesVault(): LiveVault {
+    const v = articleVault();
+    v.mounts["database/"] = { type: "database", config: { default_lease_ttl: 0, max_lease_ttl: 0 } };
+    v.mounts["pki/"] = { type: "pki", config: { default_lease_ttl: 0, max_lease_ttl: 315360000 } };
+    v.policies.engines = ENGINES_POLICY;
+    v.roles.kubernetes["vso-role"].token_policies = ["rustfs-read", "engines"];
+    v.databases = {
+        database: {
+            connections: {
+                appdb: {
+                    plugin_name: "postgresql-database-plugin",
+                    allowed_roles: ["app-rw", "reporter", "legacy"],
+                    verify_connection: true,
+                    connection_details: {
+                        connection_url: "postgresql://{{username}}:{{password}}@db.lan:5432/app?sslmode=require",
+                        username: "postgres",
+                        max_open_connections: 4,
+                        max_idle_connections: 0,
+                        max_connection_lifetime: "0s",
+                    },
+                },
+            },
+            roles: {
+                "app-rw": {
+                    db_name: "appdb",
+                    creation_statements: CREATE,
+                    revocation_statements: [],
+                    renew_statements: [],
+                    rollback_statements: [],
+                    default_ttl: 3600,
+                    max_ttl: 0,
+                },
+                legacy: { db_name: "appdb", creation_statements: CREATE, revocation_statements: [], default_ttl: 60, max_ttl: 120 },
+            },
+            staticRoles: { reporter: { db_name: "appdb", username: "reporter", rotation_period: 86400, rotation_statements: [] } },
+            unreadable: [],
+        },
+    };
+    v.pkis = {
+        pki: {
+            roles: {
+                web: {
+                    allowed_domains: ["homelab.lan"],
+                    allow_bare_domains: false,
+                    allow_subdomains: true,
+                    allow_glob_domains: false,
+                    allow_any_name: false,
+                    allow_ip_sans: true,
+                    allow_localhost: true,
+                    enforce_hostnames: true,
+                    server_flag: true,
+                    client_flag: true,
+                    key_type: "rsa",
+                    key_bits: 2048,
+                    key_usage: ["DigitalSignature", "KeyAgreement", "KeyEncipherment"],
+                    ttl: 0,
+                    max_ttl: 2592000,
+                    no_store: false,
+                    generate_lease: false,
+                    require_cn: true,
+                },
+            },
+            unreadable: [],
+        },
+    };
+    return v;
+}
+
+const VDS_SPEC = {
+    vaultAuthRef: "vault-auth",
+    mount: "database",
+    path: "creds/app-rw",
+    destination: { name: "app-db", create: true },
+    rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+};
+const VPKIS_SPEC = {
+    vaultAuthRef: "vault-auth",
+    mount: "pki",
+    role: "web",
+    commonName: "web.homelab.lan",
+    altNames: ["api.homelab.lan"],
+    ttl: "720h",
+    expiryOffset: "240h",
+    format: "pem",
+    destination: { name: "web-tls", create: true, type: "kubernetes.io/tls" },
+};
+
+/** The article's cluster plus a VaultDynamicSecret per role (dynamic and static) and a VaultPKISecret, in cnpg. */
+function enginesCluster(): LiveCluster {
+    const c = articleCluster();
+    c.dynamicSecrets = [
+        obj("VaultDynamicSecret", "cnpg", "app-db", VDS_SPEC),
+        obj("VaultDynamicSecret", "cnpg", "reporter", {
+            vaultAuthRef: "vault-auth",
+            mount: "database",
+            path: "static-creds/reporter",
+            allowStaticCreds: true,
+            destination: { name: "reporter-creds", create: true },
+        }),
+    ];
+    c.pkiSecrets = [obj("VaultPKISecret", "cnpg", "web-cert", VPKIS_SPEC)];
+    return c;
+}
+
+/** The homelab program's args from adopt's config, as programs/homelab/index.ts builds them (a password for each connection). */
+function homelabArgs(cfg: unknown) {
+    const hc = yaml.load(yaml.dump(cfg)) as unknown as HomelabConfig;
+    const { args, problems } = platformArgsFromConfig(hc, undefined);
+    const names = (hc.database?.connections ?? []).map((c) => c.name);
+    const db = databaseFromConfig(hc.database, pulumi.secret(Object.fromEntries(names.map((n) => [n, "pw"]))), names);
+    if (db.database) {
+        args.database = db.database;
+    }
+    if (hc.pki) {
+        args.pki = hc.pki;
+    }
+    return { args, problems: [...problems, ...db.problems] };
+}
+
+describe("adopt: database and PKI engines (pure)", () => {
+    it("maps the engines and their VSO objects to the typed database/pki config, statements verbatim, role names kept, with their import ids", () => {
+        const plan = planAdoption(enginesVault(), enginesCluster(), { ...OPTS, stack: "adopted" });
+        assert.deepStrictEqual(plan.errors, []);
+        const cfg = plan.config!;
+        assert.deepStrictEqual(cfg.database, {
+            path: "database",
+            connections: [
+                {
+                    name: "appdb",
+                    connectionUrl: "postgresql://{{username}}:{{password}}@db.lan:5432/app?sslmode=require",
+                    username: "postgres",
+                    allowSuperuser: true,
+                    maxOpenConnections: 4,
+                    maxIdleConnections: 0,
+                    maxConnectionLifetime: 0,
+                },
+            ],
+            roles: [
+                {
+                    name: "app-db",
+                    namespace: "cnpg",
+                    database: "appdb",
+                    roleName: "app-rw",
+                    creationStatements: CREATE,
+                    revocationStatements: [],
+                    defaultTtl: "3600s",
+                    maxTtl: `${768 * 3600}s`,
+                    rolloutRestartTargets: [{ kind: "Deployment", name: "my-app" }],
+                },
+                {
+                    name: "reporter",
+                    namespace: "cnpg",
+                    database: "appdb",
+                    kind: "static",
+                    username: "reporter",
+                    rotationPeriod: "86400s",
+                    destination: "reporter-creds",
+                    roleName: "reporter",
+                },
+            ],
+        });
+        assert.ok(!JSON.stringify(cfg).includes('password"'), "no password field anywhere in the config");
+        assert.deepStrictEqual(cfg.pki, {
+            path: "pki",
+            ca: { type: "existing" },
+            certificates: [
+                {
+                    name: "web-cert",
+                    namespace: "cnpg",
+                    commonName: "web.homelab.lan",
+                    altNames: ["api.homelab.lan"],
+                    ttl: `${720 * 3600}s`,
+                    expiryOffset: `${240 * 3600}s`,
+                    destination: "web-tls",
+                    roleName: "web",
+                },
+            ],
+        });
+        const a = cfg.adopted;
+        assert.strictEqual(a.databaseMount, true);
+        assert.deepStrictEqual(a.databaseConnections, [{ name: "appdb", allowedRoles: ["app-rw", "reporter", "legacy"] }], "allowed_roles kept as found");
+        assert.deepStrictEqual(a.databaseRoles, ["app-rw", "reporter"]);
+        assert.deepStrictEqual(
+            a.dynamicSecrets!.map((o) => [o.name, o.spec]),
+            [
+                ["app-db", VDS_SPEC],
+                ["reporter", enginesCluster().dynamicSecrets![1].spec],
+            ],
+        );
+        assert.strictEqual(a.pkiMount, true);
+        assert.deepStrictEqual(a.pkiRoles![0], {
+            name: "web",
+            allowedDomains: ["homelab.lan"],
+            allowBareDomains: false,
+            allowSubdomains: true,
+            allowGlobDomains: false,
+            allowAnyName: false,
+            allowIpSans: true,
+            allowLocalhost: true,
+            enforceHostnames: true,
+            serverFlag: true,
+            clientFlag: true,
+            keyType: "rsa",
+            keyBits: 2048,
+            keyUsages: ["DigitalSignature", "KeyAgreement", "KeyEncipherment"],
+            maxTtl: "2592000",
+            noStore: false,
+            generateLease: false,
+            requireCn: true,
+        });
+        assert.deepStrictEqual(
+            a.pkiSecrets!.map((o) => o.spec),
+            [VPKIS_SPEC],
+        );
+        assert.deepStrictEqual(
+            plan.imports.slice(plan.imports.findIndex((s) => s.id === "database")).map((s) => [s.type, s.id]),
+            [
+                ["vault:index/mount:Mount", "database"],
+                ["vault:database/secretBackendConnection:SecretBackendConnection", "database/config/appdb"],
+                ["vault:database/secretBackendRole:SecretBackendRole", "database/roles/app-rw"],
+                ["vault:database/secretBackendStaticRole:SecretBackendStaticRole", "database/static-roles/reporter"],
+                ["kubernetes:secrets.hashicorp.com/v1beta1:VaultDynamicSecret", "cnpg/app-db"],
+                ["kubernetes:secrets.hashicorp.com/v1beta1:VaultDynamicSecret", "cnpg/reporter"],
+                ["vault:index/mount:Mount", "pki"],
+                ["vault:pkiSecret/secretBackendRole:SecretBackendRole", "pki/roles/web"],
+                ["kubernetes:secrets.hashicorp.com/v1beta1:VaultPKISecret", "cnpg/web-cert"],
+            ],
+        );
+    });
+
+    it("says what the first up changes and prints the password command, never a value", () => {
+        const plan = planAdoption(enginesVault(), enginesCluster(), { ...OPTS, stack: "adopted" });
+        assert.deepStrictEqual(plan.commands, ["pulumi config set --secret --path 'databasePasswords.appdb' --stack adopted"]);
+        const changes = plan.firstUpChanges.join("\n");
+        assert.match(changes, /connection database\/config\/appdb: written again with the password you set in databasePasswords\.appdb \(Vault never returns/);
+        assert.match(changes, /app-rw: max_ttl 0 \(the mount's default\) is written out as 2764800s/);
+        const report = formatAdoptionReport(plan);
+        assert.match(report, /the first pulumi up also changes/);
+        assert.match(report, /pulumi prompts for it; adopt never reads, prints or stores one/);
+        assert.match(report, /import database connection appdb \(then written again with its password\)\s+\(id database\/config\/appdb\)/);
+        assert.match(report, /adopted 1 app\(s\), 2 database credential\(s\), 1 certificate\(s\)/);
+    });
+
+    it("names the engines' pitfalls with their fix", () => {
+        const plan = planAdoption(enginesVault(), enginesCluster(), OPTS);
+        const find = (re: RegExp) => plan.problems.find((p) => re.test(p.what));
+        assert.match(find(/connection appdb connects as "postgres", a superuser/)?.fix ?? "", /dedicated role.*remove allowSuperuser/);
+        assert.match(
+            find(/connection appdb allows roles .*more than the adopted/)?.fix ?? "",
+            /convention step narrows allowed_roles to exactly \["app-rw","reporter"\]/,
+        );
+        assert.match(
+            find(/PKI role web .*allows every subdomain of \["homelab\.lan"\].*IP SANs.*localhost/)?.fix ?? "",
+            /narrows it to exactly \["web\.homelab\.lan","api\.homelab\.lan"\]/,
+        );
+        assert.match(
+            find(/VaultPKISecret cnpg\/web-cert: .*no policy granting update on pki\/issue\/web/)?.fix ?? "",
+            /convention step's policy for cnpg grants exactly pki\/issue\/web/,
+        );
+        assert.ok(!find(/VaultDynamicSecret cnpg\/app-db: .*no policy granting/), "the engines policy grants the credential");
+        assert.ok(find(/VaultDynamicSecret cnpg\/app-db does not revoke its lease/));
+        assert.ok(find(/database role app-rw has no revocation statements/));
+        assert.ok(
+            plan.problems.every((p) => p.fix.length > 10),
+            "every problem has a fix",
+        );
+        const unmanaged = plan.unmanaged.map((u) => `${u.kind} ${u.name}`);
+        assert.ok(unmanaged.includes("database role database/roles/legacy"), unmanaged.join(", "));
+        assert.ok(
+            unmanaged.some((u) => /^PKI CA pki/.test(u)),
+            unmanaged.join(", "),
+        );
+        assert.ok(!unmanaged.some((u) => /secrets mount (database|pki)/.test(u)), "the adopted engine mounts are not listed as unused");
+    });
+
+    it("a database role read from two namespaces is adopted for one app; the other is named with the fix and left as it is", () => {
+        const c = enginesCluster();
+        const rustfsConn = { ...c.connections[0], metadata: { ...c.connections[0].metadata, namespace: "rustfs" } };
+        const rustfsAuth = { ...c.auths[0], metadata: { ...c.auths[0].metadata, namespace: "rustfs" } };
+        c.connections.push(rustfsConn);
+        c.auths.push(rustfsAuth);
+        c.dynamicSecrets!.push(obj("VaultDynamicSecret", "rustfs", "other-db", { ...VDS_SPEC, destination: { name: "other-db", create: true } }));
+        const plan = planAdoption(enginesVault(), c, OPTS);
+        assert.match(
+            plan.problems.map((p) => p.what).join("\n"),
+            /database role app-rw is used by VaultDynamicSecrets cnpg\/app-db and rustfs\/other-db, in two namespaces/,
+        );
+        const u = plan.unmanaged.find((x) => x.name === "other-db")!;
+        assert.match(u.why, /its database role app-rw is adopted for cnpg\/app-db \(one role per app\)/);
+        assert.deepStrictEqual(
+            plan.config!.database!.roles.map((r) => r.name),
+            ["app-db", "reporter"],
+        );
+    });
+
+    it("a connection or role the package cannot manage, and a token that could not list the roles, leave their objects unmanaged with why", () => {
+        const v = enginesVault();
+        v.databases!.database.connections.appdb.connection_details.connection_url = "postgresql://vault:hunter2@db.lan/app";
+        v.pkis!.pki.roles = {};
+        v.pkis!.pki.unreadable = ["LIST pki/roles: permission denied"];
+        const plan = planAdoption(v, enginesCluster(), OPTS);
+        const why = (n: string) => plan.unmanaged.find((x) => x.name === n)?.why ?? "";
+        assert.match(why("app-db"), /without the \{\{username\}\}\/\{\{password\}\} placeholders/);
+        assert.ok(!JSON.stringify(plan).includes("hunter2"), "a password written into the URL is never repeated");
+        assert.match(why("web-cert"), /the token could not list the roles/);
+        assert.ok(plan.problems.some((p) => /cannot read the PKI mount's LIST pki\/roles: permission denied/.test(p.what) && /never issue/.test(p.fix)));
+        assert.strictEqual(plan.config!.database, undefined);
+        assert.strictEqual(plan.config!.pki, undefined);
+        assert.deepStrictEqual(plan.errors, [], "the KV apps are still adopted");
+    });
+
+    it("the config passes the homelab program's validation while adopted and after the convention step, whose policy grants every credential and issue path", () => {
+        const cfg = planAdoption(enginesVault(), enginesCluster(), OPTS).config!;
+        const adopted = homelabArgs(cfg);
+        assert.deepStrictEqual([...adopted.problems, ...validatePlatformArgs(adopted.args)], []);
+        const { adopted: _dropped, ...conventions } = cfg;
+        const after = homelabArgs(conventions);
+        assert.deepStrictEqual([...after.problems, ...validatePlatformArgs(after.args)], []);
+        const ns = planPlatformArgs(after.args).namespaces.find((n) => n.namespace === "cnpg")!;
+        for (const p of ['path "database/creds/app-rw"', 'path "database/static-creds/reporter"', 'path "pki/issue/web"', 'path "sys/leases/renew"']) {
+            assert.ok(ns.policyText.includes(p), `${p} in\n${ns.policyText}`);
+        }
+        // and without the password's secret config, the program names the command
+        const hc = yaml.load(yaml.dump(cfg)) as unknown as HomelabConfig;
+        const missing = databaseFromConfig(hc.database, undefined, []);
+        assert.match(missing.problems[0].message, /pulumi config set --secret --path 'databasePasswords\.appdb'/);
+    });
+
+    it("policiesGrant follows Vault's globs and deny", () => {
+        assert.ok(policiesGrant(['path "database/creds/*" {\n capabilities = ["read"]\n}'], "database/creds/x", "read"));
+        assert.ok(policiesGrant(['path "database/+/x" { capabilities = ["read"] }'], "database/creds/x", "read"));
+        assert.ok(!policiesGrant(['path "database/creds/x" { capabilities = ["read"] }'], "database/creds/xy", "read"));
+        assert.ok(!policiesGrant(['path "pki/issue/*" { capabilities = ["read"] }'], "pki/issue/web", "update"));
+        assert.ok(
+            !policiesGrant(['path "pki/*" { capabilities = ["update"] }', 'path "pki/issue/web" { capabilities = ["deny"] }'], "pki/issue/web", "update"),
+        );
+    });
+});
+
+describe("adopt: the adopted database and PKI engines (mocked engine)", () => {
+    const rec = new MockRecorder();
+    beforeEach(() => rec.install());
+
+    async function resources(withAdopted: boolean) {
+        rec.install();
+        const cfg = planAdoption(enginesVault(), enginesCluster(), OPTS).config!;
+        const { args } = homelabArgs(withAdopted ? cfg : { ...cfg, adopted: undefined });
+        new VaultSecretsPlatform("homelab", { ...args, vault: { ...args.vault, token: "t" } });
+        await rec.settle();
+        return [...rec.resources];
+    }
+
+    it("imports the database mount, connection and roles, the PKI mount and role and the VSO objects, retainOnDelete, and creates no CA", async () => {
+        const res = await resources(true);
+        const imported = Object.fromEntries(res.filter((r) => r.importId).map((r) => [`${r.type} ${r.importId}`, r.retainOnDelete]));
+        for (const k of [
+            "vault:index/mount:Mount database",
+            "vault:database/secretBackendConnection:SecretBackendConnection database/config/appdb",
+            "vault:database/secretBackendRole:SecretBackendRole database/roles/app-rw",
+            "vault:database/secretBackendStaticRole:SecretBackendStaticRole database/static-roles/reporter",
+            "kubernetes:secrets.hashicorp.com/v1beta1:VaultDynamicSecret cnpg/app-db",
+            "kubernetes:secrets.hashicorp.com/v1beta1:VaultDynamicSecret cnpg/reporter",
+            "vault:index/mount:Mount pki",
+            "vault:pkiSecret/secretBackendRole:SecretBackendRole pki/roles/web",
+            "kubernetes:secrets.hashicorp.com/v1beta1:VaultPKISecret cnpg/web-cert",
+        ]) {
+            assert.strictEqual(imported[k], true, `${k} imported and retainOnDelete (${JSON.stringify(imported)})`);
+        }
+        assert.ok(!res.some((r) => r.type === "vault:pkiSecret/secretBackendRootCert:SecretBackendRootCert"), "no root CA on the adopted mount");
+        const created = res.filter((r) => !r.importId && !r.type.startsWith("vault-vso:") && !r.type.startsWith("pulumi:providers:"));
+        assert.deepStrictEqual(
+            created.map((r) => r.type),
+            [],
+            "the first up only imports",
+        );
+        const conn = res.find((r) => r.importId === "database/config/appdb")!;
+        assert.deepStrictEqual(conn.inputs.allowedRoles, ["app-rw", "reporter", "legacy"], "allowed_roles as found while adopted");
+        assert.strictEqual(conn.inputs.postgresql.maxOpenConnections, 4);
+        assert.ok(conn.secretInputs.includes("postgresql"), "the password is a secret");
+        const role = res.find((r) => r.importId === "database/roles/app-rw")!;
+        assert.deepStrictEqual(role.inputs.creationStatements, CREATE);
+        assert.deepStrictEqual(role.inputs.revocationStatements, [], "verbatim: none stays none");
+        const pkiRole = res.find((r) => r.importId === "pki/roles/web")!;
+        assert.strictEqual(pkiRole.inputs.allowSubdomains, true, "kept exactly as found while adopted");
+        const vds = res.find((r) => r.importId === "cnpg/app-db")!;
+        assert.deepStrictEqual(vds.inputs.spec, VDS_SPEC);
+    });
+
+    it("the convention step keeps every role's name and the VSO objects' resources, narrows the PKI role and allowed_roles, and still creates no CA", async () => {
+        const before = await resources(true);
+        const after = await resources(false);
+        for (const kind of ["VaultDynamicSecret", "VaultPKISecret"]) {
+            const type = `kubernetes:secrets.hashicorp.com/v1beta1:${kind}`;
+            assert.deepStrictEqual(
+                after.filter((r) => r.type === type).map((r) => r.name),
+                before.filter((r) => r.type === type).map((r) => r.name),
+                `${kind}: the same resources (updated in place)`,
+            );
+        }
+        const vds = after.find((r) => r.type.endsWith(":VaultDynamicSecret") && r.inputs.metadata.name === "app-db")!;
+        assert.strictEqual(vds.inputs.spec.path, "creds/app-rw", "the role keeps its name");
+        assert.strictEqual(vds.inputs.spec.revoke, true);
+        const pkiRole = after.find((r) => r.type === "vault:pkiSecret/secretBackendRole:SecretBackendRole")!;
+        assert.strictEqual(pkiRole.inputs.name, "web");
+        assert.strictEqual(pkiRole.inputs.allowSubdomains, false);
+        assert.deepStrictEqual(pkiRole.inputs.allowedDomains, ["web.homelab.lan", "api.homelab.lan"]);
+        const conn = after.find((r) => r.type === "vault:database/secretBackendConnection:SecretBackendConnection")!;
+        assert.deepStrictEqual(conn.inputs.allowedRoles, ["app-rw", "reporter"]);
+        assert.ok(!after.some((r) => r.type === "vault:pkiSecret/secretBackendRootCert:SecretBackendRootCert"), 'ca.type "existing" stays');
+        const policy = after.find((r) => r.type === "vault:index/policy:Policy" && r.inputs.name === "vso-cnpg-read")!;
+        assert.match(policy.inputs.policy, /database\/creds\/app-rw[\s\S]*pki\/issue\/web/);
+    });
+});
+
+describe("adopt: reading the database and PKI engines (against a local fake Vault)", () => {
+    let server: net.Server;
+    let routes: Record<string, { status: number; body: unknown }> = {};
+    const seen: string[] = [];
+    let base = "";
+    before(async () => {
+        // a raw server: Node's HTTP parser refuses Vault's LIST method
+        server = net.createServer((sock) => {
+            let head = "";
+            sock.on("data", (d) => {
+                head += d.toString("latin1");
+                if (!head.includes("\r\n\r\n")) {
+                    return;
+                }
+                const [method, url] = head.split("\r\n")[0].split(" ");
+                const key = `${method} ${url}`;
+                seen.push(key);
+                const r = routes[key] ?? { status: 404, body: { errors: [] } };
+                const body = JSON.stringify(r.body);
+                sock.end(
+                    `HTTP/1.1 ${r.status} X\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+                );
+            });
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    after(() => server.close());
+
+    it("reads connections (no password), roles and static roles, a refused list is a problem line, and no credential is ever requested", async () => {
+        const ok = (data: unknown) => ({ status: 200, body: { data } });
+        routes = {
+            "GET /v1/sys/mounts": ok({ "database/": { type: "database" }, "pki/": { type: "pki" } }),
+            "GET /v1/sys/auth": ok({ "token/": { type: "token" } }),
+            "LIST /v1/sys/policies/acl": ok({ keys: [] }),
+            "LIST /v1/database/config": ok({ keys: ["appdb"] }),
+            "GET /v1/database/config/appdb": ok({
+                plugin_name: "postgresql-database-plugin",
+                allowed_roles: ["app-rw"],
+                connection_details: { connection_url: "postgresql://{{username}}:{{password}}@db:5432/app", username: "vault_admin", private_key: "KEY" },
+            }),
+            "LIST /v1/database/roles": ok({ keys: ["app-rw"] }),
+            "GET /v1/database/roles/app-rw": ok({ db_name: "appdb", creation_statements: ["x {{name}}"], default_ttl: 60, max_ttl: 120 }),
+            "LIST /v1/database/static-roles": { status: 403, body: { errors: ["permission denied"] } },
+            "LIST /v1/pki/roles": { status: 403, body: { errors: ["permission denied"] } },
+        };
+        const live = await readLiveVault(base, "t");
+        assert.deepStrictEqual(live.databases!.database.connections.appdb, {
+            plugin_name: "postgresql-database-plugin",
+            allowed_roles: ["app-rw"],
+            connection_details: { connection_url: "postgresql://{{username}}:{{password}}@db:5432/app", username: "vault_admin" },
+        });
+        assert.deepStrictEqual(live.databases!.database.roles["app-rw"].creation_statements, ["x {{name}}"]);
+        assert.deepStrictEqual(live.databases!.database.unreadable, ["LIST database/static-roles: permission denied"]);
+        assert.deepStrictEqual(live.pkis!.pki.unreadable, ["LIST pki/roles: permission denied"]);
+        assert.ok(!JSON.stringify(live).includes("KEY"), "only known fields are kept");
+        assert.ok(!seen.some((s) => /\/(creds|static-creds|issue|sign)\/|\/cert\/|\/keys?\b/.test(s)), seen.join("\n"));
+    });
+
+    it("lists VaultDynamicSecrets and VaultPKISecrets without reading the Secrets they write", async () => {
+        const vds = obj("VaultDynamicSecret", "cnpg", "app-db", VDS_SPEC);
+        const vps = obj("VaultPKISecret", "cnpg", "web-cert", VPKIS_SPEC);
+        routes = {
+            "GET /apis/secrets.hashicorp.com/v1beta1/vaultstaticsecrets": { status: 200, body: { items: [] } },
+            "GET /apis/secrets.hashicorp.com/v1beta1/vaultauths": { status: 200, body: { items: [] } },
+            "GET /apis/secrets.hashicorp.com/v1beta1/vaultconnections": { status: 200, body: { items: [] } },
+            "GET /apis/secrets.hashicorp.com/v1beta1/vaultdynamicsecrets": { status: 200, body: { items: [vds] } },
+            "GET /apis/secrets.hashicorp.com/v1beta1/vaultpkisecrets": { status: 200, body: { items: [vps] } },
+        };
+        seen.length = 0;
+        const live = await readLiveCluster({ server: base });
+        assert.deepStrictEqual(
+            live.dynamicSecrets!.map((o) => o.metadata.name),
+            ["app-db"],
+        );
+        assert.deepStrictEqual(
+            live.pkiSecrets!.map((o) => o.kind),
+            ["VaultPKISecret"],
+        );
+        assert.deepStrictEqual(live.others, []);
+        assert.ok(!seen.some((s) => s.includes("/secrets/")), seen.join("\n"));
     });
 });

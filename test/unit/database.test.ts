@@ -44,6 +44,41 @@ function fields(problems: { field: string }[]): string[] {
 }
 
 describe("database credentials (issue 21)", () => {
+    it("verbatim fields: roleName keeps a role's name, revocationStatements [] is none, renew/rollback/rotation statements and pool settings pass through", () => {
+        const d = dbArgs();
+        Object.assign(d.roles[0], { roleName: "app-rw", revocationStatements: [], renewStatements: ["ALTER ROLE \"{{name}}\" VALID UNTIL '{{expiration}}';"] });
+        Object.assign(d.roles[1], { roleName: "reporter", rotationStatements: ["ALTER ROLE \"{{name}}\" WITH PASSWORD '{{password}}';"] });
+        Object.assign(d.connections[0], { maxOpenConnections: 4, maxIdleConnections: 0, maxConnectionLifetime: 0 });
+        assert.deepStrictEqual(validateDatabaseArgs(d), []);
+        const plan = planDatabase(d);
+        assert.deepStrictEqual(
+            plan.roles.map((r) => [r.roleName, r.credsPath]),
+            [
+                ["app-rw", "creds/app-rw"],
+                ["reporter", "static-creds/reporter"],
+            ],
+        );
+        assert.deepStrictEqual(plan.roles[0].revocationStatements, [], "none stays none, not the package's default");
+        assert.strictEqual(plan.roles[0].renewStatements!.length, 1);
+        assert.strictEqual(plan.roles[1].rotationStatements!.length, 1);
+        assert.deepStrictEqual(plan.connections[0].allowedRoles, ["app-rw", "reporter"]);
+        assert.strictEqual(plan.connections[0].maxOpenConnections, 4);
+        const bad = dbArgs();
+        Object.assign(bad.roles[0], { roleName: "Bad Name", rotationStatements: ["x"], rollbackStatements: [""] });
+        Object.assign(bad.roles[1], { renewStatements: ["x"] });
+        Object.assign(bad.connections[0], { maxOpenConnections: -1 });
+        assert.deepStrictEqual(fields(validateDatabaseArgs(bad)), [
+            "database.connections[0].maxOpenConnections",
+            "database.roles[0].roleName",
+            "database.roles[0].rollbackStatements",
+            "database.roles[0].rotationStatements",
+            "database.roles[1].renewStatements",
+        ]);
+        const twice = dbArgs();
+        Object.assign(twice.roles[1], { roleName: "cnpg-app-db" });
+        assert.ok(validateDatabaseArgs(twice).some((p) => p.field === "database.roles[1].roleName" && /already taken/.test(p.message)));
+    });
+
     it("a good config has no problems, and the plan names each role after its namespace and app", () => {
         assert.deepStrictEqual(validateDatabaseArgs(dbArgs()), []);
         const plan = planDatabase(dbArgs());

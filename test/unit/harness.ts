@@ -22,6 +22,8 @@ export interface Recorded {
     provider: string;
     /** The import ID (the `import` resource option), when the resource is imported. */
     importId?: string;
+    /** The `retainOnDelete` resource option, when given. */
+    retainOnDelete?: boolean;
 }
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -50,6 +52,7 @@ export class MockRecorder {
     /** Installs the mocks. `state` lets a test add outputs a real provider would compute. */
     install(state: (type: string, inputs: Record<string, any>) => Record<string, any> = () => ({})): void {
         this.resources = [];
+        const retained = new Map<string, boolean>();
         // (again per test: an integration suite in the same mocha run points KUBECONFIG at the bed)
         process.env.KUBECONFIG = FIXTURE_KUBECONFIG;
         pulumi.runtime.setMocks(
@@ -67,6 +70,7 @@ export class MockRecorder {
                         secretInputs: [...secrets],
                         provider: args.provider ?? "",
                         importId: args.id || undefined,
+                        ...(retained.has(`${args.type}::${args.name}`) ? { retainOnDelete: retained.get(`${args.type}::${args.name}`) } : {}),
                     });
                     // like a cluster's token controller, fill ServiceAccount token Secrets
                     const filled =
@@ -81,6 +85,16 @@ export class MockRecorder {
             "stack",
             false,
         );
+        // the mock monitor does not hand resource options to newResource: read retainOnDelete off the request
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor() as {
+            registerResource: (req: { getType(): string; getName(): string; getRetainondelete(): boolean }, cb: unknown) => void;
+        };
+        const register = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req, cb) => {
+            retained.set(`${req.getType()}::${req.getName()}`, req.getRetainondelete());
+            register(req, cb);
+        };
     }
 
     /** Waits until no new resource has been registered for a few event-loop turns. */

@@ -13,7 +13,14 @@ import {
     validatePkiArgs,
     validatePlatformArgs,
 } from "../../components";
-import { MockRecorder, articleArgs } from "./harness";
+import * as pulumi from "@pulumi/pulumi";
+import { PkiSecretsEngine, firstPemCertificate } from "../../components/vault-config/pki";
+import { pkiFromConfig } from "../../programs/homelab/config";
+import { MockRecorder, articleArgs, isSecret } from "./harness";
+
+/** A PEM bundle's shape (not a real key: validation looks at the markers only). */
+const BUNDLE =
+    "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKEYSECRETTEXT\n-----END EC PRIVATE KEY-----\n";
 
 function pkiArgs(): PkiArgs {
     return {
@@ -90,9 +97,123 @@ describe("TLS certificates (issue 21)", () => {
         assert.ok(validatePlatformArgs(samePath).some((p) => p.field === "pki.path"));
     });
 
+    it('ca: { type: "existing" } plans no root CA; a bad type, root CA fields beside it and an adopted mount without it are refused, naming the field and the fix', () => {
+        assert.strictEqual(planPki(pkiArgs()).ca, "internal", "the default stays the generated root");
+        assert.deepStrictEqual(validatePkiArgs({ ...pkiArgs(), ca: { type: "existing" } }), []);
+        assert.strictEqual(planPki({ ...pkiArgs(), ca: { type: "existing" } }).ca, "existing");
+        const bad = validatePkiArgs({ ...pkiArgs(), ca: { type: "intermediate" } });
+        assert.ok(
+            bad.some((p) => p.field === "pki.ca.type" && /"internal".*"existing".*"imported"/.test(p.message)),
+            JSON.stringify(bad),
+        );
+        const both = validatePkiArgs({ ...pkiArgs(), ca: { type: "existing" }, caCommonName: "x", caTtl: "1h" });
+        assert.deepStrictEqual(
+            both.map((p) => p.field),
+            ["pki.caCommonName", "pki.caTtl"],
+        );
+        assert.match(both[0].message, /remove pki\.caCommonName, or set ca\.type "internal"/);
+        assert.ok(validatePkiArgs({ ...pkiArgs(), ca: { type: "existing", key: 1 } as never }).some((p) => p.field === "pki.ca.key"));
+        const adopted: VaultSecretsPlatformArgs = { ...articleArgs(), pki: pkiArgs(), adopted: { pkiMount: true } };
+        assert.ok(
+            validatePlatformArgs(adopted).some((p) => p.field === "pki.ca.type" && /Set pki\.ca: \{ type: "existing" \}/.test(p.message)),
+            "an adopted mount keeps its CA",
+        );
+    });
+
+    it('ca: { type: "imported" } needs pemBundle (never echoed), takes no root CA fields; pemBundle is refused with the other types', () => {
+        assert.deepStrictEqual(validatePkiArgs({ ...pkiArgs(), ca: { type: "imported", pemBundle: pulumi.secret(BUNDLE) } }), []);
+        assert.deepStrictEqual(validatePkiArgs({ ...pkiArgs(), ca: { type: "imported", pemBundle: BUNDLE } }), []);
+        assert.strictEqual(planPki({ ...pkiArgs(), ca: { type: "imported", pemBundle: BUNDLE } }).ca, "imported");
+        const missing = validatePkiArgs({ ...pkiArgs(), ca: { type: "imported" } });
+        assert.ok(
+            missing.some((p) => p.field === "pki.ca.pemBundle" && /required.*pulumi\.secret/.test(p.message)),
+            JSON.stringify(missing),
+        );
+        const notPem = validatePkiArgs({ ...pkiArgs(), ca: { type: "imported", pemBundle: "MHcCAQEEIKEYSECRETTEXT" } });
+        assert.ok(
+            notPem.some((p) => p.field === "pki.ca.pemBundle" && /PRIVATE KEY/.test(p.message)),
+            JSON.stringify(notPem),
+        );
+        assert.ok(!JSON.stringify(notPem).includes("KEYSECRETTEXT"), "the bundle's text is not echoed");
+        const wrongType = validatePkiArgs({ ...pkiArgs(), ca: { type: "imported", pemBundle: 42 as never } });
+        assert.ok(
+            wrongType.some((p) => p.field === "pki.ca.pemBundle"),
+            JSON.stringify(wrongType),
+        );
+        const rootFields = validatePkiArgs({ ...pkiArgs(), ca: { type: "imported", pemBundle: BUNDLE }, caCommonName: "x" });
+        assert.ok(
+            rootFields.some((p) => p.field === "pki.caCommonName" && /"imported"/.test(p.message)),
+            JSON.stringify(rootFields),
+        );
+        for (const type of ["internal", "existing"]) {
+            const extra = validatePkiArgs({ ...pkiArgs(), ca: { type, pemBundle: BUNDLE } });
+            assert.ok(
+                extra.some((p) => p.field === "pki.ca.pemBundle" && /only used with/.test(p.message)),
+                `${type}: ${JSON.stringify(extra)}`,
+            );
+            assert.ok(!JSON.stringify(extra).includes("KEYSECRETTEXT"));
+        }
+        assert.strictEqual(firstPemCertificate(BUNDLE), "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n");
+        assert.strictEqual(firstPemCertificate("-----BEGIN EC PRIVATE KEY-----\nx\n-----END EC PRIVATE KEY-----"), "");
+    });
+
+    it("homelab program: the imported CA's bundle comes from the secret config pkiCaBundle, never from plain config", async () => {
+        const pki = { ...pkiArgs(), ca: { type: "imported" } };
+        const missing = pkiFromConfig(pki, undefined, false);
+        assert.ok(missing.problems.some((p) => p.field === "pkiCaBundle" && /pulumi config set --secret pkiCaBundle/.test(p.message)));
+        const plain = pkiFromConfig({ ...pkiArgs(), ca: { type: "imported", pemBundle: BUNDLE } }, pulumi.secret(BUNDLE), true);
+        assert.ok(plain.problems.some((p) => p.field === "pki.ca.pemBundle" && /not read from plain stack config/.test(p.message)));
+        assert.ok(!JSON.stringify(plain.problems).includes("KEYSECRETTEXT"));
+        const ok = pkiFromConfig(pki, pulumi.secret(BUNDLE), true);
+        assert.deepStrictEqual(ok.problems, []);
+        assert.deepStrictEqual(validatePkiArgs(ok.pki!), []);
+        assert.ok(await isSecret(pulumi.output(ok.pki!.ca!.pemBundle!)), "the bundle stays a secret");
+        const stray = pkiFromConfig(pkiArgs(), pulumi.secret(BUNDLE), true);
+        assert.ok(stray.problems.some((p) => p.field === "pkiCaBundle" && /not "imported"/.test(p.message)));
+    });
+
+    it("roleName keeps an existing role's name (its issue path follows); two certificates on one role are refused", () => {
+        const a = pkiArgs();
+        a.certificates[0].roleName = "web";
+        assert.deepStrictEqual(validatePkiArgs(a), []);
+        const c = planPki(a).certificates[0];
+        assert.deepStrictEqual([c.roleName, c.policyPath], ["web", "pki/issue/web"]);
+        a.certificates.push({ name: "other", namespace: "web", commonName: "other.homelab.lan", roleName: "web" });
+        assert.ok(validatePkiArgs(a).some((p) => p.field === "pki.certificates[1].roleName" && /already/.test(p.message)));
+        assert.ok(
+            validatePkiArgs({ certificates: [{ ...pkiArgs().certificates[0], roleName: "a b" }] }).some((p) => p.field === "pki.certificates[0].roleName"),
+        );
+    });
+
     describe("under mocks", () => {
         const rec = new MockRecorder();
         beforeEach(() => rec.install());
+
+        it('ca: { type: "existing" } creates no root CA; the roles and the VaultPKISecret are as usual', async () => {
+            new VaultSecretsPlatform("p", { ...articleArgs(), pki: { ...pkiArgs(), ca: { type: "existing" } } });
+            await rec.settle();
+            assert.deepStrictEqual(rec.ofType("vault:pkiSecret/secretBackendRootCert:SecretBackendRootCert"), []);
+            assert.strictEqual(rec.ofType("vault:pkiSecret/secretBackendRole:SecretBackendRole").length, 1);
+            assert.strictEqual(rec.ofType("kubernetes:secrets.hashicorp.com/v1beta1:VaultPKISecret").length, 1);
+            assert.ok(rec.ofType("vault:index/mount:Mount").some((m) => m.inputs.type === "pki" && m.importId === undefined));
+        });
+
+        it('ca: { type: "imported" } sets the mount\'s CA from the bundle as a secret, before the roles; no root CA is generated', async () => {
+            new VaultSecretsPlatform("p", { ...articleArgs(), pki: { ...pkiArgs(), ca: { type: "imported", pemBundle: pulumi.secret(BUNDLE) } } });
+            await rec.settle();
+            assert.deepStrictEqual(rec.ofType("vault:pkiSecret/secretBackendRootCert:SecretBackendRootCert"), []);
+            const [ca] = rec.ofType("vault:pkiSecret/secretBackendConfigCa:SecretBackendConfigCa");
+            assert.ok(ca, "a config/ca resource");
+            assert.strictEqual(ca.inputs.backend, "pki");
+            assert.strictEqual(ca.inputs.pemBundle, BUNDLE);
+            assert.ok(ca.secretInputs.includes("pemBundle"), "the bundle reaches the provider as a secret");
+            const engine = new PkiSecretsEngine("alone", { ...pkiArgs(), path: "pki-alone", ca: { type: "imported", pemBundle: pulumi.secret(BUNDLE) } });
+            assert.ok(!(await isSecret(engine.caCertificate)), "the CA certificate (no key) is an ordinary output");
+            assert.ok(
+                await new Promise<boolean>((r) => engine.caCertificate.apply((c) => r(c.startsWith("-----BEGIN CERTIFICATE-----") && !c.includes("PRIVATE")))),
+            );
+            assert.strictEqual(rec.ofType("vault:pkiSecret/secretBackendRole:SecretBackendRole").length, 1);
+        });
 
         it("creates the pki mount, an internal root CA, one narrow role and one VaultPKISecret per app", async () => {
             new VaultSecretsPlatform("p", { ...articleArgs(), pki: pkiArgs() });

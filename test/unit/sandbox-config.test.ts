@@ -4,8 +4,17 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { VaultSecretsPlatform, validatePlatformArgs } from "../../components";
-import { HomelabConfig, platformArgsFromConfig, unknownConfigKeys } from "../../programs/homelab/config";
-import { ConfigEntry, PROJECT, SANDBOX_APP, bedStackConfig, toolVersions, workloadDeployment } from "../../scripts/sandbox/stack-config";
+import { HomelabConfig, databaseFromConfig, platformArgsFromConfig, unknownConfigKeys } from "../../programs/homelab/config";
+import {
+    ConfigEntry,
+    PROJECT,
+    SANDBOX_APP,
+    SANDBOX_DB_ROLE,
+    SANDBOX_DB_WORKLOAD,
+    bedStackConfig,
+    toolVersions,
+    workloadDeployment,
+} from "../../scripts/sandbox/stack-config";
 import { MockRecorder } from "./harness";
 
 /** The stack config as the homelab program reads it (programs/homelab/index.ts: getObject = JSON.parse). */
@@ -85,6 +94,50 @@ describe("the bed's stack config (npm start and the integration tests, one sourc
         assert.strictEqual(JSON.parse(entries[`${PROJECT}:vault`].value).helm.values.server.image.tag, toolVersions().VAULT_VERSION);
         assert.throws(() => bedStackConfig("external", { ...env, VAULT_ADDR: undefined }, [], undefined), /VAULT_ADDR is not set/);
     });
+
+    for (const mode of ["incluster", "external"] as const) {
+        it(`${mode}, the dynamic-credential variant: the program accepts it, the password is secret config only, the VaultDynamicSecret restarts ${SANDBOX_DB_WORKLOAD}`, async () => {
+            const entries = bedStackConfig(mode, env, [SANDBOX_APP], values, {
+                database: { host: "10.245.0.1", port: 15432, adminPassword: "pw-not-in-plain" },
+            });
+            assert.deepStrictEqual(
+                Object.entries(entries)
+                    .filter(([, e]) => e.secret)
+                    .map(([k]) => k)
+                    .sort(),
+                [`${PROJECT}:databasePasswords`, `${PROJECT}:values`],
+            );
+            assert.ok(
+                Object.values(entries).every((e) => e.secret || !e.value.includes("pw-not-in-plain")),
+                "the admin password is in no plain entry",
+            );
+            const { cfg, raw } = asProgramSees(entries);
+            const plain = cfg as unknown as Record<string, unknown>;
+            const secretValues = pulumi.secret(plain.values as Record<string, Record<string, string>>);
+            const passwords = pulumi.secret(plain.databasePasswords as Record<string, string>);
+            delete plain.values;
+            delete plain.databasePasswords;
+            assert.deepStrictEqual(unknownConfigKeys(raw, PROJECT), []);
+            const { args, problems } = platformArgsFromConfig(cfg, secretValues, []);
+            const db = databaseFromConfig(cfg.database, passwords, Object.keys(JSON.parse(raw[`${PROJECT}:databasePasswords`])));
+            assert.deepStrictEqual([...problems, ...db.problems], []);
+            args.database = db.database;
+            assert.deepStrictEqual(validatePlatformArgs(args), []);
+            new VaultSecretsPlatform("sandbox-db", args);
+            await rec.settle();
+            const vds = rec.one("kubernetes:secrets.hashicorp.com/v1beta1:VaultDynamicSecret");
+            assert.strictEqual(vds.inputs.metadata.namespace, SANDBOX_DB_ROLE.namespace);
+            assert.strictEqual(vds.inputs.spec.destination.name, SANDBOX_DB_ROLE.name);
+            assert.deepStrictEqual(vds.inputs.spec.rolloutRestartTargets, [{ kind: "Deployment", name: SANDBOX_DB_WORKLOAD }]);
+            const conn = rec.one("vault:database/secretBackendConnection:SecretBackendConnection");
+            assert.match(JSON.stringify(conn.inputs), /@10\.245\.0\.1:15432\/appdb/);
+            // the workload a rotation restarts reads the Secret the VaultDynamicSecret writes
+            const d = workloadDeployment("cnpg", SANDBOX_DB_WORKLOAD, SANDBOX_DB_ROLE.name) as {
+                spec: { template: { spec: { containers: Record<string, unknown>[] } } };
+            };
+            assert.deepStrictEqual(d.spec.template.spec.containers[0].envFrom, [{ secretRef: { name: SANDBOX_DB_ROLE.name, optional: true } }]);
+        });
+    }
 
     it("the workload takes the app's Secret optionally and never pulls an image", () => {
         const d = workloadDeployment("cnpg", "my-app", SANDBOX_APP.name) as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };

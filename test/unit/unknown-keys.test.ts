@@ -116,12 +116,12 @@ describe("unknown keys in stack config are errors at every level (issue 20)", ()
             {
                 field: `${PROJECT}:createNamespace`,
                 message:
-                    'is not a known field, so it would be ignored: did you mean "createNamespaces"? (known fields: vault, operator, kv, cluster, kubernetesAuth, serviceAccountName, createNamespaces, apps, values, adopted, database, databasePasswords, pki)',
+                    'is not a known field, so it would be ignored: did you mean "createNamespaces"? (known fields: vault, operator, kv, cluster, kubernetesAuth, serviceAccountName, createNamespaces, apps, values, adopted, database, databasePasswords, pki, pkiCaBundle)',
             },
             {
                 field: `${PROJECT}:zzz`,
                 message:
-                    "is not a known field, so it would be ignored: known fields: vault, operator, kv, cluster, kubernetesAuth, serviceAccountName, createNamespaces, apps, values, adopted, database, databasePasswords, pki",
+                    "is not a known field, so it would be ignored: known fields: vault, operator, kv, cluster, kubernetesAuth, serviceAccountName, createNamespaces, apps, values, adopted, database, databasePasswords, pki, pkiCaBundle",
             },
         ]);
     });
