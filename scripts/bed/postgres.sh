@@ -10,7 +10,7 @@
 
 PG_BIN_DIR="${PVV_PG_BIN_DIR:-/usr/lib/postgresql/15/bin}"
 
-postgres_dir() { cat "$BED/postgres-dir" 2>/dev/null; }
+postgres_dir() { cat "$BED/postgres-dir" 2>/dev/null || true; }
 
 # psql as the superuser over the server's socket (trust, in a 0700 directory only postgres can enter);
 # the SQL on stdin, never on a command line
