@@ -246,7 +246,7 @@ describe("integration: TLS certificates from your own CA (pki.ca.type imported)"
         config[`${PROJECT}:pki`] = { value: JSON.stringify({ path: "pki-own", ca: { type: "imported" }, certificates: [OWN] }) };
         config[`${PROJECT}:pkiCaBundle`] = { value: caCert + caKey, secret: true };
         stack = await freshStack(bed, IMP_STACK, config);
-        await createWorkload(bed, "web", "web", "own-tls");
+        await createWorkload(bed, "web", "own", "own-tls");
         const up = await stack.up({ onOutput: (o) => (upLog += o) });
         assert.strictEqual(up.summary.result, "succeeded");
     });
