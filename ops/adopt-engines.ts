@@ -6,10 +6,10 @@
  * credential (`creds/`, `static-creds/`, `issue/`), a password or a private key.
  */
 import type { AdoptedDatabaseConnection, AdoptedObject, AdoptedPkiRole } from "../components/config/adopt";
-import { databaseRoleName, validateDatabaseArgs } from "../components/config/database";
-import { pkiRoleName, validatePkiArgs } from "../components/config/pki";
+import { PROVIDER_CANNOT_WRITE } from "../components/config/adopt";
+import { validateDatabaseArgs } from "../components/config/database";
+import { validatePkiArgs } from "../components/config/pki";
 import type { ValidationProblem } from "../components/config/validate";
-import { redactUrl } from "../components/shared/text";
 
 /** What one database mount holds (no password: Vault never returns it). */
 export interface LiveDatabaseMount {
@@ -94,7 +94,8 @@ export function goDurationSeconds(v: unknown): number | undefined {
     if (/^[0-9]+$/.test(t)) {
         return parseInt(t, 10);
     }
-    const re = /([0-9]+(?:\.[0-9]+)?)(h|m|s|ms)/g;
+    // (ms before m: an alternation takes the first that matches)
+    const re = /([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)/g;
     let total = 0;
     let used = 0;
     for (let m = re.exec(t); m; m = re.exec(t)) {
@@ -102,6 +103,23 @@ export function goDurationSeconds(v: unknown): number | undefined {
         used += m[0].length;
     }
     return used === t.length ? Math.floor(total) : undefined;
+}
+
+/** The `{ kind, name }` of each rollout restart target that is an object (pure; null and other odd entries skipped). */
+export function restartTargets(v: unknown): { kind: string; name: string }[] {
+    return (Array.isArray(v) ? v : [])
+        .filter((t): t is Record<string, unknown> => typeof t === "object" && t !== null && !Array.isArray(t))
+        .map((t) => ({ kind: String(t.kind ?? ""), name: String(t.name ?? "") }));
+}
+
+/** Whether an allowed_roles entry (Vault matches them as globs: `*`, `app-*`) allows `role` (pure). */
+function globMatches(pattern: string, role: string): boolean {
+    return new RegExp(
+        `^${pattern
+            .split("*")
+            .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+            .join(".*")}$`,
+    ).test(role);
 }
 
 function list(v: unknown): string[] {
@@ -112,15 +130,68 @@ function key(o: EngineObject): string {
     return `${o.metadata.namespace}/${o.metadata.name}`;
 }
 
-/** The path blocks of a policy with their capabilities (pure). */
+/** The path blocks of a policy with their capabilities (pure; nested blocks such as `allowed_parameters = { ... }` are skipped over). */
 export function policyRules(text: string): { path: string; capabilities: string[] }[] {
     const out: { path: string; capabilities: string[] }[] = [];
-    const re = /path\s+"([^"]*)"\s*\{([^}]*)\}/g;
+    const re = /path\s+"([^"]*)"\s*\{/g;
     for (let m = re.exec(text); m; m = re.exec(text)) {
-        const caps = /capabilities\s*=\s*\[([^\]]*)\]/.exec(m[2]);
+        let depth = 1;
+        let i = re.lastIndex;
+        let inString = false;
+        for (; i < text.length && depth > 0; i++) {
+            const ch = text[i];
+            if (inString) {
+                if (ch === "\\") {
+                    i++;
+                } else if (ch === '"') {
+                    inString = false;
+                }
+            } else if (ch === '"') {
+                inString = true;
+            } else if (ch === "{") {
+                depth++;
+            } else if (ch === "}") {
+                depth--;
+            }
+        }
+        const body = text.slice(re.lastIndex, i - 1);
+        // capabilities at the block's own level only
+        let top = "";
+        let d = 0;
+        for (const ch of body) {
+            d += ch === "{" ? 1 : ch === "}" ? -1 : 0;
+            top += d === 0 && ch !== "}" ? ch : " ";
+        }
+        const caps = /capabilities\s*=\s*\[([^\]]*)\]/.exec(top);
         out.push({ path: m[1], capabilities: caps ? list(caps[1].replace(/"/g, "")) : [] });
+        re.lastIndex = i;
     }
     return out;
+}
+
+/**
+ * Whether policy path `a` is lower in priority than `b` when both match (pure), as Vault orders them:
+ * the first `+` or `*` earlier, a trailing `*`, more `+` segments, shorter, then lexicographically smaller.
+ */
+function lowerPriority(a: string, b: string): boolean {
+    const firstWild = (p: string) => {
+        const i = p.search(/[+*]/);
+        return i < 0 ? p.length : i;
+    };
+    if (firstWild(a) !== firstWild(b)) {
+        return firstWild(a) < firstWild(b);
+    }
+    if (a.endsWith("*") !== b.endsWith("*")) {
+        return a.endsWith("*");
+    }
+    const plus = (p: string) => p.split("/").filter((x) => x === "+").length;
+    if (plus(a) !== plus(b)) {
+        return plus(a) > plus(b);
+    }
+    if (a.length !== b.length) {
+        return a.length < b.length;
+    }
+    return a < b;
 }
 
 /** Whether a policy path (with Vault's `*` suffix and `+` segment globs) matches `path` (pure). */
@@ -133,10 +204,19 @@ export function policyPathMatches(rule: string, path: string): boolean {
     return new RegExp(`^${body}${glob ? ".*" : ""}$`).test(path);
 }
 
-/** Whether the policies grant `capability` on `path` (pure; a matching `deny` wins, as in Vault). */
+/**
+ * Whether the policies grant `capability` on `path` (pure), as Vault decides: only the most specific
+ * matching path counts (exact before glob, then the longest prefix), its capabilities merged across the
+ * policies, and a `deny` among them wins.
+ */
 export function policiesGrant(texts: string[], path: string, capability: string): boolean {
     const rules = texts.flatMap(policyRules).filter((r) => policyPathMatches(r.path, path));
-    return !rules.some((r) => r.capabilities.includes("deny")) && rules.some((r) => r.capabilities.includes(capability));
+    if (!rules.length) {
+        return false;
+    }
+    const best = rules.map((r) => r.path).reduce((a, b) => (lowerPriority(a, b) ? b : a));
+    const caps = rules.filter((r) => r.path === best).flatMap((r) => r.capabilities);
+    return !caps.includes("deny") && caps.includes(capability);
 }
 
 /** Field → its first problem, for the entries of a validated section (pure). */
@@ -260,7 +340,7 @@ export function adoptDatabase(
             continue;
         }
         if (!connections.has(connName)) {
-            const conn = connectionArgs(connName, c, problems);
+            const conn = connectionArgs(connName, c, dbPath, problems);
             if (typeof conn === "string") {
                 skip(it.object, conn);
                 continue;
@@ -307,13 +387,59 @@ export function adoptDatabase(
     const adoptedConns: AdoptedDatabaseConnection[] = [];
     for (const c of connList) {
         const name = String(c.name);
-        const allowed = list(connFound.get(name)!.allowed_roles);
-        adoptedConns.push({ name, allowedRoles: allowed });
+        const found = connFound.get(name)!;
+        const allowed = list(found.allowed_roles);
+        const d = (found.connection_details ?? {}) as Record<string, unknown>;
+        const extra: Omit<AdoptedDatabaseConnection, "name" | "allowedRoles"> = {};
+        if (typeof found.password_policy === "string" && found.password_policy) {
+            extra.passwordPolicy = found.password_policy;
+        }
+        const rootRot = list(found.root_credentials_rotate_statements ?? found.root_rotation_statements);
+        if (rootRot.length) {
+            extra.rootRotationStatements = rootRot;
+        }
+        if (typeof d.username_template === "string" && d.username_template) {
+            extra.usernameTemplate = d.username_template;
+        }
+        if (typeof d.password_authentication === "string" && d.password_authentication && d.password_authentication !== "password") {
+            extra.passwordAuthentication = d.password_authentication;
+        }
+        if (d.disable_escaping === true) {
+            extra.disableEscaping = true;
+        }
+        adoptedConns.push({ name, allowedRoles: allowed, ...extra });
+        const kept = Object.keys(extra);
+        if (kept.length) {
+            problems.push({
+                what: `database connection ${name} has settings the package does not write (${kept.join(", ")})`,
+                fix: `kept as found while adopted; the convention step writes the package's connection without them (Vault's defaults): put them back by hand after it if you need them`,
+            });
+        }
+        const cannot = (PROVIDER_CANNOT_WRITE.databaseConnection as readonly string[]).filter((k) => (extra as Record<string, unknown>)[k] !== undefined);
+        if (cannot.length) {
+            changes.push(
+                `database connection ${dbPath}/config/${name}: ${cannot.join(", ")} cannot be written by the Vault provider built here, and the first up writes the connection again (its password): Vault may reset them to its defaults; set them again after the up (vault write ${dbPath}/config/${name} ...)`,
+            );
+        }
+        for (const f of list(found.tls_set)) {
+            changes.push(
+                `database connection ${dbPath}/config/${name}: ${f} is set (TLS material, never read by adopt): the connection is written without it, so Vault may drop it; write it again after the up (vault write ${dbPath}/config/${name} ${f}=@file)`,
+            );
+        }
         commands.push(`pulumi config set --secret --path 'databasePasswords.${name}'${opts.stack ? ` --stack ${opts.stack}` : ""}`);
         changes.push(
             `database connection ${dbPath}/config/${name}: written again with the password you set in databasePasswords.${name} (Vault never returns a connection's password, so no import can match it); Vault checks the connection with it${c.verifyConnection === false ? " (verify_connection is off: a wrong password shows at the next lease)" : ", so a wrong password fails the up and leaves the connection as it was"}`,
         );
         const mine = roleList.filter((r) => r.args.database === name).map((r) => r.item.role);
+        const refused = mine.filter((r) => !allowed.some((a) => globMatches(a, r)));
+        for (const r of refused) {
+            const users = roleList.filter((x) => x.item.role === r).map((x) => `VaultDynamicSecret ${key(x.item.object)}`);
+            problems.push({
+                what: `database connection ${name}'s allowed_roles ${JSON.stringify(allowed)} do not include the role ${r}, which ${users.join(" and ")} reads: Vault refuses its credential ("is not an allowed role"), so that VaultDynamicSecret is failing now`,
+                fix: `the first up adds ${r} to the connection's allowed_roles (the roles found plus the adopted ones); to mend it before, vault write ${dbPath}/config/${name} allowed_roles=${[...allowed, r].join(",")}`,
+            });
+            changes.push(`database connection ${dbPath}/config/${name}: allowed_roles gains ${r} (read by ${users.join(" and ")}, which Vault refuses now)`);
+        }
         const others = allowed.filter((r) => !mine.includes(r));
         if (others.length) {
             problems.push({
@@ -324,6 +450,18 @@ export function adoptDatabase(
     }
     for (const r of roleList) {
         changes.push(...r.notes);
+    }
+    const adoptedRoleNames = roleList.map((r) => r.item.role);
+    const otherConns = Object.keys(db.connections).filter((n) => !connList.some((c) => c.name === n));
+    const otherRoles = [...Object.keys(db.roles).map((r) => `roles/${r}`), ...Object.keys(db.staticRoles).map((r) => `static-roles/${r}`)].filter(
+        (r) => !adoptedRoleNames.includes(r.split("/")[1]),
+    );
+    if (mount !== undefined && (otherConns.length || otherRoles.length)) {
+        const held = [...otherConns.sort().map((c) => `config/${c}`), ...otherRoles.sort()].map((x) => `${dbPath}/${x}`);
+        problems.push({
+            what: `the database mount ${dbPath} also holds what the stack does not manage (${held.join(", ")}): after the convention step the mount is the stack's, so a pulumi destroy (or removing database from the config) unmounts it, and Vault revokes every lease of it, these roles' users too`,
+            fix: `move or delete them before the convention step, or take them in through a VaultDynamicSecret each; to keep the mount when the stack goes, release it from the state (pulumi state delete <the mount's URN>) before a destroy (docs/adopt.md)`,
+        });
     }
     const adoptedObjects = roleList.map((r) => r.item.object);
     return {
@@ -347,7 +485,7 @@ export function adoptDatabase(
 }
 
 /** A connection as `database.connections[]` (no password), or why it cannot be adopted (pure). */
-function connectionArgs(name: string, c: Record<string, any>, problems: EngineProblem[]): Record<string, unknown> | string {
+function connectionArgs(name: string, c: Record<string, any>, dbPath: string, problems: EngineProblem[]): Record<string, unknown> | string {
     const plugin = String(c.plugin_name ?? "");
     if (plugin !== "postgresql-database-plugin") {
         return `its connection ${name} uses the ${plugin || "unknown"} plugin; the package manages postgresql-database-plugin connections only`;
@@ -355,7 +493,8 @@ function connectionArgs(name: string, c: Record<string, any>, problems: EnginePr
     const d = (c.connection_details ?? {}) as Record<string, unknown>;
     const url = String(d.connection_url ?? "");
     if (!url.includes("{{username}}") || !url.includes("{{password}}")) {
-        return `its connection ${name} has a connection_url without the {{username}}/{{password}} placeholders (${redactUrl(url)}); write it with them (vault write ${name}'s config connection_url=postgresql://{{username}}:{{password}}@...) and run adopt again`;
+        // (the URL is never echoed, not even redacted: without the placeholders it may hold the password in any form)
+        return `its connection ${name} has a connection_url without the {{username}}/{{password}} placeholders (so it may hold a credential: not shown); the package writes the password through them: write the connection with them (vault write ${dbPath}/config/${name} connection_url=postgresql://{{username}}:{{password}}@...) and run adopt again`;
     }
     const username = String(d.username ?? "");
     const args: Record<string, unknown> = { name, connectionUrl: url, username };
@@ -390,10 +529,8 @@ function roleArgs(it: DbRoleItem, connName: string, mount: LiveMountInfo | undef
     const spec = o.spec ?? {};
     const { name, namespace: ns } = o.metadata;
     const notes: string[] = [];
-    const args: Record<string, unknown> = { name, namespace: ns, database: connName };
-    if (it.role !== databaseRoleName(ns, name)) {
-        args.roleName = it.role;
-    }
+    // the role's Vault name, always: a default name would follow a `cluster` set later (a new role, the old one deleted)
+    const args: Record<string, unknown> = { name, namespace: ns, database: connName, roleName: it.role };
     const r = it.live;
     if (it.kind === "static") {
         args.kind = "static";
@@ -446,9 +583,9 @@ function roleArgs(it: DbRoleItem, connName: string, mount: LiveMountInfo | undef
     if (dest !== name) {
         args.destination = dest;
     }
-    const targets = Array.isArray(spec.rolloutRestartTargets) ? spec.rolloutRestartTargets : [];
+    const targets = restartTargets(spec.rolloutRestartTargets);
     if (targets.length) {
-        args.rolloutRestartTargets = targets.map((t: { kind: string; name: string }) => ({ kind: t.kind, name: t.name }));
+        args.rolloutRestartTargets = targets;
     }
     if (
         it.kind === "dynamic" &&
@@ -514,7 +651,35 @@ export function adoptedPkiRoleOf(name: string, r: Record<string, any>): AdoptedP
         ["no_store", "noStore"],
         ["generate_lease", "generateLease"],
         ["require_cn", "requireCn"],
+        ["allow_wildcard_certificates", "allowWildcardCertificates"],
+        ["use_csr_common_name", "useCsrCommonName"],
+        ["use_csr_sans", "useCsrSans"],
+        ["code_signing_flag", "codeSigningFlag"],
+        ["email_protection_flag", "emailProtectionFlag"],
+        ["basic_constraints_valid_for_non_ca", "basicConstraintsValidForNonCa"],
+        ["allowed_domains_template", "allowedDomainsTemplate"],
     ];
+    const lists: [string, keyof AdoptedPkiRole][] = [
+        ["ext_key_usage", "extKeyUsages"],
+        ["ou", "organizationUnit"],
+        ["organization", "organizations"],
+        ["country", "countries"],
+        ["locality", "localities"],
+        ["province", "provinces"],
+        ["street_address", "streetAddresses"],
+        ["postal_code", "postalCodes"],
+        ["allowed_uri_sans", "allowedUriSans"],
+        ["allowed_other_sans", "allowedOtherSans"],
+        ["allowed_serial_numbers", "allowedSerialNumbers"],
+        ["policy_identifiers", "policyIdentifiers"],
+    ];
+    // (non-empty only: empty is the provider's default)
+    for (const [f, k] of lists) {
+        const v = list(r[f]).filter((x) => x !== "");
+        if (v.length) {
+            (out as unknown as Record<string, unknown>)[k] = v;
+        }
+    }
     if (r.allowed_domains !== undefined && r.allowed_domains !== null) {
         out.allowedDomains = list(r.allowed_domains);
     }
@@ -526,7 +691,8 @@ export function adoptedPkiRoleOf(name: string, r: Record<string, any>): AdoptedP
     if (typeof r.key_type === "string" && r.key_type) {
         out.keyType = r.key_type;
     }
-    if (typeof r.key_bits === "number" && r.key_bits > 0) {
+    // (0 too: the key type's default, where the provider's default is 2048)
+    if (typeof r.key_bits === "number" && r.key_bits >= 0) {
         out.keyBits = r.key_bits;
     }
     if (r.key_usage !== undefined && r.key_usage !== null) {
@@ -635,13 +801,12 @@ export function adoptPki(
         if (dest !== name) {
             c.destination = dest;
         }
-        const targets = Array.isArray(spec.rolloutRestartTargets) ? spec.rolloutRestartTargets : [];
+        const targets = restartTargets(spec.rolloutRestartTargets);
         if (targets.length) {
-            c.rolloutRestartTargets = targets.map((t: { kind: string; name: string }) => ({ kind: t.kind, name: t.name }));
+            c.rolloutRestartTargets = targets;
         }
-        if (it.role !== pkiRoleName(ns, name)) {
-            c.roleName = it.role;
-        }
+        // the role's Vault name, always: a default name would follow a `cluster` set later
+        c.roleName = it.role;
         return c;
     };
     let certs = owned.map(certOf);
@@ -679,11 +844,20 @@ export function adoptPki(
             }
         }
     });
+    const changes: string[] = [];
+    for (const r of roles) {
+        const cannot = (PROVIDER_CANNOT_WRITE.pkiRole as readonly string[]).filter((k) => (r as unknown as Record<string, unknown>)[k] !== undefined);
+        if (cannot.length) {
+            changes.push(
+                `PKI role ${pkiPath}/roles/${r.name}: ${cannot.join(", ")} (as found: ${cannot.map((k) => JSON.stringify((r as unknown as Record<string, unknown>)[k])).join(", ")}) cannot be written by the Vault provider built here: imported as they are, but an update of this role (the convention step, or any change) writes it without them, so Vault resets them to its defaults; set them again by hand after such an update`,
+            );
+        }
+    }
     return {
         config: { path: pkiPath, ca: { type: "existing" }, certificates: certs },
         adoptedObjects: owned.map((it) => it.object),
         grants: owned.map((it) => ({ object: it.object, path: `${pkiPath}/issue/${it.role}`, capability: "update", leases: false })),
-        changes: [],
+        changes,
         commands: [],
         adopted: { pkiMount: vaultMounts[`${pkiPath}/`] !== undefined, pkiRoles: roles, pkiSecrets: [] },
     };

@@ -10,7 +10,17 @@ import type { AdoptedObject, AdoptedPolicy, AdoptedRole, AdoptedSetup } from "..
 import { DEFAULTS, nameFor } from "../components/config/plan";
 import { VSO_API_VERSION } from "../components/config/vso-types";
 import { KubeTarget, kubeRequest, sanitizeText, vaultErrors, vaultRequest } from "./clients";
-import { EngineGrant, LiveDatabaseMount, LiveMountInfo, LivePkiMount, adoptDatabase, adoptPki, databaseObjectProblems, policiesGrant } from "./adopt-engines";
+import {
+    EngineGrant,
+    LiveDatabaseMount,
+    LiveMountInfo,
+    LivePkiMount,
+    adoptDatabase,
+    adoptPki,
+    databaseObjectProblems,
+    policiesGrant,
+    restartTargets,
+} from "./adopt-engines";
 
 export type { LiveDatabaseMount, LivePkiMount, LiveMountInfo } from "./adopt-engines";
 
@@ -319,9 +329,9 @@ function appOf(c: Chain, cluster: LiveCluster, problems: AdoptionProblem[]): Rec
     if (typeof spec.refreshAfter === "string" && spec.refreshAfter) {
         app.refreshAfter = spec.refreshAfter;
     }
-    const targets = Array.isArray(spec.rolloutRestartTargets) ? spec.rolloutRestartTargets : [];
+    const targets = restartTargets(spec.rolloutRestartTargets);
     if (targets.length) {
-        app.rolloutRestartTargets = targets.map((t: { kind: string; name: string }) => ({ kind: t.kind, name: t.name }));
+        app.rolloutRestartTargets = targets;
     }
     const keys = cluster.secretKeys[`${ns}/${dest}`];
     if (keys === undefined) {
@@ -774,7 +784,8 @@ export function planAdoption(vault: LiveVault, cluster: LiveCluster, opts: Adopt
 
 /** The Vault names of the static roles in a database section (pure). */
 function staticRolesOf(d: AdoptedDatabaseConfig | undefined): string[] {
-    return (d?.roles ?? []).filter((r) => r.kind === "static").map((r) => String(r.roleName ?? `${r.namespace}-${r.name}`));
+    // (adopt always writes roleName for the roles it takes over)
+    return (d?.roles ?? []).filter((r) => r.kind === "static" && r.roleName !== undefined).map((r) => String(r.roleName));
 }
 
 /**
@@ -1022,8 +1033,26 @@ function pick(o: Record<string, any>, fields: string[]): Record<string, any> {
     return Object.fromEntries(fields.filter((f) => o?.[f] !== undefined).map((f) => [f, o[f]]));
 }
 
-const DB_CONNECTION_FIELDS = ["plugin_name", "allowed_roles", "verify_connection", "password_policy", "root_credentials_rotate_statements"];
-const DB_CONNECTION_DETAILS = ["connection_url", "username", "max_open_connections", "max_idle_connections", "max_connection_lifetime"];
+const DB_CONNECTION_FIELDS = [
+    "plugin_name",
+    "allowed_roles",
+    "verify_connection",
+    "password_policy",
+    "root_credentials_rotate_statements",
+    "root_rotation_statements",
+];
+const DB_CONNECTION_DETAILS = [
+    "connection_url",
+    "username",
+    "max_open_connections",
+    "max_idle_connections",
+    "max_connection_lifetime",
+    "username_template",
+    "password_authentication",
+    "disable_escaping",
+];
+/** TLS material of a connection: only whether it is set is kept, never the value. */
+const DB_CONNECTION_TLS = ["private_key", "tls_ca", "tls_certificate"];
 const DB_ROLE_FIELDS = ["db_name", "creation_statements", "revocation_statements", "renew_statements", "rollback_statements", "default_ttl", "max_ttl"];
 const DB_STATIC_ROLE_FIELDS = ["db_name", "username", "rotation_period", "rotation_statements", "rotation_schedule"];
 const PKI_ROLE_FIELDS = [
@@ -1046,6 +1075,24 @@ const PKI_ROLE_FIELDS = [
     "no_store",
     "generate_lease",
     "require_cn",
+    "use_csr_common_name",
+    "use_csr_sans",
+    "ext_key_usage",
+    "ou",
+    "organization",
+    "country",
+    "locality",
+    "province",
+    "street_address",
+    "postal_code",
+    "allowed_uri_sans",
+    "allowed_other_sans",
+    "code_signing_flag",
+    "email_protection_flag",
+    "basic_constraints_valid_for_non_ca",
+    "allowed_domains_template",
+    "allowed_serial_numbers",
+    "policy_identifiers",
 ];
 
 /** Lists `<mount>/<dir>` and reads each entry, keeping `fields` (pure apart from the reads). */
@@ -1063,7 +1110,12 @@ async function readEntries(
         unreadable.push(listed.error);
         return out;
     }
-    for (const n of (listed.data.keys ?? []) as string[]) {
+    const keys = listed.data?.keys ?? [];
+    if (!Array.isArray(keys)) {
+        unreadable.push(`LIST ${mount}/${dir}: the answer's keys is not a list`);
+        return out;
+    }
+    for (const n of keys.filter((k): k is string => typeof k === "string" && k !== "")) {
         const got = await vaultTry(addr, token, "GET", `${mount}/${dir}/${encodeURIComponent(n)}`);
         if ("error" in got) {
             unreadable.push(got.error);
@@ -1071,7 +1123,13 @@ async function readEntries(
         }
         out[n] = pick(got.data, fields);
         if (dir === "config") {
-            out[n].connection_details = pick(got.data.connection_details ?? {}, DB_CONNECTION_DETAILS);
+            const details = got.data.connection_details ?? {};
+            out[n].connection_details = pick(details, DB_CONNECTION_DETAILS);
+            // (whether it is set, the value dropped here)
+            const tls = DB_CONNECTION_TLS.filter((f) => typeof details[f] === "string" && details[f] !== "");
+            if (tls.length) {
+                out[n].tls_set = tls;
+            }
         }
     }
     return out;

@@ -51,10 +51,16 @@ export interface AdoptedAuthConfig {
     issuer?: string;
 }
 
-/** An existing database connection: imported; its `allowed_roles` kept as found while adopted (the convention step narrows them to the roles that name it). */
+/** An existing database connection: imported; its `allowed_roles` kept as found while adopted, plus the planned roles that name it (the convention step narrows them to exactly those). */
 export interface AdoptedDatabaseConnection {
     name: string;
     allowedRoles: string[];
+    /** Settings found beside the package's, kept while adopted (left out at the provider's defaults). */
+    passwordPolicy?: string;
+    rootRotationStatements?: string[];
+    usernameTemplate?: string;
+    passwordAuthentication?: string;
+    disableEscaping?: boolean;
 }
 
 /**
@@ -82,6 +88,25 @@ export interface AdoptedPkiRole {
     noStore?: boolean;
     generateLease?: boolean;
     requireCn?: boolean;
+    allowWildcardCertificates?: boolean;
+    useCsrCommonName?: boolean;
+    useCsrSans?: boolean;
+    extKeyUsages?: string[];
+    organizationUnit?: string[];
+    organizations?: string[];
+    countries?: string[];
+    localities?: string[];
+    provinces?: string[];
+    streetAddresses?: string[];
+    postalCodes?: string[];
+    allowedUriSans?: string[];
+    allowedOtherSans?: string[];
+    codeSigningFlag?: boolean;
+    emailProtectionFlag?: boolean;
+    basicConstraintsValidForNonCa?: boolean;
+    allowedDomainsTemplate?: boolean;
+    allowedSerialNumbers?: string[];
+    policyIdentifiers?: string[];
 }
 
 /**
@@ -155,7 +180,20 @@ export const ADOPTED_TYPE: FieldType = {
         namespaces: { list: { fields: { namespace: "string", connection: OBJECT_TYPE, auth: OBJECT_TYPE }, required: ["namespace", "connection", "auth"] } },
         staticSecrets: { list: OBJECT_TYPE },
         databaseMount: "boolean",
-        databaseConnections: { list: { fields: { name: "string", allowedRoles: { list: "string" } }, required: ["name", "allowedRoles"] } },
+        databaseConnections: {
+            list: {
+                fields: {
+                    name: "string",
+                    allowedRoles: { list: "string" },
+                    passwordPolicy: "string",
+                    rootRotationStatements: { list: "string" },
+                    usernameTemplate: "string",
+                    passwordAuthentication: "string",
+                    disableEscaping: "boolean",
+                },
+                required: ["name", "allowedRoles"],
+            },
+        },
         databaseRoles: { list: "string" },
         dynamicSecrets: { list: OBJECT_TYPE },
         pkiMount: "boolean",
@@ -181,6 +219,25 @@ export const ADOPTED_TYPE: FieldType = {
                     noStore: "boolean",
                     generateLease: "boolean",
                     requireCn: "boolean",
+                    allowWildcardCertificates: "boolean",
+                    useCsrCommonName: "boolean",
+                    useCsrSans: "boolean",
+                    extKeyUsages: { list: "string" },
+                    organizationUnit: { list: "string" },
+                    organizations: { list: "string" },
+                    countries: { list: "string" },
+                    localities: { list: "string" },
+                    provinces: { list: "string" },
+                    streetAddresses: { list: "string" },
+                    postalCodes: { list: "string" },
+                    allowedUriSans: { list: "string" },
+                    allowedOtherSans: { list: "string" },
+                    codeSigningFlag: "boolean",
+                    emailProtectionFlag: "boolean",
+                    basicConstraintsValidForNonCa: "boolean",
+                    allowedDomainsTemplate: "boolean",
+                    allowedSerialNumbers: { list: "string" },
+                    policyIdentifiers: { list: "string" },
                 },
                 required: ["name"],
             },
@@ -315,3 +372,13 @@ export function adoptedManifest(kind: string, apiVersion: string, o: AdoptedObje
     }
     return { apiVersion, kind, metadata, spec: o.spec };
 }
+
+/**
+ * Fields the Vault provider this repository builds (terraform-provider-vault of February 2022) cannot
+ * write: adopt keeps them in `adopted` as found, the components never send them (the provider would
+ * refuse the unknown input), and adopt says what an update of the object may reset.
+ */
+export const PROVIDER_CANNOT_WRITE = {
+    pkiRole: ["allowWildcardCertificates", "allowedSerialNumbers"],
+    databaseConnection: ["passwordPolicy", "passwordAuthentication", "disableEscaping"],
+} as const;

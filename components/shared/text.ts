@@ -52,13 +52,18 @@ export function lastErrorLine(msg: string, max = 300): string {
     return lines[lines.length - 1] ?? sanitizeText(msg, max);
 }
 
+/** A libpq keyword/value secret (`password=…`, `sslpassword=…`, `sslkey=…`, a value quoted or not). */
+const KEYWORD_SECRET = /(^|[\s;&?])((?:ssl)?password|sslkey)(\s*=\s*)('(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|[^\s;&]*)/gi;
+
 /**
- * A URL safe to print (pure): user info (`user:password@`) becomes `[redacted]@`, and a query or
- * fragment is elided (`?…`). For a value that is not a parseable `scheme://` URL, everything up to the
+ * A URL safe to print (pure): user info (`user:password@`) becomes `[redacted]@`, a query or
+ * fragment is elided (`?…`), and a keyword/value DSN's `password=`, `sslpassword=` and `sslkey=`
+ * values become `[redacted]` (`host=db password=[redacted]`). For a value that is not a parseable `scheme://` URL, everything up to the
  * last `@` counts as user info (a malformed password may hold `/`); in a parseable URL, only the
  * authority's (a `@` in the path is kept).
  */
-export function redactUrl(value: string): string {
+export function redactUrl(raw: string): string {
+    const value = raw.replace(KEYWORD_SECRET, "$1$2$3[redacted]");
     const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
     let rest = value.slice(scheme.length);
     let parses = scheme !== "";

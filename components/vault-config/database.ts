@@ -97,13 +97,19 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
                 backend: this.mount.path,
                 name: c.name,
                 pluginName: c.pluginName,
-                // adopted: the roles it allowed (others may still use it); the convention step narrows them
-                allowedRoles: found ? found.allowedRoles : c.allowedRoles,
+                // adopted: the roles it allowed (others may still use it) and the ones planned since (a role
+                // added later for another namespace is allowed too); the convention step narrows them
+                allowedRoles: found ? [...found.allowedRoles, ...c.allowedRoles.filter((r) => !found.allowedRoles.includes(r))] : c.allowedRoles,
                 verifyConnection: c.verifyConnection,
+                // adopted: the settings found beside the package's, kept (else the up would reset them);
+                // not password_policy, password_authentication, disable_escaping: the provider built here
+                // cannot write them (PROVIDER_CANNOT_WRITE; adopt says the rewrite may reset them)
+                ...(found?.rootRotationStatements !== undefined ? { rootRotationStatements: found.rootRotationStatements } : {}),
                 postgresql: {
                     connectionUrl: c.connectionUrl,
                     username: c.username,
                     password: pulumi.secret(password),
+                    ...(found?.usernameTemplate !== undefined ? { usernameTemplate: found.usernameTemplate } : {}),
                     ...(c.maxOpenConnections !== undefined ? { maxOpenConnections: c.maxOpenConnections } : {}),
                     ...(c.maxIdleConnections !== undefined ? { maxIdleConnections: c.maxIdleConnections } : {}),
                     ...(c.maxConnectionLifetime !== undefined ? { maxConnectionLifetime: c.maxConnectionLifetime } : {}),

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { PkiArgs, PkiPlan, planPki, validatePkiArgs } from "../config/pki";
 import { ComponentPlan, TYPE_PREFIX, planOf } from "../config/errors";
-import { AdoptedPkiRole } from "../config/adopt";
+import { AdoptedPkiRole, PROVIDER_CANNOT_WRITE } from "../config/adopt";
 
 /** What of the engine exists already (a hand-built setup, `npm run adopt`): imported, never deleted by the stack. */
 export interface AdoptedPkiEngine {
@@ -48,7 +48,12 @@ export function planPkiSecretsEngine(args: PkiSecretsEngineArgs): PkiSecretsEngi
 
 /** The provider's args of an adopted role, exactly as found (pure; fields left out stay at the provider's defaults). */
 export function adoptedPkiRoleArgs(r: AdoptedPkiRole): Omit<vault.pkisecret.SecretBackendRoleArgs, "backend"> {
-    const { name, keyUsages, ...rest } = r;
+    const { name, keyUsages, ...found } = r;
+    // (not the fields the provider built here cannot write: PROVIDER_CANNOT_WRITE)
+    const rest = Object.fromEntries(Object.entries(found).filter(([k]) => !(PROVIDER_CANNOT_WRITE.pkiRole as readonly string[]).includes(k))) as Omit<
+        vault.pkisecret.SecretBackendRoleArgs,
+        "backend"
+    >;
     return { name, ...rest, ...(keyUsages !== undefined ? { keyUsages } : {}) };
 }
 
@@ -80,6 +85,11 @@ export class PkiSecretsEngine extends pulumi.ComponentResource {
         );
         this.path = plan.path;
         const existingCa = plan.ca !== "internal";
+        // ca.type "existing": the mount holds a CA (and its keys) the stack does not own, also after the
+        // convention step: never unmounted by the stack (a destroy would take the CA with it), and its
+        // description and lease TTLs stay as found (a max lease TTL set from the certificates' would cap
+        // a hand renewal of the CA)
+        const foreignCa = plan.ca === "existing";
         this.mount = new vault.Mount(
             `${name}-pki`,
             {
@@ -91,9 +101,10 @@ export class PkiSecretsEngine extends pulumi.ComponentResource {
             {
                 parent: this,
                 // adopted: imported as it is (description and lease TTLs too) and never deleted by the stack
-                ...(adopted?.mount
-                    ? { import: plan.path, retainOnDelete: true, ignoreChanges: ["description", "maxLeaseTtlSeconds", "defaultLeaseTtlSeconds"] }
+                ...(adopted?.mount || foreignCa
+                    ? { retainOnDelete: true, ignoreChanges: ["description", "maxLeaseTtlSeconds", "defaultLeaseTtlSeconds"] }
                     : {}),
+                ...(adopted?.mount ? { import: plan.path } : {}),
             },
         );
         if (!existingCa) {

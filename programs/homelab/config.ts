@@ -70,7 +70,8 @@ export function databaseFromConfig(
     }
     const connections = database.connections.map((c, i) => {
         const name = c && typeof c === "object" && typeof c.name === "string" ? c.name : `<connection ${i}>`;
-        const fix = `pulumi config set --secret --path 'databasePasswords.${name}' <password>`;
+        // no value on the command line (shell history, ps): pulumi prompts for it
+        const fix = `pulumi config set --secret --path 'databasePasswords.${name}' (pulumi prompts for the password)`;
         if (c && typeof c === "object" && "password" in c) {
             problems.push({
                 field: `database.connections[${i}].password`,

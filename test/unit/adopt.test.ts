@@ -24,8 +24,11 @@ import {
     policyPaths,
     readLiveCluster,
     readLiveVault,
+    redactUrl,
 } from "../../ops";
-import { policiesGrant } from "../../ops/adopt-engines";
+import { goDurationSeconds, policiesGrant, policyRules } from "../../ops/adopt-engines";
+import { planDatabase } from "../../components/config/database";
+import { planPki } from "../../components/config/pki";
 import { parseAdoptArgs } from "../../cli/args";
 import { HomelabConfig, databaseFromConfig, platformArgsFromConfig } from "../../programs/homelab/config";
 import { MockRecorder } from "./harness";
@@ -956,12 +959,32 @@ describe("adopt: reading the database and PKI engines (against a local fake Vaul
             plugin_name: "postgresql-database-plugin",
             allowed_roles: ["app-rw"],
             connection_details: { connection_url: "postgresql://{{username}}:{{password}}@db:5432/app", username: "vault_admin" },
+            tls_set: ["private_key"],
         });
         assert.deepStrictEqual(live.databases!.database.roles["app-rw"].creation_statements, ["x {{name}}"]);
         assert.deepStrictEqual(live.databases!.database.unreadable, ["LIST database/static-roles: permission denied"]);
         assert.deepStrictEqual(live.pkis!.pki.unreadable, ["LIST pki/roles: permission denied"]);
         assert.ok(!JSON.stringify(live).includes("KEY"), "only known fields are kept");
+        assert.deepStrictEqual(live.databases!.database.connections.appdb.tls_set, ["private_key"], "TLS material: only whether it is set");
         assert.ok(!seen.some((s) => /\/(creds|static-creds|issue|sign)\/|\/cert\/|\/keys?\b/.test(s)), seen.join("\n"));
+    });
+
+    it("a LIST whose keys is not a list is an unreadable-path problem line, not an abort", async () => {
+        const ok = (data: unknown) => ({ status: 200, body: { data } });
+        routes = {
+            "GET /v1/sys/mounts": ok({ "database/": { type: "database" } }),
+            "GET /v1/sys/auth": ok({ "token/": { type: "token" } }),
+            "LIST /v1/sys/policies/acl": ok({ keys: [] }),
+            "LIST /v1/database/config": ok({ keys: "appdb" }),
+            "LIST /v1/database/roles": ok({ keys: { a: 1 } }),
+            "LIST /v1/database/static-roles": ok({ keys: [null, 3] }),
+        };
+        const live = await readLiveVault(base, "t");
+        assert.deepStrictEqual(live.databases!.database.unreadable, [
+            "LIST database/config: the answer's keys is not a list",
+            "LIST database/roles: the answer's keys is not a list",
+        ]);
+        assert.deepStrictEqual(live.databases!.database.staticRoles, {});
     });
 
     it("lists VaultDynamicSecrets and VaultPKISecrets without reading the Secrets they write", async () => {
@@ -986,5 +1009,254 @@ describe("adopt: reading the database and PKI engines (against a local fake Vaul
         );
         assert.deepStrictEqual(live.others, []);
         assert.ok(!seen.some((s) => s.includes("/secrets/")), seen.join("\n"));
+    });
+});
+
+type AdoptConfigLike = NonNullable<ReturnType<typeof planAdoption>["config"]>;
+
+describe("adopt: review mends (database and PKI engines)", () => {
+    it("a keyword/value connection_url without placeholders is never echoed: its password appears nowhere in the plan, the report or the JSON", () => {
+        const v = enginesVault();
+        v.databases!.database.connections.appdb.connection_details.connection_url = "host=db user=vault password=hunter2 dbname=app";
+        const plan = planAdoption(v, enginesCluster(), OPTS);
+        const why = plan.unmanaged.find((x) => x.name === "app-db")?.why ?? "";
+        assert.match(why, /connection appdb has a connection_url without the \{\{username\}\}\/\{\{password\}\} placeholders .*not shown/);
+        for (const text of [JSON.stringify(plan), formatAdoptionReport(plan), JSON.stringify({ ...plan, written: null }, null, 2)]) {
+            assert.ok(!text.includes("hunter2"), text);
+        }
+    });
+
+    it("redactUrl masks a keyword/value DSN's password, sslpassword and sslkey", () => {
+        assert.strictEqual(redactUrl("host=db user=vault password=hunter2 dbname=app"), "host=db user=vault password=[redacted] dbname=app");
+        assert.strictEqual(
+            redactUrl("host=db password='a b\\'c' sslpassword=x2 sslkey=/k.pem"),
+            "host=db password=[redacted] sslpassword=[redacted] sslkey=[redacted]",
+        );
+        assert.strictEqual(redactUrl("PASSWORD = s3cr3t host=db"), "PASSWORD = [redacted] host=db");
+        assert.strictEqual(redactUrl("host=db user=vault"), "host=db user=vault");
+    });
+
+    it("the report says that a destroy after the convention step unmounts the database mount, revoking the leases of the roles it does not manage", () => {
+        const plan = planAdoption(enginesVault(), enginesCluster(), OPTS);
+        const p = plan.problems.find((x) => /the database mount database also holds what the stack does not manage/.test(x.what));
+        assert.ok(p, plan.problems.map((x) => x.what).join("\n"));
+        assert.match(p!.what, /\(database\/roles\/legacy\).*unmounts it.*revokes every lease/);
+        assert.match(formatAdoptionReport(plan), /database\/roles\/legacy/);
+    });
+
+    it("goDurationSeconds reads milliseconds (ms before m)", () => {
+        assert.strictEqual(goDurationSeconds("500ms"), 0);
+        assert.strictEqual(goDurationSeconds("1m500ms"), 60);
+        assert.strictEqual(goDurationSeconds("2500ms"), 2);
+        assert.strictEqual(goDurationSeconds("1h30m"), 5400);
+        assert.strictEqual(goDurationSeconds("10m0s"), 600);
+        assert.strictEqual(goDurationSeconds("5x"), undefined);
+    });
+
+    it("a null or odd rollout restart target is skipped, not a crash", () => {
+        const c = enginesCluster();
+        c.dynamicSecrets![0].spec = { ...VDS_SPEC, rolloutRestartTargets: [null, "x", { kind: "Deployment", name: "my-app" }] };
+        c.pkiSecrets![0].spec = { ...VPKIS_SPEC, rolloutRestartTargets: [null] };
+        c.staticSecrets[0].spec = { ...c.staticSecrets[0].spec, rolloutRestartTargets: [null] };
+        const plan = planAdoption(enginesVault(), c, OPTS);
+        assert.deepStrictEqual(plan.errors, []);
+        assert.deepStrictEqual(plan.config!.database!.roles[0].rolloutRestartTargets, [{ kind: "Deployment", name: "my-app" }]);
+        assert.strictEqual(plan.config!.pki!.certificates[0].rolloutRestartTargets, undefined);
+        assert.strictEqual((plan.config!.apps[0] as Record<string, unknown>).rolloutRestartTargets, undefined);
+    });
+
+    it("always writes roleName for adopted database and PKI roles, so a cluster set later does not rename (and rotate or delete) them", () => {
+        const v = enginesVault();
+        const db = v.databases!.database;
+        db.roles["cnpg-app-db"] = db.roles["app-rw"];
+        delete db.roles["app-rw"];
+        db.connections.appdb.allowed_roles = ["cnpg-app-db", "reporter"];
+        db.staticRoles["cnpg-reporter"] = db.staticRoles.reporter;
+        delete db.staticRoles.reporter;
+        v.pkis!.pki.roles["cnpg-web-cert"] = v.pkis!.pki.roles.web;
+        delete v.pkis!.pki.roles.web;
+        const c = enginesCluster();
+        c.dynamicSecrets![0].spec = { ...VDS_SPEC, path: "creds/cnpg-app-db" };
+        c.dynamicSecrets![1].spec = { ...c.dynamicSecrets![1].spec, path: "static-creds/cnpg-reporter" };
+        c.pkiSecrets![0].spec = { ...VPKIS_SPEC, role: "cnpg-web-cert" };
+        const plan = planAdoption(v, c, OPTS);
+        const cfg = plan.config!;
+        assert.deepStrictEqual(
+            cfg.database!.roles.map((r) => r.roleName),
+            ["cnpg-app-db", "cnpg-reporter"],
+        );
+        assert.strictEqual(cfg.pki!.certificates[0].roleName, "cnpg-web-cert");
+        const { args } = homelabArgs(cfg);
+        assert.deepStrictEqual(
+            planDatabase(args.database!, "east").roles.map((r) => r.roleName),
+            ["cnpg-app-db", "cnpg-reporter"],
+        );
+        assert.deepStrictEqual(
+            planPki(args.pki!, "east").certificates.map((x) => x.roleName),
+            ["cnpg-web-cert"],
+        );
+        assert.ok(plan.imports.some((s) => s.id === "database/static-roles/cnpg-reporter"));
+    });
+
+    it("a connection whose allowed_roles leave out the adopted role is a problem (that VaultDynamicSecret is failing) with the fix; a glob that allows it is not", () => {
+        const v = enginesVault();
+        v.databases!.database.connections.appdb.allowed_roles = ["reporter", "legacy"];
+        const plan = planAdoption(v, enginesCluster(), OPTS);
+        const p = plan.problems.find((x) => /allowed_roles .* do not include the role app-rw/.test(x.what));
+        assert.ok(p, plan.problems.map((x) => x.what).join("\n"));
+        assert.match(p!.what, /VaultDynamicSecret cnpg\/app-db reads: Vault refuses its credential .*failing now/);
+        assert.match(p!.fix, /first up adds app-rw .*vault write database\/config\/appdb allowed_roles=reporter,legacy,app-rw/);
+        assert.ok(!plan.problems.some((x) => /do not include the role reporter/.test(x.what)));
+        assert.match(plan.firstUpChanges.join("\n"), /allowed_roles gains app-rw/);
+        v.databases!.database.connections.appdb.allowed_roles = ["app-*", "reporter"];
+        assert.ok(!planAdoption(v, enginesCluster(), OPTS).problems.some((x) => /do not include the role/.test(x.what)));
+    });
+
+    it("the missing-password fix puts no password on the command line: pulumi prompts", () => {
+        const cfg = planAdoption(enginesVault(), enginesCluster(), OPTS).config!;
+        const hc = yaml.load(yaml.dump(cfg)) as unknown as HomelabConfig;
+        const msg = databaseFromConfig(hc.database, undefined, []).problems[0].message;
+        assert.match(msg, /pulumi config set --secret --path 'databasePasswords\.appdb' \(pulumi prompts for the password\)/);
+        assert.ok(!msg.includes("<password>"), msg);
+    });
+
+    it("policiesGrant takes the most specific path only (exact before glob), merged across policies, and skips nested blocks", () => {
+        assert.ok(
+            policiesGrant(
+                ['path "database/creds/*" { capabilities = ["deny"] }', 'path "database/creds/app" { capabilities = ["read"] }'],
+                "database/creds/app",
+                "read",
+            ),
+            "glob deny, exact allow: allowed",
+        );
+        assert.ok(
+            !policiesGrant(
+                ['path "database/creds/*" { capabilities = ["read"] }', 'path "database/creds/app" { capabilities = ["list"] }'],
+                "database/creds/app",
+                "read",
+            ),
+            "glob read, exact list: refused",
+        );
+        assert.ok(
+            policiesGrant(
+                ['path "pki/issue/web" { capabilities = ["create"] }', 'path "pki/issue/web" { capabilities = ["update"] }'],
+                "pki/issue/web",
+                "update",
+            ),
+        );
+        assert.ok(
+            policiesGrant(['path "pki/*" { capabilities = ["deny"] }', 'path "pki/issue/*" { capabilities = ["update"] }'], "pki/issue/web", "update"),
+            "longer prefix",
+        );
+        const nested =
+            'path "pki/issue/web" {\n  capabilities = ["update"]\n  allowed_parameters = {\n    "common_name" = ["web.lan"]\n  }\n}\npath "database/creds/app" { capabilities = ["read"] }';
+        assert.deepStrictEqual(
+            policyRules(nested).map((r) => [r.path, r.capabilities]),
+            [
+                ["pki/issue/web", ["update"]],
+                ["database/creds/app", ["read"]],
+            ],
+        );
+        assert.ok(policiesGrant([nested], "database/creds/app", "read"));
+    });
+
+    describe("with the mocked engine", () => {
+        const rec = new MockRecorder();
+        async function resources(cfg: AdoptConfigLike, withAdopted: boolean) {
+            rec.install();
+            const { args } = homelabArgs(withAdopted ? cfg : { ...cfg, adopted: undefined });
+            new VaultSecretsPlatform("homelab", { ...args, vault: { ...args.vault, token: "t" } });
+            await rec.settle();
+            return [...rec.resources];
+        }
+
+        it("an adopted connection allows the roles found and a role added later for another namespace", async () => {
+            const cfg = planAdoption(enginesVault(), enginesCluster(), OPTS).config!;
+            const roles = [...cfg.database!.roles, { name: "late-db", namespace: "late", database: "appdb", creationStatements: CREATE }];
+            const withLate = { ...cfg, database: { ...cfg.database!, roles } };
+            assert.deepStrictEqual(homelabArgs(withLate).problems, []);
+            const conn = (await resources(withLate as AdoptConfigLike, true)).find(
+                (r) => r.type === "vault:database/secretBackendConnection:SecretBackendConnection",
+            )!;
+            assert.deepStrictEqual(conn.inputs.allowedRoles, ["app-rw", "reporter", "legacy", "late-late-db"]);
+        });
+
+        it("carries the PKI role's and the connection's other settings, so the first up resets none; TLS material is only named", async () => {
+            const v = enginesVault();
+            Object.assign(v.pkis!.pki.roles.web, {
+                allow_wildcard_certificates: false,
+                use_csr_common_name: false,
+                ext_key_usage: ["ServerAuth"],
+                ou: ["ops"],
+                organization: ["homelab"],
+                country: ["DE"],
+                allowed_uri_sans: ["spiffe://x"],
+                code_signing_flag: true,
+                allowed_domains_template: true,
+                policy_identifiers: ["1.2.3"],
+                key_bits: 0,
+            });
+            const conn = v.databases!.database.connections.appdb;
+            conn.password_policy = "strong";
+            conn.root_credentials_rotate_statements = ["ALTER USER x"];
+            Object.assign(conn.connection_details, { username_template: "v-{{.RoleName}}", password_authentication: "scram-sha-256", disable_escaping: true });
+            conn.tls_set = ["tls_certificate"];
+            const plan = planAdoption(v, enginesCluster(), OPTS);
+            const role = plan.config!.adopted.pkiRoles![0];
+            assert.strictEqual(role.keyBits, 0);
+            assert.deepStrictEqual(
+                [role.allowWildcardCertificates, role.useCsrCommonName, role.extKeyUsages, role.organizationUnit, role.organizations, role.countries],
+                [false, false, ["ServerAuth"], ["ops"], ["homelab"], ["DE"]],
+            );
+            assert.deepStrictEqual(
+                [role.allowedUriSans, role.codeSigningFlag, role.allowedDomainsTemplate, role.policyIdentifiers],
+                [["spiffe://x"], true, true, ["1.2.3"]],
+            );
+            assert.deepStrictEqual(plan.config!.adopted.databaseConnections![0], {
+                name: "appdb",
+                allowedRoles: ["app-rw", "reporter", "legacy"],
+                passwordPolicy: "strong",
+                rootRotationStatements: ["ALTER USER x"],
+                usernameTemplate: "v-{{.RoleName}}",
+                passwordAuthentication: "scram-sha-256",
+                disableEscaping: true,
+            });
+            assert.match(plan.firstUpChanges.join("\n"), /appdb: tls_certificate is set \(TLS material, never read by adopt\)/);
+            const res = await resources(plan.config!, true);
+            const pkiRole = res.find((r) => r.importId === "pki/roles/web")!;
+            assert.strictEqual(pkiRole.inputs.keyBits, 0);
+            assert.deepStrictEqual(pkiRole.inputs.extKeyUsages, ["ServerAuth"]);
+            assert.strictEqual(pkiRole.inputs.codeSigningFlag, true);
+            const c = res.find((r) => r.importId === "database/config/appdb")!;
+            assert.deepStrictEqual(c.inputs.rootRotationStatements, ["ALTER USER x"]);
+            assert.strictEqual(c.inputs.postgresql.usernameTemplate, "v-{{.RoleName}}");
+            // the provider built here (terraform-provider-vault of 2022) has no such inputs: never sent,
+            // and adopt says what the rewrite or an update may reset
+            assert.deepStrictEqual(
+                [
+                    c.inputs.passwordPolicy,
+                    c.inputs.postgresql.passwordAuthentication,
+                    c.inputs.postgresql.disableEscaping,
+                    pkiRole.inputs.allowWildcardCertificates,
+                ],
+                [undefined, undefined, undefined, undefined],
+            );
+            const changes = plan.firstUpChanges.join("\n");
+            assert.match(changes, /appdb: passwordPolicy, passwordAuthentication, disableEscaping cannot be written by the Vault provider built here/);
+            assert.match(changes, /PKI role pki\/roles\/web: allowWildcardCertificates \(as found: false\) cannot be written/);
+        });
+
+        it('ca.type "existing": after the convention step the PKI mount is still retainOnDelete and its lease TTLs and description stay as found', async () => {
+            const cfg = planAdoption(enginesVault(), enginesCluster(), OPTS).config!;
+            for (const withAdopted of [true, false]) {
+                const mount = (await resources(cfg, withAdopted)).find((r) => r.type === "vault:index/mount:Mount" && r.inputs.type === "pki")!;
+                assert.strictEqual(mount.retainOnDelete, true, `retainOnDelete (adopted: ${withAdopted})`);
+                assert.deepStrictEqual(
+                    [...(mount.ignoreChanges ?? [])].sort(),
+                    ["defaultLeaseTtlSeconds", "description", "maxLeaseTtlSeconds"],
+                    `as found (adopted: ${withAdopted})`,
+                );
+            }
+        });
     });
 });

@@ -24,6 +24,8 @@ export interface Recorded {
     importId?: string;
     /** The `retainOnDelete` resource option, when given. */
     retainOnDelete?: boolean;
+    /** The `ignoreChanges` resource option, when given. */
+    ignoreChanges?: string[];
 }
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -53,6 +55,7 @@ export class MockRecorder {
     install(state: (type: string, inputs: Record<string, any>) => Record<string, any> = () => ({})): void {
         this.resources = [];
         const retained = new Map<string, boolean>();
+        const ignored = new Map<string, string[]>();
         // (again per test: an integration suite in the same mocha run points KUBECONFIG at the bed)
         process.env.KUBECONFIG = FIXTURE_KUBECONFIG;
         pulumi.runtime.setMocks(
@@ -71,6 +74,7 @@ export class MockRecorder {
                         provider: args.provider ?? "",
                         importId: args.id || undefined,
                         ...(retained.has(`${args.type}::${args.name}`) ? { retainOnDelete: retained.get(`${args.type}::${args.name}`) } : {}),
+                        ...(ignored.get(`${args.type}::${args.name}`)?.length ? { ignoreChanges: ignored.get(`${args.type}::${args.name}`) } : {}),
                     });
                     // like a cluster's token controller, fill ServiceAccount token Secrets
                     const filled =
@@ -85,14 +89,18 @@ export class MockRecorder {
             "stack",
             false,
         );
-        // the mock monitor does not hand resource options to newResource: read retainOnDelete off the request
+        // the mock monitor does not hand resource options to newResource: read retainOnDelete and ignoreChanges off the request
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor() as {
-            registerResource: (req: { getType(): string; getName(): string; getRetainondelete(): boolean }, cb: unknown) => void;
+            registerResource: (
+                req: { getType(): string; getName(): string; getRetainondelete(): boolean; getIgnorechangesList(): string[] },
+                cb: unknown,
+            ) => void;
         };
         const register = monitor.registerResource.bind(monitor);
         monitor.registerResource = (req, cb) => {
             retained.set(`${req.getType()}::${req.getName()}`, req.getRetainondelete());
+            ignored.set(`${req.getType()}::${req.getName()}`, req.getIgnorechangesList());
             register(req, cb);
         };
     }
